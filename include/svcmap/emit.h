@@ -1,0 +1,76 @@
+/* emit.h: the registry of map writers (json, table, csv, dot, svg, png, mermaid).
+ *
+ * Each emitter is one file exporting one const struct sm_emitter. An emitter writes the
+ * whole document into a memory buffer; the command line then writes it atomically.
+ * All emitters share one visual language, described by struct sm_style.
+ */
+#ifndef SVCMAP_EMIT_H
+#define SVCMAP_EMIT_H
+
+#include <stdbool.h>
+
+#include "svcmap/error.h"
+#include "svcmap/map.h"
+#include "svcmap/util.h"
+
+enum sm_direction { SM_DIR_LR = 0, SM_DIR_TB };
+enum sm_latency_side { SM_LATENCY_CLIENT = 0, SM_LATENCY_SERVER };
+
+/* Extra drawing for one node or edge (used by diff to draw changes on a map). */
+struct sm_decor {
+    const char *color; /* borrowed; NULL: the normal colour */
+    bool dashed;
+    bool bold;
+    const char *note; /* borrowed; appended to the label, e.g. "p99 120 -> 480 ms" */
+};
+
+struct sm_style {
+    enum sm_direction direction;
+    const char *edge_label; /* template; NULL: the default label */
+    enum sm_latency_side latency;
+    double warn_p99_ms, crit_p99_ms;
+    double warn_error_rate, crit_error_rate; /* fractions, 0.01 = 1 % */
+    const char *group_by;                    /* "service.namespace", ...; NULL: none */
+    bool legend;
+    const char *title; /* NULL: none */
+    /* Optional, indexed like map->nodes / map->edges; NULL entries draw normally. */
+    const struct sm_decor *node_decor;
+    const struct sm_decor *edge_decor;
+};
+
+/* Defaults: LR, default label, client latency, warn p99 500 ms / crit 2000 ms,
+ * warn errors 1 % / crit 5 %, no groups, legend on. */
+void sm_style_init(struct sm_style *style);
+
+struct sm_emitter {
+    const char *name;                   /* the -f word */
+    const char *const *extensions;      /* NULL-terminated, with the dot: ".svg" */
+    bool binary;                        /* output is not text (png) */
+    int (*emit)(const struct sm_map *map, const struct sm_style *style, struct sm_buf *out,
+                struct sm_error *err);
+};
+
+extern const struct sm_emitter sm_emit_json;
+extern const struct sm_emitter sm_emit_table;
+extern const struct sm_emitter sm_emit_csv;
+extern const struct sm_emitter sm_emit_dot;
+extern const struct sm_emitter sm_emit_svg;
+extern const struct sm_emitter sm_emit_png;
+extern const struct sm_emitter sm_emit_mermaid;
+
+/* NULL-terminated table of every emitter. */
+extern const struct sm_emitter *const sm_emitters[];
+const struct sm_emitter *sm_emitter_find(const char *name);
+/* By the extension of path (".md" means mermaid), or NULL. */
+const struct sm_emitter *sm_emitter_for_path(const char *path);
+
+/* Expands an --edge-label template ({calls} {errors} {error_rate} {p50} {p90} {p95}
+ * {p99} {max}) for edge e into out. Latency fields use style->latency, falling back to
+ * the other side when that side has no spans; "-" when neither has. */
+void sm_edge_label(const struct sm_map *map, const struct sm_edge *e, const struct sm_style *style,
+                   struct sm_buf *out);
+
+/* 0 normal, 1 warn, 2 crit, by p99 and error rate. */
+int sm_edge_severity(const struct sm_edge *e, const struct sm_style *style);
+
+#endif

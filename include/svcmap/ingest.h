@@ -1,0 +1,54 @@
+/* ingest.h: from file names to batches of spans, the input half of the pipeline.
+ *
+ * sm_ingest_file opens a file (or stdin), detects its format from its content, scans it
+ * element by element, has the format's reader turn each element into spans and hands
+ * every batch to a callback. A bad element is skipped and counted (reported through
+ * on_skip), or ends the run with --strict.
+ */
+#ifndef SVCMAP_INGEST_H
+#define SVCMAP_INGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "svcmap/error.h"
+#include "svcmap/scan.h"
+#include "svcmap/span.h"
+
+struct sm_ingest_options {
+    enum sm_input_format format; /* SM_FORMAT_UNKNOWN: detect from content */
+    bool strict;                 /* stop at the first bad record */
+    struct sm_scan_limits limits;
+    int64_t since_ns; /* keep spans starting at or after; 0: no bound */
+    int64_t until_ns; /* keep spans starting before; 0: no bound */
+    /* Told about every skipped record (err has file and place); may be NULL. */
+    void (*on_skip)(void *ctx, const struct sm_error *err);
+    /* Told about progress now and then; may be NULL. */
+    void (*on_progress)(void *ctx, const char *file, long long done_bytes, long long total_bytes);
+    void *ctx;
+};
+
+/* Sets the defaults: detect, not strict, default limits, no time bounds, no callbacks. */
+void sm_ingest_options_init(struct sm_ingest_options *opt);
+
+struct sm_ingest_stats {
+    uint64_t spans;           /* spans handed to the callback */
+    uint64_t elements;        /* elements read */
+    uint64_t skipped_records; /* bad elements skipped */
+    unsigned formats;         /* bit (1 << format) for each format seen */
+    int64_t start_ns;         /* earliest span start, 0 when none */
+    int64_t end_ns;           /* latest span end, 0 when none */
+};
+
+/* Called with each batch; the batch is borrowed for the call. A negative return stops
+ * the ingest and is passed up. */
+typedef int (*sm_batch_fn)(void *ctx, struct sm_batch *batch, struct sm_error *err);
+
+/* Reads one file ("-" for stdin). Statistics are added to *stats (not cleared).
+ * Returns 0 when the file was read (possibly with skipped records), SM_EINPUT when it
+ * could not be read at all or, with strict, at the first bad record; SM_ESYSTEM on I/O
+ * failure; or what fn returned. */
+int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_batch_fn fn,
+                   void *fn_ctx, struct sm_ingest_stats *stats, struct sm_error *err);
+
+#endif

@@ -1,0 +1,36 @@
+/* input.h: byte sources: a file, a gzip-compressed file or standard input.
+ *
+ * gzip is recognised by its magic bytes, never by the file name. Reads are buffered by
+ * the caller; this layer only hands out decompressed bytes and knows the file's name.
+ */
+#ifndef SVCMAP_INPUT_H
+#define SVCMAP_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "svcmap/error.h"
+
+struct sm_input;
+
+/* Opens path for reading; "-" reads standard input. A directory, a missing file or an
+ * unreadable one is SM_EINPUT with err naming the file. *out is owned by the caller:
+ * free with sm_input_free. */
+int sm_input_open(struct sm_input **out, const char *path, struct sm_error *err);
+
+/* Reads up to size decompressed bytes. Returns the count, 0 at the end, or SM_EINPUT
+ * (corrupt gzip stream, read error) with err filled. */
+ssize_t sm_input_read(struct sm_input *in, void *buf, size_t size, struct sm_error *err);
+
+/* The name to show in messages: the path, or "<stdin>". Borrowed, valid until free. */
+const char *sm_input_name(const struct sm_input *in);
+/* Size of the file on disk (compressed), or -1 for pipes; for progress. */
+long long sm_input_size(const struct sm_input *in);
+/* Bytes consumed from the file on disk so far (compressed), for progress. */
+long long sm_input_position(const struct sm_input *in);
+bool sm_input_is_gzip(const struct sm_input *in);
+
+void sm_input_free(struct sm_input *in);
+
+#endif

@@ -1,0 +1,41 @@
+/* link.h: from spans to calls: trace assembly and the edge rules of DESIGN.md.
+ *
+ * Spans of whole traces (Jaeger traces, Zipkin trace lists) are linked as soon as they
+ * arrive and then dropped. Spans in no particular order (OTLP lines, flat Zipkin arrays)
+ * wait in compact records (sm_linker_record_bytes each) until sm_linker_finish, which
+ * groups them by trace and links them. Either way each call adds to one map edge.
+ */
+#ifndef SVCMAP_LINK_H
+#define SVCMAP_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "svcmap/error.h"
+#include "svcmap/map.h"
+#include "svcmap/span.h"
+
+struct sm_link_options {
+    /* Nodes per (service, operation) instead of per service. */
+    bool by_operation;
+};
+
+struct sm_linker;
+
+/* The linker adds into map, which it borrows until sm_linker_finish. */
+struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options *opt);
+
+/* Takes in the spans of a batch (copied: the batch may be reset afterwards). */
+int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_error *err);
+
+/* Links every span still waiting and completes the map's source counts. */
+int sm_linker_finish(struct sm_linker *l, struct sm_error *err);
+
+/* Bytes held per waiting span (for the memory budget). */
+size_t sm_linker_record_bytes(void);
+/* Spans waiting right now. */
+size_t sm_linker_pending(const struct sm_linker *l);
+
+void sm_linker_free(struct sm_linker *l);
+
+#endif

@@ -1,0 +1,125 @@
+/* map.h: the service map: typed nodes, directed edges, and what they were made from.
+ *
+ * The linker (or a pre-aggregated reader, or the JSON map reader, or the store) fills a
+ * map; emitters, diff and check read it. sm_map_sort puts it in the canonical order of
+ * the svcmap.map/v1 document (nodes by id, edges by from, to, kind) so that output is
+ * the same bytes on every run.
+ */
+#ifndef SVCMAP_MAP_H
+#define SVCMAP_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "svcmap/error.h"
+#include "svcmap/sketch.h"
+#include "svcmap/util.h"
+
+enum sm_node_kind {
+    SM_NODE_SERVICE = 0,
+    SM_NODE_DATABASE,
+    SM_NODE_QUEUE,
+    SM_NODE_EXTERNAL,
+    SM_NODE_CLIENT,
+};
+/* "service", "database", "queue", "external", "client". */
+const char *sm_node_kind_name(enum sm_node_kind kind);
+/* 0 and the kind in *kind, or -1 for an unknown word. */
+int sm_node_kind_parse(const char *word, enum sm_node_kind *kind);
+
+enum sm_edge_kind {
+    SM_EDGE_RPC = 0,
+    SM_EDGE_MESSAGING,
+    SM_EDGE_DATABASE,
+    SM_EDGE_EXTERNAL,
+};
+/* "rpc", "messaging", "database", "external". */
+const char *sm_edge_kind_name(enum sm_edge_kind kind);
+int sm_edge_kind_parse(const char *word, enum sm_edge_kind *kind);
+
+struct sm_node {
+    char *id;   /* owned: "kind:name" */
+    char *name; /* owned */
+    enum sm_node_kind kind;
+    char *namespace_; /* owned or NULL: service.namespace */
+    char *version;    /* owned or NULL: service.version */
+    char *system;     /* owned or NULL: db.system / messaging.system */
+    uint64_t entry_calls; /* SERVER spans with no parent: requests from outside */
+};
+
+struct sm_edge {
+    size_t from; /* index into nodes */
+    size_t to;
+    enum sm_edge_kind kind;
+    uint64_t calls;
+    uint64_t errors;
+    /* Latency seen by the caller (client) and the callee (server). A side with no spans
+     * has count 0 and is left out of every output. */
+    struct sm_sketch client;
+    struct sm_sketch server;
+    /* Pre-aggregated inputs: latency interpolated from histogram buckets. */
+    bool latency_estimated;
+};
+
+struct sm_source {
+    char **files; /* owned */
+    size_t nfiles;
+    unsigned formats; /* bit (1 << enum sm_input_format) */
+    uint64_t spans;
+    uint64_t traces;
+    uint64_t skipped_records;
+    uint64_t unresolved_calls;
+    int64_t start_ns; /* 0: unknown */
+    int64_t end_ns;
+};
+
+struct sm_map {
+    struct sm_node *nodes; /* owned */
+    size_t nnodes, nodes_cap;
+    struct sm_edge *edges; /* owned */
+    size_t nedges, edges_cap;
+    struct sm_source source;
+    /* private indexes, rebuilt on demand */
+    size_t *node_index;
+    size_t node_index_cap;
+    size_t *edge_index;
+    size_t edge_index_cap;
+};
+
+void sm_map_init(struct sm_map *m);
+void sm_map_release(struct sm_map *m);
+
+/* Finds or adds the node (kind, name); returns its index. Indexes stay valid until
+ * sm_map_sort or a removal. */
+size_t sm_map_node(struct sm_map *m, enum sm_node_kind kind, const char *name);
+/* Index of node (kind, name), or (size_t)-1. */
+size_t sm_map_find_node(const struct sm_map *m, enum sm_node_kind kind, const char *name);
+/* Index of the node with this id ("kind:name"), or (size_t)-1. */
+size_t sm_map_find_node_id(const struct sm_map *m, const char *id);
+/* Sets an owned string attribute of a node if it is not set yet. */
+void sm_node_set_attr(char **field, const char *value);
+
+/* Finds or adds the edge (from, to, kind); borrowed until the next edge is added. */
+struct sm_edge *sm_map_edge(struct sm_map *m, size_t from, size_t to, enum sm_edge_kind kind);
+/* Index of the edge, or (size_t)-1. */
+size_t sm_map_find_edge(const struct sm_map *m, size_t from, size_t to, enum sm_edge_kind kind);
+
+/* Records a source file name (kept once). */
+void sm_map_add_file(struct sm_map *m, const char *path);
+
+/* dst += src: nodes and edges matched by identity, counts added, sketches merged,
+ * source window widened. */
+void sm_map_merge(struct sm_map *dst, const struct sm_map *src);
+
+/* Canonical order: nodes by id, edges by (from id, to id, kind name). */
+void sm_map_sort(struct sm_map *m);
+
+/* Keeps only the nodes for which keep[i] is true and the edges between kept nodes
+ * for which keep_edge is NULL or keep_edge[j] is true. Re-indexes. */
+void sm_map_retain(struct sm_map *m, const bool *keep_node, const bool *keep_edge);
+
+/* Error rate of an edge in [0, 1]. */
+double sm_edge_error_rate(const struct sm_edge *e);
+
+#endif

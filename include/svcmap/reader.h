@@ -1,0 +1,42 @@
+/* reader.h: the registry of span readers, one per export format.
+ *
+ * Each reader is one file (read_otlp.c, read_jaeger.c, read_zipkin.c) exporting one
+ * const struct sm_reader. A reader never sees the file: the scanner hands it one parsed
+ * element at a time and it appends that element's spans to a batch.
+ */
+#ifndef SVCMAP_READER_H
+#define SVCMAP_READER_H
+
+#include <jansson.h>
+
+#include "svcmap/error.h"
+#include "svcmap/scan.h"
+#include "svcmap/span.h"
+
+struct sm_reader {
+    const char *name; /* the --input-format word */
+    enum sm_input_format format;
+    /* How sure the reader is that this element (the first of a file) is its own:
+     * 0 (not mine) to 100 (certainly mine). */
+    int (*probe)(const struct sm_element *el, const json_t *value);
+    /* Appends the element's spans to out. A malformed element is SM_EINPUT with err
+     * filled (the text only; the caller adds the place of the element). Spans appended
+     * before a failure are dropped by the caller. */
+    int (*parse)(const struct sm_element *el, const json_t *value, struct sm_batch *out,
+                 struct sm_error *err);
+};
+
+extern const struct sm_reader sm_reader_otlp;
+extern const struct sm_reader sm_reader_jaeger;
+extern const struct sm_reader sm_reader_zipkin;
+
+/* NULL-terminated table of every span reader. */
+extern const struct sm_reader *const sm_readers[];
+
+/* The reader for a format, or NULL. */
+const struct sm_reader *sm_reader_for(enum sm_input_format format);
+
+/* The reader that claims el best, or NULL when none does. */
+const struct sm_reader *sm_reader_detect(const struct sm_element *el, const json_t *value);
+
+#endif

@@ -1,0 +1,64 @@
+/* cli.h: what the subcommands share: the command table, messages, atomic output,
+ * loading maps from trace files, map documents or snapshots.
+ *
+ * Only src/cli touches argv, stdout, stderr and exit statuses.
+ */
+#ifndef SVCMAP_CLI_H
+#define SVCMAP_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "svcmap/error.h"
+#include "svcmap/ingest.h"
+#include "svcmap/map.h"
+#include "svcmap/util.h"
+
+struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* returns the exit status */
+    const char *summary;
+};
+
+int cmd_map(int argc, char **argv);
+int cmd_spans(int argc, char **argv);
+
+/* Prints "svcmap: " and the formatted error (with its place) on stderr; returns the
+ * exit status for err->status. */
+int cli_report(const struct sm_error *err);
+/* Prints "svcmap: " and a message on stderr. */
+void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error: prints the message and "try 'svcmap CMD --help'"; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writes data to path atomically (temporary file in the same folder + fsync +
+ * rename), or to stdout when path is NULL or "-". A failure leaves no partial file. */
+int cli_write_output(const char *path, const void *data, size_t len, struct sm_error *err);
+
+/* Flushes and closes stdout, reporting a failure (full disk) as exit 4. */
+int cli_close_stdout(int status);
+
+/* Options every command that reads traces takes. */
+struct cli_input_options {
+    struct sm_ingest_options ingest;
+    bool quiet;
+    bool show_progress; /* stderr is a terminal and not --quiet */
+    int threads;
+};
+void cli_input_options_init(struct cli_input_options *o);
+/* Handles --input-format, --strict, --since, --until, --quiet, --max-element-bytes,
+ * --max-depth, --max-string-bytes, -j. Returns 1 if argv[*i] was one of them (consuming
+ * its value), 0 if not, or -1 after printing a usage error. */
+int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
+                           struct cli_input_options *o);
+
+/* Builds a map from inputs: trace files of any format or map documents. No files
+ * means stdin. Returns 0 or a negative status with err filled. */
+int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct sm_map *map,
+                 struct sm_error *err);
+
+/* Parses a time for --since/--until: RFC 3339 ("2026-11-26T13:15:02Z", fractions and
+ * offsets allowed) or Unix seconds. 0 on success. */
+int cli_parse_time(const char *text, int64_t *ns);
+
+#endif
