@@ -43,9 +43,9 @@ struct sm_style {
 void sm_style_init(struct sm_style *style);
 
 struct sm_emitter {
-    const char *name;                   /* the -f word */
-    const char *const *extensions;      /* NULL-terminated, with the dot: ".svg" */
-    bool binary;                        /* output is not text (png) */
+    const char *name;              /* the -f word */
+    const char *const *extensions; /* NULL-terminated, with the dot: ".svg" */
+    bool binary;                   /* output is not text (png) */
     int (*emit)(const struct sm_map *map, const struct sm_style *style, struct sm_buf *out,
                 struct sm_error *err);
 };

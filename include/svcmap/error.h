@@ -40,7 +40,7 @@ int sm_error_set(struct sm_error *err, int status, const char *fmt, ...)
 
 /* Like sm_error_set, with a place. file may be NULL (kept as it was). */
 int sm_error_at(struct sm_error *err, int status, const char *file, long line, long column,
-                long long offset, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+                long long offset, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* Writes "FILE:LINE:COL: text" (or "FILE: byte N: text", or "FILE: text", or "text")
  * into buf, always NUL-terminated. */

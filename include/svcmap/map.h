@@ -42,9 +42,9 @@ struct sm_node {
     char *id;   /* owned: "kind:name" */
     char *name; /* owned */
     enum sm_node_kind kind;
-    char *namespace_; /* owned or NULL: service.namespace */
-    char *version;    /* owned or NULL: service.version */
-    char *system;     /* owned or NULL: db.system / messaging.system */
+    char *namespace_;     /* owned or NULL: service.namespace */
+    char *version;        /* owned or NULL: service.version */
+    char *system;         /* owned or NULL: db.system / messaging.system */
     uint64_t entry_calls; /* SERVER spans with no parent: requests from outside */
 };
 

@@ -28,8 +28,8 @@ struct sm_scan_limits {
     size_t max_string_bytes;  /* one string literal; default 16 MiB */
 };
 #define SM_DEFAULT_MAX_ELEMENT_BYTES ((size_t)256 << 20)
-#define SM_DEFAULT_MAX_DEPTH 512
-#define SM_DEFAULT_MAX_STRING_BYTES ((size_t)16 << 20)
+#define SM_DEFAULT_MAX_DEPTH         512
+#define SM_DEFAULT_MAX_STRING_BYTES  ((size_t)16 << 20)
 
 enum sm_element_ctx {
     SM_ELEM_DOCUMENT = 0,

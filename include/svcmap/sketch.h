@@ -19,8 +19,8 @@ struct sm_sketch {
     uint64_t count;
     uint64_t zero_count; /* values below the smallest bucket (< 1 ns) */
     double min, max, sum;
-    int32_t offset;  /* bucket index of bins[0] */
-    uint64_t *bins;  /* owned; nbins counts */
+    int32_t offset; /* bucket index of bins[0] */
+    uint64_t *bins; /* owned; nbins counts */
     size_t nbins;
 };
 

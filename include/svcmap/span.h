@@ -89,7 +89,7 @@ struct sm_span {
     const char *server_port;           /* server.port, as text */
     const char *net_peer_name;         /* net.peer.name */
     const char *http_host;             /* http.host */
-    int http_status;                   /* http.response.status_code or http.status_code; 0 if none */
+    int http_status; /* http.response.status_code or http.status_code; 0 if none */
 
     /* From the resource (OTLP) or process (Jaeger). */
     const char *service_namespace; /* service.namespace */
