@@ -300,6 +300,11 @@ void sm_map_merge(struct sm_map *dst, const struct sm_map *src)
         sm_sketch_merge(&d->client, &s->client);
         sm_sketch_merge(&d->server, &s->server);
         d->latency_estimated = d->latency_estimated || s->latency_estimated;
+        /* summaries cannot be merged exactly; keep the one with more calls behind it */
+        if (s->client_summary.count > d->client_summary.count)
+            d->client_summary = s->client_summary;
+        if (s->server_summary.count > d->server_summary.count)
+            d->server_summary = s->server_summary;
     }
     for (i = 0; i < src->source.nfiles; i++)
         sm_map_add_file(dst, src->source.files[i]);
@@ -414,4 +419,29 @@ double sm_edge_error_rate(const struct sm_edge *e)
     if (!e->calls)
         return 0.0;
     return (double)e->errors / (double)e->calls;
+}
+
+bool sm_edge_latency(const struct sm_edge *e, enum sm_side side, struct sm_latency_summary *out)
+{
+    const struct sm_sketch *sk = side == SM_SIDE_CLIENT ? &e->client : &e->server;
+    const struct sm_latency_summary *sum =
+        side == SM_SIDE_CLIENT ? &e->client_summary : &e->server_summary;
+
+    memset(out, 0, sizeof(*out));
+    if (sk->count) {
+        out->count = sk->count;
+        out->min = sk->min;
+        out->max = sk->max;
+        out->mean = sm_sketch_mean(sk);
+        out->p50 = sm_sketch_quantile(sk, 0.50);
+        out->p90 = sm_sketch_quantile(sk, 0.90);
+        out->p95 = sm_sketch_quantile(sk, 0.95);
+        out->p99 = sm_sketch_quantile(sk, 0.99);
+        return true;
+    }
+    if (sum->count) {
+        *out = *sum;
+        return true;
+    }
+    return false;
 }

@@ -48,6 +48,14 @@ struct sm_node {
     uint64_t entry_calls; /* SERVER spans with no parent: requests from outside */
 };
 
+/* Latency figures of one side of an edge, in milliseconds. */
+struct sm_latency_summary {
+    uint64_t count; /* 0: no figures */
+    double min, max, mean, p50, p90, p95, p99;
+};
+
+enum sm_side { SM_SIDE_CLIENT = 0, SM_SIDE_SERVER };
+
 struct sm_edge {
     size_t from; /* index into nodes */
     size_t to;
@@ -58,6 +66,10 @@ struct sm_edge {
      * has count 0 and is left out of every output. */
     struct sm_sketch client;
     struct sm_sketch server;
+    /* Figures without a sketch: maps read from a svcmap.map/v1 document, or
+     * pre-aggregated inputs. Used only while the side's sketch is empty. */
+    struct sm_latency_summary client_summary;
+    struct sm_latency_summary server_summary;
     /* Pre-aggregated inputs: latency interpolated from histogram buckets. */
     bool latency_estimated;
 };
@@ -118,6 +130,10 @@ void sm_map_sort(struct sm_map *m);
 /* Keeps only the nodes for which keep[i] is true and the edges between kept nodes
  * for which keep_edge is NULL or keep_edge[j] is true. Re-indexes. */
 void sm_map_retain(struct sm_map *m, const bool *keep_node, const bool *keep_edge);
+
+/* The latency figures of one side of an edge: from its sketch when it has values, else
+ * from its summary. Returns false (and zeroes *out) when that side has no figures. */
+bool sm_edge_latency(const struct sm_edge *e, enum sm_side side, struct sm_latency_summary *out);
 
 /* Error rate of an edge in [0, 1]. */
 double sm_edge_error_rate(const struct sm_edge *e);

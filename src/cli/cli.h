@@ -57,6 +57,25 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
 int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct sm_map *map,
                  struct sm_error *err);
 
+/* Rendering: shaping (--focus, --depth, --include, --exclude, --min-calls, --clients,
+ * --group-by), style (--direction, --edge-label, --latency, --warn-*, --crit-*,
+ * --no-legend, --title), output (-o, -f, --inject FILE.md --name NAME).
+ * Implemented in src/cli/render.c. */
+struct cli_render_options;
+/* Allocates options with defaults; free with cli_render_options_free. */
+struct cli_render_options *cli_render_options_new(void);
+void cli_render_options_free(struct cli_render_options *o);
+/* 1 if argv[*i] was a rendering option (its value consumed), 0 if not, -1 after a
+ * usage error was printed. */
+int cli_parse_render_option(const char *cmd, int argc, char **argv, int *i,
+                            struct cli_render_options *o);
+/* Shapes the map, picks the emitter (-f, else -o's extension, else the default format
+ * default_format), emits and writes the result (atomically to -o, into the --inject
+ * file's block, or to stdout). Returns the exit status (messages already printed). */
+int cli_render_map(struct sm_map *map, struct cli_render_options *o, const char *default_format);
+/* Prints the rendering options' help lines. */
+void cli_render_help(FILE *out);
+
 /* Parses a time for --since/--until: RFC 3339 ("2026-11-26T13:15:02Z", fractions and
  * offsets allowed) or Unix seconds. 0 on success. */
 int cli_parse_time(const char *text, int64_t *ns);
