@@ -1,0 +1,458 @@
+/* sketch.c: the DDSketch behind every latency figure, with exact merge and a compact form.
+ *
+ * A positive value x (milliseconds) goes to bucket i = ceil(log(x) / log(gamma)), which
+ * holds the values in (gamma^(i-1), gamma^i]; gamma = (1 + a) / (1 - a) with a = 1 %.
+ * The bucket's representative 2 gamma^i / (gamma + 1) is then within a of every value in
+ * it, so a quantile read from the buckets is within 1 % of the true order statistic.
+ * Values below 1e-6 ms (and negative ones, counted as 0) go to a zero bucket; the bucket
+ * index is bounded to the range of 1e-6 ms .. 1e12 ms, so a sketch never holds more than
+ * about 2,100 bins whatever it is fed (larger values share the top bucket, and min/max/sum
+ * stay exact anyway). Bins are one dense array grown on demand in both directions with
+ * some slack, so adding is a log, a compare and an increment.
+ *
+ * Binary form, version 1 (every integer a LEB128 varint):
+ *   u8 version, count, zero_count, f64le min, f64le max, f64le sum,
+ *   [if count > zero_count] zigzag(first index), nbins, then the bins from the first to
+ *   the last non-empty one: a non-zero count stands for itself, a 0 is followed by the
+ *   length of a run of empty bins.
+ * The reader checks each field against the others and the index bounds, so any truncated
+ * or altered buffer is refused rather than trusted.
+ */
+#include "svcmap/sketch.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "svcmap/util.h"
+
+#define SKETCH_VERSION   1
+#define SKETCH_MIN_VALUE 1e-6 /* ms: smaller values go to the zero bucket */
+#define SKETCH_MAX_VALUE 1e12 /* ms: larger values share the top bucket */
+#define SKETCH_SLACK     32   /* extra bins added on each side when growing */
+
+static double g_log_gamma;
+static int32_t g_min_index, g_max_index;
+
+static void sketch_constants(void)
+{
+    /* Computed once; the same expression everywhere keeps the index function
+     * identical between writer and reader. */
+    if (g_log_gamma == 0.0) {
+        double gamma = (1.0 + SM_SKETCH_RELATIVE_ACCURACY) / (1.0 - SM_SKETCH_RELATIVE_ACCURACY);
+        double lg = log(gamma);
+
+        g_min_index = (int32_t)ceil(log(SKETCH_MIN_VALUE) / lg);
+        g_max_index = (int32_t)ceil(log(SKETCH_MAX_VALUE) / lg);
+        g_log_gamma = lg;
+    }
+}
+
+/* The bucket of a value >= SKETCH_MIN_VALUE, bounded to [g_min_index, g_max_index]. */
+static int32_t sketch_index(double v)
+{
+    double i = ceil(log(v) / g_log_gamma);
+
+    if (i < g_min_index)
+        return g_min_index;
+    if (i > g_max_index)
+        return g_max_index;
+    return (int32_t)i;
+}
+
+static double sketch_value(int32_t index)
+{
+    double gamma = exp(g_log_gamma);
+
+    return 2.0 * exp(index * g_log_gamma) / (gamma + 1.0);
+}
+
+void sm_sketch_init(struct sm_sketch *s)
+{
+    s->count = 0;
+    s->zero_count = 0;
+    s->min = 0.0;
+    s->max = 0.0;
+    s->sum = 0.0;
+    s->offset = 0;
+    s->bins = NULL;
+    s->nbins = 0;
+}
+
+void sm_sketch_release(struct sm_sketch *s)
+{
+    free(s->bins);
+    sm_sketch_init(s);
+}
+
+/* Makes the bins cover [lo, hi] (both within the index bounds). */
+static void sketch_cover(struct sm_sketch *s, int32_t lo, int32_t hi)
+{
+    int32_t cur_lo = s->offset, cur_hi = s->offset + (int32_t)s->nbins - 1;
+    int32_t new_lo, new_hi;
+    uint64_t *bins;
+
+    if (s->nbins > 0 && lo >= cur_lo && hi <= cur_hi)
+        return;
+    if (s->nbins > 0) {
+        lo = lo < cur_lo ? lo : cur_lo;
+        hi = hi > cur_hi ? hi : cur_hi;
+    }
+    /* Slack on the side(s) that grew, so a drifting stream reallocates rarely. */
+    new_lo = (s->nbins == 0 || lo < cur_lo) ? lo - SKETCH_SLACK : lo;
+    new_hi = (s->nbins == 0 || hi > cur_hi) ? hi + SKETCH_SLACK : hi;
+    if (new_lo < g_min_index)
+        new_lo = g_min_index;
+    if (new_hi > g_max_index)
+        new_hi = g_max_index;
+    bins = sm_xcalloc((size_t)(new_hi - new_lo + 1), sizeof(*bins));
+    if (s->nbins > 0)
+        memcpy(bins + (s->offset - new_lo), s->bins, s->nbins * sizeof(*bins));
+    free(s->bins);
+    s->bins = bins;
+    s->offset = new_lo;
+    s->nbins = (size_t)(new_hi - new_lo + 1);
+}
+
+void sm_sketch_add_n(struct sm_sketch *s, double value_ms, uint64_t n)
+{
+    double v = value_ms;
+
+    if (n == 0)
+        return;
+    sketch_constants();
+    if (!(v > 0.0)) /* negative, zero and NaN count as 0 */
+        v = 0.0;
+    if (v > SKETCH_MAX_VALUE) /* also +inf: keeps sum and max finite */
+        v = SKETCH_MAX_VALUE;
+    if (s->count == 0) {
+        s->min = v;
+        s->max = v;
+    } else {
+        if (v < s->min)
+            s->min = v;
+        if (v > s->max)
+            s->max = v;
+    }
+    s->count += n;
+    s->sum += v * (double)n;
+    if (v < SKETCH_MIN_VALUE) {
+        s->zero_count += n;
+    } else {
+        int32_t i = sketch_index(v);
+
+        sketch_cover(s, i, i);
+        s->bins[i - s->offset] += n;
+    }
+}
+
+void sm_sketch_add(struct sm_sketch *s, double value_ms)
+{
+    sm_sketch_add_n(s, value_ms, 1);
+}
+
+/* The first and last non-empty bin, as indexes; false when there is none. */
+static int sketch_used_range(const struct sm_sketch *s, int32_t *lo, int32_t *hi)
+{
+    size_t a = 0, b = s->nbins;
+
+    while (a < b && s->bins[a] == 0)
+        a++;
+    while (b > a && s->bins[b - 1] == 0)
+        b--;
+    if (a == b)
+        return 0;
+    *lo = s->offset + (int32_t)a;
+    *hi = s->offset + (int32_t)b - 1;
+    return 1;
+}
+
+void sm_sketch_merge(struct sm_sketch *dst, const struct sm_sketch *src)
+{
+    int32_t lo, hi;
+
+    if (src->count == 0)
+        return;
+    sketch_constants();
+    if (dst->count == 0) {
+        dst->min = src->min;
+        dst->max = src->max;
+    } else {
+        if (src->min < dst->min)
+            dst->min = src->min;
+        if (src->max > dst->max)
+            dst->max = src->max;
+    }
+    dst->count += src->count;
+    dst->zero_count += src->zero_count;
+    dst->sum += src->sum;
+    if (sketch_used_range(src, &lo, &hi)) {
+        sketch_cover(dst, lo, hi);
+        for (int32_t i = lo; i <= hi; i++)
+            dst->bins[i - dst->offset] += src->bins[i - src->offset];
+    }
+}
+
+void sm_sketch_copy(struct sm_sketch *dst, const struct sm_sketch *src)
+{
+    if (dst == src)
+        return;
+    sm_sketch_release(dst);
+    *dst = *src;
+    dst->bins = NULL;
+    if (src->nbins > 0) {
+        dst->bins = sm_xmalloc(src->nbins * sizeof(*dst->bins));
+        memcpy(dst->bins, src->bins, src->nbins * sizeof(*dst->bins));
+    }
+}
+
+double sm_sketch_quantile(const struct sm_sketch *s, double q)
+{
+    double rank, v;
+    uint64_t seen;
+
+    if (s->count == 0)
+        return 0.0;
+    if (!(q > 0.0)) /* also NaN */
+        return s->min;
+    if (q >= 1.0)
+        return s->max;
+    sketch_constants();
+    /* The element at rank floor(q (count - 1)) of the sorted values is in the first
+     * bucket whose cumulative count exceeds that rank. */
+    rank = q * (double)(s->count - 1);
+    seen = s->zero_count;
+    if ((double)seen > rank)
+        return s->min; /* in the zero bucket: min is 0 or below 1e-6 */
+    v = s->max;
+    for (size_t i = 0; i < s->nbins; i++) {
+        seen += s->bins[i];
+        if ((double)seen > rank) {
+            v = sketch_value(s->offset + (int32_t)i);
+            break;
+        }
+    }
+    if (v < s->min)
+        v = s->min;
+    if (v > s->max)
+        v = s->max;
+    return v;
+}
+
+double sm_sketch_mean(const struct sm_sketch *s)
+{
+    return s->count ? s->sum / (double)s->count : 0.0;
+}
+
+/* ---- binary form ---- */
+
+struct wbuf {
+    unsigned char *data;
+    size_t len, cap;
+};
+
+static void w_byte(struct wbuf *w, unsigned char c)
+{
+    if (w->len == w->cap)
+        sm_grow(&w->data, &w->cap, w->len + 1, 1);
+    w->data[w->len++] = c;
+}
+
+static void w_varint(struct wbuf *w, uint64_t v)
+{
+    while (v >= 0x80) {
+        w_byte(w, (unsigned char)(v | 0x80));
+        v >>= 7;
+    }
+    w_byte(w, (unsigned char)v);
+}
+
+static void w_double(struct wbuf *w, double d)
+{
+    uint64_t u;
+
+    memcpy(&u, &d, sizeof(u));
+    for (int k = 0; k < 8; k++)
+        w_byte(w, (unsigned char)(u >> (8 * k)));
+}
+
+static uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t u)
+{
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+size_t sm_sketch_serialize(const struct sm_sketch *s, unsigned char **out)
+{
+    struct wbuf w = {NULL, 0, 0};
+    int32_t lo, hi;
+
+    sm_grow(&w.data, &w.cap, 64, 1);
+    w_byte(&w, SKETCH_VERSION);
+    w_varint(&w, s->count);
+    w_varint(&w, s->zero_count);
+    w_double(&w, s->min);
+    w_double(&w, s->max);
+    w_double(&w, s->sum);
+    if (s->count > s->zero_count && sketch_used_range(s, &lo, &hi)) {
+        w_varint(&w, zigzag(lo));
+        w_varint(&w, (uint64_t)(hi - lo) + 1);
+        for (int32_t i = lo; i <= hi;) {
+            uint64_t c = s->bins[i - s->offset];
+            uint64_t run = 0;
+
+            if (c != 0) {
+                w_varint(&w, c);
+                i++;
+                continue;
+            }
+            while (i <= hi && s->bins[i - s->offset] == 0) {
+                run++;
+                i++;
+            }
+            w_varint(&w, 0);
+            w_varint(&w, run);
+        }
+    }
+    *out = w.data;
+    return w.len;
+}
+
+struct rbuf {
+    const unsigned char *p, *end;
+};
+
+static int r_varint(struct rbuf *r, uint64_t *v)
+{
+    uint64_t x = 0;
+
+    for (int shift = 0; shift < 64; shift += 7) {
+        uint64_t b;
+
+        if (r->p == r->end)
+            return -1;
+        b = *r->p++;
+        if (shift == 63 && b > 1)
+            return -1; /* more than 64 bits */
+        x |= (b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int r_double(struct rbuf *r, double *d)
+{
+    uint64_t u = 0;
+
+    if (r->end - r->p < 8)
+        return -1;
+    for (int k = 0; k < 8; k++)
+        u |= (uint64_t)r->p[k] << (8 * k);
+    r->p += 8;
+    memcpy(d, &u, sizeof(u));
+    return 0;
+}
+
+static int bad(struct sm_error *err, const char *what)
+{
+    return sm_error_set(err, SM_EINPUT, "corrupt latency sketch: %s", what);
+}
+
+int sm_sketch_deserialize(struct sm_sketch *s, const unsigned char *data, size_t len,
+                          struct sm_error *err)
+{
+    struct rbuf r = {data, data + len};
+    struct sm_sketch t;
+    uint64_t u, nbins, binned, total;
+    int64_t first;
+    int rc = SM_OK;
+
+    sketch_constants();
+    sm_sketch_init(&t);
+    if (len < 1 || data[0] != SKETCH_VERSION)
+        return bad(err, len < 1 ? "empty" : "unknown version");
+    r.p++;
+    if (r_varint(&r, &t.count) || r_varint(&r, &t.zero_count) || r_double(&r, &t.min) ||
+        r_double(&r, &t.max) || r_double(&r, &t.sum))
+        return bad(err, "truncated header");
+    if (t.zero_count > t.count)
+        return bad(err, "zero count above count");
+    if (t.count == 0) {
+        if (t.min != 0.0 || t.max != 0.0 || t.sum != 0.0)
+            return bad(err, "empty sketch with values");
+    } else if (!isfinite(t.min) || !isfinite(t.max) || !isfinite(t.sum) || t.min < 0.0 ||
+               t.min > t.max || t.max > SKETCH_MAX_VALUE || t.sum < 0.0) {
+        return bad(err, "min, max or sum out of range");
+    }
+    binned = t.count - t.zero_count;
+    if (binned > 0) {
+        if (r_varint(&r, &u) || r_varint(&r, &nbins))
+            return bad(err, "truncated bins");
+        first = unzigzag(u);
+        /* Bounding nbins by the index range bounds the allocation. */
+        if (first < g_min_index || first > g_max_index || nbins == 0 ||
+            nbins > (uint64_t)(g_max_index - first) + 1)
+            return bad(err, "bins out of range");
+        t.offset = (int32_t)first;
+        t.nbins = (size_t)nbins;
+        t.bins = sm_xcalloc(t.nbins, sizeof(*t.bins));
+        total = 0;
+        for (size_t i = 0; i < t.nbins;) {
+            uint64_t c, run;
+
+            if (r_varint(&r, &c)) {
+                rc = bad(err, "truncated bins");
+                goto out_release;
+            }
+            if (c != 0) {
+                if (c > binned - total) {
+                    rc = bad(err, "bin counts above count");
+                    goto out_release;
+                }
+                total += c;
+                t.bins[i++] = c;
+                continue;
+            }
+            /* A run of empty bins, never at either end (the writer trims them). */
+            if (r_varint(&r, &run) || run == 0 || run >= t.nbins - i || i == 0) {
+                rc = bad(err, "bad run of empty bins");
+                goto out_release;
+            }
+            i += (size_t)run;
+        }
+        if (total != binned || t.bins[t.nbins - 1] == 0) {
+            rc = bad(err, "bin counts do not add up");
+            goto out_release;
+        }
+        /* min and max must fall in the end buckets the bins claim. */
+        if ((t.zero_count == 0 && (t.min < SKETCH_MIN_VALUE || sketch_index(t.min) != t.offset)) ||
+            t.max < SKETCH_MIN_VALUE || sketch_index(t.max) != t.offset + (int32_t)t.nbins - 1) {
+            rc = bad(err, "min or max outside the bins");
+            goto out_release;
+        }
+    } else if (t.count > 0 && t.max >= SKETCH_MIN_VALUE) {
+        return bad(err, "max outside the zero bucket");
+    }
+    if (t.zero_count > 0 && t.min >= SKETCH_MIN_VALUE) {
+        rc = bad(err, "min outside the zero bucket");
+        goto out_release;
+    }
+    if (r.p != r.end) {
+        rc = bad(err, "trailing bytes");
+        goto out_release;
+    }
+    sm_sketch_release(s);
+    *s = t;
+    return SM_OK;
+
+out_release:
+    sm_sketch_release(&t);
+    return rc;
+}
