@@ -123,6 +123,9 @@ const char *sm_batch_str(struct sm_batch *b, const char *s);
 const char *sm_batch_hex_id(struct sm_batch *b, const char *id);
 /* The same for OTLP: ids that are not hex but valid base64 of 8 or 16 bytes are decoded. */
 const char *sm_batch_otlp_id(struct sm_batch *b, const char *id);
+/* How many bytes an OTLP id stands for: 8 or 16 for 16 or 32 hex digits (any case) or
+ * base64 (standard or URL-safe, padding optional) of 8 or 16 bytes; 0 for anything else. */
+size_t sm_otlp_id_size(const char *id);
 
 /* Appends one span as a JSON object on one line (no newline), fields in a fixed order,
  * absent fields left out. The format of `svcmap spans`. */

@@ -1,0 +1,50 @@
+/* read_common.h: helpers the span readers share (internal to the core library).
+ *
+ * JSON field access that treats null as absent and knows both spellings of a key
+ * (camelCase and snake_case), scalar conversion, the mapping of attribute and tag names
+ * onto struct sm_span, and the "span N: ..." error messages. Implemented in reader.c.
+ */
+#ifndef SVCMAP_READ_COMMON_H
+#define SVCMAP_READ_COMMON_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "svcmap/error.h"
+#include "svcmap/span.h"
+
+/* The member key (or, when absent or null, the member alt, which may be NULL) of obj;
+ * NULL when obj is not an object or neither is there. Borrowed from obj. If name is not
+ * NULL it receives the key that was found (for messages), or key when none was. */
+const json_t *sm_read_get(const json_t *obj, const char *key, const char *alt, const char **name);
+
+/* A scalar as text, in the batch arena: strings as they are, integers in decimal, reals
+ * in shortest round-trip form, booleans as "true"/"false". NULL for null, "" and
+ * non-scalars. */
+const char *sm_read_text(struct sm_batch *b, const json_t *v);
+
+/* An integer from a JSON integer, an integral real, or a string of decimal digits
+ * (optional '-'). 0 on success, -1 for a wrong type or text, -2 when out of range. */
+int sm_read_int64(const json_t *v, int64_t *out);
+
+/* True for JSON true and for the string "true" in any case. */
+bool sm_read_is_true(const json_t *v);
+
+/* Sets the linker's field for an attribute or tag named key (peer.service, db.*,
+ * messaging.*, server.*, net.peer.name, http.host, HTTP status codes); other keys are
+ * ignored. Newer OpenTelemetry names win over older ones whatever their order. */
+void sm_read_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, const json_t *v);
+
+/* Fills err with SM_EINPUT and "span N: " (N 1-based within the element) followed by
+ * the message, or just the message when span_no is 0. Returns SM_EINPUT. */
+int sm_read_fail(struct sm_error *err, size_t span_no, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A short printable quotation of a JSON value for messages: strings quoted and cut
+ * to 40 bytes, other values by type ("a number", "an object", ...). */
+const char *sm_read_describe(const json_t *v, char *buf, size_t size);
+
+/* Microseconds to nanoseconds; -2 when the product does not fit in int64. */
+int sm_read_us_to_ns(int64_t us, int64_t *ns);
+
+#endif

@@ -1,0 +1,320 @@
+/* read_jaeger.c: the Jaeger JSON reader (UI download, query API /api/traces).
+ *
+ * One element is one trace: {"traceID", "spans": [...], "processes": {"p1": {...}}},
+ * an item of {"data": [...]} or of a top-level array, or a bare trace document. A span's
+ * service comes from its process (processID into "processes", or an inline "process");
+ * the process tags give service.namespace and service.version. Tags may be typed
+ * ({key, type, value}) or not ({key, value}); "span.kind" gives the kind, error=true
+ * (boolean or string) or otel.status_code=ERROR an error. Times are microseconds and
+ * become exact nanoseconds. Ids are hex (short ones left-padded) or kept opaque.
+ *
+ * The parent: the first CHILD_OF reference within the span's own trace; else the first
+ * reference of any type within the trace (a FOLLOWS_FROM producer -> consumer pair);
+ * else the first reference at all (into another trace: the linker finds no such span
+ * in this trace and treats it as a missing parent, not as a root); else the older
+ * "parentSpanID" field. Every reference is kept in span->refs, in file order.
+ */
+#include <string.h>
+
+#include "read_common.h"
+#include "svcmap/reader.h"
+
+static bool looks_like_trace(const json_t *v)
+{
+    const json_t *spans = json_object_get(v, "spans");
+
+    if (!json_is_array(spans))
+        return false;
+    return json_is_object(json_object_get(v, "processes")) ||
+           json_is_string(json_object_get(v, "traceID")) ||
+           json_object_get(json_array_get(spans, 0), "spanID") != NULL;
+}
+
+static int probe(const struct sm_element *el, const json_t *value)
+{
+    const json_t *data;
+
+    if (json_is_object(value) && looks_like_trace(value))
+        return el && el->ctx == SM_ELEM_MEMBER_ITEM && !strcmp(el->key, "data") ? 100 : 95;
+    data = json_object_get(value, "data");
+    if (json_is_array(data) && looks_like_trace(json_array_get(data, 0)))
+        return 100;
+    if (json_is_array(value) && looks_like_trace(json_array_get(value, 0)))
+        return 95;
+    return 0;
+}
+
+/* A Jaeger id: a non-empty string, hex normalized, anything else opaque. */
+static int read_id(struct sm_batch *b, const json_t *obj, const char *key, bool required,
+                   size_t span_no, const char **out, struct sm_error *err)
+{
+    const json_t *v = sm_read_get(obj, key, NULL, NULL);
+    char quote[64];
+
+    *out = NULL;
+    if (!v || (json_is_string(v) && !*json_string_value(v))) {
+        if (required)
+            return sm_read_fail(err, span_no, "\"%s\" is missing", key);
+        return 0;
+    }
+    if (!json_is_string(v))
+        return sm_read_fail(err, span_no, "\"%s\" must be a string, got %s", key,
+                            sm_read_describe(v, quote, sizeof(quote)));
+    *out = sm_batch_hex_id(b, json_string_value(v));
+    if (!*out && required)
+        return sm_read_fail(err, span_no, "\"%s\" must not be zero", key);
+    return 0;
+}
+
+static int read_us(const json_t *span, const char *key, size_t span_no, int64_t *ns, bool *found,
+                   struct sm_error *err)
+{
+    const json_t *v = sm_read_get(span, key, NULL, NULL);
+    int64_t us;
+    char quote[64];
+
+    *found = false;
+    if (!v)
+        return 0;
+    if (sm_read_int64(v, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
+        return sm_read_fail(err, span_no,
+                            "\"%s\" must be a non-negative integer of microseconds, got %s", key,
+                            sm_read_describe(v, quote, sizeof(quote)));
+    *found = true;
+    return 0;
+}
+
+static enum sm_span_kind kind_from_tag(const json_t *v)
+{
+    static const char *const names[] = {"", "internal", "server", "client", "producer", "consumer"};
+    const char *s = json_string_value(v);
+    int i;
+
+    if (!s)
+        return SM_KIND_UNSET;
+    for (i = 1; i < 6; i++) {
+        if (!sm_strcasecmp(s, names[i]))
+            return (enum sm_span_kind)i;
+    }
+    return SM_KIND_UNSET;
+}
+
+/* Checks a tags array; calls the span's tag handling for each, or, for process tags
+ * (span_tags false), picks service.namespace and service.version. */
+static int read_tags(const json_t *tags, bool span_tags, size_t span_no, struct sm_batch *b,
+                     struct sm_span *s, struct sm_error *err)
+{
+    const json_t *tag;
+    size_t i;
+
+    if (!tags)
+        return 0;
+    if (!json_is_array(tags))
+        return sm_read_fail(err, span_no, "\"tags\" must be an array");
+    json_array_foreach(tags, i, tag)
+    {
+        const char *key = json_string_value(json_object_get(tag, "key"));
+        const json_t *v = json_object_get(tag, "value");
+
+        if (!key)
+            return sm_read_fail(err, span_no, "tag %zu must be an object with a string \"key\"",
+                                i + 1);
+        if (!v || json_is_null(v))
+            continue;
+        if (!span_tags) {
+            if (!strcmp(key, "service.namespace"))
+                s->service_namespace = sm_read_text(b, v);
+            else if (!strcmp(key, "service.version"))
+                s->service_version = sm_read_text(b, v);
+        } else if (!strcmp(key, "error")) {
+            if (sm_read_is_true(v))
+                s->error = true;
+        } else if (!strcmp(key, "otel.status_code")) {
+            if (json_is_string(v) && !sm_strcasecmp(json_string_value(v), "ERROR"))
+                s->error = true;
+        } else if (!strcmp(key, "span.kind")) {
+            s->kind = kind_from_tag(v);
+        } else {
+            sm_read_apply_attr(b, s, key, v);
+        }
+    }
+    return 0;
+}
+
+static int read_refs(const json_t *js, size_t span_no, struct sm_batch *b, struct sm_span *s,
+                     struct sm_error *err)
+{
+    const json_t *refs = sm_read_get(js, "references", NULL, NULL), *r;
+    size_t i;
+    int rc;
+
+    if (!refs)
+        return 0;
+    if (!json_is_array(refs))
+        return sm_read_fail(err, span_no, "\"references\" must be an array");
+    if (json_array_size(refs) == 0)
+        return 0;
+    s->refs = sm_arena_alloc(&b->arena, json_array_size(refs) * sizeof(*s->refs));
+    json_array_foreach(refs, i, r)
+    {
+        struct sm_span_ref *ref = &s->refs[s->nrefs];
+        const json_t *type = sm_read_get(r, "refType", NULL, NULL);
+
+        if (!json_is_object(r))
+            return sm_read_fail(err, span_no, "reference %zu must be an object", i + 1);
+        ref->type = SM_REF_CHILD_OF;
+        if (type && json_is_string(type) && !sm_strcasecmp(json_string_value(type), "FOLLOWS_FROM"))
+            ref->type = SM_REF_FOLLOWS_FROM;
+        else if (type &&
+                 (!json_is_string(type) || sm_strcasecmp(json_string_value(type), "CHILD_OF") != 0))
+            return sm_read_fail(
+                err, span_no, "reference %zu: \"refType\" must be CHILD_OF or FOLLOWS_FROM", i + 1);
+        rc = read_id(b, r, "traceID", false, span_no, &ref->trace_id, err);
+        if (!rc)
+            rc = read_id(b, r, "spanID", true, span_no, &ref->span_id, err);
+        if (rc)
+            return rc;
+        if (!ref->trace_id)
+            ref->trace_id = s->trace_id;
+        s->nrefs++;
+    }
+    return 0;
+}
+
+static const char *choose_parent(const struct sm_span *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->nrefs; i++) {
+        if (s->refs[i].type == SM_REF_CHILD_OF && !strcmp(s->refs[i].trace_id, s->trace_id))
+            return s->refs[i].span_id;
+    }
+    for (i = 0; i < s->nrefs; i++) {
+        if (!strcmp(s->refs[i].trace_id, s->trace_id))
+            return s->refs[i].span_id;
+    }
+    return s->nrefs > 0 ? s->refs[0].span_id : NULL;
+}
+
+static int parse_span(const json_t *js, const json_t *trace, size_t span_no, struct sm_batch *b,
+                      struct sm_error *err)
+{
+    struct sm_span *s;
+    const json_t *v, *process = NULL, *processes;
+    const char *parent_field = NULL;
+    bool found;
+    char quote[64];
+    int rc;
+
+    if (!json_is_object(js))
+        return sm_read_fail(err, span_no, "must be an object, got %s",
+                            sm_read_describe(js, quote, sizeof(quote)));
+    s = sm_batch_add(b);
+    s->format = SM_FORMAT_JAEGER;
+    /* A span without its own traceID belongs to the trace it is listed in. */
+    rc = read_id(b, sm_read_get(js, "traceID", NULL, NULL) ? js : trace, "traceID", true, span_no,
+                 &s->trace_id, err);
+    if (!rc)
+        rc = read_id(b, js, "spanID", true, span_no, &s->span_id, err);
+    if (!rc)
+        rc = read_id(b, js, "parentSpanID", false, span_no, &parent_field, err);
+    if (!rc)
+        rc = read_refs(js, span_no, b, s, err);
+    if (rc)
+        return rc;
+    s->parent_id = s->nrefs > 0 ? choose_parent(s) : parent_field;
+
+    v = sm_read_get(js, "operationName", NULL, NULL);
+    if (v && !json_is_string(v))
+        return sm_read_fail(err, span_no, "\"operationName\" must be a string, got %s",
+                            sm_read_describe(v, quote, sizeof(quote)));
+    s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
+
+    rc = read_us(js, "startTime", span_no, &s->start_ns, &found, err);
+    if (!rc)
+        rc = read_us(js, "duration", span_no, &s->duration_ns, &s->has_duration, err);
+    if (rc)
+        return rc;
+    if (!s->has_duration)
+        s->duration_ns = -1;
+
+    v = sm_read_get(js, "processID", NULL, NULL);
+    processes = sm_read_get(trace, "processes", NULL, NULL);
+    if (json_is_string(v))
+        process = json_object_get(processes, json_string_value(v));
+    if (!process)
+        process = sm_read_get(js, "process", NULL, NULL);
+    if (process) {
+        if (!json_is_object(process))
+            return sm_read_fail(err, span_no, "\"process\" must be an object");
+        v = sm_read_get(process, "serviceName", NULL, NULL);
+        s->service = json_is_string(v) ? sm_batch_str(b, json_string_value(v)) : NULL;
+        rc = read_tags(sm_read_get(process, "tags", NULL, NULL), false, span_no, b, s, err);
+        if (rc)
+            return rc;
+    }
+    return read_tags(sm_read_get(js, "tags", NULL, NULL), true, span_no, b, s, err);
+}
+
+static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
+                       struct sm_error *err)
+{
+    const json_t *spans, *processes, *js;
+    char quote[64];
+    size_t i;
+    int rc;
+
+    if (!json_is_object(trace))
+        return sm_read_fail(err, 0, "a trace must be an object, got %s",
+                            sm_read_describe(trace, quote, sizeof(quote)));
+    spans = sm_read_get(trace, "spans", NULL, NULL);
+    if (!spans)
+        return sm_read_fail(err, 0, "\"spans\" is missing");
+    if (!json_is_array(spans))
+        return sm_read_fail(err, 0, "\"spans\" must be an array, got %s",
+                            sm_read_describe(spans, quote, sizeof(quote)));
+    processes = sm_read_get(trace, "processes", NULL, NULL);
+    if (processes && !json_is_object(processes))
+        return sm_read_fail(err, 0, "\"processes\" must be an object, got %s",
+                            sm_read_describe(processes, quote, sizeof(quote)));
+    json_array_foreach(spans, i, js)
+    {
+        rc = parse_span(js, trace, ++*span_no, b, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int parse(const struct sm_element *el, const json_t *value, struct sm_batch *out,
+                 struct sm_error *err)
+{
+    const json_t *traces = NULL, *trace;
+    size_t span_no = 0, i;
+    int rc;
+
+    (void)el;
+    out->format = SM_FORMAT_JAEGER;
+    out->whole_traces = true;
+    if (json_is_array(value))
+        traces = value;
+    else if (json_is_object(value) && !json_object_get(value, "spans"))
+        traces =
+            json_is_array(json_object_get(value, "data")) ? json_object_get(value, "data") : NULL;
+    if (!traces)
+        return parse_trace(value, &span_no, out, err);
+    json_array_foreach(traces, i, trace)
+    {
+        rc = parse_trace(trace, &span_no, out, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+const struct sm_reader sm_reader_jaeger = {
+    .name = "jaeger",
+    .format = SM_FORMAT_JAEGER,
+    .probe = probe,
+    .parse = parse,
+};

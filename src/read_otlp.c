@@ -1,0 +1,360 @@
+/* read_otlp.c: the OTLP JSON reader (Collector file exporter, OTLP/HTTP JSON, Tempo).
+ *
+ * One element is one resourceSpans item: the resource's attributes give the service
+ * name, namespace and version; every span under its scopeSpans (or the older
+ * instrumentationLibrarySpans) becomes one sm_span. Keys are accepted in camelCase and
+ * snake_case, ids in hex of any case or base64 (as protobuf's JSON mapping writes bytes),
+ * kind and status code as integers or enum names, times as strings or numbers, kept as
+ * exact int64 nanoseconds. A whole document ({"resourceSpans": [...]}, the Tempo
+ * "batches" wrapper, the Jaeger API v3 {"result": {...}}) is accepted as well.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "read_common.h"
+#include "svcmap/reader.h"
+
+static const char *const scope_keys[][2] = {
+    {"scopeSpans", "scope_spans"},
+    {"instrumentationLibrarySpans", "instrumentation_library_spans"},
+};
+
+static bool is_items_key(const char *key)
+{
+    return !strcmp(key, "resourceSpans") || !strcmp(key, "resource_spans") ||
+           !strcmp(key, "result.resourceSpans") || !strcmp(key, "batches");
+}
+
+static const json_t *document_items(const json_t *doc)
+{
+    const json_t *v = sm_read_get(doc, "resourceSpans", "resource_spans", NULL);
+
+    if (!v)
+        v = sm_read_get(doc, "batches", NULL, NULL);
+    return v;
+}
+
+static bool has_scope_spans(const json_t *item)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(scope_keys) / sizeof(scope_keys[0]); i++) {
+        if (json_is_array(sm_read_get(item, scope_keys[i][0], scope_keys[i][1], NULL)))
+            return true;
+    }
+    return false;
+}
+
+static int probe(const struct sm_element *el, const json_t *value)
+{
+    const json_t *result;
+
+    if (!json_is_object(value))
+        return 0;
+    if (el && el->ctx == SM_ELEM_MEMBER_ITEM && is_items_key(el->key)) {
+        if (has_scope_spans(value) || json_is_object(json_object_get(value, "resource")))
+            return 100;
+        /* An item of "batches" or "resourceSpans" that holds neither: still most
+         * likely ours, but let a reader that recognizes it take it. */
+        return 40;
+    }
+    if (json_is_array(document_items(value)))
+        return 100;
+    result = sm_read_get(value, "result", NULL, NULL);
+    if (json_is_array(document_items(result)))
+        return 100;
+    if (has_scope_spans(value))
+        return 90;
+    return 0;
+}
+
+/* The scalar inside an OTLP AnyValue ({"stringValue": "x"}, {"intValue": "3"}, ...);
+ * a plain scalar is taken as it is. NULL for arrays, maps, bytes and unknown shapes. */
+static const json_t *any_value(const json_t *av)
+{
+    static const char *const keys[][2] = {
+        {"stringValue", "string_value"},
+        {"intValue", "int_value"},
+        {"boolValue", "bool_value"},
+        {"doubleValue", "double_value"},
+    };
+    size_t i;
+
+    if (!json_is_object(av))
+        return json_is_array(av) ? NULL : av;
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const json_t *v = sm_read_get(av, keys[i][0], keys[i][1], NULL);
+
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+/* Checks an "attributes" array and calls fn for every key/value pair. */
+static int
+each_attribute(const json_t *attrs, size_t span_no, struct sm_batch *b, struct sm_span *s,
+               void (*fn)(struct sm_batch *, struct sm_span *, const char *, const json_t *),
+               struct sm_error *err)
+{
+    size_t i;
+    const json_t *a;
+
+    if (!attrs)
+        return 0;
+    if (!json_is_array(attrs))
+        return sm_read_fail(err, span_no, "\"attributes\" must be an array");
+    json_array_foreach(attrs, i, a)
+    {
+        const json_t *key = json_object_get(a, "key");
+        const json_t *v;
+
+        if (!json_is_string(key))
+            return sm_read_fail(err, span_no,
+                                "attribute %zu must be an object with a string \"key\"", i + 1);
+        v = any_value(json_object_get(a, "value"));
+        if (v)
+            fn(b, s, json_string_value(key), v);
+    }
+    return 0;
+}
+
+static void resource_attr(struct sm_batch *b, struct sm_span *res, const char *key, const json_t *v)
+{
+    if (!strcmp(key, "service.name"))
+        res->service = sm_read_text(b, v);
+    else if (!strcmp(key, "service.namespace"))
+        res->service_namespace = sm_read_text(b, v);
+    else if (!strcmp(key, "service.version"))
+        res->service_version = sm_read_text(b, v);
+}
+
+/* An id field: required (trace and span ids) or not; bytes is 16 or 8. */
+static int read_id(struct sm_batch *b, const json_t *span, const char *key, const char *alt,
+                   size_t bytes, bool required, size_t span_no, const char **out,
+                   struct sm_error *err)
+{
+    const char *name;
+    const json_t *v = sm_read_get(span, key, alt, &name);
+    char quote[64];
+
+    *out = NULL;
+    if (!v || (json_is_string(v) && !*json_string_value(v))) {
+        if (required)
+            return sm_read_fail(err, span_no, "\"%s\" is missing", name);
+        return 0;
+    }
+    if (!json_is_string(v) || sm_otlp_id_size(json_string_value(v)) != bytes)
+        return sm_read_fail(err, span_no,
+                            "\"%s\" must be %zu hex digits or base64 of %zu bytes, got %s", name,
+                            2 * bytes, bytes, sm_read_describe(v, quote, sizeof(quote)));
+    *out = sm_batch_otlp_id(b, json_string_value(v));
+    if (!*out && required)
+        return sm_read_fail(err, span_no, "\"%s\" must not be all zeros", name);
+    return 0;
+}
+
+/* Matches an enum value written as a number or as PREFIX_NAME (or just NAME), any case. */
+static int read_enum(const json_t *v, const char *prefix, const char *const *names, int n)
+{
+    const char *s;
+    size_t plen = strlen(prefix);
+    int i;
+
+    if (json_is_integer(v)) {
+        json_int_t x = json_integer_value(v);
+
+        return x >= 0 && x < n ? (int)x : -1;
+    }
+    if (!json_is_string(v))
+        return -1;
+    s = json_string_value(v);
+    if (!strncasecmp(s, prefix, plen))
+        s += plen;
+    for (i = 0; i < n; i++) {
+        if (!sm_strcasecmp(s, names[i]))
+            return i;
+    }
+    return -1;
+}
+
+static int read_time(const json_t *span, const char *key, const char *alt, size_t span_no,
+                     int64_t *out, bool *found, struct sm_error *err)
+{
+    const char *name;
+    const json_t *v = sm_read_get(span, key, alt, &name);
+    char quote[64];
+
+    *out = 0;
+    *found = false;
+    if (!v)
+        return 0;
+    if (sm_read_int64(v, out) != 0 || *out < 0)
+        return sm_read_fail(err, span_no,
+                            "\"%s\" must be a non-negative integer of nanoseconds, got %s", name,
+                            sm_read_describe(v, quote, sizeof(quote)));
+    *found = true;
+    return 0;
+}
+
+static int parse_span(const json_t *js, const struct sm_span *res, size_t span_no,
+                      struct sm_batch *b, struct sm_error *err)
+{
+    static const char *const kinds[] = {"unspecified", "internal", "server",
+                                        "client",      "producer", "consumer"};
+    static const char *const codes[] = {"unset", "ok", "error"};
+    struct sm_span *s;
+    const json_t *v, *status;
+    int64_t end_ns = 0;
+    bool has_start, has_end;
+    char quote[64];
+    int rc, x;
+
+    if (!json_is_object(js))
+        return sm_read_fail(err, span_no, "must be an object, got %s",
+                            sm_read_describe(js, quote, sizeof(quote)));
+    s = sm_batch_add(b);
+    s->format = SM_FORMAT_OTLP;
+    s->service = res->service;
+    s->service_namespace = res->service_namespace;
+    s->service_version = res->service_version;
+    rc = read_id(b, js, "traceId", "trace_id", 16, true, span_no, &s->trace_id, err);
+    if (!rc)
+        rc = read_id(b, js, "spanId", "span_id", 8, true, span_no, &s->span_id, err);
+    if (!rc)
+        rc =
+            read_id(b, js, "parentSpanId", "parent_span_id", 8, false, span_no, &s->parent_id, err);
+    if (rc)
+        return rc;
+
+    v = sm_read_get(js, "name", NULL, NULL);
+    if (v && !json_is_string(v))
+        return sm_read_fail(err, span_no, "\"name\" must be a string, got %s",
+                            sm_read_describe(v, quote, sizeof(quote)));
+    s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
+
+    v = sm_read_get(js, "kind", NULL, NULL);
+    if (v) {
+        x = read_enum(v, "SPAN_KIND_", kinds, 6);
+        if (x < 0)
+            return sm_read_fail(err, span_no,
+                                "\"kind\" must be 0 to 5 or a SPAN_KIND_ name, got %s",
+                                sm_read_describe(v, quote, sizeof(quote)));
+        /* OTLP's numbering is the same as enum sm_span_kind's. */
+        s->kind = (enum sm_span_kind)x;
+    }
+
+    rc = read_time(js, "startTimeUnixNano", "start_time_unix_nano", span_no, &s->start_ns,
+                   &has_start, err);
+    if (!rc)
+        rc =
+            read_time(js, "endTimeUnixNano", "end_time_unix_nano", span_no, &end_ns, &has_end, err);
+    if (rc)
+        return rc;
+    /* A span that ends before it starts has no usable duration; keep the span. */
+    if (has_start && has_end && s->start_ns > 0 && end_ns >= s->start_ns) {
+        s->duration_ns = end_ns - s->start_ns;
+        s->has_duration = true;
+    }
+
+    status = sm_read_get(js, "status", NULL, NULL);
+    if (status && !json_is_object(status))
+        return sm_read_fail(err, span_no, "\"status\" must be an object, got %s",
+                            sm_read_describe(status, quote, sizeof(quote)));
+    v = sm_read_get(status, "code", NULL, NULL);
+    if (v) {
+        x = read_enum(v, "STATUS_CODE_", codes, 3);
+        if (x < 0)
+            return sm_read_fail(err, span_no,
+                                "\"status.code\" must be 0 to 2 or a STATUS_CODE_ name, got %s",
+                                sm_read_describe(v, quote, sizeof(quote)));
+        s->error = x == 2;
+    }
+
+    return each_attribute(sm_read_get(js, "attributes", NULL, NULL), span_no, b, s,
+                          sm_read_apply_attr, err);
+}
+
+/* One resourceSpans item. *span_no counts the element's spans (1-based in messages). */
+static int parse_item(const json_t *item, size_t *span_no, struct sm_batch *b, struct sm_error *err)
+{
+    struct sm_span res;
+    const json_t *resource, *scopes = NULL, *scope, *spans, *js;
+    const char *name = NULL;
+    char quote[64];
+    size_t i, j, k;
+    int rc;
+
+    if (!json_is_object(item))
+        return sm_read_fail(err, 0, "a resource spans item must be an object, got %s",
+                            sm_read_describe(item, quote, sizeof(quote)));
+    memset(&res, 0, sizeof(res));
+    resource = sm_read_get(item, "resource", NULL, NULL);
+    if (resource && !json_is_object(resource))
+        return sm_read_fail(err, 0, "\"resource\" must be an object, got %s",
+                            sm_read_describe(resource, quote, sizeof(quote)));
+    rc = each_attribute(sm_read_get(resource, "attributes", NULL, NULL), 0, b, &res, resource_attr,
+                        err);
+    if (rc)
+        return rc;
+
+    for (k = 0; k < sizeof(scope_keys) / sizeof(scope_keys[0]) && !scopes; k++)
+        scopes = sm_read_get(item, scope_keys[k][0], scope_keys[k][1], &name);
+    if (!scopes)
+        return 0;
+    if (!json_is_array(scopes))
+        return sm_read_fail(err, 0, "\"%s\" must be an array, got %s", name,
+                            sm_read_describe(scopes, quote, sizeof(quote)));
+    json_array_foreach(scopes, i, scope)
+    {
+        spans = sm_read_get(scope, "spans", NULL, NULL);
+        if (!spans)
+            continue;
+        if (!json_is_array(spans))
+            return sm_read_fail(err, 0, "\"spans\" must be an array, got %s",
+                                sm_read_describe(spans, quote, sizeof(quote)));
+        json_array_foreach(spans, j, js)
+        {
+            rc = parse_span(js, &res, ++*span_no, b, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int parse(const struct sm_element *el, const json_t *value, struct sm_batch *out,
+                 struct sm_error *err)
+{
+    const json_t *items = NULL, *item;
+    size_t span_no = 0, i;
+    char quote[64];
+    int rc;
+
+    out->format = SM_FORMAT_OTLP;
+    /* A whole document (no scanner, or one that kept it whole): walk its items. */
+    if (!(el && el->ctx == SM_ELEM_MEMBER_ITEM)) {
+        items = document_items(value);
+        if (!items)
+            items = document_items(sm_read_get(value, "result", NULL, NULL));
+    }
+    if (!items)
+        return parse_item(value, &span_no, out, err);
+    if (!json_is_array(items))
+        return sm_read_fail(err, 0, "\"resourceSpans\" must be an array, got %s",
+                            sm_read_describe(items, quote, sizeof(quote)));
+    json_array_foreach(items, i, item)
+    {
+        rc = parse_item(item, &span_no, out, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+const struct sm_reader sm_reader_otlp = {
+    .name = "otlp",
+    .format = SM_FORMAT_OTLP,
+    .probe = probe,
+    .parse = parse,
+};

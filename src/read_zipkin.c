@@ -1,0 +1,263 @@
+/* read_zipkin.c: the Zipkin v2 JSON reader (/api/v2/spans bodies, /api/v2/traces answers).
+ *
+ * One element is one span (an item of a flat array of spans) or one trace (an item of
+ * an array of arrays, each inner array one trace: then the batch holds whole traces).
+ * Ids are hex: trace ids of up to 32 digits (64- or 128-bit), span ids of up to 16,
+ * short ones left-padded. localEndpoint.serviceName is the span's service,
+ * remoteEndpoint.serviceName its remote service. A tag "error" of any value (a string,
+ * even empty, or any other JSON value but null) marks an error, as in Zipkin; an
+ * annotation named "error" does not. For a CLIENT or PRODUCER span with neither a remote
+ * service name nor a server.address tag, the remote endpoint's address and port stand
+ * in for server.address and server.port (a SERVER's remote endpoint is its caller, so
+ * its address is not taken).
+ */
+#include <string.h>
+
+#include "read_common.h"
+#include "svcmap/reader.h"
+
+static bool looks_like_span(const json_t *v)
+{
+    return json_is_object(v) && json_is_string(json_object_get(v, "traceId")) &&
+           json_object_get(v, "id") != NULL;
+}
+
+static int probe(const struct sm_element *el, const json_t *value)
+{
+    (void)el;
+    if (looks_like_span(value))
+        return 90;
+    if (json_is_array(value)) {
+        const json_t *first = json_array_get(value, 0);
+
+        if (looks_like_span(first))
+            return 90;
+        /* [[span, ...], ...] as a whole document */
+        if (json_is_array(first) && looks_like_span(json_array_get(first, 0)))
+            return 90;
+        if (json_array_size(value) == 0)
+            return 10; /* an empty trace: nothing else claims it */
+    }
+    return 0;
+}
+
+static int read_id(struct sm_batch *b, const json_t *js, const char *key, size_t max_digits,
+                   bool required, size_t span_no, const char **out, struct sm_error *err)
+{
+    const json_t *v = sm_read_get(js, key, NULL, NULL);
+    const char *s;
+    char quote[64];
+    size_t len;
+
+    *out = NULL;
+    if (!v || (json_is_string(v) && !*json_string_value(v))) {
+        if (required)
+            return sm_read_fail(err, span_no, "\"%s\" is missing", key);
+        return 0;
+    }
+    s = json_string_value(v);
+    len = s ? strlen(s) : 0;
+    if (!s || len > max_digits || strspn(s, "0123456789abcdefABCDEF") != len)
+        return sm_read_fail(err, span_no, "\"%s\" must be 1 to %zu hex digits, got %s", key,
+                            max_digits, sm_read_describe(v, quote, sizeof(quote)));
+    *out = sm_batch_hex_id(b, s);
+    if (!*out && required)
+        return sm_read_fail(err, span_no, "\"%s\" must not be zero", key);
+    return 0;
+}
+
+static int read_us(const json_t *js, const char *key, size_t span_no, int64_t *ns, bool *found,
+                   struct sm_error *err)
+{
+    const json_t *v = sm_read_get(js, key, NULL, NULL);
+    int64_t us;
+    char quote[64];
+
+    *found = false;
+    if (!v)
+        return 0;
+    if (sm_read_int64(v, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
+        return sm_read_fail(err, span_no,
+                            "\"%s\" must be a non-negative integer of microseconds, got %s", key,
+                            sm_read_describe(v, quote, sizeof(quote)));
+    *found = true;
+    return 0;
+}
+
+static int read_endpoint(const json_t *js, const char *key, size_t span_no, const json_t **ep,
+                         struct sm_error *err)
+{
+    const json_t *v;
+
+    *ep = sm_read_get(js, key, NULL, NULL);
+    if (!*ep)
+        return 0;
+    if (!json_is_object(*ep))
+        return sm_read_fail(err, span_no, "\"%s\" must be an object", key);
+    v = sm_read_get(*ep, "serviceName", NULL, NULL);
+    if (v && !json_is_string(v))
+        return sm_read_fail(err, span_no, "\"%s.serviceName\" must be a string", key);
+    return 0;
+}
+
+static enum sm_span_kind kind_from_name(const char *s)
+{
+    static const char *const names[] = {"", "", "server", "client", "producer", "consumer"};
+    int i;
+
+    for (i = SM_KIND_SERVER; i <= SM_KIND_CONSUMER; i++) {
+        if (!sm_strcasecmp(s, names[i]))
+            return (enum sm_span_kind)i;
+    }
+    return SM_KIND_UNSET;
+}
+
+static void remote_address(struct sm_batch *b, struct sm_span *s, const json_t *remote)
+{
+    const json_t *addr = sm_read_get(remote, "ipv4", NULL, NULL);
+    const json_t *port = sm_read_get(remote, "port", NULL, NULL);
+
+    if (!json_is_string(addr))
+        addr = sm_read_get(remote, "ipv6", NULL, NULL);
+    if (!json_is_string(addr))
+        return;
+    s->server_address = sm_read_text(b, addr);
+    if (!s->server_port && json_is_integer(port) && json_integer_value(port) > 0)
+        s->server_port = sm_read_text(b, port);
+}
+
+static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, struct sm_error *err)
+{
+    struct sm_span *s;
+    const json_t *v, *local, *remote, *tags;
+    const char *key;
+    char quote[64];
+    bool found;
+    int rc;
+
+    if (!json_is_object(js))
+        return sm_read_fail(err, span_no, "must be an object, got %s",
+                            sm_read_describe(js, quote, sizeof(quote)));
+    s = sm_batch_add(b);
+    s->format = SM_FORMAT_ZIPKIN;
+    rc = read_id(b, js, "traceId", 32, true, span_no, &s->trace_id, err);
+    if (!rc)
+        rc = read_id(b, js, "id", 16, true, span_no, &s->span_id, err);
+    if (!rc)
+        rc = read_id(b, js, "parentId", 16, false, span_no, &s->parent_id, err);
+    if (rc)
+        return rc;
+
+    v = sm_read_get(js, "kind", NULL, NULL);
+    if (v) {
+        if (json_is_string(v))
+            s->kind = kind_from_name(json_string_value(v));
+        if (s->kind == SM_KIND_UNSET)
+            return sm_read_fail(err, span_no,
+                                "\"kind\" must be CLIENT, SERVER, PRODUCER or CONSUMER, got %s",
+                                sm_read_describe(v, quote, sizeof(quote)));
+    }
+    v = sm_read_get(js, "name", NULL, NULL);
+    if (v && !json_is_string(v))
+        return sm_read_fail(err, span_no, "\"name\" must be a string, got %s",
+                            sm_read_describe(v, quote, sizeof(quote)));
+    s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
+
+    rc = read_us(js, "timestamp", span_no, &s->start_ns, &found, err);
+    if (!rc)
+        rc = read_us(js, "duration", span_no, &s->duration_ns, &s->has_duration, err);
+    if (rc)
+        return rc;
+    if (!s->has_duration)
+        s->duration_ns = -1;
+
+    v = sm_read_get(js, "shared", NULL, NULL);
+    if (v && !json_is_boolean(v))
+        return sm_read_fail(err, span_no, "\"shared\" must be a boolean, got %s",
+                            sm_read_describe(v, quote, sizeof(quote)));
+    s->shared = json_is_true(v);
+
+    rc = read_endpoint(js, "localEndpoint", span_no, &local, err);
+    if (!rc)
+        rc = read_endpoint(js, "remoteEndpoint", span_no, &remote, err);
+    if (rc)
+        return rc;
+    s->service = sm_batch_str(b, json_string_value(sm_read_get(local, "serviceName", NULL, NULL)));
+    s->remote_service =
+        sm_batch_str(b, json_string_value(sm_read_get(remote, "serviceName", NULL, NULL)));
+
+    tags = sm_read_get(js, "tags", NULL, NULL);
+    if (tags && !json_is_object(tags))
+        return sm_read_fail(err, span_no, "\"tags\" must be an object, got %s",
+                            sm_read_describe(tags, quote, sizeof(quote)));
+    json_object_foreach((json_t *)tags, key, v)
+    {
+        if (json_is_null(v))
+            continue;
+        if (!strcmp(key, "error"))
+            s->error = true;
+        else
+            sm_read_apply_attr(b, s, key, v);
+    }
+
+    if (remote && !s->remote_service && !s->server_address &&
+        (s->kind == SM_KIND_CLIENT || s->kind == SM_KIND_PRODUCER))
+        remote_address(b, s, remote);
+    return 0;
+}
+
+static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
+                       struct sm_error *err)
+{
+    const json_t *js;
+    size_t i;
+    int rc;
+
+    json_array_foreach(trace, i, js)
+    {
+        rc = parse_span(js, ++*span_no, b, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int parse(const struct sm_element *el, const json_t *value, struct sm_batch *out,
+                 struct sm_error *err)
+{
+    const json_t *item;
+    size_t span_no = 0, i;
+    char quote[64];
+    int rc;
+
+    out->format = SM_FORMAT_ZIPKIN;
+    if (json_is_object(value))
+        return parse_span(value, 1, out, err);
+    if (!json_is_array(value))
+        return sm_read_fail(err, 0, "a zipkin span must be an object, got %s",
+                            sm_read_describe(value, quote, sizeof(quote)));
+    if (!json_is_array(json_array_get(value, 0))) {
+        /* One trace of an array of traces; a flat array given whole is just spans. */
+        out->whole_traces = el && el->ctx == SM_ELEM_ARRAY_ITEM;
+        return parse_trace(value, &span_no, out, err);
+    }
+    out->whole_traces = true;
+    /* A whole /api/v2/traces document: an array of traces. */
+    json_array_foreach(value, i, item)
+    {
+        if (!json_is_array(item))
+            return sm_read_fail(err, 0, "trace %zu must be an array of spans, got %s", i + 1,
+                                sm_read_describe(item, quote, sizeof(quote)));
+        rc = parse_trace(item, &span_no, out, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+const struct sm_reader sm_reader_zipkin = {
+    .name = "zipkin",
+    .format = SM_FORMAT_ZIPKIN,
+    .probe = probe,
+    .parse = parse,
+};

@@ -1,0 +1,262 @@
+/* reader.c: the registry of span readers, format detection, and the readers' helpers.
+ *
+ * Detection asks every reader how sure it is that the first element of a file is its
+ * own (0..100) and takes the highest score; ties go to the earlier reader in the table.
+ * The helpers below are shared by read_otlp.c, read_jaeger.c and read_zipkin.c through
+ * read_common.h: one mapping of attribute names onto the span, one style of message.
+ */
+#include "svcmap/reader.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "read_common.h"
+
+const struct sm_reader *const sm_readers[] = {
+    &sm_reader_otlp,
+    &sm_reader_jaeger,
+    &sm_reader_zipkin,
+    NULL,
+};
+
+const struct sm_reader *sm_reader_for(enum sm_input_format format)
+{
+    size_t i;
+
+    for (i = 0; sm_readers[i]; i++) {
+        if (sm_readers[i]->format == format)
+            return sm_readers[i];
+    }
+    return NULL;
+}
+
+const struct sm_reader *sm_reader_detect(const struct sm_element *el, const json_t *value)
+{
+    const struct sm_reader *best = NULL;
+    int best_score = 0;
+    size_t i;
+
+    for (i = 0; sm_readers[i]; i++) {
+        int score = sm_readers[i]->probe(el, value);
+
+        if (score > best_score) {
+            best_score = score;
+            best = sm_readers[i];
+        }
+    }
+    return best;
+}
+
+const json_t *sm_read_get(const json_t *obj, const char *key, const char *alt, const char **name)
+{
+    const json_t *v = NULL;
+
+    if (name)
+        *name = key;
+    if (!json_is_object(obj))
+        return NULL;
+    v = json_object_get(obj, key);
+    if (v && !json_is_null(v))
+        return v;
+    if (alt) {
+        v = json_object_get(obj, alt);
+        if (v && !json_is_null(v)) {
+            if (name)
+                *name = alt;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+const char *sm_read_text(struct sm_batch *b, const json_t *v)
+{
+    char tmp[64];
+    struct sm_buf buf;
+    const char *s;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return sm_batch_str(b, json_string_value(v));
+    case JSON_INTEGER:
+        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return sm_batch_str(b, tmp);
+    case JSON_REAL:
+        sm_buf_init(&buf);
+        sm_buf_add_number(&buf, json_real_value(v));
+        s = sm_batch_str(b, buf.data);
+        sm_buf_release(&buf);
+        return s;
+    case JSON_TRUE:
+        return sm_batch_str(b, "true");
+    case JSON_FALSE:
+        return sm_batch_str(b, "false");
+    default:
+        return NULL;
+    }
+}
+
+static int parse_decimal(const char *s, int64_t *out)
+{
+    bool neg = false;
+    uint64_t limit, acc = 0;
+
+    if (*s == '-') {
+        neg = true;
+        s++;
+    }
+    if (!*s)
+        return -1;
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; *s; s++) {
+        unsigned d;
+
+        if (*s < '0' || *s > '9')
+            return -1;
+        d = (unsigned)(*s - '0');
+        if (acc > (limit - d) / 10)
+            return -2;
+        acc = acc * 10 + d;
+    }
+    if (neg)
+        *out = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
+    else
+        *out = (int64_t)acc;
+    return 0;
+}
+
+int sm_read_int64(const json_t *v, int64_t *out)
+{
+    double d;
+
+    switch (json_typeof(v)) {
+    case JSON_INTEGER:
+        *out = (int64_t)json_integer_value(v);
+        return 0;
+    case JSON_REAL:
+        /* Large integers written with an exponent; precision is already lost. */
+        d = json_real_value(v);
+        if (d != d || d < -9.2e18 || d > 9.2e18)
+            return -2;
+        if ((double)(int64_t)d != d)
+            return -1;
+        *out = (int64_t)d;
+        return 0;
+    case JSON_STRING:
+        return parse_decimal(json_string_value(v), out);
+    default:
+        return -1;
+    }
+}
+
+bool sm_read_is_true(const json_t *v)
+{
+    if (json_is_true(v))
+        return true;
+    return json_is_string(v) && !sm_strcasecmp(json_string_value(v), "true");
+}
+
+static void set_http_status(struct sm_span *s, const json_t *v)
+{
+    int64_t code;
+
+    if (sm_read_int64(v, &code) == 0 && code > 0 && code < 1000)
+        s->http_status = (int)code;
+}
+
+void sm_read_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, const json_t *v)
+{
+    /* Cheap rejection: every key below starts with one of these letters. */
+    if (!key || !strchr("dhmnps", key[0]))
+        return;
+    if (!strcmp(key, "peer.service")) {
+        s->peer_service = sm_read_text(b, v);
+    } else if (!strcmp(key, "db.system.name")) {
+        s->db_system = sm_read_text(b, v);
+    } else if (!strcmp(key, "db.system")) {
+        if (!s->db_system)
+            s->db_system = sm_read_text(b, v);
+    } else if (!strcmp(key, "db.namespace")) {
+        s->db_namespace = sm_read_text(b, v);
+    } else if (!strcmp(key, "db.name")) {
+        s->db_name = sm_read_text(b, v);
+    } else if (!strcmp(key, "messaging.system")) {
+        s->messaging_system = sm_read_text(b, v);
+    } else if (!strcmp(key, "messaging.destination.name")) {
+        s->messaging_destination = sm_read_text(b, v);
+    } else if (!strcmp(key, "messaging.destination")) {
+        if (!s->messaging_destination)
+            s->messaging_destination = sm_read_text(b, v);
+    } else if (!strcmp(key, "server.address")) {
+        s->server_address = sm_read_text(b, v);
+    } else if (!strcmp(key, "server.port")) {
+        s->server_port = sm_read_text(b, v);
+    } else if (!strcmp(key, "net.peer.name")) {
+        s->net_peer_name = sm_read_text(b, v);
+    } else if (!strcmp(key, "http.host")) {
+        s->http_host = sm_read_text(b, v);
+    } else if (!strcmp(key, "http.response.status_code")) {
+        set_http_status(s, v);
+    } else if (!strcmp(key, "http.status_code")) {
+        if (s->http_status == 0)
+            set_http_status(s, v);
+    }
+}
+
+int sm_read_fail(struct sm_error *err, size_t span_no, const char *fmt, ...)
+{
+    char text[sizeof(err->text)];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (span_no > 0)
+        return sm_error_set(err, SM_EINPUT, "span %zu: %s", span_no, text);
+    return sm_error_set(err, SM_EINPUT, "%s", text);
+}
+
+const char *sm_read_describe(const json_t *v, char *buf, size_t size)
+{
+    const unsigned char *p;
+    size_t n = 0;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        break;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    default:
+        return "null";
+    }
+    if (size < 8)
+        return "a string";
+    buf[n++] = '"';
+    for (p = (const unsigned char *)json_string_value(v); *p && n + 5 < size && n < 41; p++)
+        buf[n++] = (*p < 0x20 || *p == '"' || *p == '\\' || *p >= 0x7f) ? '?' : (char)*p;
+    if (*p) {
+        buf[n++] = '.';
+        buf[n++] = '.';
+        buf[n++] = '.';
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+    return buf;
+}
+
+int sm_read_us_to_ns(int64_t us, int64_t *ns)
+{
+    if (us > INT64_MAX / 1000 || us < INT64_MIN / 1000)
+        return -2;
+    *ns = us * 1000;
+    return 0;
+}
