@@ -1,0 +1,426 @@
+/* emit_dot.c: the map as a Graphviz graph: DOT text, and SVG/PNG laid out in process.
+ *
+ * The map becomes a cgraph graph (agopen, agnode, agedge, agsafeset): nodes get
+ * generated names n0, n1, ... and carry the service name only in their label, so no
+ * name can collide with another or with DOT syntax; quoting is left to Graphviz's own
+ * writer. The DOT emitter writes the graph with agwrite into a memory stream; the SVG
+ * and PNG emitters (emit_svg.c) lay it out with gvLayout and render it with
+ * gvRenderData, never by running `dot`. Big maps switch to cheaper layout settings.
+ *
+ * Graphviz 2.42/2.43 takes `char *` where it means `const char *`: every cast that
+ * hides this lives in this file, in the small wrappers below.
+ */
+#include "svcmap/emit.h"
+
+#include <gvc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit_priv.h"
+
+/* Graphviz reports problems through a callback; the core never prints, so the last
+ * message is kept here and turned into the sm_error of the failing call. */
+static char graphviz_message[256];
+
+static int keep_graphviz_message(char *text)
+{
+    size_t len;
+
+    snprintf(graphviz_message, sizeof(graphviz_message), "%s", text);
+    len = strlen(graphviz_message);
+    while (len > 0 && (graphviz_message[len - 1] == '\n' || graphviz_message[len - 1] == ' '))
+        graphviz_message[--len] = '\0';
+    return 0;
+}
+
+/* The const-correct face of cgraph. */
+static Agraph_t *gv_open(const char *name)
+{
+    return agopen((char *)name, Agdirected, NULL);
+}
+
+static Agraph_t *gv_subgraph(Agraph_t *g, const char *name)
+{
+    return agsubg(g, (char *)name, 1);
+}
+
+static Agnode_t *gv_node(Agraph_t *g, const char *name)
+{
+    return agnode(g, (char *)name, 1);
+}
+
+static Agedge_t *gv_edge(Agraph_t *g, Agnode_t *t, Agnode_t *h)
+{
+    return agedge(g, t, h, NULL, 1);
+}
+
+static void gv_default(Agraph_t *g, int kind, const char *name, const char *value)
+{
+    agattr(g, kind, (char *)name, (char *)value);
+}
+
+static void gv_set(void *obj, const char *name, const char *value)
+{
+    agsafeset(obj, (char *)name, (char *)value, (char *)"");
+}
+
+/* Graphviz label strings are escString: a backslash starts an escape (\n, \l, \N,
+ * \G, ...). Doubling every backslash keeps names as written; a newline in a name
+ * becomes the centred line break \n. */
+static void add_label_text(struct sm_buf *out, const char *text)
+{
+    for (; *text; text++) {
+        if (*text == '\\')
+            sm_buf_adds(out, "\\\\");
+        else if (*text == '\n')
+            sm_buf_adds(out, "\\n");
+        else
+            sm_buf_addc(out, *text);
+    }
+}
+
+/* Sets attribute name of obj to text, made safe as a Graphviz label. */
+static void gv_set_label(void *obj, const char *name, const char *text)
+{
+    struct sm_buf b;
+
+    sm_buf_init(&b);
+    add_label_text(&b, text);
+    gv_set(obj, name, b.data ? b.data : "");
+    sm_buf_release(&b);
+}
+
+static const char *node_shape(enum sm_node_kind kind)
+{
+    switch (kind) {
+    case SM_NODE_DATABASE:
+        return "cylinder";
+    case SM_NODE_QUEUE:
+        return "cds";
+    case SM_NODE_EXTERNAL:
+        return "box";
+    case SM_NODE_CLIENT:
+        return "ellipse";
+    case SM_NODE_SERVICE:
+    default:
+        return "box";
+    }
+}
+
+static const char *node_fill(enum sm_node_kind kind)
+{
+    switch (kind) {
+    case SM_NODE_DATABASE:
+        return "#e8f0fe";
+    case SM_NODE_QUEUE:
+        return "#fef3e0";
+    case SM_NODE_EXTERNAL:
+        return "#f5f5f5";
+    case SM_NODE_CLIENT:
+        return "#ffffff";
+    case SM_NODE_SERVICE:
+    default:
+        return "#eef7ee";
+    }
+}
+
+/* A map is "big" when the dot engine's network simplex and spline routing would take
+ * too long: there we fall back to straight lines and bounded iteration. */
+static bool is_big(const struct sm_map *map)
+{
+    return map->nnodes > 150 || map->nedges > 400;
+}
+
+static bool is_huge(const struct sm_map *map)
+{
+    return map->nnodes > 400 || map->nedges > 1200;
+}
+
+static void set_graph_defaults(Agraph_t *g, const struct sm_map *map, const struct sm_style *style)
+{
+    gv_default(g, AGRAPH, "rankdir", style->direction == SM_DIR_TB ? "TB" : "LR");
+    gv_default(g, AGRAPH, "fontname", "Helvetica");
+    gv_default(g, AGRAPH, "bgcolor", "white");
+    gv_default(g, AGRAPH, "label", "");
+    gv_default(g, AGRAPH, "style", "");
+    gv_default(g, AGRAPH, "color", "");
+    if (is_huge(map)) {
+        /* sfdp places thousands of nodes in seconds where dot takes minutes. */
+        gv_default(g, AGRAPH, "layout", "sfdp");
+        gv_default(g, AGRAPH, "overlap", "prism");
+        gv_default(g, AGRAPH, "splines", "false");
+        gv_default(g, AGRAPH, "outputorder", "edgesfirst");
+    } else if (is_big(map)) {
+        gv_default(g, AGRAPH, "layout", "dot");
+        gv_default(g, AGRAPH, "splines", "line");
+        gv_default(g, AGRAPH, "nslimit", "2");
+        gv_default(g, AGRAPH, "nslimit1", "2");
+        gv_default(g, AGRAPH, "mclimit", "0.2");
+        gv_default(g, AGRAPH, "searchsize", "10");
+    } else {
+        gv_default(g, AGRAPH, "nodesep", "0.35");
+        gv_default(g, AGRAPH, "ranksep", "0.6");
+    }
+    gv_default(g, AGNODE, "fontname", "Helvetica");
+    gv_default(g, AGNODE, "fontsize", "11");
+    gv_default(g, AGNODE, "shape", "box");
+    gv_default(g, AGNODE, "style", "rounded,filled");
+    gv_default(g, AGNODE, "fillcolor", "#eef7ee");
+    gv_default(g, AGNODE, "color", "#333333");
+    gv_default(g, AGNODE, "fontcolor", "black");
+    gv_default(g, AGNODE, "penwidth", "1");
+    gv_default(g, AGNODE, "label", "\\N");
+    gv_default(g, AGEDGE, "fontname", "Helvetica");
+    gv_default(g, AGEDGE, "fontsize", "9");
+    gv_default(g, AGEDGE, "color", SM_COLOR_NORMAL);
+    gv_default(g, AGEDGE, "fontcolor", SM_COLOR_NORMAL);
+    gv_default(g, AGEDGE, "penwidth", "1");
+    gv_default(g, AGEDGE, "style", "solid");
+    gv_default(g, AGEDGE, "arrowhead", "normal");
+    gv_default(g, AGEDGE, "label", "");
+}
+
+static void style_node(Agnode_t *n, const struct sm_map *map, size_t i,
+                       const struct sm_style *style)
+{
+    const struct sm_node *node = &map->nodes[i];
+    const struct sm_decor *d = sm_emit_node_decor(style, i);
+    struct sm_buf text, st;
+
+    sm_buf_init(&text);
+    sm_buf_init(&st);
+    sm_emit_node_text(map, i, style, &text);
+    gv_set_label(n, "label", text.data ? text.data : "");
+    gv_set(n, "shape", node_shape(node->kind));
+    gv_set(n, "fillcolor", node_fill(node->kind));
+    /* Kinds differ by shape and by line: externals dashed, clients plain. */
+    sm_buf_adds(&st, node->kind == SM_NODE_SERVICE ? "rounded,filled" : "filled");
+    if (node->kind == SM_NODE_EXTERNAL || (d && d->dashed))
+        sm_buf_adds(&st, ",dashed");
+    if (d && d->bold)
+        sm_buf_adds(&st, ",bold");
+    gv_set(n, "style", st.data);
+    if (d && d->color) {
+        gv_set(n, "color", d->color);
+        gv_set(n, "fontcolor", d->color);
+        gv_set(n, "penwidth", "2");
+    }
+    sm_buf_release(&text);
+    sm_buf_release(&st);
+}
+
+static void style_edge(Agedge_t *ge, const struct sm_map *map, size_t j,
+                       const struct sm_style *style, uint64_t max_calls)
+{
+    const struct sm_edge *e = &map->edges[j];
+    const struct sm_decor *d = sm_emit_edge_decor(style, j);
+    int level = sm_edge_severity(e, style);
+    const char *color = d && d->color ? d->color : sm_emit_severity_color(level);
+    struct sm_buf text, st;
+    char width[32];
+    double w = sm_emit_width(e->calls, max_calls);
+
+    sm_buf_init(&text);
+    sm_buf_init(&st);
+    sm_emit_edge_text(map, j, style, &text);
+    gv_set_label(ge, "label", text.data ? text.data : "");
+    if (d && d->bold)
+        w += 1.5;
+    snprintf(width, sizeof(width), "%g", w);
+    if (strcmp(width, "1"))
+        gv_set(ge, "penwidth", width);
+    if (strcmp(color, SM_COLOR_NORMAL)) {
+        gv_set(ge, "color", color);
+        gv_set(ge, "fontcolor", color);
+    }
+    /* Messages are asynchronous: dashed, with an open arrow. */
+    if (e->kind == SM_EDGE_MESSAGING || (d && d->dashed))
+        sm_buf_adds(&st, "dashed");
+    if (st.len)
+        gv_set(ge, "style", st.data);
+    if (e->kind == SM_EDGE_MESSAGING)
+        gv_set(ge, "arrowhead", "vee");
+    sm_buf_release(&text);
+    sm_buf_release(&st);
+}
+
+/* Clusters for --group-by, in the order their values first appear among the sorted
+ * nodes; each node's graph is its cluster or the root. */
+static void make_clusters(Agraph_t *g, const struct sm_map *map, const struct sm_style *style,
+                          Agraph_t **home)
+{
+    const char **values = sm_xcalloc(map->nnodes ? map->nnodes : 1, sizeof(*values));
+    Agraph_t **subs = sm_xcalloc(map->nnodes ? map->nnodes : 1, sizeof(*subs));
+    size_t nvalues = 0, i, k;
+
+    for (i = 0; i < map->nnodes; i++) {
+        const char *v = sm_emit_group_of(&map->nodes[i], style->group_by);
+
+        home[i] = g;
+        if (!v)
+            continue;
+        for (k = 0; k < nvalues && strcmp(values[k], v); k++)
+            ;
+        if (k == nvalues) {
+            char name[48];
+
+            snprintf(name, sizeof(name), "cluster_%zu", k);
+            values[k] = v;
+            subs[k] = gv_subgraph(g, name);
+            {
+                struct sm_buf text;
+
+                sm_buf_init(&text);
+                sm_emit_clean_text(&text, v);
+                gv_set_label(subs[k], "label", text.data ? text.data : "");
+                sm_buf_release(&text);
+            }
+            gv_set(subs[k], "style", "rounded,dashed");
+            gv_set(subs[k], "color", "#999999");
+            nvalues++;
+        }
+        home[i] = subs[k];
+    }
+    free(values);
+    free(subs);
+}
+
+static void add_legend(Agraph_t *g, const struct sm_style *style)
+{
+    Agraph_t *sub = gv_subgraph(g, "cluster_legend");
+    int level;
+
+    gv_set(sub, "label", "legend");
+    gv_set(sub, "style", "rounded");
+    gv_set(sub, "color", "#bbbbbb");
+    for (level = 1; level <= 2; level++) {
+        Agnode_t *n = gv_node(sub, level == 1 ? "legend_warn" : "legend_crit");
+        struct sm_buf text;
+
+        sm_buf_init(&text);
+        sm_emit_legend_text(style, level, &text);
+        gv_set_label(n, "label", text.data);
+        gv_set(n, "shape", "plaintext");
+        gv_set(n, "style", "");
+        gv_set(n, "fontcolor", sm_emit_severity_color(level));
+        sm_buf_release(&text);
+    }
+}
+
+/* Builds the whole graph; caller closes it with agclose. */
+static Agraph_t *build_graph(const struct sm_map *map, const struct sm_style *style)
+{
+    Agraph_t *g = gv_open("svcmap");
+    Agraph_t **home = sm_xcalloc(map->nnodes ? map->nnodes : 1, sizeof(*home));
+    Agnode_t **nodes = sm_xcalloc(map->nnodes ? map->nnodes : 1, sizeof(*nodes));
+    uint64_t max_calls = sm_emit_max_calls(map);
+    size_t i, j;
+
+    set_graph_defaults(g, map, style);
+    if (style->title && *style->title) {
+        struct sm_buf text;
+
+        sm_buf_init(&text);
+        sm_emit_clean_text(&text, style->title);
+        gv_set_label(g, "label", text.data ? text.data : "");
+        gv_set(g, "labelloc", "t");
+        gv_set(g, "fontsize", "16");
+        sm_buf_release(&text);
+    }
+    make_clusters(g, map, style, home);
+    for (i = 0; i < map->nnodes; i++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "n%zu", i);
+        nodes[i] = gv_node(home[i], name);
+        style_node(nodes[i], map, i, style);
+    }
+    for (j = 0; j < map->nedges; j++) {
+        const struct sm_edge *e = &map->edges[j];
+        Agedge_t *ge = gv_edge(g, nodes[e->from], nodes[e->to]);
+
+        style_edge(ge, map, j, style, max_calls);
+    }
+    if (sm_emit_wants_legend(map, style))
+        add_legend(g, style);
+    free(home);
+    free(nodes);
+    return g;
+}
+
+static int emit_dot(const struct sm_map *map, const struct sm_style *style, struct sm_buf *out,
+                    struct sm_error *err)
+{
+    Agraph_t *g = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = NULL;
+    int rc = 0;
+
+    agseterrf(keep_graphviz_message);
+    graphviz_message[0] = '\0';
+    g = build_graph(map, style);
+    mem = open_memstream(&text, &len);
+    if (!mem) {
+        rc = sm_error_set(err, SM_ESYSTEM, "cannot open a memory stream for the DOT text");
+        goto out_close_graph;
+    }
+    if (agwrite(g, mem) != 0) {
+        rc = sm_error_set(err, SM_ESYSTEM, "graphviz could not write the graph: %s",
+                          graphviz_message[0] ? graphviz_message : "unknown error");
+    }
+    if (fclose(mem) != 0 && rc == 0)
+        rc = sm_error_set(err, SM_ESYSTEM, "cannot write the DOT text to memory");
+    if (rc == 0)
+        sm_buf_add(out, text, len);
+    free(text);
+out_close_graph:
+    agclose(g);
+    return rc;
+}
+
+int sm_emit_graphviz_render(const struct sm_map *map, const struct sm_style *style,
+                            const char *format, struct sm_buf *out, struct sm_error *err)
+{
+    GVC_t *gvc = NULL;
+    Agraph_t *g = NULL;
+    char *data = NULL;
+    unsigned int len = 0;
+    const char *engine = is_huge(map) ? "sfdp" : "dot";
+    int rc = 0;
+
+    agseterrf(keep_graphviz_message);
+    graphviz_message[0] = '\0';
+    gvc = gvContext();
+    if (!gvc)
+        return sm_error_set(err, SM_ESYSTEM, "cannot start graphviz");
+    g = build_graph(map, style);
+    if (gvLayout(gvc, g, engine) != 0) {
+        rc = sm_error_set(err, SM_ESYSTEM, "graphviz layout '%s' failed: %s", engine,
+                          graphviz_message[0] ? graphviz_message : "unknown error");
+        goto out_close_graph;
+    }
+    if (gvRenderData(gvc, g, format, &data, &len) != 0) {
+        rc = sm_error_set(err, SM_ESYSTEM, "graphviz cannot render %s: %s", format,
+                          graphviz_message[0] ? graphviz_message : "unknown error");
+        goto out_free_layout;
+    }
+    sm_buf_add(out, data, len);
+    gvFreeRenderData(data);
+out_free_layout:
+    gvFreeLayout(gvc, g);
+out_close_graph:
+    agclose(g);
+    gvFreeContext(gvc);
+    return rc;
+}
+
+static const char *const dot_extensions[] = {".dot", ".gv", NULL};
+
+const struct sm_emitter sm_emit_dot = {
+    .name = "dot",
+    .extensions = dot_extensions,
+    .binary = false,
+    .emit = emit_dot,
+};

@@ -1,0 +1,57 @@
+/* emit_priv.h: what the picture emitters (dot, svg, png, mermaid) share, inside the core.
+ *
+ * Not a public header: these helpers keep the formats speaking one visual language
+ * (colours, line widths, clusters, the legend, safe label text) and live in emit.c.
+ */
+#ifndef SVCMAP_EMIT_PRIV_H
+#define SVCMAP_EMIT_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "svcmap/emit.h"
+
+/* Edge colours by severity, and the colour of a normal edge. */
+#define SM_COLOR_NORMAL "#4d4d4d"
+#define SM_COLOR_WARN   "#d08c00"
+#define SM_COLOR_CRIT   "#d62728"
+const char *sm_emit_severity_color(int level);
+
+/* The cluster value of a node under --group-by ("service.namespace", "service.version",
+ * "kind", "system"), borrowed from the node, or NULL when it has none. */
+const char *sm_emit_group_of(const struct sm_node *n, const char *group_by);
+
+/* Line width for an edge of calls calls when the busiest edge has max_calls: 1 to 5,
+ * logarithmic in the call count. */
+double sm_emit_width(uint64_t calls, uint64_t max_calls);
+uint64_t sm_emit_max_calls(const struct sm_map *map);
+
+/* True when the picture should carry a legend: style->legend is on and some edge is
+ * coloured by a threshold. */
+bool sm_emit_wants_legend(const struct sm_map *map, const struct sm_style *style);
+
+/* The legend's lines for warn and crit ("p99 >= 500 ms or errors >= 1.0 %"). */
+void sm_emit_legend_text(const struct sm_style *style, int level, struct sm_buf *out);
+
+/* Appends text with every byte that is not valid UTF-8, and every control character
+ * except newline, replaced by U+FFFD, so that any output format can carry it. */
+void sm_emit_clean_text(struct sm_buf *out, const char *text);
+
+/* The node's label text: its name plus the decor note on a new line, cleaned. */
+void sm_emit_node_text(const struct sm_map *map, size_t i, const struct sm_style *style,
+                       struct sm_buf *out);
+/* The edge's label text: sm_edge_label plus the decor note on a new line, cleaned. */
+void sm_emit_edge_text(const struct sm_map *map, size_t j, const struct sm_style *style,
+                       struct sm_buf *out);
+
+/* The decor of node i / edge j, or NULL. */
+const struct sm_decor *sm_emit_node_decor(const struct sm_style *style, size_t i);
+const struct sm_decor *sm_emit_edge_decor(const struct sm_style *style, size_t j);
+
+/* Lays the map out and renders it in process through Graphviz's gvc (format "svg",
+ * "png", ...), appending the bytes to out. In emit_dot.c, the one file that talks to
+ * Graphviz. */
+int sm_emit_graphviz_render(const struct sm_map *map, const struct sm_style *style,
+                            const char *format, struct sm_buf *out, struct sm_error *err);
+
+#endif
