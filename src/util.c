@@ -386,3 +386,14 @@ bool sm_glob_match(const char *pattern, const char *text)
         pattern++;
     return *pattern == '\0';
 }
+
+int64_t sm_civil_to_unix(int64_t year, int month, int day, int hour, int minute, int second)
+{
+    int64_t y = year - (month <= 2), era, yoe, doy, doe;
+
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (era * 146097 + doe - 719468) * 86400 + hour * 3600 + minute * 60 + second;
+}

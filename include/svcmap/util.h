@@ -60,6 +60,9 @@ char *sm_arena_strndup(struct sm_arena *a, const char *s, size_t n);
 uint64_t sm_hash64(const void *data, size_t len);
 uint64_t sm_hash_str(const char *s);
 
+/* Seconds since the Unix epoch of a UTC civil time (proleptic Gregorian calendar). */
+int64_t sm_civil_to_unix(int64_t year, int month, int day, int hour, int minute, int second);
+
 /* Case-insensitive ASCII string compare. */
 int sm_strcasecmp(const char *a, const char *b);
 

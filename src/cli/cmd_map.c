@@ -1,0 +1,86 @@
+/* cmd_map.c: `svcmap map`: trace files (or map documents) in, a map out.
+ *
+ * Reads every input into one map (cli_load_map), then hands it to the rendering code
+ * (src/cli/render.c) for shaping, the emitter and the atomic write.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "usage: svcmap map [options] [FILE...]\n"
+            "\n"
+            "Reads OpenTelemetry (OTLP JSON), Jaeger JSON or Zipkin v2 JSON trace exports, or\n"
+            "svcmap map documents, and writes the service dependency map. No FILE or '-'\n"
+            "reads standard input. Files may be gzip-compressed.\n"
+            "\n"
+            "input options:\n"
+            "  --input-format FMT      otlp, jaeger or zipkin (default: detected from content)\n"
+            "  --strict                stop at the first bad record (default: skip and count)\n"
+            "  --since TIME, --until TIME\n"
+            "                          keep spans starting in [since, until) (RFC 3339 or Unix s)\n"
+            "  --max-element-bytes N   largest record accepted (default 256M)\n"
+            "  --max-depth N           deepest JSON nesting accepted (default 512)\n"
+            "  --max-string-bytes N    longest JSON string accepted (default 16M)\n"
+            "  -j N                    threads (default: the number of cores)\n"
+            "  -q, --quiet             no progress or skip messages on stderr\n");
+    cli_render_help(out);
+}
+
+int cmd_map(int argc, char **argv)
+{
+    struct cli_input_options in;
+    struct cli_render_options *render = cli_render_options_new();
+    struct sm_error err;
+    struct sm_map map;
+    char **files = sm_xcalloc((size_t)argc + 1, sizeof(char *));
+    int nfiles = 0, i, status;
+    bool only_files = false;
+
+    cli_input_options_init(&in);
+    sm_map_init(&map);
+    sm_error_init(&err);
+    for (i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        int r;
+
+        if (only_files || arg[0] != '-' || !strcmp(arg, "-")) {
+            files[nfiles++] = argv[i];
+            continue;
+        }
+        if (!strcmp(arg, "--")) {
+            only_files = true;
+            continue;
+        }
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            help(stdout);
+            status = 0;
+            goto out;
+        }
+        r = cli_parse_input_option("map", argc, argv, &i, &in);
+        if (r == 0)
+            r = cli_parse_render_option("map", argc, argv, &i, render);
+        if (r < 0) {
+            status = 2;
+            goto out;
+        }
+        if (r == 0) {
+            status = cli_usage_error("map", "unknown option '%s'", arg);
+            goto out;
+        }
+    }
+    if (cli_load_map(files, nfiles, &in, &map, &err)) {
+        status = cli_report(&err);
+        goto out;
+    }
+    status = cli_render_map(&map, render, "json");
+out:
+    sm_map_release(&map);
+    cli_render_options_free(render);
+    free(files);
+    return status;
+}

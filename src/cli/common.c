@@ -1,0 +1,461 @@
+/* common.c: what every subcommand shares: messages, atomic output, input options,
+ * and loading a map from trace files or map documents.
+ *
+ * Output files are written to a temporary file in the same folder, flushed to disk and
+ * renamed over the target, so a failed run never leaves a partial file. Progress is
+ * shown on stderr only when it is a terminal and the work takes more than a second.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "svcmap/input.h"
+#include "svcmap/link.h"
+#include "svcmap/mapdoc.h"
+
+int cli_report(const struct sm_error *err)
+{
+    char buf[1024];
+
+    sm_error_format(err, buf, sizeof(buf));
+    fprintf(stderr, "svcmap: %s\n", buf);
+    return sm_status_exit_code(err->status ? err->status : SM_ESYSTEM);
+}
+
+void cli_message(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("svcmap: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("svcmap: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nsee 'svcmap %s --help'\n", cmd);
+    return 2;
+}
+
+/* The temporary file of an output being written, removed if a signal ends the run. */
+static char pending_tmp[4096];
+
+static void remove_pending(int sig)
+{
+    if (pending_tmp[0])
+        unlink(pending_tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+int cli_write_output(const char *path, const void *data, size_t len, struct sm_error *err)
+{
+    const char *p = data;
+    size_t done = 0;
+    int fd;
+
+    if (!path || !strcmp(path, "-")) {
+        if (len && fwrite(data, 1, len, stdout) != len)
+            return sm_error_set(err, SM_ESYSTEM, "cannot write to standard output: %s",
+                                strerror(errno));
+        return 0;
+    }
+    if (snprintf(pending_tmp, sizeof(pending_tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+        (int)sizeof(pending_tmp))
+        return sm_error_set(err, SM_EUSAGE, "output path too long");
+    signal(SIGINT, remove_pending);
+    signal(SIGTERM, remove_pending);
+    signal(SIGHUP, remove_pending);
+    fd = open(pending_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int e = errno;
+
+        pending_tmp[0] = '\0';
+        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot create output file: %s",
+                           strerror(e));
+    }
+    while (done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : ENOSPC;
+
+            close(fd);
+            unlink(pending_tmp);
+            pending_tmp[0] = '\0';
+            return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s",
+                               strerror(e));
+        }
+        done += (size_t)n;
+    }
+    if (fsync(fd) != 0 && errno != EINVAL) {
+        int e = errno;
+
+        close(fd);
+        unlink(pending_tmp);
+        pending_tmp[0] = '\0';
+        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s", strerror(e));
+    }
+    if (close(fd) != 0 || rename(pending_tmp, path) != 0) {
+        int e = errno;
+
+        unlink(pending_tmp);
+        pending_tmp[0] = '\0';
+        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s", strerror(e));
+    }
+    pending_tmp[0] = '\0';
+    return 0;
+}
+
+int cli_close_stdout(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "svcmap: cannot write to standard output: %s\n", strerror(errno));
+        return status ? status : 4;
+    }
+    if (fclose(stdout) != 0) {
+        fprintf(stderr, "svcmap: cannot write to standard output: %s\n", strerror(errno));
+        return status ? status : 4;
+    }
+    return status;
+}
+
+void cli_input_options_init(struct cli_input_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    sm_ingest_options_init(&o->ingest);
+    o->show_progress = isatty(STDERR_FILENO) && !getenv("CI");
+    o->threads = 0;
+}
+
+static int parse_size(const char *text, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno || end == text)
+        return -1;
+    if (*end == 'k' || *end == 'K')
+        v <<= 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        v <<= 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        v <<= 30, end++;
+    if (*end || v == 0)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+/* The value of option argv[*i]: "--opt=value" or "--opt value". */
+static const char *option_value(const char *cmd, const char *name, int argc, char **argv, int *i)
+{
+    size_t n = strlen(name);
+
+    if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (*i + 1 >= argc) {
+        cli_usage_error(cmd, "option '%s' needs a value", name);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bool is_option(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+
+    return !strncmp(arg, name, n) && (arg[n] == '\0' || arg[n] == '=');
+}
+
+int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
+                           struct cli_input_options *o)
+{
+    const char *arg = argv[*i], *v;
+
+    if (!strcmp(arg, "--strict")) {
+        o->ingest.strict = true;
+        return 1;
+    }
+    if (!strcmp(arg, "--quiet") || !strcmp(arg, "-q")) {
+        o->quiet = true;
+        o->show_progress = false;
+        return 1;
+    }
+    if (is_option(arg, "--input-format")) {
+        if (!(v = option_value(cmd, "--input-format", argc, argv, i)))
+            return -1;
+        o->ingest.format = sm_format_from_name(v);
+        if (o->ingest.format == SM_FORMAT_UNKNOWN) {
+            cli_usage_error(cmd, "unknown input format '%s' (expected otlp, jaeger or zipkin)", v);
+            return -1;
+        }
+        return 1;
+    }
+    if (is_option(arg, "--since") || is_option(arg, "--until")) {
+        bool since = is_option(arg, "--since");
+        int64_t ns;
+
+        if (!(v = option_value(cmd, since ? "--since" : "--until", argc, argv, i)))
+            return -1;
+        if (cli_parse_time(v, &ns)) {
+            cli_usage_error(cmd,
+                            "cannot read time '%s' (expected RFC 3339, e.g. "
+                            "2026-11-26T13:15:00Z, or Unix seconds)",
+                            v);
+            return -1;
+        }
+        if (since)
+            o->ingest.since_ns = ns;
+        else
+            o->ingest.until_ns = ns;
+        return 1;
+    }
+    if (is_option(arg, "--max-element-bytes") || is_option(arg, "--max-depth") ||
+        is_option(arg, "--max-string-bytes")) {
+        const char *name = is_option(arg, "--max-element-bytes") ? "--max-element-bytes"
+                           : is_option(arg, "--max-depth")       ? "--max-depth"
+                                                                 : "--max-string-bytes";
+        size_t n;
+
+        if (!(v = option_value(cmd, name, argc, argv, i)))
+            return -1;
+        if (parse_size(v, &n)) {
+            cli_usage_error(cmd, "%s takes a positive size such as 64M, got '%s'", name, v);
+            return -1;
+        }
+        if (!strcmp(name, "--max-element-bytes"))
+            o->ingest.limits.max_element_bytes = n;
+        else if (!strcmp(name, "--max-depth"))
+            o->ingest.limits.max_depth = n;
+        else
+            o->ingest.limits.max_string_bytes = n;
+        return 1;
+    }
+    if (!strcmp(arg, "-j") || !strncmp(arg, "-j", 2) || is_option(arg, "--jobs")) {
+        char *end;
+        long n;
+
+        if (!strcmp(arg, "-j") || !strcmp(arg, "--jobs")) {
+            if (*i + 1 >= argc) {
+                cli_usage_error(cmd, "option '%s' needs a value", arg);
+                return -1;
+            }
+            v = argv[++*i];
+        } else {
+            v = arg[1] == 'j' ? arg + 2 : strchr(arg, '=') + 1;
+        }
+        n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 256) {
+            cli_usage_error(cmd, "-j takes a number of threads from 1 to 256, got '%s'", v);
+            return -1;
+        }
+        o->threads = (int)n;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- progress and skipped records ---- */
+
+struct load_state {
+    struct cli_input_options *opt;
+    struct sm_linker *linker;
+    unsigned long skipped_shown;
+    struct timespec started;
+    bool progress_shown;
+};
+
+#define MAX_SKIP_LINES 20
+
+static void on_skip(void *ctx, const struct sm_error *err)
+{
+    struct load_state *st = ctx;
+    char buf[1024];
+
+    if (st->progress_shown) {
+        fputs("\r\033[K", stderr);
+    }
+    if (st->skipped_shown < MAX_SKIP_LINES) {
+        sm_error_format(err, buf, sizeof(buf));
+        fprintf(stderr, "svcmap: %s (record skipped)\n", buf);
+    } else if (st->skipped_shown == MAX_SKIP_LINES) {
+        fprintf(stderr, "svcmap: further skipped records are not shown\n");
+    }
+    st->skipped_shown++;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void on_progress(void *ctx, const char *file, long long done, long long total)
+{
+    struct load_state *st = ctx;
+    double secs = seconds_since(&st->started);
+
+    if (!st->opt->show_progress || secs < 1.0)
+        return;
+    st->progress_shown = true;
+    if (total > 0)
+        fprintf(stderr, "\r\033[Ksvcmap: reading %s: %3d%% (%.0f MB, %.0f MB/s)", file,
+                (int)(100.0 * (double)done / (double)total), (double)done / 1e6,
+                (double)done / 1e6 / secs);
+    else
+        fprintf(stderr, "\r\033[Ksvcmap: reading %s: %.0f MB (%.0f MB/s)", file, (double)done / 1e6,
+                (double)done / 1e6 / secs);
+}
+
+static int on_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
+{
+    struct load_state *st = ctx;
+
+    return sm_linker_add(st->linker, batch, err);
+}
+
+static bool file_is_mapdoc(const char *path)
+{
+    struct sm_input *in = NULL;
+    struct sm_error err;
+    char head[4096];
+    ssize_t n;
+    bool yes = false;
+
+    if (!strcmp(path, "-"))
+        return false;
+    sm_error_init(&err);
+    if (sm_input_open(&in, path, &err))
+        return false;
+    n = sm_input_read(in, head, sizeof(head), &err);
+    if (n > 0)
+        yes = sm_mapdoc_sniff(head, (size_t)n);
+    sm_input_free(in);
+    return yes;
+}
+
+int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct sm_map *map,
+                 struct sm_error *err)
+{
+    static char *stdin_only[] = {(char *)"-"};
+    struct sm_ingest_stats stats;
+    struct load_state st;
+    struct sm_ingest_options iopt = o->ingest;
+    int i, rc = 0;
+
+    if (nfiles == 0) {
+        files = stdin_only;
+        nfiles = 1;
+    }
+    memset(&stats, 0, sizeof(stats));
+    memset(&st, 0, sizeof(st));
+    st.opt = o;
+    clock_gettime(CLOCK_MONOTONIC, &st.started);
+    st.linker = sm_linker_new(map, NULL);
+    iopt.on_skip = on_skip;
+    iopt.on_progress = on_progress;
+    iopt.ctx = &st;
+    for (i = 0; i < nfiles && rc == 0; i++) {
+        if (file_is_mapdoc(files[i])) {
+            rc = sm_mapdoc_read(files[i], map, err);
+            continue;
+        }
+        rc = sm_ingest_file(files[i], &iopt, on_batch, &st, &stats, err);
+        if (rc == 0)
+            sm_map_add_file(map, strcmp(files[i], "-") ? files[i] : "<stdin>");
+    }
+    if (st.progress_shown)
+        fputs("\r\033[K", stderr);
+    if (rc == 0)
+        rc = sm_linker_finish(st.linker, err);
+    sm_linker_free(st.linker);
+    if (st.skipped_shown > 0 && !o->quiet)
+        cli_message("skipped %lu bad record%s", st.skipped_shown, st.skipped_shown == 1 ? "" : "s");
+    map->source.formats |= stats.formats;
+    map->source.spans += stats.spans;
+    map->source.skipped_records += stats.skipped_records;
+    if (stats.start_ns && (!map->source.start_ns || stats.start_ns < map->source.start_ns))
+        map->source.start_ns = stats.start_ns;
+    if (stats.end_ns > map->source.end_ns)
+        map->source.end_ns = stats.end_ns;
+    if (rc == 0)
+        sm_map_sort(map);
+    return rc;
+}
+
+int cli_parse_time(const char *text, int64_t *ns)
+{
+    int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
+    int64_t frac = 0, offset_s = 0;
+    const char *p;
+    char *end;
+
+    if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10) {
+        p = text + 10;
+        if (*p == 'T' || *p == 't' || *p == ' ') {
+            if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &s, &n) != 3 || n != 8)
+                return -1;
+            p += 1 + 8;
+            if (*p == '.') {
+                int digits = 0;
+
+                p++;
+                while (*p >= '0' && *p <= '9') {
+                    if (digits < 9) {
+                        frac = frac * 10 + (*p - '0');
+                        digits++;
+                    }
+                    p++;
+                }
+                while (digits++ < 9)
+                    frac *= 10;
+            }
+            if (*p == 'Z' || *p == 'z') {
+                p++;
+            } else if (*p == '+' || *p == '-') {
+                int oh, om;
+
+                if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+                    return -1;
+                offset_s = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+                p += 6;
+            }
+        }
+        if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+            return -1;
+        *ns = (sm_civil_to_unix(y, mo, d, h, mi, s) - offset_s) * 1000000000LL + frac;
+        return 0;
+    }
+    errno = 0;
+    {
+        double v = strtod(text, &end);
+
+        if (errno || end == text || *end || v < 0)
+            return -1;
+        *ns = (int64_t)(v * 1e9);
+    }
+    return 0;
+}

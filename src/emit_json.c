@@ -1,0 +1,355 @@
+/* emit_json.c: the svcmap.map/v1 document, written and read back.
+ *
+ * The writer prints keys in a fixed order, numbers through sm_buf_add_number after
+ * rounding latencies to the microsecond, and times as RFC 3339 UTC with milliseconds,
+ * so the same map gives the same bytes on every run. The reader accepts what the writer
+ * writes (and hand-written documents): latency comes back as summaries, not sketches.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "svcmap/emit.h"
+#include "svcmap/input.h"
+#include "svcmap/mapdoc.h"
+#include "svcmap/span.h"
+
+static void add_time(struct sm_buf *b, int64_t ns)
+{
+    time_t secs = (time_t)(ns / 1000000000LL);
+    int ms = (int)((ns % 1000000000LL) / 1000000LL);
+    struct tm tm;
+    char tmp[64];
+
+    gmtime_r(&secs, &tm);
+    strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+    sm_buf_printf(b, "\"%s.%03dZ\"", tmp, ms);
+}
+
+static void add_ms(struct sm_buf *b, double v)
+{
+    sm_buf_add_number(b, round(v * 1000.0) / 1000.0);
+}
+
+static void add_latency(struct sm_buf *b, const struct sm_latency_summary *s)
+{
+    sm_buf_printf(b, "{\"count\": %llu, \"min\": ", (unsigned long long)s->count);
+    add_ms(b, s->min);
+    sm_buf_adds(b, ", \"p50\": ");
+    add_ms(b, s->p50);
+    sm_buf_adds(b, ", \"p90\": ");
+    add_ms(b, s->p90);
+    sm_buf_adds(b, ", \"p95\": ");
+    add_ms(b, s->p95);
+    sm_buf_adds(b, ", \"p99\": ");
+    add_ms(b, s->p99);
+    sm_buf_adds(b, ", \"max\": ");
+    add_ms(b, s->max);
+    sm_buf_adds(b, ", \"mean\": ");
+    add_ms(b, s->mean);
+    sm_buf_addc(b, '}');
+}
+
+static void add_source(struct sm_buf *b, const struct sm_source *src)
+{
+    size_t i;
+    int f, first = 1;
+
+    sm_buf_adds(b, "  \"source\": {\"files\": [");
+    for (i = 0; i < src->nfiles; i++) {
+        if (i)
+            sm_buf_adds(b, ", ");
+        sm_buf_add_json_string(b, src->files[i]);
+    }
+    sm_buf_adds(b, "], \"formats\": [");
+    for (f = 1; f < 32; f++) {
+        if (src->formats & (1u << f)) {
+            if (!first)
+                sm_buf_adds(b, ", ");
+            sm_buf_add_json_string(b, sm_format_name((enum sm_input_format)f));
+            first = 0;
+        }
+    }
+    sm_buf_printf(b,
+                  "],\n             \"spans\": %llu, \"traces\": %llu, \"skipped_records\": "
+                  "%llu, \"unresolved_calls\": %llu",
+                  (unsigned long long)src->spans, (unsigned long long)src->traces,
+                  (unsigned long long)src->skipped_records,
+                  (unsigned long long)src->unresolved_calls);
+    if (src->start_ns) {
+        sm_buf_adds(b, ",\n             \"start\": ");
+        add_time(b, src->start_ns);
+        sm_buf_adds(b, ", \"end\": ");
+        add_time(b, src->end_ns);
+    }
+    sm_buf_adds(b, "},\n");
+}
+
+static int emit_json(const struct sm_map *map, const struct sm_style *style, struct sm_buf *out,
+                     struct sm_error *err)
+{
+    size_t i;
+
+    (void)style;
+    (void)err;
+    sm_buf_adds(out, "{\n  \"schema\": \"" SM_MAP_SCHEMA "\",\n");
+    sm_buf_adds(out,
+                "  \"generator\": {\"name\": \"svcmap\", \"version\": \"" SVCMAP_VERSION "\"},\n");
+    add_source(out, &map->source);
+    sm_buf_adds(out, "  \"nodes\": [");
+    for (i = 0; i < map->nnodes; i++) {
+        const struct sm_node *n = &map->nodes[i];
+
+        sm_buf_adds(out, i ? ",\n    " : "\n    ");
+        sm_buf_adds(out, "{\"id\": ");
+        sm_buf_add_json_string(out, n->id);
+        sm_buf_adds(out, ", \"name\": ");
+        sm_buf_add_json_string(out, n->name);
+        sm_buf_printf(out, ", \"kind\": \"%s\"", sm_node_kind_name(n->kind));
+        if (n->namespace_) {
+            sm_buf_adds(out, ", \"namespace\": ");
+            sm_buf_add_json_string(out, n->namespace_);
+        }
+        if (n->version) {
+            sm_buf_adds(out, ", \"version\": ");
+            sm_buf_add_json_string(out, n->version);
+        }
+        if (n->system) {
+            sm_buf_adds(out, ", \"system\": ");
+            sm_buf_add_json_string(out, n->system);
+        }
+        if (n->kind == SM_NODE_SERVICE)
+            sm_buf_printf(out, ", \"entry_calls\": %llu", (unsigned long long)n->entry_calls);
+        sm_buf_addc(out, '}');
+    }
+    sm_buf_adds(out, map->nnodes ? "\n  ],\n" : "],\n");
+    sm_buf_adds(out, "  \"edges\": [");
+    for (i = 0; i < map->nedges; i++) {
+        const struct sm_edge *e = &map->edges[i];
+        struct sm_latency_summary c, s;
+        bool hc = sm_edge_latency(e, SM_SIDE_CLIENT, &c);
+        bool hs = sm_edge_latency(e, SM_SIDE_SERVER, &s);
+
+        sm_buf_adds(out, i ? ",\n    " : "\n    ");
+        sm_buf_adds(out, "{\"from\": ");
+        sm_buf_add_json_string(out, map->nodes[e->from].id);
+        sm_buf_adds(out, ", \"to\": ");
+        sm_buf_add_json_string(out, map->nodes[e->to].id);
+        sm_buf_printf(out, ", \"kind\": \"%s\", \"calls\": %llu, \"errors\": %llu",
+                      sm_edge_kind_name(e->kind), (unsigned long long)e->calls,
+                      (unsigned long long)e->errors);
+        if (hc || hs) {
+            sm_buf_adds(out, ",\n     \"latency_ms\": {");
+            if (hc) {
+                sm_buf_adds(out, "\"client\": ");
+                add_latency(out, &c);
+            }
+            if (hs) {
+                sm_buf_adds(out, hc ? ",\n                    \"server\": " : "\"server\": ");
+                add_latency(out, &s);
+            }
+            sm_buf_addc(out, '}');
+            if (e->latency_estimated)
+                sm_buf_adds(out, ", \"latency_estimated\": true");
+        }
+        sm_buf_addc(out, '}');
+    }
+    sm_buf_adds(out, map->nedges ? "\n  ]\n}\n" : "]\n}\n");
+    return 0;
+}
+
+static const char *const json_extensions[] = {".json", NULL};
+
+const struct sm_emitter sm_emit_json = {
+    .name = "json",
+    .extensions = json_extensions,
+    .binary = false,
+    .emit = emit_json,
+};
+
+/* ---- reading ---- */
+
+bool sm_mapdoc_sniff(const char *head, size_t len)
+{
+    size_t i = 0;
+    const char *needle = "\"" SM_MAP_SCHEMA "\"";
+    size_t nlen = strlen(needle);
+
+    while (i < len && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
+        i++;
+    if (i >= len || head[i] != '{')
+        return false;
+    for (; i + nlen <= len; i++) {
+        if (!memcmp(head + i, needle, nlen))
+            return true;
+    }
+    return false;
+}
+
+static int bad(struct sm_error *err, const char *name, const char *what, size_t index)
+{
+    return sm_error_at(err, SM_EINPUT, name, 0, 0, -1, "map document: %s %zu is malformed", what,
+                       index);
+}
+
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+static void read_latency(const json_t *o, struct sm_latency_summary *s)
+{
+    memset(s, 0, sizeof(*s));
+    if (!json_is_object(o))
+        return;
+    s->count = (uint64_t)num(o, "count");
+    s->min = num(o, "min");
+    s->p50 = num(o, "p50");
+    s->p90 = num(o, "p90");
+    s->p95 = num(o, "p95");
+    s->p99 = num(o, "p99");
+    s->max = num(o, "max");
+    s->mean = num(o, "mean");
+}
+
+static int64_t read_time(const json_t *v)
+{
+    int y, mo, d, h, mi, sec, ms = 0;
+
+    if (!json_is_string(v))
+        return 0;
+    if (sscanf(json_string_value(v), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &y, &mo, &d, &h, &mi, &sec,
+               &ms) < 6)
+        return 0;
+    return sm_civil_to_unix(y, mo, d, h, mi, sec) * 1000000000LL + (int64_t)ms * 1000000LL;
+}
+
+int sm_mapdoc_parse(const char *data, size_t len, const char *name, struct sm_map *map,
+                    struct sm_error *err)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(data, len, 0, &jerr), *nodes, *edges, *src, *v;
+    size_t i;
+    int rc = 0;
+
+    if (!doc)
+        return sm_error_at(err, SM_EINPUT, name, jerr.line, jerr.column, jerr.position, "%s",
+                           jerr.text);
+    v = json_object_get(doc, "schema");
+    if (!json_is_string(v) || strcmp(json_string_value(v), SM_MAP_SCHEMA)) {
+        rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                         "not a map document: \"schema\" is not \"" SM_MAP_SCHEMA "\"");
+        goto out;
+    }
+    nodes = json_object_get(doc, "nodes");
+    edges = json_object_get(doc, "edges");
+    if (!json_is_array(nodes) || !json_is_array(edges)) {
+        rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                         "map document: \"nodes\" and \"edges\" must be arrays");
+        goto out;
+    }
+    for (i = 0; i < json_array_size(nodes); i++) {
+        const json_t *n = json_array_get(nodes, i);
+        const char *nname = json_string_value(json_object_get(n, "name"));
+        const char *kind = json_string_value(json_object_get(n, "kind"));
+        enum sm_node_kind k;
+        size_t idx;
+
+        if (!nname || !kind || sm_node_kind_parse(kind, &k)) {
+            rc = bad(err, name, "node", i);
+            goto out;
+        }
+        idx = sm_map_node(map, k, nname);
+        sm_node_set_attr(&map->nodes[idx].namespace_,
+                         json_string_value(json_object_get(n, "namespace")));
+        sm_node_set_attr(&map->nodes[idx].version,
+                         json_string_value(json_object_get(n, "version")));
+        sm_node_set_attr(&map->nodes[idx].system, json_string_value(json_object_get(n, "system")));
+        map->nodes[idx].entry_calls += (uint64_t)num(n, "entry_calls");
+    }
+    for (i = 0; i < json_array_size(edges); i++) {
+        const json_t *e = json_array_get(edges, i), *lat;
+        const char *from = json_string_value(json_object_get(e, "from"));
+        const char *to = json_string_value(json_object_get(e, "to"));
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        size_t fi, ti;
+        enum sm_edge_kind k;
+        struct sm_edge *edge;
+
+        if (!from || !to || !kind || sm_edge_kind_parse(kind, &k)) {
+            rc = bad(err, name, "edge", i);
+            goto out;
+        }
+        fi = sm_map_find_node_id(map, from);
+        ti = sm_map_find_node_id(map, to);
+        if (fi == (size_t)-1 || ti == (size_t)-1) {
+            rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                             "map document: edge %zu names a node that is not in \"nodes\"", i);
+            goto out;
+        }
+        edge = sm_map_edge(map, fi, ti, k);
+        edge->calls += (uint64_t)num(e, "calls");
+        edge->errors += (uint64_t)num(e, "errors");
+        lat = json_object_get(e, "latency_ms");
+        read_latency(json_object_get(lat, "client"), &edge->client_summary);
+        read_latency(json_object_get(lat, "server"), &edge->server_summary);
+        edge->latency_estimated = json_is_true(json_object_get(e, "latency_estimated"));
+    }
+    src = json_object_get(doc, "source");
+    if (json_is_object(src)) {
+        json_t *files = json_object_get(src, "files"), *formats = json_object_get(src, "formats");
+        int64_t start = read_time(json_object_get(src, "start"));
+        int64_t end = read_time(json_object_get(src, "end"));
+
+        for (i = 0; i < json_array_size(files); i++) {
+            if (json_is_string(json_array_get(files, i)))
+                sm_map_add_file(map, json_string_value(json_array_get(files, i)));
+        }
+        for (i = 0; i < json_array_size(formats); i++) {
+            const char *f = json_string_value(json_array_get(formats, i));
+            enum sm_input_format fmt = f ? sm_format_from_name(f) : SM_FORMAT_UNKNOWN;
+
+            if (fmt != SM_FORMAT_UNKNOWN)
+                map->source.formats |= 1u << fmt;
+        }
+        map->source.spans += (uint64_t)num(src, "spans");
+        map->source.traces += (uint64_t)num(src, "traces");
+        map->source.skipped_records += (uint64_t)num(src, "skipped_records");
+        map->source.unresolved_calls += (uint64_t)num(src, "unresolved_calls");
+        if (start && (!map->source.start_ns || start < map->source.start_ns))
+            map->source.start_ns = start;
+        if (end > map->source.end_ns)
+            map->source.end_ns = end;
+    }
+    map->source.formats |= 1u << SM_FORMAT_MAP;
+out:
+    json_decref(doc);
+    return rc;
+}
+
+int sm_mapdoc_read(const char *path, struct sm_map *map, struct sm_error *err)
+{
+    struct sm_input *in = NULL;
+    struct sm_buf buf;
+    char chunk[65536];
+    ssize_t n;
+    int rc;
+
+    sm_buf_init(&buf);
+    rc = sm_input_open(&in, path, err);
+    if (rc)
+        return rc;
+    while ((n = sm_input_read(in, chunk, sizeof(chunk), err)) > 0)
+        sm_buf_add(&buf, chunk, (size_t)n);
+    if (n < 0)
+        rc = (int)n;
+    else
+        rc = sm_mapdoc_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), map, err);
+    sm_input_free(in);
+    sm_buf_release(&buf);
+    return rc;
+}

@@ -1,0 +1,1002 @@
+/* link.c: trace assembly and the edge rules: from spans to calls between nodes.
+ *
+ * Every span becomes a compact record (struct rec, 64 bytes) whose strings are interned
+ * ids. Records of whole traces are linked at once; others wait in one array until
+ * sm_linker_finish sorts them by trace. Linking a trace follows the shape of Zipkin's
+ * DependencyLinker: duplicates and split client/server halves are merged, a tree is built
+ * (spans whose parent is missing hang from the root, or from a synthetic root), and a
+ * breadth-first walk turns each remote span into at most one call. On top of that svcmap
+ * names peers that send no spans (databases, queues, external APIs), links producers and
+ * consumers through queue nodes, links kind-less spans across services, takes failures
+ * from status, error tags and HTTP codes, and records latency from both sides.
+ *
+ * Calls are first added up in an internal table keyed by interned names, because whether
+ * a peer is an instrumented service or an external one is known only at the end; the
+ * finish step turns that table into map nodes and edges.
+ */
+#include "svcmap/link.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_NAME 0u
+#define NONE    ((size_t)-1)
+
+enum rec_flags {
+    REC_ERROR = 1 << 0,
+    REC_SHARED = 1 << 1,
+    REC_HAS_DURATION = 1 << 2,
+    REC_PEER_DB = 1 << 3,
+    REC_PEER_QUEUE = 1 << 4,
+    REC_HTTP_4XX = 1 << 5,
+    REC_HTTP_5XX = 1 << 6,
+};
+
+/* One span as the linker needs it: 64 bytes. */
+struct rec {
+    uint64_t trace_key;  /* low 64 bits of a hex trace id, else a hash */
+    uint64_t span_key;   /* never 0 */
+    uint64_t parent_key; /* 0: no parent */
+    int64_t duration_ns;
+    uint32_t service; /* interned local service name */
+    uint32_t remote;  /* interned Zipkin remoteEndpoint.serviceName */
+    uint32_t peer;    /* interned peer name by DESIGN rule 3 */
+    uint32_t peer_system;
+    uint32_t seq; /* arrival order within the run, for a stable sort */
+    uint8_t kind;
+    uint8_t flags;
+    uint8_t pad[10];
+};
+
+/* Interned strings: id 0 is "no name". */
+struct intern {
+    char **strs;
+    size_t len, cap;
+    uint32_t *slots; /* id per slot, 0 empty */
+    size_t nslots;
+};
+
+/* Aggregated calls between two named ends. A kind of -1 is "service or external,
+ * decided at the end". */
+struct agg_key {
+    int from_kind;
+    uint32_t from;
+    int to_kind;
+    uint32_t to;
+    int edge_kind; /* -1: derived from the node kinds */
+};
+
+struct agg {
+    struct agg_key key;
+    uint64_t calls, errors;
+    struct sm_sketch client, server;
+};
+
+struct service_info {
+    uint32_t namespace_, version;
+    uint64_t entry_calls;
+    bool seen;
+};
+
+struct sm_linker {
+    struct sm_map *map;
+    struct sm_link_options opt;
+    struct intern names;
+    struct rec *pending;
+    size_t npending, pending_cap;
+    uint32_t seq;
+    struct agg *aggs;
+    size_t naggs, aggs_cap;
+    size_t *agg_slots; /* index + 1 */
+    size_t nagg_slots;
+    struct service_info *services; /* indexed by interned id */
+    size_t services_cap;
+    uint64_t traces;
+    uint64_t unresolved;
+    /* scratch for linking one trace */
+    size_t *parent, *child_start, *children, *queue;
+    uint8_t *used_client;
+    size_t scratch_cap;
+    struct slot *key_slots;
+    size_t key_slots_cap;
+};
+
+/* ---- interning ---- */
+
+static uint32_t intern(struct intern *t, const char *s)
+{
+    uint64_t h;
+    size_t i;
+
+    if (!s || !*s)
+        return NO_NAME;
+    if ((t->len + 1) * 2 >= t->nslots) {
+        size_t n = t->nslots ? t->nslots * 2 : 256;
+        uint32_t *slots = sm_xcalloc(n, sizeof(uint32_t));
+
+        for (i = 1; i < t->len; i++) {
+            size_t j = sm_hash_str(t->strs[i]) & (n - 1);
+
+            while (slots[j])
+                j = (j + 1) & (n - 1);
+            slots[j] = (uint32_t)i;
+        }
+        free(t->slots);
+        t->slots = slots;
+        t->nslots = n;
+    }
+    if (t->len == 0) {
+        sm_grow(&t->strs, &t->cap, 1, sizeof(char *));
+        t->strs[0] = NULL;
+        t->len = 1;
+    }
+    h = sm_hash_str(s);
+    i = h & (t->nslots - 1);
+    while (t->slots[i]) {
+        if (!strcmp(t->strs[t->slots[i]], s))
+            return t->slots[i];
+        i = (i + 1) & (t->nslots - 1);
+    }
+    sm_grow(&t->strs, &t->cap, t->len + 1, sizeof(char *));
+    t->strs[t->len] = sm_xstrdup(s);
+    t->slots[i] = (uint32_t)t->len;
+    return (uint32_t)t->len++;
+}
+
+static const char *name_of(const struct sm_linker *l, uint32_t id)
+{
+    return id ? l->names.strs[id] : NULL;
+}
+
+/* ---- ids ---- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Hex ids of up to 32 digits: the value of the last 16 digits (a 64-bit id and the
+ * low half of a 128-bit one compare equal, DESIGN rule 1). Anything else: a hash. */
+static uint64_t id_key(const char *id)
+{
+    size_t len, i, start;
+    uint64_t v = 0;
+
+    if (!id || !*id)
+        return 0;
+    len = strlen(id);
+    for (i = 0; i < len; i++) {
+        if (hexval(id[i]) < 0)
+            break;
+    }
+    if (i == len && len <= 32) {
+        start = len > 16 ? len - 16 : 0;
+        for (i = start; i < len; i++)
+            v = (v << 4) | (uint64_t)hexval(id[i]);
+        if (v)
+            return v;
+    }
+    v = sm_hash_str(id);
+    return v ? v : 1;
+}
+
+/* ---- DESIGN rule 3: the name of a peer that may send no spans ---- */
+
+static const char *peer_name(const struct sm_span *s, char *tmp, size_t tmpsize)
+{
+    if (s->remote_service)
+        return s->remote_service;
+    if (s->peer_service)
+        return s->peer_service;
+    if (s->db_system) {
+        if (s->db_namespace)
+            return s->db_namespace;
+        if (s->db_name)
+            return s->db_name;
+        return s->db_system;
+    }
+    if (s->messaging_system) {
+        if (s->messaging_destination)
+            return s->messaging_destination;
+        return s->messaging_system;
+    }
+    if (s->server_address) {
+        if (s->server_port) {
+            size_t a = strlen(s->server_address), b = strlen(s->server_port);
+
+            if (a + b + 2 <= tmpsize) {
+                memcpy(tmp, s->server_address, a);
+                tmp[a] = ':';
+                memcpy(tmp + a + 1, s->server_port, b + 1);
+                return tmp;
+            }
+        }
+        return s->server_address;
+    }
+    if (s->net_peer_name)
+        return s->net_peer_name;
+    if (s->http_host)
+        return s->http_host;
+    return NULL;
+}
+
+/* ---- the aggregate table ---- */
+
+static uint64_t agg_hash(const struct agg_key *k)
+{
+    uint64_t v[5] = {(uint64_t)(int64_t)k->from_kind, k->from, (uint64_t)(int64_t)k->to_kind, k->to,
+                     (uint64_t)(int64_t)k->edge_kind};
+
+    return sm_hash64(v, sizeof(v));
+}
+
+static bool agg_key_eq(const struct agg_key *a, const struct agg_key *b)
+{
+    return a->from_kind == b->from_kind && a->from == b->from && a->to_kind == b->to_kind &&
+           a->to == b->to && a->edge_kind == b->edge_kind;
+}
+
+static struct agg *agg_get(struct sm_linker *l, int from_kind, uint32_t from, int to_kind,
+                           uint32_t to, int edge_kind)
+{
+    struct agg_key k;
+    size_t i;
+
+    memset(&k, 0, sizeof(k));
+    k.from_kind = from_kind;
+    k.from = from;
+    k.to_kind = to_kind;
+    k.to = to;
+    k.edge_kind = edge_kind;
+    if ((l->naggs + 1) * 2 >= l->nagg_slots) {
+        size_t n = l->nagg_slots ? l->nagg_slots * 2 : 64;
+
+        free(l->agg_slots);
+        l->agg_slots = sm_xcalloc(n, sizeof(size_t));
+        l->nagg_slots = n;
+        for (i = 0; i < l->naggs; i++) {
+            size_t j = agg_hash(&l->aggs[i].key) & (n - 1);
+
+            while (l->agg_slots[j])
+                j = (j + 1) & (n - 1);
+            l->agg_slots[j] = i + 1;
+        }
+    }
+    i = agg_hash(&k) & (l->nagg_slots - 1);
+    while (l->agg_slots[i]) {
+        struct agg *a = &l->aggs[l->agg_slots[i] - 1];
+
+        if (agg_key_eq(&a->key, &k))
+            return a;
+        i = (i + 1) & (l->nagg_slots - 1);
+    }
+    sm_grow(&l->aggs, &l->aggs_cap, l->naggs + 1, sizeof(*l->aggs));
+    l->agg_slots[i] = l->naggs + 1;
+    memset(&l->aggs[l->naggs], 0, sizeof(struct agg));
+    l->aggs[l->naggs].key = k;
+    sm_sketch_init(&l->aggs[l->naggs].client);
+    sm_sketch_init(&l->aggs[l->naggs].server);
+    return &l->aggs[l->naggs++];
+}
+
+#define RESOLVE (-1)
+
+/* One call from -> to. Latencies are taken from the given records (NULL: none). */
+static void add_call(struct sm_linker *l, int from_kind, uint32_t from, int to_kind, uint32_t to,
+                     int edge_kind, bool error, const struct rec *client, const struct rec *server)
+{
+    struct agg *a;
+
+    if (from == NO_NAME || to == NO_NAME)
+        return;
+    a = agg_get(l, from_kind, from, to_kind, to, edge_kind);
+    a->calls++;
+    if (error)
+        a->errors++;
+    if (client && (client->flags & REC_HAS_DURATION))
+        sm_sketch_add(&a->client, (double)client->duration_ns / 1e6);
+    if (server && (server->flags & REC_HAS_DURATION))
+        sm_sketch_add(&a->server, (double)server->duration_ns / 1e6);
+}
+
+/* ---- public: lifecycle and intake ---- */
+
+struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options *opt)
+{
+    struct sm_linker *l = sm_xcalloc(1, sizeof(*l));
+
+    l->map = map;
+    if (opt)
+        l->opt = *opt;
+    return l;
+}
+
+size_t sm_linker_record_bytes(void)
+{
+    return sizeof(struct rec);
+}
+
+size_t sm_linker_pending(const struct sm_linker *l)
+{
+    return l->npending;
+}
+
+static struct service_info *service_info(struct sm_linker *l, uint32_t id)
+{
+    if (id >= l->services_cap) {
+        size_t old = l->services_cap, n = old ? old : 64;
+
+        while (n <= id)
+            n *= 2;
+        l->services = sm_xrealloc(l->services, n * sizeof(*l->services));
+        memset(l->services + old, 0, (n - old) * sizeof(*l->services));
+        l->services_cap = n;
+    }
+    return &l->services[id];
+}
+
+static bool is_remote_kind(uint8_t kind)
+{
+    return kind == SM_KIND_SERVER || kind == SM_KIND_CLIENT || kind == SM_KIND_PRODUCER ||
+           kind == SM_KIND_CONSUMER;
+}
+
+static void to_rec(struct sm_linker *l, const struct sm_span *s, struct rec *r)
+{
+    char tmp[512];
+    const char *peer = peer_name(s, tmp, sizeof(tmp));
+    struct service_info *si;
+
+    memset(r, 0, sizeof(*r));
+    r->trace_key = id_key(s->trace_id);
+    r->span_key = id_key(s->span_id);
+    if (!r->span_key)
+        r->span_key = 1;
+    r->parent_key = id_key(s->parent_id);
+    r->duration_ns = s->duration_ns;
+    r->service = intern(&l->names, s->service);
+    r->remote = intern(&l->names, s->remote_service);
+    r->peer = intern(&l->names, peer);
+    r->kind = (uint8_t)s->kind;
+    r->seq = l->seq++;
+    if (s->error)
+        r->flags |= REC_ERROR;
+    if (s->shared)
+        r->flags |= REC_SHARED;
+    if (s->has_duration && s->duration_ns >= 0)
+        r->flags |= REC_HAS_DURATION;
+    if (s->db_system) {
+        r->flags |= REC_PEER_DB;
+        r->peer_system = intern(&l->names, s->db_system);
+    } else if (s->messaging_system) {
+        r->flags |= REC_PEER_QUEUE;
+        r->peer_system = intern(&l->names, s->messaging_system);
+    }
+    if (s->http_status >= 400)
+        r->flags |= REC_HTTP_4XX;
+    if (s->http_status >= 500)
+        r->flags |= REC_HTTP_5XX;
+    if (r->service) {
+        si = service_info(l, r->service);
+        si->seen = true;
+        if (!si->namespace_)
+            si->namespace_ = intern(&l->names, s->service_namespace);
+        if (!si->version)
+            si->version = intern(&l->names, s->service_version);
+    }
+}
+
+static void link_trace(struct sm_linker *l, struct rec *r, size_t n);
+
+static int cmp_trace(const void *a, const void *b)
+{
+    const struct rec *x = a, *y = b;
+
+    if (x->trace_key != y->trace_key)
+        return x->trace_key < y->trace_key ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void link_grouped(struct sm_linker *l, struct rec *r, size_t n)
+{
+    size_t i = 0;
+
+    qsort(r, n, sizeof(*r), cmp_trace);
+    while (i < n) {
+        size_t j = i + 1;
+
+        while (j < n && r[j].trace_key == r[i].trace_key)
+            j++;
+        link_trace(l, r + i, j - i);
+        i = j;
+    }
+}
+
+int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_error *err)
+{
+    size_t i;
+
+    (void)err;
+    if (batch->whole_traces) {
+        struct rec *tmp = sm_xmalloc((batch->len ? batch->len : 1) * sizeof(*tmp));
+
+        for (i = 0; i < batch->len; i++)
+            to_rec(l, &batch->spans[i], &tmp[i]);
+        link_grouped(l, tmp, batch->len);
+        free(tmp);
+        return 0;
+    }
+    sm_grow(&l->pending, &l->pending_cap, l->npending + batch->len, sizeof(*l->pending));
+    for (i = 0; i < batch->len; i++)
+        to_rec(l, &batch->spans[i], &l->pending[l->npending++]);
+    return 0;
+}
+
+/* ---- linking one trace ---- */
+
+/* Merge order (Zipkin's clean-up order): by span id, unshared before shared, clients
+ * first, spans without a service first, then by service; arrival order last. */
+static int cmp_merge(const void *a, const void *b)
+{
+    const struct rec *x = a, *y = b;
+    int xs = !!(x->flags & REC_SHARED), ys = !!(y->flags & REC_SHARED);
+
+    if (x->span_key != y->span_key)
+        return x->span_key < y->span_key ? -1 : 1;
+    if (xs != ys)
+        return xs - ys;
+    if (!xs) {
+        int xc = x->kind == SM_KIND_CLIENT, yc = y->kind == SM_KIND_CLIENT;
+
+        if (xc != yc)
+            return yc - xc;
+    }
+    if (x->service != y->service) {
+        if (!x->service || !y->service)
+            return x->service ? 1 : -1;
+    }
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* A span sent in pieces: fill what the first piece lacks from the second. */
+static void merge_into(struct rec *a, const struct rec *b)
+{
+    if (!a->service)
+        a->service = b->service;
+    if (!a->remote)
+        a->remote = b->remote;
+    if (!a->peer)
+        a->peer = b->peer;
+    if (!a->peer_system)
+        a->peer_system = b->peer_system;
+    if (!a->parent_key)
+        a->parent_key = b->parent_key;
+    if (a->kind == SM_KIND_UNSET)
+        a->kind = b->kind;
+    if (!(a->flags & REC_HAS_DURATION) && (b->flags & REC_HAS_DURATION))
+        a->duration_ns = b->duration_ns;
+    a->flags |= b->flags;
+}
+
+static size_t merge_duplicates(struct rec *r, size_t n)
+{
+    size_t out = 0, i;
+
+    qsort(r, n, sizeof(*r), cmp_merge);
+    for (i = 0; i < n; i++) {
+        struct rec *last = out ? &r[out - 1] : NULL;
+
+        if (last && last->span_key == r[i].span_key &&
+            (last->flags & REC_SHARED) == (r[i].flags & REC_SHARED) &&
+            (!last->service || !r[i].service || last->service == r[i].service) &&
+            (last->kind == r[i].kind || last->kind == SM_KIND_UNSET ||
+             r[i].kind == SM_KIND_UNSET)) {
+            merge_into(last, &r[i]);
+            continue;
+        }
+        if (out != i)
+            r[out] = r[i];
+        /* Servers that reuse their client's span id without saying so are shared;
+         * a shared server missing its parent id takes the client's. */
+        if (last && last->span_key == r[out].span_key) {
+            if (last->kind == SM_KIND_CLIENT && r[out].kind == SM_KIND_SERVER)
+                r[out].flags |= REC_SHARED;
+            if ((r[out].flags & REC_SHARED) && !r[out].parent_key)
+                r[out].parent_key = last->parent_key;
+        }
+        out++;
+    }
+    return out;
+}
+
+/* Lookup keys for tree building: (id, shared, service); service 0 with shared set is
+ * the "any endpoint" key of a shared span. */
+struct slot {
+    uint64_t id;
+    uint32_t service;
+    uint8_t shared;
+    uint8_t used;
+    size_t node;
+};
+
+static size_t key_hash(uint64_t id, uint32_t service, int shared, size_t mask)
+{
+    uint64_t v[2] = {id, ((uint64_t)service << 1) | (uint64_t)shared};
+
+    return sm_hash64(v, sizeof(v)) & mask;
+}
+
+static struct slot *key_find(struct slot *t, size_t mask, uint64_t id, uint32_t service, int shared)
+{
+    size_t i = key_hash(id, service, shared, mask);
+
+    while (t[i].used) {
+        if (t[i].id == id && t[i].service == service && t[i].shared == shared)
+            return &t[i];
+        i = (i + 1) & mask;
+    }
+    return NULL;
+}
+
+static void key_put(struct slot *t, size_t mask, uint64_t id, uint32_t service, int shared,
+                    size_t node)
+{
+    size_t i = key_hash(id, service, shared, mask);
+
+    while (t[i].used) {
+        if (t[i].id == id && t[i].service == service && t[i].shared == shared) {
+            t[i].node = node; /* later spans win, as in a map put */
+            return;
+        }
+        i = (i + 1) & mask;
+    }
+    t[i].used = 1;
+    t[i].id = id;
+    t[i].service = service;
+    t[i].shared = (uint8_t)shared;
+    t[i].node = node;
+}
+
+static void ensure_scratch(struct sm_linker *l, size_t n)
+{
+    size_t slots = 16;
+
+    if (n + 1 > l->scratch_cap) {
+        size_t cap = n + 1;
+
+        l->parent = sm_xrealloc(l->parent, cap * sizeof(size_t));
+        l->child_start = sm_xrealloc(l->child_start, (cap + 1) * sizeof(size_t));
+        l->children = sm_xrealloc(l->children, cap * sizeof(size_t));
+        l->queue = sm_xrealloc(l->queue, cap * sizeof(size_t));
+        l->used_client = sm_xrealloc(l->used_client, cap);
+        l->scratch_cap = cap;
+    }
+    while (slots < n * 4 + 4)
+        slots *= 2;
+    if (slots > l->key_slots_cap) {
+        l->key_slots = sm_xrealloc(l->key_slots, slots * sizeof(struct slot));
+        l->key_slots_cap = slots;
+    }
+    memset(l->key_slots, 0, slots * sizeof(struct slot));
+    l->key_slots_cap = slots;
+}
+
+/* The nearest ancestor with a remote kind (local spans between are skipped). */
+static size_t rpc_ancestor(const struct sm_linker *l, const struct rec *r, size_t i)
+{
+    size_t p = l->parent[i];
+
+    while (p != NONE) {
+        if (is_remote_kind(r[p].kind))
+            return p;
+        p = l->parent[p];
+    }
+    return NONE;
+}
+
+static bool has_child_kind(const struct sm_linker *l, const struct rec *r, size_t i, int kind)
+{
+    size_t c;
+
+    for (c = l->child_start[i]; c < l->child_start[i + 1]; c++) {
+        if (r[l->children[c]].kind == kind)
+            return true;
+    }
+    return false;
+}
+
+static size_t first_child_kind(const struct sm_linker *l, const struct rec *r, size_t i, int kind)
+{
+    size_t c;
+
+    for (c = l->child_start[i]; c < l->child_start[i + 1]; c++) {
+        if (r[l->children[c]].kind == kind)
+            return l->children[c];
+    }
+    return NONE;
+}
+
+/* A client is counted at its callee when the call continues in a span of another
+ * process: a child with a remote kind, or a kind-less child of another service. */
+static bool client_continues(const struct sm_linker *l, const struct rec *r, size_t i)
+{
+    size_t c;
+
+    for (c = l->child_start[i]; c < l->child_start[i + 1]; c++) {
+        const struct rec *k = &r[l->children[c]];
+
+        if (is_remote_kind(k->kind))
+            return true;
+        if (k->service && r[i].service && k->service != r[i].service)
+            return true;
+    }
+    return false;
+}
+
+static int peer_kind(const struct rec *r)
+{
+    if (r->flags & REC_PEER_DB)
+        return SM_NODE_DATABASE;
+    if (r->flags & REC_PEER_QUEUE)
+        return SM_NODE_QUEUE;
+    return RESOLVE;
+}
+
+static void link_server(struct sm_linker *l, struct rec *r, size_t i)
+{
+    struct rec *s = &r[i];
+    size_t anc = rpc_ancestor(l, r, i);
+    const struct rec *client = NULL;
+    uint32_t caller = s->remote;
+    int caller_kind = RESOLVE;
+    bool error = (s->flags & REC_ERROR) || (s->flags & REC_HTTP_5XX);
+
+    if (anc != NONE && r[anc].service) {
+        caller = r[anc].service;
+        caller_kind = SM_NODE_SERVICE;
+        /* the client half of the same call: the direct parent */
+        if (l->parent[i] == anc &&
+            (r[anc].kind == SM_KIND_CLIENT || r[anc].kind == SM_KIND_PRODUCER)) {
+            if (r[anc].kind == SM_KIND_CLIENT &&
+                ((r[anc].flags & REC_ERROR) || (r[anc].flags & REC_HTTP_4XX)))
+                error = true;
+            if (!l->used_client[anc]) {
+                client = &r[anc];
+                l->used_client[anc] = 1;
+            }
+        }
+    } else if (!s->parent_key && !(s->flags & REC_SHARED) && !caller) {
+        /* a request from outside (DESIGN rule 8) */
+        if (s->service) {
+            service_info(l, s->service)->entry_calls++;
+            add_call(l, SM_NODE_CLIENT, intern(&l->names, "client"), SM_NODE_SERVICE, s->service,
+                     SM_EDGE_RPC, error, NULL, s);
+        }
+        return;
+    }
+    if (!s->service || !caller)
+        return;
+    add_call(l, caller_kind, caller, SM_NODE_SERVICE, s->service, SM_EDGE_RPC, error, client, s);
+}
+
+static void link_client(struct sm_linker *l, struct rec *r, size_t i)
+{
+    struct rec *s = &r[i];
+    size_t anc;
+    uint32_t caller = s->service;
+    bool error = (s->flags & REC_ERROR) || (s->flags & REC_HTTP_4XX);
+    int kind;
+
+    if (client_continues(l, r, i))
+        return;
+    anc = rpc_ancestor(l, r, i);
+    if (anc != NONE && r[anc].service) {
+        /* a client span in a service whose server span was never sent: the nearest
+         * remote ancestor called that service (no figures known for that call) */
+        if (s->service && r[anc].service != s->service)
+            add_call(l, SM_NODE_SERVICE, r[anc].service, SM_NODE_SERVICE, s->service, SM_EDGE_RPC,
+                     false, NULL, NULL);
+        if (!caller)
+            caller = r[anc].service;
+    }
+    if (!caller)
+        return;
+    if (!s->peer) {
+        l->unresolved++;
+        return;
+    }
+    kind = peer_kind(s);
+    add_call(l, SM_NODE_SERVICE, caller, kind, s->peer,
+             kind == SM_NODE_DATABASE ? SM_EDGE_DATABASE
+             : kind == SM_NODE_QUEUE  ? SM_EDGE_MESSAGING
+                                      : -1,
+             error, s, NULL);
+}
+
+static void link_producer(struct sm_linker *l, struct rec *r, size_t i)
+{
+    struct rec *s = &r[i];
+    uint32_t queue = s->peer;
+    size_t consumer;
+
+    if (has_child_kind(l, r, i, SM_KIND_SERVER))
+        return; /* a producer whose child is a server is an RPC, counted there */
+    consumer = first_child_kind(l, r, i, SM_KIND_CONSUMER);
+    if (!queue && consumer != NONE)
+        queue = r[consumer].peer;
+    if (!queue) {
+        if (consumer == NONE)
+            l->unresolved++;
+        return; /* with a consumer, linked directly at the consumer */
+    }
+    if (!s->service)
+        return;
+    add_call(l, SM_NODE_SERVICE, s->service, SM_NODE_QUEUE, queue, SM_EDGE_MESSAGING,
+             (s->flags & REC_ERROR) != 0, s, NULL);
+}
+
+static void link_consumer(struct sm_linker *l, struct rec *r, size_t i)
+{
+    struct rec *s = &r[i];
+    size_t anc = rpc_ancestor(l, r, i);
+    const struct rec *producer = anc != NONE && r[anc].kind == SM_KIND_PRODUCER ? &r[anc] : NULL;
+    uint32_t queue = s->peer;
+    bool error = (s->flags & REC_ERROR) != 0;
+
+    if (!queue && producer)
+        queue = producer->peer;
+    if (!s->service)
+        return;
+    if (queue) {
+        add_call(l, SM_NODE_QUEUE, queue, SM_NODE_SERVICE, s->service, SM_EDGE_MESSAGING, error,
+                 NULL, s);
+        return;
+    }
+    if (producer && producer->service) {
+        /* neither side names a queue: producer -> consumer directly */
+        if (producer->flags & REC_ERROR)
+            error = true;
+        add_call(l, SM_NODE_SERVICE, producer->service, SM_NODE_SERVICE, s->service,
+                 SM_EDGE_MESSAGING, error, producer, s);
+        return;
+    }
+    l->unresolved++;
+}
+
+/* Spans without a remote kind: a span naming both its service and a remote one is a
+ * client call (old Zipkin instrumentation); a kind-less child in another service than
+ * its kind-less parent is a call from the parent's service. */
+static void link_kindless(struct sm_linker *l, struct rec *r, size_t i)
+{
+    struct rec *s = &r[i];
+    size_t p = l->parent[i];
+
+    if (s->service && s->remote) {
+        uint8_t kind = s->kind;
+
+        s->kind = SM_KIND_CLIENT;
+        link_client(l, r, i);
+        s->kind = kind;
+        return;
+    }
+    if (p == NONE || is_remote_kind(r[p].kind))
+        return;
+    if (!s->service || !r[p].service || s->service == r[p].service)
+        return;
+    add_call(l, SM_NODE_SERVICE, r[p].service, SM_NODE_SERVICE, s->service, SM_EDGE_RPC,
+             (s->flags & REC_ERROR) || (s->flags & REC_HTTP_5XX), NULL, s);
+}
+
+static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
+{
+    size_t i, mask, root = NONE, head = 0, tail = 0;
+    size_t *parent_ref;
+
+    if (n == 0)
+        return;
+    l->traces++;
+    n = merge_duplicates(r, n);
+    ensure_scratch(l, n);
+    mask = l->key_slots_cap - 1;
+    parent_ref = l->queue; /* reused: the parent key kind per span, before the walk */
+
+    /* index: which shared spans exist, per (id, service) */
+    for (i = 0; i < n; i++) {
+        if (r[i].flags & REC_SHARED)
+            key_put(l->key_slots, mask, r[i].span_key, r[i].service, 2, i);
+    }
+    /* decide each span's parent key, pick the root, register lookup keys */
+    for (i = 0; i < n; i++) {
+        bool shared = (r[i].flags & REC_SHARED) != 0;
+
+        parent_ref[i] = 0;
+        if (shared) {
+            parent_ref[i] = 1; /* the unshared span with my id (the client) */
+        } else if (r[i].parent_key) {
+            /* a child of a shared server span on my own service comes first */
+            if (key_find(l->key_slots, mask, r[i].parent_key, r[i].service, 2))
+                parent_ref[i] = 2;
+            else
+                parent_ref[i] = 1;
+        } else if (root == NONE) {
+            root = i;
+            continue;
+        }
+        if (shared) {
+            key_put(l->key_slots, mask, r[i].span_key, r[i].service, 1, i);
+            key_put(l->key_slots, mask, r[i].span_key, 0, 1, i);
+        } else {
+            key_put(l->key_slots, mask, r[i].span_key, 0, 0, i);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        struct slot *s = NULL;
+
+        l->used_client[i] = 0;
+        if (i == root) {
+            l->parent[i] = NONE;
+            continue;
+        }
+        if (parent_ref[i] == 1 && (r[i].flags & REC_SHARED))
+            s = key_find(l->key_slots, mask, r[i].span_key, 0, 0);
+        else if (parent_ref[i] == 1)
+            s = key_find(l->key_slots, mask, r[i].parent_key, 0, 0);
+        else if (parent_ref[i] == 2)
+            s = key_find(l->key_slots, mask, r[i].parent_key, r[i].service, 1);
+        if (s && s->node != i)
+            l->parent[i] = s->node;
+        else
+            l->parent[i] = root; /* headless: hang from the root (NONE: synthetic) */
+    }
+    /* children lists (counting sort keeps the merge order) */
+    memset(l->child_start, 0, (n + 1) * sizeof(size_t));
+    for (i = 0; i < n; i++) {
+        if (l->parent[i] != NONE)
+            l->child_start[l->parent[i] + 1]++;
+    }
+    for (i = 0; i < n; i++)
+        l->child_start[i + 1] += l->child_start[i];
+    {
+        size_t *fill = sm_xmalloc((n + 1) * sizeof(size_t));
+
+        memcpy(fill, l->child_start, (n + 1) * sizeof(size_t));
+        for (i = 0; i < n; i++) {
+            if (l->parent[i] != NONE)
+                l->children[fill[l->parent[i]]++] = i;
+        }
+        free(fill);
+    }
+    /* breadth-first from the root, or from every span that hangs from the synthetic
+     * root; spans in a parent cycle are never reached, so the walk ends */
+    if (root != NONE) {
+        l->queue[tail++] = root;
+    } else {
+        for (i = 0; i < n; i++) {
+            if (l->parent[i] == NONE)
+                l->queue[tail++] = i;
+        }
+    }
+    while (head < tail) {
+        size_t cur = l->queue[head++], c;
+
+        for (c = l->child_start[cur]; c < l->child_start[cur + 1]; c++)
+            l->queue[tail++] = l->children[c];
+        switch (r[cur].kind) {
+        case SM_KIND_SERVER:
+            link_server(l, r, cur);
+            break;
+        case SM_KIND_CLIENT:
+            link_client(l, r, cur);
+            break;
+        case SM_KIND_PRODUCER:
+            link_producer(l, r, cur);
+            break;
+        case SM_KIND_CONSUMER:
+            link_consumer(l, r, cur);
+            break;
+        default:
+            link_kindless(l, r, cur);
+        }
+    }
+}
+
+/* ---- finish: the aggregate table becomes map nodes and edges ---- */
+
+static size_t node_for(struct sm_linker *l, int kind, uint32_t name, uint32_t system)
+{
+    const char *s = name_of(l, name);
+    size_t idx;
+
+    if (kind == RESOLVE) {
+        bool instrumented = name < l->services_cap && l->services[name].seen;
+
+        kind = instrumented ? SM_NODE_SERVICE : SM_NODE_EXTERNAL;
+    }
+    idx = sm_map_node(l->map, (enum sm_node_kind)kind, s);
+    if (system && (kind == SM_NODE_DATABASE || kind == SM_NODE_QUEUE))
+        sm_node_set_attr(&l->map->nodes[idx].system, name_of(l, system));
+    return idx;
+}
+
+int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
+{
+    size_t i;
+
+    (void)err;
+    link_grouped(l, l->pending, l->npending);
+    free(l->pending);
+    l->pending = NULL;
+    l->npending = l->pending_cap = 0;
+
+    for (i = 1; i < l->names.len && i < l->services_cap; i++) {
+        struct service_info *si = &l->services[i];
+        size_t idx;
+
+        if (!si->seen)
+            continue;
+        idx = sm_map_node(l->map, SM_NODE_SERVICE, l->names.strs[i]);
+        sm_node_set_attr(&l->map->nodes[idx].namespace_, name_of(l, si->namespace_));
+        sm_node_set_attr(&l->map->nodes[idx].version, name_of(l, si->version));
+        l->map->nodes[idx].entry_calls += si->entry_calls;
+    }
+    for (i = 0; i < l->naggs; i++) {
+        struct agg *a = &l->aggs[i];
+        size_t from = node_for(l, a->key.from_kind, a->key.from, 0);
+        size_t to = node_for(l, a->key.to_kind, a->key.to, 0);
+        enum sm_node_kind fk = l->map->nodes[from].kind, tk = l->map->nodes[to].kind;
+        int ek = a->key.edge_kind;
+        struct sm_edge *e;
+
+        if (ek < 0) {
+            if (tk == SM_NODE_DATABASE)
+                ek = SM_EDGE_DATABASE;
+            else if (tk == SM_NODE_QUEUE || fk == SM_NODE_QUEUE)
+                ek = SM_EDGE_MESSAGING;
+            else if (tk == SM_NODE_EXTERNAL)
+                ek = SM_EDGE_EXTERNAL;
+            else
+                ek = SM_EDGE_RPC;
+        }
+        e = sm_map_edge(l->map, from, to, (enum sm_edge_kind)ek);
+        e->calls += a->calls;
+        e->errors += a->errors;
+        sm_sketch_merge(&e->client, &a->client);
+        sm_sketch_merge(&e->server, &a->server);
+    }
+    l->map->source.traces += l->traces;
+    l->map->source.unresolved_calls += l->unresolved;
+    return 0;
+}
+
+void sm_linker_free(struct sm_linker *l)
+{
+    size_t i;
+
+    if (!l)
+        return;
+    for (i = 1; i < l->names.len; i++)
+        free(l->names.strs[i]);
+    free(l->names.strs);
+    free(l->names.slots);
+    free(l->pending);
+    for (i = 0; i < l->naggs; i++) {
+        sm_sketch_release(&l->aggs[i].client);
+        sm_sketch_release(&l->aggs[i].server);
+    }
+    free(l->aggs);
+    free(l->agg_slots);
+    free(l->services);
+    free(l->parent);
+    free(l->child_start);
+    free(l->children);
+    free(l->queue);
+    free(l->used_client);
+    free(l->key_slots);
+    free(l);
+}
