@@ -1,0 +1,758 @@
+/* test_readers.c: unit tests of the span record and the OTLP, Jaeger and Zipkin readers.
+ *
+ * Each test parses a JSON literal with jansson, hands it to a reader's parse function
+ * as the scanner would (the element's context and key set by hand) and checks the
+ * normalized spans field by field against values worked out by hand from the input.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "svcmap/reader.h"
+#include "svcmap/span.h"
+
+static struct sm_batch batch;
+static struct sm_error err;
+
+static int setup(void **state)
+{
+    (void)state;
+    sm_batch_init(&batch);
+    sm_error_init(&err);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sm_batch_release(&batch);
+    return 0;
+}
+
+static json_t *load(const char *text)
+{
+    json_error_t jerr;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
+
+    if (!v)
+        fail_msg("test input does not parse: %s at %d", jerr.text, jerr.position);
+    return v;
+}
+
+/* Parses text with reader r as an element of context ctx (key for member items). */
+static int parse_as(const struct sm_reader *r, enum sm_element_ctx ctx, const char *key,
+                    const char *text)
+{
+    struct sm_element el;
+    json_t *v = load(text);
+    int rc;
+
+    memset(&el, 0, sizeof(el));
+    el.ctx = ctx;
+    if (key)
+        snprintf(el.key, sizeof(el.key), "%s", key);
+    sm_batch_reset(&batch);
+    sm_error_init(&err);
+    rc = r->parse(&el, v, &batch, &err);
+    json_decref(v);
+    return rc;
+}
+
+static const struct sm_reader *detect(enum sm_element_ctx ctx, const char *key, const char *text)
+{
+    struct sm_element el;
+    json_t *v = load(text);
+    const struct sm_reader *r;
+
+    memset(&el, 0, sizeof(el));
+    el.ctx = ctx;
+    if (key)
+        snprintf(el.key, sizeof(el.key), "%s", key);
+    r = sm_reader_detect(&el, v);
+    json_decref(v);
+    return r;
+}
+
+static void assert_str(const char *got, const char *want)
+{
+    if (!want) {
+        if (got)
+            fail_msg("expected NULL, got \"%s\"", got);
+        return;
+    }
+    if (!got)
+        fail_msg("expected \"%s\", got NULL", want);
+    assert_string_equal(got, want);
+}
+
+static void assert_fails_with(int rc, const char *text)
+{
+    if (rc != SM_EINPUT)
+        fail_msg("expected an error containing \"%s\", got status %d", text, rc);
+    assert_int_equal(err.status, SM_EINPUT);
+    if (!strstr(err.text, text))
+        fail_msg("error \"%s\" does not contain \"%s\"", err.text, text);
+}
+
+/* ---- span.c ---- */
+
+static void test_hex_ids(void **state)
+{
+    (void)state;
+    assert_str(sm_batch_hex_id(&batch, "ABC"), "0000000000000abc");
+    assert_str(sm_batch_hex_id(&batch, "463aC35c9F6413aD"), "463ac35c9f6413ad");
+    /* 17..32 digits pad to 32 */
+    assert_str(sm_batch_hex_id(&batch, "df84e36b9e2ee3815d07f0867a5be1f"),
+               "0df84e36b9e2ee3815d07f0867a5be1f");
+    assert_str(sm_batch_hex_id(&batch, "10000000000000000"), "00000000000000010000000000000000");
+    /* all zeros and empty are absent */
+    assert_null(sm_batch_hex_id(&batch, "0000000000000000"));
+    assert_null(sm_batch_hex_id(&batch, "0"));
+    assert_null(sm_batch_hex_id(&batch, ""));
+    assert_null(sm_batch_hex_id(&batch, NULL));
+    /* non-hex and over-long ids are opaque, kept byte for byte */
+    assert_str(sm_batch_hex_id(&batch, "Span-1"), "Span-1");
+    assert_str(sm_batch_hex_id(&batch, "000000000000000000000000000000001"),
+               "000000000000000000000000000000001");
+}
+
+static void test_otlp_ids(void **state)
+{
+    (void)state;
+    assert_str(sm_batch_otlp_id(&batch, "O6VWCcPN5JZJzXfR+dzZNg=="),
+               "3ba55609c3cde49649cd77d1f9dcd936");
+    assert_str(sm_batch_otlp_id(&batch, "Sc130fnc2TY="), "49cd77d1f9dcd936");
+    /* URL-safe alphabet and no padding */
+    assert_str(sm_batch_otlp_id(&batch, "Sc130fnc2TY"), "49cd77d1f9dcd936");
+    assert_str(sm_batch_otlp_id(&batch, "5B8EFFF798038103D269B633813FC60C"),
+               "5b8efff798038103d269b633813fc60c");
+    assert_null(sm_batch_otlp_id(&batch, "AAAAAAAAAAA="));
+    assert_int_equal(sm_otlp_id_size("O6VWCcPN5JZJzXfR+dzZNg=="), 16);
+    assert_int_equal(sm_otlp_id_size("Sc130fnc2TY="), 8);
+    assert_int_equal(sm_otlp_id_size("eee19b7ec3c1b174"), 8);
+    assert_int_equal(sm_otlp_id_size("eee19b7ec3c1b17"), 0);
+    assert_int_equal(sm_otlp_id_size("xyz"), 0);
+    /* base64 of 9 bytes, and leftover bits that are not zero */
+    assert_int_equal(sm_otlp_id_size("Sc130fnc2TYA"), 0);
+    assert_int_equal(sm_otlp_id_size("Sc130fnc2TZ="), 0);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sm_span_kind_name(SM_KIND_UNSET), "unset");
+    assert_string_equal(sm_span_kind_name(SM_KIND_CONSUMER), "consumer");
+    assert_string_equal(sm_format_name(SM_FORMAT_OTLP), "otlp");
+    assert_string_equal(sm_format_name(SM_FORMAT_ZIPKIN_DEPS), "zipkin-deps");
+    assert_int_equal(sm_format_from_name("jaeger"), SM_FORMAT_JAEGER);
+    assert_int_equal(sm_format_from_name("Zipkin"), SM_FORMAT_ZIPKIN);
+    assert_int_equal(sm_format_from_name("protobuf"), SM_FORMAT_UNKNOWN);
+    assert_ptr_equal(sm_reader_for(SM_FORMAT_ZIPKIN), &sm_reader_zipkin);
+    assert_null(sm_reader_for(SM_FORMAT_PROMETHEUS));
+}
+
+static void test_span_to_json(void **state)
+{
+    struct sm_span *s;
+    struct sm_buf buf;
+    struct sm_span_ref refs[2] = {
+        {SM_REF_CHILD_OF, "00000000000000000000000000000001", "0000000000000002"},
+        {SM_REF_FOLLOWS_FROM, "00000000000000000000000000000003", "0000000000000004"},
+    };
+
+    (void)state;
+    sm_buf_init(&buf);
+    s = sm_batch_add(&batch);
+    assert_int_equal(s->duration_ns, -1);
+    s->trace_id = "00000000000000000000000000000001";
+    s->span_id = "0000000000000005";
+    s->format = SM_FORMAT_JAEGER;
+    sm_span_to_json(s, &buf);
+    assert_string_equal(buf.data, "{\"trace_id\":\"00000000000000000000000000000001\","
+                                  "\"span_id\":\"0000000000000005\",\"format\":\"jaeger\"}");
+
+    sm_buf_reset(&buf);
+    s->parent_id = "0000000000000002";
+    s->refs = refs;
+    s->nrefs = 2;
+    s->service = "api \"gw\"";
+    s->name = "GET /";
+    s->kind = SM_KIND_SERVER;
+    s->start_ns = INT64_C(1711138246978000123);
+    s->duration_ns = 0;
+    s->has_duration = true;
+    s->error = true;
+    s->shared = true;
+    s->remote_service = "web";
+    s->peer_service = "p";
+    s->db_system = "postgresql";
+    s->db_namespace = "shop";
+    s->db_name = "shopdb";
+    s->messaging_system = "kafka";
+    s->messaging_destination = "orders";
+    s->server_address = "db.local";
+    s->server_port = "5432";
+    s->net_peer_name = "peer";
+    s->http_host = "host:80";
+    s->http_status = 503;
+    s->service_namespace = "ns";
+    s->service_version = "1.2";
+    sm_span_to_json(s, &buf);
+    assert_string_equal(
+        buf.data,
+        "{\"trace_id\":\"00000000000000000000000000000001\",\"span_id\":\"0000000000000005\","
+        "\"parent_id\":\"0000000000000002\",\"refs\":[{\"type\":\"child_of\",\"trace_id\":"
+        "\"00000000000000000000000000000001\",\"span_id\":\"0000000000000002\"},{\"type\":"
+        "\"follows_from\",\"trace_id\":\"00000000000000000000000000000003\",\"span_id\":"
+        "\"0000000000000004\"}],\"service\":\"api \\\"gw\\\"\",\"name\":\"GET /\",\"kind\":"
+        "\"server\",\"start_ns\":1711138246978000123,\"duration_ns\":0,\"error\":true,"
+        "\"shared\":true,\"remote_service\":\"web\",\"peer_service\":\"p\",\"db_system\":"
+        "\"postgresql\",\"db_namespace\":\"shop\",\"db_name\":\"shopdb\",\"messaging_system\":"
+        "\"kafka\",\"messaging_destination\":\"orders\",\"server_address\":\"db.local\","
+        "\"server_port\":\"5432\",\"net_peer_name\":\"peer\",\"http_host\":\"host:80\","
+        "\"http_status\":503,\"service_namespace\":\"ns\",\"service_version\":\"1.2\","
+        "\"format\":\"jaeger\"}");
+    sm_buf_release(&buf);
+}
+
+/* ---- OTLP ---- */
+
+static void test_otlp_camel(void **state)
+{
+    const struct sm_span *s;
+
+    (void)state;
+    assert_int_equal(
+        parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans",
+                 "{\"resource\":{\"attributes\":["
+                 "{\"key\":\"service.name\",\"value\":{\"stringValue\":\"checkout\"}},"
+                 "{\"key\":\"service.namespace\",\"value\":{\"stringValue\":\"shop\"}},"
+                 "{\"key\":\"service.version\",\"value\":{\"stringValue\":\"2.1.0\"}}]},"
+                 "\"scopeSpans\":[{\"scope\":{\"name\":\"x\"},\"spans\":[{"
+                 "\"traceId\":\"5B8EFFF798038103D269B633813FC60C\",\"spanId\":\"EEE19B7EC3C1B174\","
+                 "\"parentSpanId\":\"EEE19B7EC3C1B173\",\"name\":\"SELECT\",\"kind\":3,"
+                 "\"startTimeUnixNano\":\"1711138246978000000\","
+                 "\"endTimeUnixNano\":\"1711138247024460625\",\"status\":{\"code\":2},"
+                 "\"attributes\":["
+                 "{\"key\":\"db.system.name\",\"value\":{\"stringValue\":\"postgresql\"}},"
+                 "{\"key\":\"db.system\",\"value\":{\"stringValue\":\"old\"}},"
+                 "{\"key\":\"db.namespace\",\"value\":{\"stringValue\":\"inventory\"}},"
+                 "{\"key\":\"db.name\",\"value\":{\"stringValue\":\"invdb\"}},"
+                 "{\"key\":\"peer.service\",\"value\":{\"stringValue\":\"pg\"}},"
+                 "{\"key\":\"server.address\",\"value\":{\"stringValue\":\"db.local\"}},"
+                 "{\"key\":\"server.port\",\"value\":{\"intValue\":5432}},"
+                 "{\"key\":\"net.peer.name\",\"value\":{\"stringValue\":\"db\"}},"
+                 "{\"key\":\"http.host\",\"value\":{\"stringValue\":\"h:1\"}},"
+                 "{\"key\":\"http.status_code\",\"value\":{\"intValue\":\"404\"}},"
+                 "{\"key\":\"http.response.status_code\",\"value\":{\"intValue\":\"503\"}},"
+                 "{\"key\":\"flag\",\"value\":{\"boolValue\":true}},"
+                 "{\"key\":\"list\",\"value\":{\"arrayValue\":{\"values\":[]}}},"
+                 "{\"key\":\"ratio\",\"value\":{\"doubleValue\":0.5}}]}]}]}"),
+        0);
+    assert_int_equal(batch.len, 1);
+    assert_int_equal(batch.format, SM_FORMAT_OTLP);
+    s = &batch.spans[0];
+    assert_str(s->trace_id, "5b8efff798038103d269b633813fc60c");
+    assert_str(s->span_id, "eee19b7ec3c1b174");
+    assert_str(s->parent_id, "eee19b7ec3c1b173");
+    assert_str(s->service, "checkout");
+    assert_str(s->service_namespace, "shop");
+    assert_str(s->service_version, "2.1.0");
+    assert_str(s->name, "SELECT");
+    assert_int_equal(s->kind, SM_KIND_CLIENT);
+    assert_true(s->start_ns == INT64_C(1711138246978000000));
+    assert_true(s->duration_ns == INT64_C(46460625));
+    assert_true(s->has_duration);
+    assert_true(s->error);
+    assert_str(s->db_system, "postgresql"); /* the newer name wins in either order */
+    assert_str(s->db_namespace, "inventory");
+    assert_str(s->db_name, "invdb");
+    assert_str(s->peer_service, "pg");
+    assert_str(s->server_address, "db.local");
+    assert_str(s->server_port, "5432");
+    assert_str(s->net_peer_name, "db");
+    assert_str(s->http_host, "h:1");
+    assert_int_equal(s->http_status, 503);
+    assert_int_equal(s->format, SM_FORMAT_OTLP);
+    assert_false(batch.whole_traces);
+}
+
+static void test_otlp_snake_enums(void **state)
+{
+    const struct sm_span *s;
+
+    (void)state;
+    assert_int_equal(
+        parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resource_spans",
+                 "{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
+                 "{\"string_value\":\"lb\"}}]},\"scope_spans\":[{\"spans\":["
+                 "{\"trace_id\":\"0123456789abcdef0123456789abcdef\",\"span_id\":"
+                 "\"0123456789abcdef\",\"parent_span_id\":\"0000000000000000\",\"kind\":"
+                 "\"SPAN_KIND_SERVER\",\"start_time_unix_nano\":1000,\"end_time_unix_nano\":3500,"
+                 "\"status\":{\"code\":\"STATUS_CODE_ERROR\"},\"attributes\":[{\"key\":"
+                 "\"messaging.system\",\"value\":{\"string_value\":\"kafka\"}},{\"key\":"
+                 "\"messaging.destination\",\"value\":{\"string_value\":\"old\"}},{\"key\":"
+                 "\"messaging.destination.name\",\"value\":{\"string_value\":\"orders\"}},"
+                 "{\"key\":\"http.status_code\",\"value\":{\"int_value\":200}}]},"
+                 "{\"trace_id\":\"0123456789abcdef0123456789abcdef\",\"span_id\":"
+                 "\"0123456789abcde0\",\"parent_span_id\":\"\",\"kind\":\"SPAN_KIND_CONSUMER\","
+                 "\"status\":{\"code\":\"STATUS_CODE_OK\"}},"
+                 "{\"trace_id\":\"0123456789abcdef0123456789abcdef\",\"span_id\":"
+                 "\"0123456789abcde1\",\"kind\":0,\"start_time_unix_nano\":\"5\","
+                 "\"end_time_unix_nano\":\"4\"}]}]}"),
+        0);
+    assert_int_equal(batch.len, 3);
+    s = &batch.spans[0];
+    assert_str(s->service, "lb");
+    assert_null(s->parent_id); /* all zeros */
+    assert_int_equal(s->kind, SM_KIND_SERVER);
+    assert_true(s->start_ns == 1000);
+    assert_true(s->duration_ns == 2500);
+    assert_true(s->error);
+    assert_str(s->messaging_system, "kafka");
+    assert_str(s->messaging_destination, "orders");
+    assert_int_equal(s->http_status, 200);
+    s = &batch.spans[1];
+    assert_null(s->parent_id); /* empty */
+    assert_int_equal(s->kind, SM_KIND_CONSUMER);
+    assert_false(s->error);
+    assert_int_equal(s->start_ns, 0);
+    assert_true(s->duration_ns == -1);
+    s = &batch.spans[2];
+    assert_int_equal(s->kind, SM_KIND_UNSET);
+    assert_true(s->duration_ns == -1); /* ends before it starts: no duration */
+    assert_false(s->has_duration);
+}
+
+static void test_otlp_base64_batches(void **state)
+{
+    const struct sm_span *s;
+
+    (void)state;
+    assert_int_equal(parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "batches",
+                              "{\"resource\":{},\"instrumentationLibrarySpans\":[{\"spans\":[{"
+                              "\"traceId\":\"O6VWCcPN5JZJzXfR+dzZNg==\",\"spanId\":"
+                              "\"Sc130fnc2TY=\",\"parentSpanId\":\"AAAAAAAAAAA=\",\"kind\":"
+                              "\"SPAN_KIND_PRODUCER\"}]}]}"),
+                     0);
+    assert_int_equal(batch.len, 1);
+    s = &batch.spans[0];
+    assert_str(s->trace_id, "3ba55609c3cde49649cd77d1f9dcd936");
+    assert_str(s->span_id, "49cd77d1f9dcd936");
+    assert_null(s->parent_id);
+    assert_null(s->service);
+    assert_int_equal(s->kind, SM_KIND_PRODUCER);
+}
+
+static void test_otlp_document(void **state)
+{
+    (void)state;
+    /* A whole document as one element: every resourceSpans item is read. */
+    assert_int_equal(
+        parse_as(&sm_reader_otlp, SM_ELEM_DOCUMENT, NULL,
+                 "{\"result\":{\"resourceSpans\":["
+                 "{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"0123456789abcdef0123456789abcdef\","
+                 "\"spanId\":\"0000000000000001\"}]}]},"
+                 "{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"0123456789abcdef0123456789abcdef\","
+                 "\"spanId\":\"0000000000000002\"},{\"traceId\":"
+                 "\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0000000000000003\"}]}]}]}}"),
+        0);
+    assert_int_equal(batch.len, 3);
+    assert_str(batch.spans[2].span_id, "0000000000000003");
+}
+
+static void test_otlp_bad(void **state)
+{
+    static const char head[] = "{\"scopeSpans\":[{\"spans\":[";
+    char text[512];
+
+    (void)state;
+#define BAD(span, msg)                                                                             \
+    snprintf(text, sizeof(text), "%s%s]}]}", head, span);                                          \
+    assert_fails_with(parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans", text), msg)
+
+    BAD("{\"traceId\":\"xyz\",\"spanId\":\"0123456789abcdef\"}",
+        "span 1: \"traceId\" must be 32 hex digits or base64 of 16 bytes, got \"xyz\"");
+    BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\"},"
+        "{\"traceId\":12,\"spanId\":\"0123456789abcdef\"}",
+        "span 2: \"traceId\" must be 32 hex digits or base64 of 16 bytes, got a number");
+    BAD("{\"trace_id\":\"0123456789abcdef\",\"spanId\":\"0123456789abcdef\"}",
+        "span 1: \"trace_id\" must be 32 hex digits");
+    BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\"}", "span 1: \"spanId\" is missing");
+    BAD("{\"traceId\":\"00000000000000000000000000000000\",\"spanId\":\"0123456789abcdef\"}",
+        "span 1: \"traceId\" must not be all zeros");
+    BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\","
+        "\"parentSpanId\":\"12\"}",
+        "span 1: \"parentSpanId\" must be 16 hex digits or base64 of 8 bytes, got \"12\"");
+    BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\","
+        "\"kind\":9}",
+        "span 1: \"kind\" must be 0 to 5");
+    BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\","
+        "\"status\":{\"code\":\"BROKEN\"}}",
+        "span 1: \"status.code\" must be 0 to 2");
+    BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\","
+        "\"startTimeUnixNano\":\"12x\"}",
+        "span 1: \"startTimeUnixNano\" must be a non-negative integer of nanoseconds, got \"12x\"");
+    BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\","
+        "\"startTimeUnixNano\":\"99999999999999999999\"}",
+        "\"startTimeUnixNano\" must be a non-negative integer");
+    BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\","
+        "\"attributes\":{}}",
+        "span 1: \"attributes\" must be an array");
+    BAD("7", "span 1: must be an object, got a number");
+#undef BAD
+    assert_fails_with(parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans",
+                               "{\"scopeSpans\":[{\"spans\":{}}]}"),
+                      "\"spans\" must be an array");
+    assert_fails_with(
+        parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans", "{\"scope_spans\":3}"),
+        "\"scope_spans\" must be an array");
+    assert_fails_with(parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans", "[1]"),
+                      "must be an object");
+}
+
+/* ---- Jaeger ---- */
+
+static const char jaeger_trace[] =
+    "{\"traceID\":\"df84e36b9e2ee3815d07f0867a5be1f\",\"spans\":["
+    /* 1: typed tags, CHILD_OF + FOLLOWS_FROM, short span id */
+    "{\"traceID\":\"df84e36b9e2ee3815d07f0867a5be1f\",\"spanID\":\"ABC\","
+    "\"operationName\":\"GET /owners\",\"references\":["
+    "{\"refType\":\"FOLLOWS_FROM\",\"traceID\":\"df84e36b9e2ee3815d07f0867a5be1f\","
+    "\"spanID\":\"1\"},"
+    "{\"refType\":\"CHILD_OF\",\"traceID\":\"df84e36b9e2ee3815d07f0867a5be1f\","
+    "\"spanID\":\"9afcdf2e24e8d70a\"}],"
+    "\"startTime\":1573131432955376,\"duration\":2977,\"processID\":\"p1\",\"tags\":["
+    "{\"key\":\"span.kind\",\"type\":\"string\",\"value\":\"client\"},"
+    "{\"key\":\"error\",\"type\":\"bool\",\"value\":true},"
+    "{\"key\":\"http.status_code\",\"type\":\"int64\",\"value\":\"500\"},"
+    "{\"key\":\"peer.service\",\"type\":\"string\",\"value\":\"owners\"}]},"
+    /* 2: untyped tags, string "true", otel.status_code */
+    "{\"spanID\":\"2\",\"operationName\":\"b\",\"references\":[{\"refType\":\"FOLLOWS_FROM\","
+    "\"traceID\":\"df84e36b9e2ee3815d07f0867a5be1f\",\"spanID\":\"ABC\"}],\"processID\":\"p2\","
+    "\"tags\":[{\"key\":\"span.kind\",\"value\":\"SERVER\"},{\"key\":\"otel.status_code\","
+    "\"value\":\"ERROR\"},{\"key\":\"db.system\",\"value\":\"redis\"}]},"
+    /* 3: error "false", error tag of type bool with string value, older parentSpanID */
+    "{\"traceID\":\"df84e36b9e2ee3815d07f0867a5be1f\",\"spanID\":\"3\",\"parentSpanID\":\"2\","
+    "\"process\":{\"serviceName\":\"inline\"},\"tags\":[{\"key\":\"error\",\"type\":\"bool\","
+    "\"value\":\"false\"},{\"key\":\"span.kind\",\"value\":\"producer\"}]},"
+    /* 4: reference into another trace only */
+    "{\"spanID\":\"4\",\"references\":[{\"refType\":\"CHILD_OF\",\"traceID\":\"ffff\","
+    "\"spanID\":\"5\"}],\"tags\":[{\"key\":\"error\",\"type\":\"bool\",\"value\":\"true\"}]}"
+    "],\"processes\":{\"p1\":{\"serviceName\":\"api-gateway\",\"tags\":["
+    "{\"key\":\"service.namespace\",\"type\":\"string\",\"value\":\"petclinic\"},"
+    "{\"key\":\"service.version\",\"value\":\"3\"}]},"
+    "\"p2\":{\"serviceName\":\"customers\"}}}";
+
+static void test_jaeger_trace(void **state)
+{
+    const struct sm_span *s;
+
+    (void)state;
+    assert_int_equal(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data", jaeger_trace), 0);
+    assert_int_equal(batch.len, 4);
+    assert_true(batch.whole_traces);
+    assert_int_equal(batch.format, SM_FORMAT_JAEGER);
+
+    s = &batch.spans[0];
+    assert_str(s->trace_id, "0df84e36b9e2ee3815d07f0867a5be1f"); /* 31 digits, padded */
+    assert_str(s->span_id, "0000000000000abc");
+    assert_int_equal(s->nrefs, 2);
+    assert_int_equal(s->refs[0].type, SM_REF_FOLLOWS_FROM);
+    assert_str(s->refs[0].span_id, "0000000000000001");
+    assert_int_equal(s->refs[1].type, SM_REF_CHILD_OF);
+    assert_str(s->parent_id, "9afcdf2e24e8d70a"); /* CHILD_OF wins over an earlier ref */
+    assert_str(s->name, "GET /owners");
+    assert_true(s->start_ns == INT64_C(1573131432955376000));
+    assert_true(s->duration_ns == 2977000);
+    assert_int_equal(s->kind, SM_KIND_CLIENT);
+    assert_true(s->error);
+    assert_int_equal(s->http_status, 500);
+    assert_str(s->peer_service, "owners");
+    assert_str(s->service, "api-gateway");
+    assert_str(s->service_namespace, "petclinic");
+    assert_str(s->service_version, "3");
+    assert_int_equal(s->format, SM_FORMAT_JAEGER);
+
+    s = &batch.spans[1];
+    assert_str(s->trace_id, "0df84e36b9e2ee3815d07f0867a5be1f"); /* from the trace */
+    assert_str(s->parent_id, "0000000000000abc");                /* FOLLOWS_FROM only */
+    assert_str(s->refs[0].trace_id, "0df84e36b9e2ee3815d07f0867a5be1f");
+    assert_int_equal(s->kind, SM_KIND_SERVER);
+    assert_true(s->error);
+    assert_str(s->db_system, "redis");
+    assert_str(s->service, "customers");
+    assert_null(s->service_namespace);
+    assert_true(s->duration_ns == -1);
+
+    s = &batch.spans[2];
+    assert_str(s->parent_id, "0000000000000002");
+    assert_int_equal(s->nrefs, 0);
+    assert_false(s->error);
+    assert_int_equal(s->kind, SM_KIND_PRODUCER);
+    assert_str(s->service, "inline");
+
+    s = &batch.spans[3];
+    assert_str(s->parent_id, "0000000000000005");
+    assert_str(s->refs[0].trace_id, "000000000000ffff");
+    assert_true(s->error);
+    assert_null(s->service);
+}
+
+static void test_jaeger_opaque_and_shapes(void **state)
+{
+    static const char trace[] =
+        "{\"traceID\":\"trace-123\",\"spans\":[{\"traceID\":\"trace-123\",\"spanID\":\"Span-1\","
+        "\"references\":[],\"processID\":\"p1\"}],\"processes\":{\"p1\":{\"serviceName\":"
+        "\"service1\"}}}";
+    char text[1024];
+
+    (void)state;
+    assert_int_equal(parse_as(&sm_reader_jaeger, SM_ELEM_DOCUMENT, NULL, trace), 0);
+    assert_int_equal(batch.len, 1);
+    assert_str(batch.spans[0].trace_id, "trace-123");
+    assert_str(batch.spans[0].span_id, "Span-1");
+    assert_null(batch.spans[0].parent_id);
+    /* a whole {"data": [...]} document and a top-level array of traces */
+    snprintf(text, sizeof(text), "{\"data\":[%s,%s]}", trace, trace);
+    assert_int_equal(parse_as(&sm_reader_jaeger, SM_ELEM_DOCUMENT, NULL, text), 0);
+    assert_int_equal(batch.len, 2);
+    snprintf(text, sizeof(text), "[%s,%s,%s]", trace, trace, trace);
+    assert_int_equal(parse_as(&sm_reader_jaeger, SM_ELEM_DOCUMENT, NULL, text), 0);
+    assert_int_equal(batch.len, 3);
+}
+
+static void test_jaeger_bad(void **state)
+{
+    (void)state;
+    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                               "{\"traceID\":\"1\",\"spans\":{}}"),
+                      "\"spans\" must be an array, got an object");
+    assert_fails_with(
+        parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data", "{\"traceID\":\"1\"}"),
+        "\"spans\" is missing");
+    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                               "{\"traceID\":\"1\",\"spans\":[{\"traceID\":\"1\",\"spanID\":\"1\"},"
+                               "{\"traceID\":\"1\",\"spanID\":7}]}"),
+                      "span 2: \"spanID\" must be a string, got a number");
+    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                               "{\"spans\":[{\"spanID\":\"1\"}]}"),
+                      "span 1: \"traceID\" is missing");
+    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                               "{\"traceID\":\"1\",\"spans\":[{\"traceID\":\"1\"}]}"),
+                      "span 1: \"spanID\" is missing");
+    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                               "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"startTime\":"
+                               "\"yesterday\"}]}"),
+                      "span 1: \"startTime\" must be a non-negative integer of microseconds");
+    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                               "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"duration\":"
+                               "9223372036854776}]}"),
+                      "\"duration\" must be a non-negative integer of microseconds");
+    assert_fails_with(
+        parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                 "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"tags\":[{\"value\":"
+                 "1}]}]}"),
+        "span 1: tag 1 must be an object with a string \"key\"");
+    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                               "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"references\":[{"
+                               "\"refType\":\"SIBLING\",\"spanID\":\"2\"}]}]}"),
+                      "span 1: reference 1: \"refType\" must be CHILD_OF or FOLLOWS_FROM");
+    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                               "{\"traceID\":\"1\",\"spans\":[],\"processes\":[]}"),
+                      "\"processes\" must be an object");
+}
+
+/* ---- Zipkin ---- */
+
+static void test_zipkin_span(void **state)
+{
+    const struct sm_span *s;
+
+    (void)state;
+    assert_int_equal(
+        parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
+                 "{\"traceId\":\"7180C278B62E8F6A216A2AEA45D08FC9\",\"parentId\":\"1\","
+                 "\"id\":\"2\",\"kind\":\"CLIENT\",\"name\":\"get\",\"timestamp\":"
+                 "1795651200050000,\"duration\":200000,\"localEndpoint\":{\"serviceName\":"
+                 "\"frontend\",\"ipv4\":\"127.0.0.1\"},\"remoteEndpoint\":{\"serviceName\":"
+                 "\"backend\",\"ipv4\":\"192.168.99.101\",\"port\":9000},\"annotations\":[{"
+                 "\"timestamp\":1795651200100000,\"value\":\"error\"}],\"tags\":{"
+                 "\"http.status_code\":\"404\",\"http.host\":\"backend:9000\"}}"),
+        0);
+    assert_int_equal(batch.len, 1);
+    assert_false(batch.whole_traces);
+    assert_int_equal(batch.format, SM_FORMAT_ZIPKIN);
+    s = &batch.spans[0];
+    assert_str(s->trace_id, "7180c278b62e8f6a216a2aea45d08fc9");
+    assert_str(s->parent_id, "0000000000000001");
+    assert_str(s->span_id, "0000000000000002");
+    assert_int_equal(s->kind, SM_KIND_CLIENT);
+    assert_str(s->name, "get");
+    assert_true(s->start_ns == INT64_C(1795651200050000000));
+    assert_true(s->duration_ns == INT64_C(200000000));
+    assert_str(s->service, "frontend");
+    assert_str(s->remote_service, "backend");
+    assert_null(s->server_address); /* the remote has a service name */
+    assert_false(s->error);         /* an annotation "error" is not an error */
+    assert_false(s->shared);
+    assert_int_equal(s->http_status, 404);
+    assert_str(s->http_host, "backend:9000");
+    assert_int_equal(s->format, SM_FORMAT_ZIPKIN);
+}
+
+static void test_zipkin_errors_and_trace(void **state)
+{
+    const struct sm_span *s;
+
+    (void)state;
+    /* an inner array of /api/v2/traces: one trace */
+    assert_int_equal(
+        parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
+                 "[{\"traceId\":\"a\",\"id\":\"b\",\"kind\":\"SERVER\",\"shared\":true,"
+                 "\"tags\":{\"error\":true}},"
+                 "{\"traceId\":\"a\",\"id\":\"c\",\"tags\":{\"error\":\"\"}},"
+                 "{\"traceId\":\"a\",\"id\":\"d\",\"tags\":{\"error\":\"false\"}},"
+                 "{\"traceId\":\"a\",\"id\":\"e\",\"tags\":{\"error\":null}},"
+                 "{\"traceId\":\"a\",\"id\":\"f\",\"kind\":\"CLIENT\",\"remoteEndpoint\":{"
+                 "\"ipv4\":\"10.0.0.3\",\"port\":9042}},"
+                 "{\"traceId\":\"a\",\"id\":\"10\",\"kind\":\"SERVER\",\"remoteEndpoint\":{"
+                 "\"ipv6\":\"::1\",\"port\":5}},"
+                 "{\"traceId\":\"a\",\"id\":\"11\",\"kind\":\"producer\",\"remoteEndpoint\":{"
+                 "\"ipv6\":\"::1\"},\"tags\":{\"messaging.system\":\"kafka\"}}]"),
+        0);
+    assert_int_equal(batch.len, 7);
+    assert_true(batch.whole_traces);
+    s = &batch.spans[0];
+    assert_str(s->trace_id, "000000000000000a"); /* 64-bit, padded */
+    assert_str(s->span_id, "000000000000000b");
+    assert_null(s->parent_id);
+    assert_int_equal(s->kind, SM_KIND_SERVER);
+    assert_true(s->shared);
+    assert_true(s->error);              /* JSON true */
+    assert_true(batch.spans[1].error);  /* empty string */
+    assert_true(batch.spans[2].error);  /* any value, even "false" */
+    assert_false(batch.spans[3].error); /* null is absent */
+    s = &batch.spans[4];
+    assert_null(s->remote_service);
+    assert_str(s->server_address, "10.0.0.3");
+    assert_str(s->server_port, "9042");
+    s = &batch.spans[5];
+    assert_null(s->server_address); /* a server's remote endpoint is its caller */
+    s = &batch.spans[6];
+    assert_int_equal(s->kind, SM_KIND_PRODUCER);
+    assert_str(s->server_address, "::1");
+    assert_null(s->server_port);
+    assert_str(s->messaging_system, "kafka");
+
+    /* a whole /api/v2/traces document */
+    assert_int_equal(parse_as(&sm_reader_zipkin, SM_ELEM_DOCUMENT, NULL,
+                              "[[{\"traceId\":\"a\",\"id\":\"b\"}],[],[{\"traceId\":\"c\","
+                              "\"id\":\"d\"},{\"traceId\":\"c\",\"id\":\"e\"}]]"),
+                     0);
+    assert_int_equal(batch.len, 3);
+    assert_true(batch.whole_traces);
+}
+
+static void test_zipkin_bad(void **state)
+{
+    (void)state;
+    assert_fails_with(
+        parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL, "{\"traceId\":12,\"id\":\"1\"}"),
+        "span 1: \"traceId\" must be 1 to 32 hex digits, got a number");
+    assert_fails_with(
+        parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL, "{\"traceId\":\"xyz\",\"id\":\"1\"}"),
+        "span 1: \"traceId\" must be 1 to 32 hex digits, got \"xyz\"");
+    assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"12345678901234567\"}"),
+                      "span 1: \"id\" must be 1 to 16 hex digits");
+    assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL, "{\"traceId\":\"1\"}"),
+                      "span 1: \"id\" is missing");
+    assert_fails_with(
+        parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
+                 "[{\"traceId\":\"1\",\"id\":\"1\"},{\"traceId\":\"1\",\"id\":\"2\","
+                 "\"kind\":\"SIDEWAYS\"}]"),
+        "span 2: \"kind\" must be CLIENT, SERVER, PRODUCER or CONSUMER, got \"SIDEWAYS\"");
+    assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"1\",\"timestamp\":\"soon\"}"),
+                      "span 1: \"timestamp\" must be a non-negative integer of microseconds");
+    assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"1\",\"tags\":[]}"),
+                      "span 1: \"tags\" must be an object, got an array");
+    assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"1\",\"shared\":\"yes\"}"),
+                      "span 1: \"shared\" must be a boolean");
+    assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"1\",\"localEndpoint\":\"x\"}"),
+                      "span 1: \"localEndpoint\" must be an object");
+    assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL, "\"span\""),
+                      "must be an object");
+}
+
+/* ---- detection ---- */
+
+static void test_detect(void **state)
+{
+    (void)state;
+    assert_ptr_equal(
+        detect(SM_ELEM_MEMBER_ITEM, "resourceSpans", "{\"resource\":{},\"scopeSpans\":[]}"),
+        &sm_reader_otlp);
+    assert_ptr_equal(detect(SM_ELEM_MEMBER_ITEM, "batches", "{\"resource\":{},\"scopeSpans\":[]}"),
+                     &sm_reader_otlp);
+    assert_ptr_equal(
+        detect(SM_ELEM_MEMBER_ITEM, "result.resourceSpans", "{\"resource\":{},\"scope_spans\":[]}"),
+        &sm_reader_otlp);
+    assert_ptr_equal(detect(SM_ELEM_DOCUMENT, NULL, "{\"resourceSpans\":[]}"), &sm_reader_otlp);
+    assert_ptr_equal(
+        detect(SM_ELEM_MEMBER_ITEM, "data", "{\"traceID\":\"1\",\"spans\":[],\"processes\":{}}"),
+        &sm_reader_jaeger);
+    assert_ptr_equal(detect(SM_ELEM_ARRAY_ITEM, NULL, "{\"traceID\":\"1\",\"spans\":[]}"),
+                     &sm_reader_jaeger);
+    assert_ptr_equal(
+        detect(SM_ELEM_DOCUMENT, NULL, "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\"}]}"),
+        &sm_reader_jaeger);
+    assert_ptr_equal(detect(SM_ELEM_ARRAY_ITEM, NULL, "{\"traceId\":\"1\",\"id\":\"2\"}"),
+                     &sm_reader_zipkin);
+    assert_ptr_equal(detect(SM_ELEM_ARRAY_ITEM, NULL, "[{\"traceId\":\"1\",\"id\":\"2\"}]"),
+                     &sm_reader_zipkin);
+    /* OTLP's scopeSpans item has "spans" too, but no Jaeger marks */
+    assert_ptr_equal(
+        detect(SM_ELEM_ARRAY_ITEM, NULL, "{\"scopeSpans\":[{\"spans\":[{\"spanId\":\"1\"}]}]}"),
+        &sm_reader_otlp);
+    /* pre-aggregated dependency links are left to their own reader */
+    assert_null(detect(SM_ELEM_ARRAY_ITEM, NULL,
+                       "{\"parent\":\"a\",\"child\":\"b\",\"callCount\":3,\"errorCount\":1}"));
+    assert_null(
+        detect(SM_ELEM_MEMBER_ITEM, "data", "{\"parent\":\"a\",\"child\":\"b\",\"callCount\":3}"));
+    assert_null(detect(SM_ELEM_DOCUMENT, NULL, "{\"schema\":\"svcmap.map/v1\",\"nodes\":[]}"));
+    assert_null(detect(SM_ELEM_DOCUMENT, NULL, "42"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hex_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otlp_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_span_to_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otlp_camel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otlp_snake_enums, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otlp_base64_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otlp_document, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otlp_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jaeger_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jaeger_opaque_and_shapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jaeger_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zipkin_span, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zipkin_errors_and_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zipkin_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detect, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
