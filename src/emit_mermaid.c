@@ -23,7 +23,8 @@ static bool plain_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
            c == '-' || c == '_' || c == '.' || c == ',' || c == '/' || c == '+' || c == '=' ||
-           c == '!' || c == '?' || c == '@' || c == '~' || c == '^' || c == '$' || c >= 0x80;
+           c == ':' || c == '!' || c == '?' || c == '@' || c == '~' || c == '^' || c == '$' ||
+           c >= 0x80;
 }
 
 /* Appends text as the inside of a quoted Mermaid label. */
