@@ -77,4 +77,8 @@ void sm_element_place(const struct sm_element *el, long line, long column, long 
 
 void sm_scanner_free(struct sm_scanner *s);
 
+/* Sets how many bytes each read asks for (default 1 MiB; 0 restores it). For tests that
+ * need elements split across reads. Call before the first read. */
+void sm_scanner_set_read_size(struct sm_scanner *s, size_t bytes);
+
 #endif

@@ -1,0 +1,835 @@
+/* scan.c: splits a JSON export into elements (see scan.h) without parsing it.
+ *
+ * The input is read in large chunks (1 MiB) into one buffer that always ends with a NUL
+ * sentinel. Outside strings a table lookup skips every byte that cannot change the
+ * structure; inside strings memchr finds the closing quote and the backslashes before
+ * it, so the hot loop makes no call per byte. The scanner keeps a stack of bracket
+ * types (for mismatch errors) bounded by the depth limit, and beyond it only counts.
+ *
+ * The bytes of the element in progress stay in the buffer; everything before it is
+ * dropped when the buffer is refilled, after its newlines have been counted (line
+ * numbers are counted lazily with memchr, once per byte, only up to places someone asks
+ * about). An element that breaks a limit is skipped: its bytes are no longer stored but
+ * its structure is still followed to find where it ends.
+ *
+ * JSON lines: once the first top-level value turns out to sit on one line, the input is
+ * taken as JSON lines; from then on a line that ends inside a value, or holds something
+ * that is not JSON, is one bad record and scanning resumes on the next line.
+ */
+#include "svcmap/scan.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "svcmap/util.h"
+
+#define DEFAULT_READ_BYTES ((size_t)1 << 20)
+#define NO_DEPTH           SIZE_MAX
+#define MAX_TYPE_STACK     ((size_t)1 << 20)
+#define KEY_CAPTURE_BYTES  64
+
+enum pending_key { KEY_NONE = 0, KEY_ARRAY, KEY_RESULT };
+
+/* Bytes the scanner must look at outside strings; the rest (letters, digits, blanks) is
+ * skipped by the table loop. NUL is the end-of-buffer sentinel. */
+static const unsigned char cls_inner[256] = {
+    [0] = 1,   ['"'] = 1, ['{'] = 1, ['}'] = 1,  ['['] = 1,
+    [']'] = 1, [','] = 1, [':'] = 1, ['\n'] = 1,
+};
+
+struct sm_scanner {
+    struct sm_input *in;
+    size_t max_element_bytes;
+    size_t max_depth;
+    size_t max_string_bytes;
+    size_t read_bytes;
+
+    unsigned char *buf; /* cap + 1 bytes; buf[len] is the NUL sentinel */
+    size_t cap;
+    size_t len;
+    size_t pos;
+    long long base; /* input offset of buf[0] */
+    bool eof;
+    bool bom_checked;
+
+    /* lazy line counting: everything before lc_off has been counted */
+    long long lc_off;
+    long line;
+    long long line_start; /* offset of the first byte of that line */
+
+    /* structure */
+    size_t depth;
+    unsigned char *types; /* types[d] = '{' or '[' opened at depth d (0-based) */
+    size_t types_cap;
+    size_t item_depth; /* depth of the container whose items are elements, or NO_DEPTH */
+    size_t key_depth;  /* strings at depth <= key_depth may be member keys */
+    bool in_result;
+    enum pending_key pending;
+    size_t pending_depth;
+    char key[KEY_CAPTURE_BYTES];
+    enum sm_element_ctx item_ctx;
+    char item_key[32];
+    bool want_item; /* after '[' or ',' of the item container */
+
+    /* the element in progress */
+    bool in_elem;
+    bool storing; /* in_elem and its bytes are kept */
+    bool bare;    /* a bare item (number, literal, garbage) that ends at ',' or ']' */
+    size_t elem_start;
+    size_t elem_base;       /* depth at which it ends */
+    size_t elem_depth_stop; /* depth that breaks the limit; NO_DEPTH when not checking */
+    enum sm_element_ctx elem_ctx;
+    long long elem_off;
+    long elem_line;
+    long elem_column;
+
+    /* the string in progress */
+    bool in_string;
+    bool escape;
+    bool key_string;
+    long long str_off; /* offset of the opening quote */
+
+    /* top-level values */
+    int jsonl; /* -1 undecided, 0 no, 1 yes */
+    bool value_newline;
+    long long value_off;
+    long value_line;
+    long value_column;
+    bool skip_line;
+
+    size_t index;
+    bool resumable;
+    bool dead;
+    struct sm_error dead_err;
+};
+
+struct sm_scanner *sm_scanner_new(struct sm_input *in, const struct sm_scan_limits *limits)
+{
+    struct sm_scanner *s = sm_xcalloc(1, sizeof(*s));
+
+    s->in = in;
+    s->max_element_bytes = SM_DEFAULT_MAX_ELEMENT_BYTES;
+    s->max_depth = SM_DEFAULT_MAX_DEPTH;
+    s->max_string_bytes = SM_DEFAULT_MAX_STRING_BYTES;
+    if (limits && limits->max_element_bytes)
+        s->max_element_bytes = limits->max_element_bytes;
+    if (limits && limits->max_depth)
+        s->max_depth = limits->max_depth;
+    if (limits && limits->max_string_bytes)
+        s->max_string_bytes = limits->max_string_bytes;
+    s->read_bytes = DEFAULT_READ_BYTES;
+    s->cap = 2 * DEFAULT_READ_BYTES;
+    s->buf = sm_xmalloc(s->cap + 1);
+    s->buf[0] = '\0';
+    /* the top-level structure adds up to three levels above an element */
+    s->types_cap = s->max_depth < MAX_TYPE_STACK ? s->max_depth + 4 : MAX_TYPE_STACK;
+    s->types = sm_xmalloc(s->types_cap);
+    s->line = 1;
+    s->item_depth = NO_DEPTH;
+    s->elem_depth_stop = NO_DEPTH;
+    s->jsonl = -1;
+    s->resumable = true;
+    return s;
+}
+
+void sm_scanner_set_read_size(struct sm_scanner *s, size_t bytes)
+{
+    s->read_bytes = bytes ? bytes : DEFAULT_READ_BYTES;
+}
+
+void sm_scanner_free(struct sm_scanner *s)
+{
+    if (!s)
+        return;
+    sm_input_free(s->in);
+    free(s->buf);
+    free(s->types);
+    free(s);
+}
+
+struct sm_input *sm_scanner_input(struct sm_scanner *s)
+{
+    return s->in;
+}
+
+bool sm_scanner_can_resume(const struct sm_scanner *s)
+{
+    return s->resumable && !s->dead;
+}
+
+/* Counts newlines up to (not including) input offset off, which must be in the buffer. */
+static void advance_lines(struct sm_scanner *s, long long off)
+{
+    const unsigned char *a, *b, *q;
+
+    if (off <= s->lc_off)
+        return;
+    a = s->buf + (s->lc_off - s->base);
+    b = s->buf + (off - s->base);
+    while (a < b && (q = memchr(a, '\n', (size_t)(b - a)))) {
+        s->line++;
+        s->line_start = s->base + (q - s->buf) + 1;
+        a = q + 1;
+    }
+    s->lc_off = off;
+}
+
+static void place_of(struct sm_scanner *s, long long off, long *line, long *column)
+{
+    advance_lines(s, off);
+    *line = s->line;
+    *column = (long)(off - s->line_start) + 1;
+}
+
+/* Reports a problem at input offset off. resumable: the caller has already arranged
+ * for scanning to continue behind the bad record. */
+static int fail_at(struct sm_scanner *s, struct sm_error *err, long long off, bool resumable,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int fail_at(struct sm_scanner *s, struct sm_error *err, long long off, bool resumable,
+                   const char *fmt, ...)
+{
+    char text[400];
+    long line, column;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    place_of(s, off, &line, &column);
+    sm_error_at(err, SM_EINPUT, sm_input_name(s->in), line, column, off, "%s", text);
+    s->resumable = resumable;
+    if (!resumable) {
+        s->dead = true;
+        sm_error_at(&s->dead_err, SM_EINPUT, sm_input_name(s->in), line, column, off, "%s", text);
+    }
+    return SM_EINPUT;
+}
+
+/* Reports an element that broke a limit at the element's own place; scanning goes on. */
+static int fail_element(struct sm_scanner *s, struct sm_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail_element(struct sm_scanner *s, struct sm_error *err, const char *fmt, ...)
+{
+    char text[400];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    sm_error_at(err, SM_EINPUT, sm_input_name(s->in), s->elem_line, s->elem_column, s->elem_off,
+                "%s", text);
+    s->resumable = true;
+    return SM_EINPUT;
+}
+
+static void describe_byte(int c, char *out, size_t size)
+{
+    if (c >= 0x20 && c < 0x7f && c != '\'')
+        snprintf(out, size, "'%c'", c);
+    else
+        snprintf(out, size, "byte 0x%02x", (unsigned)c);
+}
+
+/* Forgets the structure after a bad JSON line; scanning restarts at the top level. */
+static void reset_structure(struct sm_scanner *s)
+{
+    s->depth = 0;
+    s->item_depth = NO_DEPTH;
+    s->key_depth = 0;
+    s->in_result = false;
+    s->pending = KEY_NONE;
+    s->want_item = false;
+    s->in_elem = false;
+    s->storing = false;
+    s->bare = false;
+    s->elem_depth_stop = NO_DEPTH;
+    s->in_string = false;
+    s->escape = false;
+    s->key_string = false;
+}
+
+static void begin_element(struct sm_scanner *s, const unsigned char *p, size_t base_depth,
+                          enum sm_element_ctx ctx)
+{
+    s->in_elem = true;
+    s->storing = true;
+    s->bare = false;
+    s->elem_start = (size_t)(p - s->buf);
+    s->elem_base = base_depth;
+    s->elem_depth_stop = base_depth + s->max_depth + 1;
+    s->elem_ctx = ctx;
+    s->elem_off = s->base + (long long)s->elem_start;
+    place_of(s, s->elem_off, &s->elem_line, &s->elem_column);
+}
+
+/* Stops storing the element in progress (it broke a limit); its end is still found. */
+static void skip_element(struct sm_scanner *s)
+{
+    s->storing = false;
+    s->elem_depth_stop = NO_DEPTH;
+}
+
+static void end_element(struct sm_scanner *s)
+{
+    s->in_elem = false;
+    s->storing = false;
+    s->bare = false;
+    s->elem_depth_stop = NO_DEPTH;
+}
+
+/* Hands out [elem_start, stop) as the next element. Returns 1, or SM_EINPUT when the
+ * element turned out larger than the limit. */
+static int emit(struct sm_scanner *s, const unsigned char *stop, struct sm_element *el,
+                struct sm_error *err)
+{
+    const unsigned char *start = s->buf + s->elem_start;
+    bool stored = s->storing;
+
+    while (stop > start &&
+           (stop[-1] == ' ' || stop[-1] == '\t' || stop[-1] == '\r' || stop[-1] == '\n'))
+        stop--;
+    end_element(s);
+    if (!stored)
+        return 0; /* skipped: already reported */
+    if ((size_t)(stop - start) > s->max_element_bytes)
+        return fail_element(s, err, "element is larger than %llu bytes; skipped",
+                            (unsigned long long)s->max_element_bytes);
+    memset(el, 0, sizeof(*el));
+    el->data = (const char *)start;
+    el->len = (size_t)(stop - start);
+    el->ctx = s->elem_ctx;
+    if (el->ctx == SM_ELEM_MEMBER_ITEM)
+        memcpy(el->key, s->item_key, sizeof(el->key));
+    el->line = s->elem_line;
+    el->column = s->elem_column;
+    el->offset = s->elem_off;
+    el->index = s->index++;
+    return 1;
+}
+
+/* Makes room and reads the next chunk. Keeps the element in progress (and a short key
+ * string) in the buffer; drops everything else after counting its newlines. */
+static int refill(struct sm_scanner *s, struct sm_error *err)
+{
+    size_t keep = s->pos;
+    ssize_t n;
+
+    if (s->storing && s->elem_start < keep)
+        keep = s->elem_start;
+    if (s->in_string && s->key_string) {
+        long long str_idx = s->str_off - s->base;
+
+        if (s->base + (long long)s->pos - s->str_off > KEY_CAPTURE_BYTES)
+            s->key_string = false; /* too long to be a key we look for */
+        else if (str_idx >= 0 && (size_t)str_idx < keep)
+            keep = (size_t)str_idx;
+    }
+    if (keep > 0) {
+        advance_lines(s, s->base + (long long)keep);
+        memmove(s->buf, s->buf + keep, s->len - keep);
+        s->len -= keep;
+        s->pos -= keep;
+        if (s->storing)
+            s->elem_start -= keep;
+        s->base += (long long)keep;
+    }
+    if (s->cap - s->len < s->read_bytes) {
+        size_t ncap = s->cap * 2;
+
+        while (ncap - s->len < s->read_bytes)
+            ncap *= 2;
+        s->buf = sm_xrealloc(s->buf, ncap + 1);
+        s->cap = ncap;
+    }
+    do {
+        size_t want = s->read_bytes < s->cap - s->len ? s->read_bytes : s->cap - s->len;
+
+        n = sm_input_read(s->in, s->buf + s->len, want, err);
+        if (n < 0) {
+            s->buf[s->len] = '\0';
+            s->resumable = false;
+            s->dead = true;
+            if (err)
+                s->dead_err = *err;
+            else
+                sm_error_set(&s->dead_err, (int)n, "read error");
+            return (int)n;
+        }
+        if (n == 0)
+            s->eof = true;
+        s->len += (size_t)n;
+        /* a UTF-8 byte order mark at the very start is not part of the JSON */
+    } while (!s->bom_checked && s->base == 0 && s->len < 3 && !s->eof);
+    if (!s->bom_checked) {
+        s->bom_checked = true;
+        if (s->base == 0 && s->pos == 0 && s->len >= 3 && !memcmp(s->buf, "\xef\xbb\xbf", 3))
+            s->pos = 3;
+    }
+    s->buf[s->len] = '\0';
+    return 0;
+}
+
+static const unsigned char *line_limit(const struct sm_scanner *s, const unsigned char *p)
+{
+    const unsigned char *end = s->buf + s->len;
+    const unsigned char *nl;
+
+    if (s->jsonl != 1)
+        return end;
+    nl = memchr(p, '\n', (size_t)(end - p));
+    return nl ? nl : end;
+}
+
+/* A string closed at depth <= key_depth or at the item level: keys and string items. */
+static void string_closed_slow(struct sm_scanner *s, const unsigned char *q)
+{
+    if (s->key_string) {
+        long long idx = s->str_off - s->base + 1;
+        size_t n;
+
+        s->key[0] = '\0';
+        if (idx >= 0) {
+            n = (size_t)((q - s->buf) - idx);
+            if (n < sizeof(s->key)) {
+                memcpy(s->key, s->buf + idx, n);
+                s->key[n] = '\0';
+            }
+        }
+        s->key_string = false;
+    }
+}
+
+static void match_key(struct sm_scanner *s)
+{
+    static const char *const array_keys[] = {"data", "resourceSpans", "resource_spans", "batches"};
+    size_t i;
+
+    s->pending = KEY_NONE;
+    s->pending_depth = s->depth;
+    if (s->depth == 1) {
+        for (i = 0; i < sizeof(array_keys) / sizeof(array_keys[0]); i++) {
+            if (!strcmp(s->key, array_keys[i])) {
+                s->pending = KEY_ARRAY;
+                strcpy(s->item_key, array_keys[i]);
+                return;
+            }
+        }
+        if (!strcmp(s->key, "result"))
+            s->pending = KEY_RESULT;
+    } else if (s->depth == 2 && s->in_result) {
+        if (!strcmp(s->key, "resourceSpans")) {
+            s->pending = KEY_ARRAY;
+            strcpy(s->item_key, "result.resourceSpans");
+        } else if (!strcmp(s->key, "resource_spans")) {
+            s->pending = KEY_ARRAY;
+            strcpy(s->item_key, "result.resource_spans");
+        }
+    }
+}
+
+/* A '{' or '[' right after a key we look for, at depth (before the push). */
+static void open_after_key(struct sm_scanner *s, int c)
+{
+    if (c == '[' && s->pending == KEY_ARRAY) {
+        /* the object is a wrapper: its other members are dropped */
+        if (s->in_elem && s->elem_base == 0)
+            end_element(s);
+        s->item_depth = s->depth + 1;
+        s->item_ctx = SM_ELEM_MEMBER_ITEM;
+        s->want_item = true;
+    } else if (c == '{' && s->pending == KEY_RESULT && s->depth == 1) {
+        s->in_result = true;
+        s->key_depth = 2;
+    }
+    s->pending = KEY_NONE;
+}
+
+/* The end of a top-level value. */
+static void top_value_done(struct sm_scanner *s, const unsigned char *p)
+{
+    s->key_depth = 0;
+    s->in_result = false;
+    s->pending = KEY_NONE;
+    if (s->jsonl == -1)
+        s->jsonl = s->value_newline ? 0 : 1;
+    (void)p;
+}
+
+/* A bad JSON line (jsonl) or broken structure (otherwise) at p; text is the message. */
+static int bad_structure(struct sm_scanner *s, const unsigned char *p, struct sm_error *err,
+                         const char *text)
+{
+    long long off = s->base + (p - s->buf);
+
+    if (s->jsonl == 1) {
+        reset_structure(s);
+        if (*p == '\n' && p < s->buf + s->len) {
+            s->pos = (size_t)(p - s->buf) + 1;
+        } else {
+            s->pos = (size_t)(p - s->buf);
+            s->skip_line = true;
+        }
+        return fail_at(s, err, off, true, "%s", text);
+    }
+    s->pos = (size_t)(p - s->buf);
+    return fail_at(s, err, off, false, "%s", text);
+}
+
+static int at_end_of_input(struct sm_scanner *s, const unsigned char *p, struct sm_error *err)
+{
+    long long off = s->base + (p - s->buf);
+
+    s->pos = (size_t)(p - s->buf);
+    if (s->skip_line || (s->depth == 0 && !s->in_string))
+        return 0;
+    return fail_at(s, err, off, false,
+                   "unexpected end of input: the JSON value that starts at %ld:%ld is not "
+                   "closed (truncated file?)",
+                   s->value_line, s->value_column);
+}
+
+static int scan(struct sm_scanner *s, struct sm_element *el, struct sm_error *err)
+{
+    const unsigned char *p, *end, *lim, *q, *b, *stop;
+    size_t depth;
+    int c, rc;
+    char what[32], text[96];
+
+reload:
+    p = s->buf + s->pos;
+    end = s->buf + s->len;
+    lim = line_limit(s, p);
+    depth = s->depth;
+    if (s->skip_line) {
+        q = memchr(p, '\n', (size_t)(end - p));
+        if (!q) {
+            p = end;
+            goto need_data;
+        }
+        s->skip_line = false;
+        s->pos = (size_t)(q + 1 - s->buf);
+        goto reload;
+    }
+    if (s->in_string)
+        goto in_string;
+
+    for (;;) {
+        if (depth == 0 || s->want_item) {
+            while (*p == ' ' || *p == '\t' || *p == '\r')
+                p++;
+        } else {
+            while (!cls_inner[*p])
+                p++;
+        }
+        c = *p;
+        switch (c) {
+        case '\0':
+            if (p == end)
+                goto need_data;
+            if (depth == 0)
+                goto garbage;
+            if (s->want_item)
+                goto bare_item;
+            p++;
+            break;
+        case '\n':
+            if (depth > 0) {
+                if (s->jsonl == 1) {
+                    s->depth = depth;
+                    return bad_structure(s, p, err,
+                                         "line ends inside a JSON value (truncated record?)");
+                }
+                s->value_newline = true;
+            } else if (s->jsonl == 1) {
+                lim = line_limit(s, p + 1);
+            }
+            p++;
+            break;
+        case '"':
+            if (depth == 0)
+                goto garbage;
+            if (s->want_item) {
+                s->want_item = false;
+                s->depth = depth;
+                begin_element(s, p, depth, s->item_ctx);
+            }
+            if (depth <= s->key_depth) {
+                s->pending = KEY_NONE;
+                s->key_string = true;
+                s->key[0] = '\0';
+            }
+            s->str_off = s->base + (p - s->buf);
+            p++;
+        in_string:
+            if (s->escape) {
+                if (p >= lim)
+                    goto string_needs_more;
+                s->escape = false;
+                p++;
+            }
+            for (;;) {
+                q = memchr(p, '"', (size_t)(lim - p));
+                stop = q ? q : lim;
+                for (;;) {
+                    b = memchr(p, '\\', (size_t)(stop - p));
+                    if (!b)
+                        break;
+                    if (b + 1 >= lim) {
+                        p = lim;
+                        s->escape = true;
+                        goto string_needs_more;
+                    }
+                    p = b + 2;
+                    if (p > stop)
+                        break; /* the quote we found was escaped */
+                }
+                if (p > stop)
+                    continue;
+                if (!q) {
+                    p = lim;
+                    goto string_needs_more;
+                }
+                break;
+            }
+            /* q is the closing quote */
+            s->in_string = false;
+            p = q + 1;
+            if (s->storing && (unsigned long long)(s->base + (q - s->buf) - s->str_off - 1) >
+                                  s->max_string_bytes) {
+                skip_element(s);
+                s->pos = (size_t)(p - s->buf);
+                s->depth = depth;
+                return fail_element(s, err, "string longer than %llu bytes; element skipped",
+                                    (unsigned long long)s->max_string_bytes);
+            }
+            if (depth <= s->key_depth || (s->in_elem && depth == s->elem_base)) {
+                s->depth = depth;
+                string_closed_slow(s, q);
+                if (s->in_elem && depth == s->elem_base && !s->bare) {
+                    s->pos = (size_t)(p - s->buf);
+                    rc = emit(s, p, el, err);
+                    if (rc != 0)
+                        return rc;
+                }
+            }
+            break;
+        string_needs_more:
+            s->in_string = true;
+            if (p < end) {
+                /* jsonl: the line ended inside the string */
+                s->depth = depth;
+                return bad_structure(s, p, err, "line ends inside a string (truncated record?)");
+            }
+            if (s->storing &&
+                (unsigned long long)(s->base + (p - s->buf) - s->str_off) > s->max_string_bytes) {
+                skip_element(s);
+                s->pos = (size_t)(p - s->buf);
+                s->depth = depth;
+                return fail_element(s, err, "string longer than %llu bytes; element skipped",
+                                    (unsigned long long)s->max_string_bytes);
+            }
+            goto need_data;
+        case '{':
+        case '[':
+            if (depth == 0) {
+                s->value_off = s->base + (p - s->buf);
+                place_of(s, s->value_off, &s->value_line, &s->value_column);
+                s->value_newline = false;
+                s->depth = depth;
+                if (c == '[') {
+                    s->item_depth = 1;
+                    s->item_ctx = SM_ELEM_ARRAY_ITEM;
+                    s->want_item = true;
+                } else {
+                    s->key_depth = 1;
+                    begin_element(s, p, 0, SM_ELEM_DOCUMENT);
+                }
+            } else if (s->want_item) {
+                s->want_item = false;
+                s->depth = depth;
+                begin_element(s, p, depth, s->item_ctx);
+            } else if (s->pending && depth == s->pending_depth) {
+                s->depth = depth;
+                open_after_key(s, c);
+            }
+            if (depth < s->types_cap)
+                s->types[depth] = (unsigned char)c;
+            depth++;
+            p++;
+            if (depth >= s->elem_depth_stop) {
+                skip_element(s);
+                s->pos = (size_t)(p - s->buf);
+                s->depth = depth;
+                return fail_element(s, err, "nested deeper than %llu levels; element skipped",
+                                    (unsigned long long)s->max_depth);
+            }
+            break;
+        case '}':
+        case ']':
+            if (depth == 0)
+                goto garbage;
+            if (s->bare && depth == s->elem_base) {
+                s->pos = (size_t)(p - s->buf);
+                s->depth = depth;
+                rc = emit(s, p, el, err);
+                if (rc != 0)
+                    return rc;
+            }
+            s->want_item = false;
+            if (depth <= s->types_cap && s->types[depth - 1] != (c == '}' ? '{' : '[')) {
+                s->depth = depth;
+                return bad_structure(s, p, err,
+                                     s->types[depth - 1] == '{'
+                                         ? "expected '}' to close the object, found ']'"
+                                         : "expected ']' to close the array, found '}'");
+            }
+            depth--;
+            p++;
+            if (depth < s->key_depth) {
+                s->key_depth = depth;
+                if (depth <= 1)
+                    s->in_result = false;
+            }
+            if (s->item_depth != NO_DEPTH && depth < s->item_depth)
+                s->item_depth = NO_DEPTH;
+            if (s->in_elem && depth == s->elem_base) {
+                s->depth = depth;
+                if (depth == 0)
+                    top_value_done(s, p);
+                s->pos = (size_t)(p - s->buf);
+                rc = emit(s, p, el, err);
+                if (rc != 0)
+                    return rc;
+                lim = line_limit(s, p);
+            } else if (depth == 0) {
+                s->depth = depth;
+                top_value_done(s, p);
+                lim = line_limit(s, p);
+            }
+            break;
+        case ',':
+            if (depth == 0)
+                goto garbage;
+            if (depth == s->item_depth) {
+                if (s->bare) {
+                    s->pos = (size_t)(p - s->buf);
+                    s->depth = depth;
+                    rc = emit(s, p, el, err);
+                    if (rc != 0)
+                        return rc;
+                }
+                s->want_item = true;
+            }
+            if (depth <= s->key_depth)
+                s->pending = KEY_NONE;
+            p++;
+            break;
+        case ':':
+            if (depth == 0)
+                goto garbage;
+            if (depth <= s->key_depth) {
+                s->depth = depth;
+                match_key(s);
+            }
+            p++;
+            break;
+        default:
+            if (depth == 0)
+                goto garbage;
+            if (s->want_item)
+                goto bare_item;
+            p++;
+            break;
+        }
+        continue;
+
+    bare_item:
+        s->want_item = false;
+        s->depth = depth;
+        begin_element(s, p, depth, s->item_ctx);
+        s->bare = true;
+        p++;
+        continue;
+
+    garbage:
+        describe_byte(c, what, sizeof(what));
+        snprintf(text, sizeof(text), "expected '{' or '[' to start a JSON value, found %s", what);
+        s->depth = depth;
+        return bad_structure(s, p, err, text);
+
+    need_data:
+        s->pos = (size_t)(p - s->buf);
+        s->depth = depth;
+        if (s->eof)
+            return at_end_of_input(s, p, err);
+        if (s->storing && s->len - s->elem_start > s->max_element_bytes) {
+            skip_element(s);
+            return fail_element(s, err, "element is larger than %llu bytes; skipped",
+                                (unsigned long long)s->max_element_bytes);
+        }
+        rc = refill(s, err);
+        if (rc < 0)
+            return rc;
+        goto reload;
+    }
+}
+
+int sm_scanner_next(struct sm_scanner *s, struct sm_element *el, struct sm_error *err)
+{
+    if (s->dead) {
+        if (err)
+            *err = s->dead_err;
+        return s->dead_err.status ? s->dead_err.status : SM_EINPUT;
+    }
+    s->resumable = true;
+    return scan(s, el, err);
+}
+
+int sm_scanner_first_byte(struct sm_scanner *s, struct sm_error *err)
+{
+    size_t i = s->pos;
+    int rc;
+
+    for (;;) {
+        while (i < s->len &&
+               (s->buf[i] == ' ' || s->buf[i] == '\t' || s->buf[i] == '\r' || s->buf[i] == '\n'))
+            i++;
+        if (i < s->len)
+            return s->buf[i];
+        if (s->eof)
+            return -1;
+        i -= s->pos;
+        rc = refill(s, err);
+        if (rc < 0)
+            return rc;
+        i += s->pos;
+    }
+}
+
+void sm_element_place(const struct sm_element *el, long line, long column, long long position,
+                      long *file_line, long *file_column, long long *file_offset)
+{
+    if (el->data && position >= 0 && (size_t)position <= el->len) {
+        /* exact, in bytes: place of the last byte jansson read */
+        size_t at = position > 0 ? (size_t)position - 1 : 0;
+        const char *nl = NULL;
+        const char *q = el->data;
+        long lines = 0;
+
+        while (q < el->data + at && (q = memchr(q, '\n', (size_t)(el->data + at - q)))) {
+            lines++;
+            nl = q;
+            q++;
+        }
+        *file_line = el->line + lines;
+        *file_column = nl ? (long)(el->data + at - nl) : el->column + (long)at;
+        *file_offset = el->offset + (long long)at;
+        return;
+    }
+    *file_line = el->line + (line > 0 ? line - 1 : 0);
+    *file_column = line <= 1 ? el->column + (column > 0 ? column - 1 : 0) : column;
+    *file_offset = el->offset + (position > 0 ? position - 1 : 0);
+}
