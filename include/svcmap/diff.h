@@ -1,0 +1,149 @@
+/* diff.h: what changed between two maps, reports of it, and gates that fail a build.
+ *
+ * sm_diff_maps compares a base map (the last release) with a head map (this change):
+ * nodes and edges added and removed, and for every edge on both sides the change in
+ * call volume, in error rate (percentage points) and in latency per quantile. Edges with
+ * fewer calls than a floor are left out on both counts, so rare calls make no noise.
+ * The changes come most severe first. The result holds the union of both maps, so the
+ * change can be drawn on a map (sm_diff_decorate) by the ordinary emitters.
+ *
+ * Gates (sm_gate_parse) are the --fail-on rules: added-edge, removed-edge, added-node,
+ * removed-node, pNN>+X% or pNN>+Xms (NN one of 50, 90, 95, 99), errors>+Xpp,
+ * calls<-X% and calls>+X%.
+ */
+#ifndef SVCMAP_DIFF_H
+#define SVCMAP_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "svcmap/emit.h"
+#include "svcmap/error.h"
+#include "svcmap/map.h"
+#include "svcmap/util.h"
+
+/* The quantiles compared, in this order: p50, p90, p95, p99. */
+#define SM_DIFF_NQUANTILES 4
+extern const double sm_diff_quantiles[SM_DIFF_NQUANTILES];
+extern const char *const sm_diff_quantile_names[SM_DIFF_NQUANTILES];
+
+struct sm_diff_options {
+    uint64_t min_calls;       /* floor: edges with fewer calls are ignored (default 10) */
+    enum sm_side side;        /* latency side compared first (default client); falls back
+                                 to the other side when one map lacks it */
+    double calls_threshold;   /* report call volume moving by this fraction (0.25) */
+    double errors_threshold;  /* report error rate moving by this much (0.005 = 0.5 pp) */
+    double latency_threshold; /* report a quantile moving by this fraction (0.2) */
+    double latency_min_ms;    /* ... and by at least this many milliseconds (1) */
+};
+void sm_diff_options_init(struct sm_diff_options *o);
+
+enum sm_change_kind {
+    SM_CHANGE_REMOVED_NODE = 0,
+    SM_CHANGE_REMOVED_EDGE,
+    SM_CHANGE_ADDED_NODE,
+    SM_CHANGE_ADDED_EDGE,
+    SM_CHANGE_ERRORS,  /* error rate, in percentage points */
+    SM_CHANGE_LATENCY, /* one or more quantiles */
+    SM_CHANGE_CALLS,   /* call volume */
+};
+/* "removed-node", "removed-edge", "added-node", "added-edge", "errors", "latency",
+ * "calls". */
+const char *sm_change_kind_name(enum sm_change_kind kind);
+
+/* One side of an edge in the comparison. */
+struct sm_edge_figures {
+    bool present;
+    uint64_t calls, errors;
+    double error_rate;
+    bool has_latency; /* latency figures of the compared side */
+    struct sm_latency_summary latency;
+};
+
+/* An edge of the union map, indexed like diff->map.edges. */
+struct sm_edge_diff {
+    struct sm_edge_figures base, head;
+    enum sm_side side; /* the latency side compared */
+    bool below_floor;  /* fewer than min_calls calls on a side where it is present */
+    bool comparable;   /* on both sides, above the floor */
+};
+
+struct sm_change {
+    enum sm_change_kind kind;
+    size_t node;     /* node changes: index into diff->map.nodes */
+    size_t edge;     /* edge changes: index into diff->map.edges */
+    bool regression; /* worse: more errors, slower, fewer calls, anything removed */
+    /* calls: base and head call counts, delta relative (0.5 = +50 %);
+     * errors: base and head rates (fractions), delta in percentage points;
+     * latency: the quantile that moved most (relatively), delta relative;
+     * added/removed edges: calls on the side where the edge is. */
+    double base, head, delta;
+    int quantile; /* latency: index into sm_diff_quantiles */
+    double severity;
+};
+
+struct sm_diff {
+    struct sm_map map;          /* owned: union of base and head, figures from head where present */
+    struct sm_edge_diff *edges; /* owned, indexed like map.edges */
+    bool *node_in_base, *node_in_head; /* owned, indexed like map.nodes */
+    struct sm_change *changes;         /* owned, most severe first */
+    size_t nchanges;
+    size_t ignored_edges; /* edges below the floor */
+    struct sm_diff_options options;
+};
+
+void sm_diff_init(struct sm_diff *d);
+void sm_diff_release(struct sm_diff *d);
+
+/* Compares base with head into an initialised d (its old contents released). Neither
+ * map is changed. Cannot fail. */
+void sm_diff_maps(struct sm_diff *d, const struct sm_map *base, const struct sm_map *head,
+                  const struct sm_diff_options *o);
+
+/* A --fail-on rule. */
+enum sm_gate_kind {
+    SM_GATE_ADDED_EDGE = 0,
+    SM_GATE_REMOVED_EDGE,
+    SM_GATE_ADDED_NODE,
+    SM_GATE_REMOVED_NODE,
+    SM_GATE_LATENCY, /* quantile rises by more than threshold (relative or ms) */
+    SM_GATE_ERRORS,  /* error rate rises by more than threshold percentage points */
+    SM_GATE_CALLS,   /* call volume moves by more than threshold (relative), in direction */
+};
+
+struct sm_gate {
+    enum sm_gate_kind kind;
+    char text[64];    /* the rule as written */
+    int quantile;     /* SM_GATE_LATENCY: index into sm_diff_quantiles */
+    bool absolute_ms; /* SM_GATE_LATENCY: threshold in milliseconds, not a fraction */
+    bool rise;        /* SM_GATE_CALLS: true for calls>+X%, false for calls<-X% */
+    double threshold; /* fraction (0.25), milliseconds, or a rate (0.01 = 1 pp) */
+};
+
+/* Parses one rule; a malformed one is SM_EUSAGE with a message. */
+int sm_gate_parse(const char *text, struct sm_gate *gate, struct sm_error *err);
+
+/* Why gates tripped: one line per (gate, node or edge), appended to reasons
+ * ("p99>+25%: service:payments -> external:card-api p99 120 -> 480 ms (+300%)").
+ * Returns how many tripped. */
+size_t sm_diff_check_gates(const struct sm_diff *d, const struct sm_gate *gates, size_t ngates,
+                           struct sm_buf *reasons);
+
+/* Reports, appended to out. Each takes the gate reasons (may be NULL or empty) to list.
+ * Text is for a terminal (ANSI colours when color is true); Markdown is a pull-request
+ * comment (a summary line and tables); JSON is the svcmap.diff/v1 document,
+ * deterministic like the map document. */
+void sm_diff_write_text(const struct sm_diff *d, const char *reasons, bool color,
+                        struct sm_buf *out);
+void sm_diff_write_markdown(const struct sm_diff *d, const char *reasons, struct sm_buf *out);
+void sm_diff_write_json(const struct sm_diff *d, const char *reasons, struct sm_buf *out);
+
+/* Drawing the change on the union map: fills node_decor (d->map.nnodes entries) and
+ * edge_decor (d->map.nedges entries) for struct sm_style: added green, removed red and
+ * dashed, regressed orange with a note such as "p99 120 -> 480 ms". The notes live in
+ * notes, which must outlive the decor arrays (sm_buf_release frees them). */
+void sm_diff_decorate(const struct sm_diff *d, struct sm_decor *node_decor,
+                      struct sm_decor *edge_decor, struct sm_buf *notes);
+
+#endif
