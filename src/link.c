@@ -16,6 +16,7 @@
  */
 #include "svcmap/link.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,11 +43,15 @@ struct rec {
     uint32_t remote;  /* interned Zipkin remoteEndpoint.serviceName */
     uint32_t peer;    /* interned peer name by DESIGN rule 3 */
     uint32_t peer_system;
-    uint32_t seq; /* arrival order within the run, for a stable sort */
+    uint32_t seq;      /* arrival order within the run, for a stable sort */
+    uint32_t address;  /* interned local endpoint address (Zipkin), 0: none */
+    uint32_t endpoint; /* interned (service, address): the local endpoint's identity */
     uint8_t kind;
     uint8_t flags;
-    uint8_t pad[10];
+    uint8_t pad[2];
 };
+
+_Static_assert(sizeof(struct rec) == 64, "a waiting span costs 64 bytes");
 
 /* Interned strings: id 0 is "no name". */
 struct intern {
@@ -367,7 +372,8 @@ static void to_rec(struct sm_linker *l, const struct sm_span *s, struct rec *r)
     r->seq = l->seq++;
     if (s->error)
         r->flags |= REC_ERROR;
-    if (s->shared)
+    /* only the server half of an RPC can share its client's id */
+    if (s->shared && s->kind != SM_KIND_CLIENT)
         r->flags |= REC_SHARED;
     if (s->has_duration && s->duration_ns >= 0)
         r->flags |= REC_HAS_DURATION;
@@ -382,6 +388,15 @@ static void to_rec(struct sm_linker *l, const struct sm_span *s, struct rec *r)
         r->flags |= REC_HTTP_4XX;
     if (s->http_status >= 500)
         r->flags |= REC_HTTP_5XX;
+    r->address = intern(&l->names, s->local_address);
+    if (r->address) {
+        char key[1024];
+
+        snprintf(key, sizeof(key), "%s\x1f%s", s->service ? s->service : "", s->local_address);
+        r->endpoint = intern(&l->names, key);
+    } else {
+        r->endpoint = r->service;
+    }
     if (r->service) {
         si = service_info(l, r->service);
         si->seen = true;
@@ -457,10 +472,8 @@ static int cmp_merge(const void *a, const void *b)
         if (xc != yc)
             return yc - xc;
     }
-    if (x->service != y->service) {
-        if (!x->service || !y->service)
-            return x->service ? 1 : -1;
-    }
+    if (x->endpoint != y->endpoint && (!x->endpoint || !y->endpoint))
+        return x->endpoint ? 1 : -1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -469,6 +482,10 @@ static void merge_into(struct rec *a, const struct rec *b)
 {
     if (!a->service)
         a->service = b->service;
+    if (!a->address)
+        a->address = b->address;
+    if (!a->endpoint || a->endpoint == a->service)
+        a->endpoint = b->endpoint ? b->endpoint : a->endpoint;
     if (!a->remote)
         a->remote = b->remote;
     if (!a->peer)
@@ -495,6 +512,7 @@ static size_t merge_duplicates(struct rec *r, size_t n)
         if (last && last->span_key == r[i].span_key &&
             (last->flags & REC_SHARED) == (r[i].flags & REC_SHARED) &&
             (!last->service || !r[i].service || last->service == r[i].service) &&
+            (!last->address || !r[i].address || last->address == r[i].address) &&
             (last->kind == r[i].kind || last->kind == SM_KIND_UNSET ||
              r[i].kind == SM_KIND_UNSET)) {
             merge_into(last, &r[i]);
@@ -550,10 +568,9 @@ static void key_put(struct slot *t, size_t mask, uint64_t id, uint32_t service, 
     size_t i = key_hash(id, service, shared, mask);
 
     while (t[i].used) {
-        if (t[i].id == id && t[i].service == service && t[i].shared == shared) {
-            t[i].node = node; /* later spans win, as in a map put */
-            return;
-        }
+        if (t[i].id == id && t[i].service == service && t[i].shared == shared)
+            return; /* the first span keeps the key: clients sort first, so a shared
+                       server finds its client rather than a local span reusing the id */
         i = (i + 1) & mask;
     }
     t[i].used = 1;
@@ -609,17 +626,6 @@ static bool has_child_kind(const struct sm_linker *l, const struct rec *r, size_
             return true;
     }
     return false;
-}
-
-static size_t first_child_kind(const struct sm_linker *l, const struct rec *r, size_t i, int kind)
-{
-    size_t c;
-
-    for (c = l->child_start[i]; c < l->child_start[i + 1]; c++) {
-        if (r[l->children[c]].kind == kind)
-            return l->children[c];
-    }
-    return NONE;
 }
 
 /* A client is counted at its callee when the call continues in a span of another
@@ -719,25 +725,23 @@ static void link_client(struct sm_linker *l, struct rec *r, size_t i)
              error, s, NULL);
 }
 
+/* Messaging (DESIGN rule 4, as Zipkin's stated cases require): each side links to the
+ * queue it names itself; only when neither side names one does the consumer link
+ * straight from the producer. */
 static void link_producer(struct sm_linker *l, struct rec *r, size_t i)
 {
     struct rec *s = &r[i];
-    uint32_t queue = s->peer;
-    size_t consumer;
 
     if (has_child_kind(l, r, i, SM_KIND_SERVER))
         return; /* a producer whose child is a server is an RPC, counted there */
-    consumer = first_child_kind(l, r, i, SM_KIND_CONSUMER);
-    if (!queue && consumer != NONE)
-        queue = r[consumer].peer;
-    if (!queue) {
-        if (consumer == NONE)
+    if (!s->peer) {
+        if (!has_child_kind(l, r, i, SM_KIND_CONSUMER))
             l->unresolved++;
-        return; /* with a consumer, linked directly at the consumer */
+        return;
     }
     if (!s->service)
         return;
-    add_call(l, SM_NODE_SERVICE, s->service, SM_NODE_QUEUE, queue, SM_EDGE_MESSAGING,
+    add_call(l, SM_NODE_SERVICE, s->service, SM_NODE_QUEUE, s->peer, SM_EDGE_MESSAGING,
              (s->flags & REC_ERROR) != 0, s, NULL);
 }
 
@@ -746,27 +750,24 @@ static void link_consumer(struct sm_linker *l, struct rec *r, size_t i)
     struct rec *s = &r[i];
     size_t anc = rpc_ancestor(l, r, i);
     const struct rec *producer = anc != NONE && r[anc].kind == SM_KIND_PRODUCER ? &r[anc] : NULL;
-    uint32_t queue = s->peer;
     bool error = (s->flags & REC_ERROR) != 0;
 
-    if (!queue && producer)
-        queue = producer->peer;
     if (!s->service)
         return;
-    if (queue) {
-        add_call(l, SM_NODE_QUEUE, queue, SM_NODE_SERVICE, s->service, SM_EDGE_MESSAGING, error,
+    if (s->peer) {
+        add_call(l, SM_NODE_QUEUE, s->peer, SM_NODE_SERVICE, s->service, SM_EDGE_MESSAGING, error,
                  NULL, s);
         return;
     }
-    if (producer && producer->service) {
-        /* neither side names a queue: producer -> consumer directly */
+    if (producer && producer->service && !producer->peer) {
         if (producer->flags & REC_ERROR)
             error = true;
         add_call(l, SM_NODE_SERVICE, producer->service, SM_NODE_SERVICE, s->service,
                  SM_EDGE_MESSAGING, error, producer, s);
         return;
     }
-    l->unresolved++;
+    if (!producer)
+        l->unresolved++;
 }
 
 /* Spans without a remote kind: a span naming both its service and a remote one is a
@@ -778,15 +779,14 @@ static void link_kindless(struct sm_linker *l, struct rec *r, size_t i)
     size_t p = l->parent[i];
 
     if (s->service && s->remote) {
-        uint8_t kind = s->kind;
-
-        s->kind = SM_KIND_CLIENT;
-        link_client(l, r, i);
-        s->kind = kind;
+        add_call(l, SM_NODE_SERVICE, s->service, RESOLVE, s->remote, -1,
+                 (s->flags & REC_ERROR) || (s->flags & REC_HTTP_4XX), s, NULL);
         return;
     }
     if (p == NONE || is_remote_kind(r[p].kind))
         return;
+    if (r[p].remote == s->service && r[p].service && r[p].remote)
+        return; /* the parent's client-like span already counted this call */
     if (!s->service || !r[p].service || s->service == r[p].service)
         return;
     add_call(l, SM_NODE_SERVICE, r[p].service, SM_NODE_SERVICE, s->service, SM_EDGE_RPC,
@@ -809,7 +809,7 @@ static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
     /* index: which shared spans exist, per (id, service) */
     for (i = 0; i < n; i++) {
         if (r[i].flags & REC_SHARED)
-            key_put(l->key_slots, mask, r[i].span_key, r[i].service, 2, i);
+            key_put(l->key_slots, mask, r[i].span_key, r[i].endpoint, 2, i);
     }
     /* decide each span's parent key, pick the root, register lookup keys */
     for (i = 0; i < n; i++) {
@@ -820,7 +820,7 @@ static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
             parent_ref[i] = 1; /* the unshared span with my id (the client) */
         } else if (r[i].parent_key) {
             /* a child of a shared server span on my own service comes first */
-            if (key_find(l->key_slots, mask, r[i].parent_key, r[i].service, 2))
+            if (key_find(l->key_slots, mask, r[i].parent_key, r[i].endpoint, 2))
                 parent_ref[i] = 2;
             else
                 parent_ref[i] = 1;
@@ -829,7 +829,7 @@ static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
             continue;
         }
         if (shared) {
-            key_put(l->key_slots, mask, r[i].span_key, r[i].service, 1, i);
+            key_put(l->key_slots, mask, r[i].span_key, r[i].endpoint, 1, i);
             key_put(l->key_slots, mask, r[i].span_key, 0, 1, i);
         } else {
             key_put(l->key_slots, mask, r[i].span_key, 0, 0, i);
@@ -848,7 +848,7 @@ static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
         else if (parent_ref[i] == 1)
             s = key_find(l->key_slots, mask, r[i].parent_key, 0, 0);
         else if (parent_ref[i] == 2)
-            s = key_find(l->key_slots, mask, r[i].parent_key, r[i].service, 1);
+            s = key_find(l->key_slots, mask, r[i].parent_key, r[i].endpoint, 1);
         if (s && s->node != i)
             l->parent[i] = s->node;
         else

@@ -11,6 +11,7 @@
  * in for server.address and server.port (a SERVER's remote endpoint is its caller, so
  * its address is not taken).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "read_common.h"
@@ -126,6 +127,21 @@ static void remote_address(struct sm_batch *b, struct sm_span *s, const json_t *
         s->server_port = sm_read_text(b, port);
 }
 
+/* The address part of the local endpoint's identity (Zipkin compares whole endpoints). */
+static void local_address(struct sm_batch *b, struct sm_span *s, const json_t *local)
+{
+    const char *v4 = json_string_value(sm_read_get(local, "ipv4", NULL, NULL));
+    const char *v6 = json_string_value(sm_read_get(local, "ipv6", NULL, NULL));
+    const json_t *port = sm_read_get(local, "port", NULL, NULL);
+    char tmp[256];
+
+    if (!v4 && !v6 && !json_is_integer(port))
+        return;
+    snprintf(tmp, sizeof(tmp), "%s|%s|%lld", v4 ? v4 : "", v6 ? v6 : "",
+             json_is_integer(port) ? (long long)json_integer_value(port) : 0LL);
+    s->local_address = sm_batch_str(b, tmp);
+}
+
 static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, struct sm_error *err)
 {
     struct sm_span *s;
@@ -185,6 +201,7 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
     s->service = sm_batch_str(b, json_string_value(sm_read_get(local, "serviceName", NULL, NULL)));
     s->remote_service =
         sm_batch_str(b, json_string_value(sm_read_get(remote, "serviceName", NULL, NULL)));
+    local_address(b, s, local);
 
     tags = sm_read_get(js, "tags", NULL, NULL);
     if (tags && !json_is_object(tags))

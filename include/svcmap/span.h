@@ -77,6 +77,9 @@ struct sm_span {
     bool shared; /* Zipkin: a server span sharing the client's span id */
 
     const char *remote_service; /* Zipkin remoteEndpoint.serviceName */
+    /* Zipkin localEndpoint address as "ipv4|ipv6|port" (NULL when it has none): with the
+     * service it tells apart servers that reuse one span id on different hosts. */
+    const char *local_address;
 
     /* The attributes the linker needs (OpenTelemetry names, older names mapped). */
     const char *peer_service;          /* peer.service */
