@@ -21,7 +21,18 @@ struct sm_reader {
     int (*probe)(const struct sm_element *el, const json_t *value);
     /* Appends the element's spans to out. A malformed element is SM_EINPUT with err
      * filled (the text only; the caller adds the place of the element). Spans appended
-     * before a failure are dropped by the caller. */
+     * before a failure are dropped by the caller.
+     *
+     * One bad span makes its whole element bad (a Jaeger trace, a Zipkin trace, an OTLP
+     * resourceSpans item): the caller skips and counts the element, so a trace is never
+     * linked with holes cut into it. Bad means: a required id missing, a known field of
+     * the wrong JSON type, an id of the wrong alphabet or length where the format fixes
+     * it (OTLP: 32/16 hex digits or base64 of 16/8 bytes; Zipkin: up to 32/16 hex
+     * digits; Jaeger ids may be opaque), a time that is not a non-negative integer or
+     * overflows int64 nanoseconds, an unknown kind or status code. null counts as absent.
+     * Messages name the span by its 1-based place in the element and the field as it
+     * was spelled: `span 3: "traceId" must be 32 hex digits or base64 of 16 bytes,
+     * got "xyz"`. */
     int (*parse)(const struct sm_element *el, const json_t *value, struct sm_batch *out,
                  struct sm_error *err);
 };
