@@ -827,7 +827,10 @@ void sm_diff_write_text(const struct sm_diff *d, const char *reasons, bool color
     const char *reset = color ? "\033[0m" : "";
     size_t i, nreasons = count_reasons(reasons);
 
-    sm_buf_printf(out, "%ssvcmap diff:%s ", bold, reset);
+    sm_buf_printf(out, "%ssvcmap diff", bold);
+    if (d->options.base_name && d->options.head_name)
+        sm_buf_printf(out, " %s -> %s", d->options.base_name, d->options.head_name);
+    sm_buf_printf(out, ":%s ", reset);
     add_summary_line(out, d);
     sm_buf_adds(out, "\n");
     for (i = 0; i < d->nchanges; i++) {
@@ -857,14 +860,14 @@ void sm_diff_write_text(const struct sm_diff *d, const char *reasons, bool color
     }
 }
 
-/* Markdown table cells: pipes and backticks escaped, nothing else interpreted. */
+/* Markdown text: what GitHub would read as a table border, code, emphasis or HTML is
+ * escaped; '>' is only special at the start of a line, which a cell never is. */
 static void md_cell(struct sm_buf *out, const char *s, size_t len)
 {
     size_t i;
 
     for (i = 0; i < len; i++) {
-        if (s[i] == '|' || s[i] == '`' || s[i] == '*' || s[i] == '_' || s[i] == '<' ||
-            s[i] == '>' || s[i] == '[' || s[i] == ']' || s[i] == '\\')
+        if (s[i] == '|' || s[i] == '`' || s[i] == '*' || s[i] == '_' || s[i] == '<' || s[i] == '\\')
             sm_buf_addc(out, '\\');
         sm_buf_addc(out, s[i]);
     }
@@ -883,7 +886,14 @@ void sm_diff_write_markdown(const struct sm_diff *d, const char *reasons, struct
     size_t i, nreasons = count_reasons(reasons);
 
     sm_buf_init(&cell);
-    sm_buf_adds(out, "### svcmap diff\n\n");
+    sm_buf_adds(out, "### svcmap diff");
+    if (d->options.base_name && d->options.head_name) {
+        sm_buf_adds(out, ": ");
+        md_cell(out, d->options.base_name, strlen(d->options.base_name));
+        sm_buf_adds(out, " -> ");
+        md_cell(out, d->options.head_name, strlen(d->options.head_name));
+    }
+    sm_buf_adds(out, "\n\n");
     sm_buf_adds(out, nreasons ? "**Failed:** " : "**Summary:** ");
     add_summary_line(&cell, d);
     md_cell(out, cell.data, cell.len);
@@ -981,6 +991,12 @@ void sm_diff_write_json(const struct sm_diff *d, const char *reasons, struct sm_
     sm_buf_add_number(out, d->options.latency_threshold);
     sm_buf_adds(out, ",\"latency_min_ms\":");
     sm_buf_add_number(out, d->options.latency_min_ms);
+    if (d->options.base_name && d->options.head_name) {
+        sm_buf_adds(out, ",\"base\":");
+        sm_buf_add_json_string(out, d->options.base_name);
+        sm_buf_adds(out, ",\"head\":");
+        sm_buf_add_json_string(out, d->options.head_name);
+    }
     sm_buf_printf(out,
                   "},\"summary\":{\"nodes_added\":%zu,\"nodes_removed\":%zu,\"edges_added\":%zu,"
                   "\"edges_removed\":%zu,\"edges_changed\":%zu,\"ignored_edges\":%zu,"

@@ -36,6 +36,8 @@ struct sm_diff_options {
     double errors_threshold;  /* report error rate moving by this much (0.005 = 0.5 pp) */
     double latency_threshold; /* report a quantile moving by this fraction (0.2) */
     double latency_min_ms;    /* ... and by at least this many milliseconds (1) */
+    /* borrowed, may be NULL: what to call the sides in reports ("v1.2", "HEAD") */
+    const char *base_name, *head_name;
 };
 void sm_diff_options_init(struct sm_diff_options *o);
 

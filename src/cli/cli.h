@@ -22,6 +22,8 @@ struct cli_command {
 
 int cmd_map(int argc, char **argv);
 int cmd_spans(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 /* Prints "svcmap: " and the formatted error (with its place) on stderr; returns the
  * exit status for err->status. */
@@ -44,10 +46,11 @@ struct cli_input_options {
     bool quiet;
     bool show_progress; /* stderr is a terminal and not --quiet */
     int threads;
+    bool by_operation; /* --by operation */
 };
 void cli_input_options_init(struct cli_input_options *o);
 /* Handles --input-format, --strict, --since, --until, --quiet, --max-element-bytes,
- * --max-depth, --max-string-bytes, -j. Returns 1 if argv[*i] was one of them (consuming
+ * --max-depth, --max-string-bytes, -j, --by. Returns 1 if argv[*i] was one of them (consuming
  * its value), 0 if not, or -1 after printing a usage error. */
 int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
                            struct cli_input_options *o);

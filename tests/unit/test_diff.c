@@ -366,7 +366,7 @@ static void test_reports(void **state)
     assert_non_null(strstr(out.data, "| + | added edge | gateway | recommendations | rpc, 80 "
                                      "calls |\n"));
     assert_non_null(strstr(out.data, "**1 gate tripped:**\n\n- removed-edge: vanished edge "
-                                     "payments -\\> fraud-check (rpc, 50 calls)\n"));
+                                     "payments -> fraud-check (rpc, 50 calls)\n"));
 
     sm_buf_reset(&out);
     sm_diff_write_json(&d, r.data, &out);

@@ -1,0 +1,475 @@
+/* cmd_diff.c: `svcmap diff BASE HEAD`: what changed between two maps, and build gates.
+ *
+ * Each side is a map document or a trace file (loaded with cli_load_map), or with --db a
+ * snapshot label (a side that names no label but an existing file is read as a file).
+ * sm_diff_maps compares them; the report is text (coloured on a terminal unless NO_COLOR
+ * is set), Markdown, JSON, or the union map drawn by the ordinary emitters with the
+ * changes as decorations. --fail-on rules are parsed before anything is read (a bad
+ * one is exit 2); every tripped rule is listed on stderr and in the report, and the
+ * exit status is 1.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "svcmap/diff.h"
+#include "svcmap/emit.h"
+#include "svcmap/shape.h"
+#include "svcmap/store.h"
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "usage: svcmap diff [options] BASE HEAD\n"
+            "\n"
+            "Compares two maps: BASE (e.g. the last release) and HEAD (this change). Each\n"
+            "is a svcmap map document, a trace file, or with --db a snapshot label.\n"
+            "Reports added and removed nodes and edges, and for edges on both sides the\n"
+            "change in calls, error rate (percentage points) and latency per quantile,\n"
+            "most severe first.\n"
+            "\n"
+            "  --db FILE               BASE and HEAD may be snapshot labels in FILE\n"
+            "  -f, --format FMT        text (default), markdown, json, or the map with the\n"
+            "                          changes drawn on it: mermaid, dot, svg, png\n"
+            "  -o FILE                 write atomically to FILE; the format follows its\n"
+            "                          extension (.txt .md .json .mmd .dot .gv .svg .png)\n"
+            "  --fail-on LIST          exit 1 when a rule trips (comma-separated, repeatable):\n"
+            "                          added-edge, removed-edge, added-node, removed-node,\n"
+            "                          pNN>+X%% or pNN>+Xms (NN: 50 90 95 99), errors>+Xpp,\n"
+            "                          calls<-X%%, calls>+X%%\n"
+            "  --min-calls N           ignore edges with fewer calls (default 10)\n"
+            "  --latency client|server side compared first (default client; falls back to\n"
+            "                          the other side when a map lacks it)\n"
+            "  --latency-threshold P   report a quantile moving by P %% (default 20)\n"
+            "  --latency-min-ms MS     ... and by at least MS ms (default 1)\n"
+            "  --calls-threshold P     report call volume moving by P %% (default 25)\n"
+            "  --errors-threshold PP   report error rate moving by PP points (default 0.5)\n"
+            "  --clients               keep the client node (requests from outside)\n"
+            "  --include GLOB, --exclude GLOB\n"
+            "                          compare only the nodes whose names match (repeatable)\n"
+            "  --direction LR|TB, --title TEXT\n"
+            "                          layout of the drawn map\n"
+            "  --color, --no-color     text colours (default: when stdout is a terminal and\n"
+            "                          NO_COLOR is unset)\n"
+            "\n"
+            "Trace inputs take the input options of 'svcmap map' (--input-format, --strict,\n"
+            "--since, --until, -j, --quiet, ...).\n"
+            "Exit status: 0 no rule tripped, 1 a --fail-on rule tripped, 2 usage error,\n"
+            "3 bad input, 4 system failure.\n");
+}
+
+enum format { FMT_TEXT, FMT_MARKDOWN, FMT_JSON, FMT_MAP };
+
+struct diff_args {
+    const char *db, *output, *format, *sides[2], *title;
+    struct sm_gate *gates;
+    size_t ngates;
+    struct sm_diff_options opt;
+    struct cli_input_options in;
+    enum sm_direction direction;
+    int color;                       /* -1: decide by the terminal */
+    struct sm_shape shape;           /* --clients, --include, --exclude; applied to both sides */
+    const char **include, **exclude; /* owned arrays of borrowed argv strings */
+};
+
+/* Takes NAME VALUE or NAME=VALUE at argv[*i]: 1 taken, 0 not this option, -1 usage error. */
+static int take(const char *name, int argc, char **argv, int *i, const char **value)
+{
+    size_t len = strlen(name);
+
+    if (!strncmp(argv[*i], name, len) && argv[*i][len] == '=' && name[1] == '-') {
+        *value = argv[*i] + len + 1;
+        return 1;
+    }
+    if (strcmp(argv[*i], name))
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_usage_error("diff", "option '%s' needs a value", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+/* A non-negative number with an optional unit suffix ("25", "25%", "0.5pp"). */
+static int parse_amount(const char *name, const char *text, const char *unit, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(text, &end);
+    if (end == text || errno || v < 0 || v != v || (*end && strcmp(end, unit)))
+        return cli_usage_error("diff", "%s wants a number (in %s), not '%s'", name, unit, text);
+    *out = v;
+    return 0;
+}
+
+static int add_gates(struct diff_args *a, const char *list)
+{
+    char *copy = sm_xstrdup(list), *save = NULL, *tok;
+    int status = 0;
+
+    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        struct sm_error err;
+
+        while (*tok == ' ')
+            tok++;
+        if (!*tok)
+            continue;
+        sm_error_init(&err);
+        a->gates = sm_xrealloc(a->gates, (a->ngates + 1) * sizeof(*a->gates));
+        if (sm_gate_parse(tok, &a->gates[a->ngates], &err)) {
+            status = cli_usage_error("diff", "%s", err.text);
+            break;
+        }
+        a->ngates++;
+    }
+    free(copy);
+    return status;
+}
+
+/* Options of diff itself: 1 taken, 0 not one of them, -1 after a usage error. */
+static int parse_option(struct diff_args *a, int argc, char **argv, int *i)
+{
+    const char *v = NULL;
+    double x;
+    int r;
+
+    if ((r = take("--db", argc, argv, i, &a->db)) || (r = take("-o", argc, argv, i, &a->output)) ||
+        (r = take("--output", argc, argv, i, &a->output)) ||
+        (r = take("-f", argc, argv, i, &a->format)) ||
+        (r = take("--format", argc, argv, i, &a->format)) ||
+        (r = take("--title", argc, argv, i, &a->title)))
+        return r;
+    if (!strcmp(argv[*i], "--clients")) {
+        a->shape.clients = true;
+        return 1;
+    }
+    if ((r = take("--include", argc, argv, i, &v))) {
+        if (r < 0)
+            return -1;
+        a->include = sm_xrealloc(a->include, (a->shape.ninclude + 1) * sizeof(*a->include));
+        a->include[a->shape.ninclude++] = v;
+        return 1;
+    }
+    if ((r = take("--exclude", argc, argv, i, &v))) {
+        if (r < 0)
+            return -1;
+        a->exclude = sm_xrealloc(a->exclude, (a->shape.nexclude + 1) * sizeof(*a->exclude));
+        a->exclude[a->shape.nexclude++] = v;
+        return 1;
+    }
+    if (!strcmp(argv[*i], "--color") || !strcmp(argv[*i], "--no-color")) {
+        a->color = argv[*i][2] == 'c';
+        return 1;
+    }
+    if ((r = take("--fail-on", argc, argv, i, &v)))
+        return r < 0 || add_gates(a, v) ? -1 : 1;
+    if ((r = take("--min-calls", argc, argv, i, &v))) {
+        if (r < 0 || parse_amount("--min-calls", v, "calls", &x))
+            return -1;
+        a->opt.min_calls = (uint64_t)x;
+        return 1;
+    }
+    if ((r = take("--latency", argc, argv, i, &v))) {
+        if (r < 0)
+            return -1;
+        if (!strcmp(v, "client") || !strcmp(v, "server")) {
+            a->opt.side = v[0] == 'c' ? SM_SIDE_CLIENT : SM_SIDE_SERVER;
+            return 1;
+        }
+        cli_usage_error("diff", "--latency is client or server, not '%s'", v);
+        return -1;
+    }
+    if ((r = take("--direction", argc, argv, i, &v))) {
+        if (r < 0)
+            return -1;
+        if (!strcmp(v, "LR") || !strcmp(v, "TB")) {
+            a->direction = v[0] == 'L' ? SM_DIR_LR : SM_DIR_TB;
+            return 1;
+        }
+        cli_usage_error("diff", "--direction is LR or TB, not '%s'", v);
+        return -1;
+    }
+    if ((r = take("--latency-threshold", argc, argv, i, &v))) {
+        if (r < 0 || parse_amount("--latency-threshold", v, "%", &x))
+            return -1;
+        a->opt.latency_threshold = x / 100.0;
+        return 1;
+    }
+    if ((r = take("--latency-min-ms", argc, argv, i, &v))) {
+        if (r < 0 || parse_amount("--latency-min-ms", v, "ms", &x))
+            return -1;
+        a->opt.latency_min_ms = x;
+        return 1;
+    }
+    if ((r = take("--calls-threshold", argc, argv, i, &v))) {
+        if (r < 0 || parse_amount("--calls-threshold", v, "%", &x))
+            return -1;
+        a->opt.calls_threshold = x / 100.0;
+        return 1;
+    }
+    if ((r = take("--errors-threshold", argc, argv, i, &v))) {
+        if (r < 0 || parse_amount("--errors-threshold", v, "pp", &x))
+            return -1;
+        a->opt.errors_threshold = x / 100.0;
+        return 1;
+    }
+    return 0;
+}
+
+static const char *ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && !strcmp(s + n - m, suffix) ? s + n - m : NULL;
+}
+
+/* The report format: -f, else -o's extension, else text. *emitter for map formats. */
+static int pick_format(const struct diff_args *a, enum format *fmt,
+                       const struct sm_emitter **emitter)
+{
+    static const struct {
+        const char *ext, *name;
+    } exts[] = {{".txt", "text"},  {".md", "markdown"}, {".markdown", "markdown"},
+                {".json", "json"}, {".mmd", "mermaid"}, {".mermaid", "mermaid"},
+                {".dot", "dot"},   {".gv", "dot"},      {".svg", "svg"},
+                {".png", "png"}};
+    const char *name = a->format;
+    size_t i;
+
+    if (!name && a->output && strcmp(a->output, "-")) {
+        for (i = 0; i < sizeof(exts) / sizeof(exts[0]) && !name; i++) {
+            if (ends_with(a->output, exts[i].ext))
+                name = exts[i].name;
+        }
+    }
+    if (!name || !strcmp(name, "text")) {
+        *fmt = FMT_TEXT;
+        return 0;
+    }
+    if (!strcmp(name, "markdown") || !strcmp(name, "md")) {
+        *fmt = FMT_MARKDOWN;
+        return 0;
+    }
+    if (!strcmp(name, "json")) {
+        *fmt = FMT_JSON;
+        return 0;
+    }
+    if (!strcmp(name, "mermaid") || !strcmp(name, "dot") || !strcmp(name, "svg") ||
+        !strcmp(name, "png")) {
+        *emitter = sm_emitter_find(name);
+        if (*emitter) {
+            *fmt = FMT_MAP;
+            return 0;
+        }
+    }
+    return cli_usage_error(
+        "diff", "unknown format '%s' (text, markdown, json, mermaid, dot, svg, png)", name);
+}
+
+/* Loads one side: a label of the store, or a map document / trace file. */
+static int load_side(struct diff_args *a, struct sm_store *st, int which, struct sm_map *map)
+{
+    char *path = (char *)a->sides[which];
+    struct sm_error err;
+    int rc;
+
+    sm_error_init(&err);
+    if (st) {
+        rc = sm_store_load(st, path, map, &err);
+        if (rc == 0)
+            return 0;
+        if (rc != SM_EINPUT || access(path, F_OK) != 0)
+            return cli_report(&err);
+        sm_map_release(map);
+        sm_map_init(map);
+        sm_error_init(&err);
+    }
+    if (cli_load_map(&path, 1, &a->in, map, &err))
+        return cli_report(&err);
+    return 0;
+}
+
+/* Both sides shaped alike, so that the client node or an excluded service does not show
+ * up as a change. */
+static int shape_side(struct diff_args *a, struct sm_map *map)
+{
+    struct sm_error err;
+
+    sm_error_init(&err);
+    a->shape.include = a->include;
+    a->shape.exclude = a->exclude;
+    if (sm_shape_apply(map, &a->shape, &err))
+        return cli_report(&err);
+    return 0;
+}
+
+static bool want_color(const struct diff_args *a)
+{
+    const char *no = getenv("NO_COLOR");
+
+    if (a->color >= 0)
+        return a->color == 1;
+    if (a->output && strcmp(a->output, "-"))
+        return false;
+    return isatty(STDOUT_FILENO) && !(no && *no);
+}
+
+static int render(const struct diff_args *a, const struct sm_diff *d, const char *reasons,
+                  enum format fmt, const struct sm_emitter *emitter, struct sm_buf *out)
+{
+    struct sm_decor *nd, *ed;
+    struct sm_style style;
+    struct sm_buf notes;
+    struct sm_error err;
+    int rc = 0;
+
+    switch (fmt) {
+    case FMT_TEXT:
+        sm_diff_write_text(d, reasons, want_color(a), out);
+        return 0;
+    case FMT_MARKDOWN:
+        sm_diff_write_markdown(d, reasons, out);
+        return 0;
+    case FMT_JSON:
+        sm_diff_write_json(d, reasons, out);
+        return 0;
+    case FMT_MAP:
+        break;
+    }
+    nd = sm_xcalloc(d->map.nnodes ? d->map.nnodes : 1, sizeof(*nd));
+    ed = sm_xcalloc(d->map.nedges ? d->map.nedges : 1, sizeof(*ed));
+    sm_buf_init(&notes);
+    sm_diff_decorate(d, nd, ed, &notes);
+    sm_style_init(&style);
+    style.direction = a->direction;
+    style.latency = a->opt.side == SM_SIDE_CLIENT ? SM_LATENCY_CLIENT : SM_LATENCY_SERVER;
+    style.title = a->title;
+    /* only the change is coloured: warn/crit colours would read as change colours */
+    style.warn_p99_ms = style.crit_p99_ms = HUGE_VAL;
+    style.warn_error_rate = style.crit_error_rate = HUGE_VAL;
+    style.legend = false;
+    style.node_decor = nd;
+    style.edge_decor = ed;
+    sm_error_init(&err);
+    if (emitter->emit(&d->map, &style, out, &err))
+        rc = cli_report(&err);
+    free(nd);
+    free(ed);
+    sm_buf_release(&notes);
+    return rc;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+    struct diff_args a;
+    struct sm_store *st = NULL;
+    struct sm_map base, head;
+    struct sm_diff d;
+    struct sm_buf reasons, out;
+    struct sm_error err;
+    const struct sm_emitter *emitter = NULL;
+    enum format fmt = FMT_TEXT;
+    size_t nsides = 0, tripped;
+    int i, status = 0;
+    bool only_args = false;
+
+    memset(&a, 0, sizeof(a));
+    a.color = -1;
+    sm_shape_init(&a.shape);
+    sm_diff_options_init(&a.opt);
+    cli_input_options_init(&a.in);
+    sm_map_init(&base);
+    sm_map_init(&head);
+    sm_diff_init(&d);
+    sm_buf_init(&reasons);
+    sm_buf_init(&out);
+    sm_error_init(&err);
+    for (i = 1; i < argc; i++) {
+        int r;
+
+        if (only_args || argv[i][0] != '-' || !strcmp(argv[i], "-")) {
+            if (nsides == 2) {
+                status = cli_usage_error("diff", "diff takes two maps, not '%s' too", argv[i]);
+                goto out;
+            }
+            a.sides[nsides++] = argv[i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--")) {
+            only_args = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            help(stdout);
+            goto out;
+        }
+        r = parse_option(&a, argc, argv, &i);
+        if (r == 0)
+            r = cli_parse_input_option("diff", argc, argv, &i, &a.in);
+        if (r < 0) {
+            status = 2;
+            goto out;
+        }
+        if (r == 0) {
+            status = cli_usage_error("diff", "unknown option '%s'", argv[i]);
+            goto out;
+        }
+    }
+    if (nsides != 2) {
+        status = cli_usage_error("diff", "diff needs two maps: BASE HEAD");
+        goto out;
+    }
+    if (!strcmp(a.sides[0], "-") && !strcmp(a.sides[1], "-")) {
+        status = cli_usage_error("diff", "only one side can be standard input");
+        goto out;
+    }
+    if ((status = pick_format(&a, &fmt, &emitter)))
+        goto out;
+    if (a.db && sm_store_open(&st, a.db, SM_STORE_READ, &err)) {
+        status = cli_report(&err);
+        goto out;
+    }
+    if ((status = load_side(&a, st, 0, &base)) || (status = load_side(&a, st, 1, &head)) ||
+        (status = shape_side(&a, &base)) || (status = shape_side(&a, &head)))
+        goto out;
+    a.opt.base_name = a.sides[0];
+    a.opt.head_name = a.sides[1];
+    sm_diff_maps(&d, &base, &head, &a.opt);
+    tripped = sm_diff_check_gates(&d, a.gates, a.ngates, &reasons);
+    if ((status = render(&a, &d, reasons.data, fmt, emitter, &out)))
+        goto out;
+    if (cli_write_output(a.output, out.data ? out.data : "", out.len, &err)) {
+        status = cli_report(&err);
+        goto out;
+    }
+    if (tripped) {
+        const char *p = reasons.data;
+
+        while (p && *p) {
+            const char *nl = strchr(p, '\n');
+            int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+            cli_message("gate tripped: %.*s", len, p);
+            p += len + (nl ? 1 : 0);
+        }
+        status = 1;
+    }
+out:
+    sm_store_close(st);
+    sm_map_release(&base);
+    sm_map_release(&head);
+    sm_diff_release(&d);
+    sm_buf_release(&reasons);
+    sm_buf_release(&out);
+    free(a.gates);
+    free(a.include);
+    free(a.exclude);
+    return status;
+}
