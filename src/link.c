@@ -44,8 +44,9 @@ struct rec {
     uint32_t peer;    /* interned peer name by DESIGN rule 3 */
     uint32_t peer_system;
     uint32_t seq;      /* arrival order within the run, for a stable sort */
-    uint32_t address;  /* interned local endpoint address (Zipkin), 0: none */
-    uint32_t endpoint; /* interned (service, address): the local endpoint's identity */
+    uint32_t op;       /* interned span name, only with by_operation */
+    uint32_t endpoint; /* interned (service, address): the local endpoint's identity;
+                          equal to service when the span has no address */
     uint8_t kind;
     uint8_t flags;
     uint8_t pad[2];
@@ -388,8 +389,9 @@ static void to_rec(struct sm_linker *l, const struct sm_span *s, struct rec *r)
         r->flags |= REC_HTTP_4XX;
     if (s->http_status >= 500)
         r->flags |= REC_HTTP_5XX;
-    r->address = intern(&l->names, s->local_address);
-    if (r->address) {
+    if (l->opt.by_operation)
+        r->op = intern(&l->names, s->name);
+    if (s->local_address) {
         char key[1024];
 
         snprintf(key, sizeof(key), "%s\x1f%s", s->service ? s->service : "", s->local_address);
@@ -482,8 +484,8 @@ static void merge_into(struct rec *a, const struct rec *b)
 {
     if (!a->service)
         a->service = b->service;
-    if (!a->address)
-        a->address = b->address;
+    if (!a->op)
+        a->op = b->op;
     if (!a->endpoint || a->endpoint == a->service)
         a->endpoint = b->endpoint ? b->endpoint : a->endpoint;
     if (!a->remote)
@@ -512,7 +514,8 @@ static size_t merge_duplicates(struct rec *r, size_t n)
         if (last && last->span_key == r[i].span_key &&
             (last->flags & REC_SHARED) == (r[i].flags & REC_SHARED) &&
             (!last->service || !r[i].service || last->service == r[i].service) &&
-            (!last->address || !r[i].address || last->address == r[i].address) &&
+            (last->endpoint == last->service || r[i].endpoint == r[i].service ||
+             last->endpoint == r[i].endpoint) &&
             (last->kind == r[i].kind || last->kind == SM_KIND_UNSET ||
              r[i].kind == SM_KIND_UNSET)) {
             merge_into(last, &r[i]);
@@ -654,6 +657,43 @@ static int peer_kind(const struct rec *r)
     return RESOLVE;
 }
 
+/* ---- node names: services, or (service, operation) pairs with by_operation ---- */
+
+static uint32_t combine(struct sm_linker *l, uint32_t service, uint32_t op)
+{
+    char buf[1024];
+
+    if (!l->opt.by_operation || !service)
+        return service;
+    snprintf(buf, sizeof(buf), "%s" SM_OPERATION_SEPARATOR "%s", name_of(l, service),
+             op ? name_of(l, op) : "?");
+    return intern(&l->names, buf);
+}
+
+/* The node a span stands for as a callee. */
+static uint32_t callee_node(struct sm_linker *l, const struct rec *r, size_t i)
+{
+    return combine(l, r[i].service, r[i].op);
+}
+
+/* The node that calls made from span i come from: its service, or with by_operation
+ * the operation of the nearest server (or consumer) span of the same service above it,
+ * else of the top-most span of that service above it. */
+static uint32_t caller_node(struct sm_linker *l, const struct rec *r, size_t i)
+{
+    size_t p = i, top = i;
+
+    if (!l->opt.by_operation)
+        return r[i].service;
+    while (p != NONE && r[p].service == r[i].service) {
+        if (r[p].kind == SM_KIND_SERVER || r[p].kind == SM_KIND_CONSUMER)
+            return combine(l, r[p].service, r[p].op);
+        top = p;
+        p = l->parent[p];
+    }
+    return combine(l, r[top].service, r[top].op);
+}
+
 static void link_server(struct sm_linker *l, struct rec *r, size_t i)
 {
     struct rec *s = &r[i];
@@ -664,7 +704,7 @@ static void link_server(struct sm_linker *l, struct rec *r, size_t i)
     bool error = (s->flags & REC_ERROR) || (s->flags & REC_HTTP_5XX);
 
     if (anc != NONE && r[anc].service) {
-        caller = r[anc].service;
+        caller = caller_node(l, r, anc);
         caller_kind = SM_NODE_SERVICE;
         /* the client half of the same call: the direct parent */
         if (l->parent[i] == anc &&
@@ -680,22 +720,25 @@ static void link_server(struct sm_linker *l, struct rec *r, size_t i)
     } else if (!s->parent_key && !(s->flags & REC_SHARED) && !caller) {
         /* a request from outside (DESIGN rule 8) */
         if (s->service) {
-            service_info(l, s->service)->entry_calls++;
-            add_call(l, SM_NODE_CLIENT, intern(&l->names, "client"), SM_NODE_SERVICE, s->service,
+            uint32_t to = callee_node(l, r, i);
+
+            service_info(l, to)->entry_calls++;
+            add_call(l, SM_NODE_CLIENT, intern(&l->names, "client"), SM_NODE_SERVICE, to,
                      SM_EDGE_RPC, error, NULL, s);
         }
         return;
     }
     if (!s->service || !caller)
         return;
-    add_call(l, caller_kind, caller, SM_NODE_SERVICE, s->service, SM_EDGE_RPC, error, client, s);
+    add_call(l, caller_kind, caller, SM_NODE_SERVICE, callee_node(l, r, i), SM_EDGE_RPC, error,
+             client, s);
 }
 
 static void link_client(struct sm_linker *l, struct rec *r, size_t i)
 {
     struct rec *s = &r[i];
     size_t anc;
-    uint32_t caller = s->service;
+    uint32_t caller = caller_node(l, r, i);
     bool error = (s->flags & REC_ERROR) || (s->flags & REC_HTTP_4XX);
     int kind;
 
@@ -706,10 +749,10 @@ static void link_client(struct sm_linker *l, struct rec *r, size_t i)
         /* a client span in a service whose server span was never sent: the nearest
          * remote ancestor called that service (no figures known for that call) */
         if (s->service && r[anc].service != s->service)
-            add_call(l, SM_NODE_SERVICE, r[anc].service, SM_NODE_SERVICE, s->service, SM_EDGE_RPC,
-                     false, NULL, NULL);
+            add_call(l, SM_NODE_SERVICE, caller_node(l, r, anc), SM_NODE_SERVICE, caller,
+                     SM_EDGE_RPC, false, NULL, NULL);
         if (!caller)
-            caller = r[anc].service;
+            caller = caller_node(l, r, anc);
     }
     if (!caller)
         return;
@@ -741,7 +784,7 @@ static void link_producer(struct sm_linker *l, struct rec *r, size_t i)
     }
     if (!s->service)
         return;
-    add_call(l, SM_NODE_SERVICE, s->service, SM_NODE_QUEUE, s->peer, SM_EDGE_MESSAGING,
+    add_call(l, SM_NODE_SERVICE, caller_node(l, r, i), SM_NODE_QUEUE, s->peer, SM_EDGE_MESSAGING,
              (s->flags & REC_ERROR) != 0, s, NULL);
 }
 
@@ -755,14 +798,14 @@ static void link_consumer(struct sm_linker *l, struct rec *r, size_t i)
     if (!s->service)
         return;
     if (s->peer) {
-        add_call(l, SM_NODE_QUEUE, s->peer, SM_NODE_SERVICE, s->service, SM_EDGE_MESSAGING, error,
-                 NULL, s);
+        add_call(l, SM_NODE_QUEUE, s->peer, SM_NODE_SERVICE, callee_node(l, r, i),
+                 SM_EDGE_MESSAGING, error, NULL, s);
         return;
     }
     if (producer && producer->service && !producer->peer) {
         if (producer->flags & REC_ERROR)
             error = true;
-        add_call(l, SM_NODE_SERVICE, producer->service, SM_NODE_SERVICE, s->service,
+        add_call(l, SM_NODE_SERVICE, caller_node(l, r, anc), SM_NODE_SERVICE, callee_node(l, r, i),
                  SM_EDGE_MESSAGING, error, producer, s);
         return;
     }
@@ -779,7 +822,7 @@ static void link_kindless(struct sm_linker *l, struct rec *r, size_t i)
     size_t p = l->parent[i];
 
     if (s->service && s->remote) {
-        add_call(l, SM_NODE_SERVICE, s->service, RESOLVE, s->remote, -1,
+        add_call(l, SM_NODE_SERVICE, caller_node(l, r, i), RESOLVE, s->remote, -1,
                  (s->flags & REC_ERROR) || (s->flags & REC_HTTP_4XX), s, NULL);
         return;
     }
@@ -789,8 +832,8 @@ static void link_kindless(struct sm_linker *l, struct rec *r, size_t i)
         return; /* the parent's client-like span already counted this call */
     if (!s->service || !r[p].service || s->service == r[p].service)
         return;
-    add_call(l, SM_NODE_SERVICE, r[p].service, SM_NODE_SERVICE, s->service, SM_EDGE_RPC,
-             (s->flags & REC_ERROR) || (s->flags & REC_HTTP_5XX), NULL, s);
+    add_call(l, SM_NODE_SERVICE, caller_node(l, r, p), SM_NODE_SERVICE, callee_node(l, r, i),
+             SM_EDGE_RPC, (s->flags & REC_ERROR) || (s->flags & REC_HTTP_5XX), NULL, s);
 }
 
 static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
@@ -938,7 +981,9 @@ int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
         struct service_info *si = &l->services[i];
         size_t idx;
 
-        if (!si->seen)
+        if (!si->seen && !si->entry_calls)
+            continue;
+        if (!si->seen && !l->opt.by_operation)
             continue;
         idx = sm_map_node(l->map, SM_NODE_SERVICE, l->names.strs[i]);
         sm_node_set_attr(&l->map->nodes[idx].namespace_, name_of(l, si->namespace_));

@@ -15,8 +15,13 @@
 #include "svcmap/map.h"
 #include "svcmap/span.h"
 
+/* With by_operation, service nodes are named SERVICE::OPERATION. */
+#define SM_OPERATION_SEPARATOR "::"
+
 struct sm_link_options {
-    /* Nodes per (service, operation) instead of per service. */
+    /* Nodes per (service, operation) instead of per service: a callee is named by its
+     * server span, a caller by the server span of its own service it works for. Peers
+     * that send no spans (databases, queues, external APIs) stay one node each. */
     bool by_operation;
 };
 

@@ -27,6 +27,8 @@ static void help(FILE *out)
             "  --max-depth N           deepest JSON nesting accepted (default 512)\n"
             "  --max-string-bytes N    longest JSON string accepted (default 16M)\n"
             "  -j N                    threads (default: the number of cores)\n"
+            "  --by service|operation  one node per service (default), or per (service,\n"
+            "                          operation): which endpoint calls which\n"
             "  -q, --quiet             no progress or skip messages on stderr\n");
     cli_render_help(out);
 }

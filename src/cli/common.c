@@ -212,6 +212,16 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
         }
         return 1;
     }
+    if (is_option(arg, "--by")) {
+        if (!(v = option_value(cmd, "--by", argc, argv, i)))
+            return -1;
+        if (strcmp(v, "operation") && strcmp(v, "service")) {
+            cli_usage_error(cmd, "--by takes 'service' or 'operation', got '%s'", v);
+            return -1;
+        }
+        o->by_operation = !strcmp(v, "operation");
+        return 1;
+    }
     if (is_option(arg, "--since") || is_option(arg, "--until")) {
         bool since = is_option(arg, "--since");
         int64_t ns;
@@ -364,6 +374,7 @@ int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct s
     struct sm_ingest_stats stats;
     struct load_state st;
     struct sm_ingest_options iopt = o->ingest;
+    struct sm_link_options lopt;
     int i, rc = 0;
 
     if (nfiles == 0) {
@@ -372,9 +383,11 @@ int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct s
     }
     memset(&stats, 0, sizeof(stats));
     memset(&st, 0, sizeof(st));
+    memset(&lopt, 0, sizeof(lopt));
     st.opt = o;
     clock_gettime(CLOCK_MONOTONIC, &st.started);
-    st.linker = sm_linker_new(map, NULL);
+    lopt.by_operation = o->by_operation;
+    st.linker = sm_linker_new(map, &lopt);
     iopt.on_skip = on_skip;
     iopt.on_progress = on_progress;
     iopt.ctx = &st;
