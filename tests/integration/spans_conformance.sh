@@ -14,6 +14,7 @@ dir=$src/fixtures/conformance
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+[ -x "$bin" ] || { echo "FAIL: no svcmap binary at $bin"; exit 1; }
 
 check() { # what, got, expected
     if [ "$2" != "$3" ]; then
