@@ -8,7 +8,7 @@
  *
  * Bad records: a bad element (the scanner skipped it, jansson rejected it, or the
  * reader did) is reported with the file and its place and skipped, or ends the run
- * with strict. A file from which nothing at all could be read is SM_EINPUT.
+ * with strict. A file from which no span at all could be read is SM_EINPUT.
  */
 #include "svcmap/ingest.h"
 
@@ -65,7 +65,8 @@ static void filter_time(struct sm_batch *b, int64_t since_ns, int64_t until_ns)
  * gets the file and the element's place. Pure: no state outside its arguments. */
 static int element_to_batch(const struct sm_reader *reader, const struct sm_element *el,
                             const json_t *value, const struct sm_ingest_options *opt,
-                            const char *file, struct sm_batch *out, struct sm_error *err)
+                            const char *file, struct sm_batch *out, size_t *spans_read,
+                            struct sm_error *err)
 {
     int rc;
 
@@ -79,6 +80,7 @@ static int element_to_batch(const struct sm_reader *reader, const struct sm_elem
         sm_batch_reset(out);
         return sm_error_at(err, rc, file, el->line, el->column, el->offset, "%s", text);
     }
+    *spans_read = out->len;
     filter_time(out, opt->since_ns, opt->until_ns);
     return 0;
 }
@@ -122,7 +124,8 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
     struct sm_error bad;
     const char *file;
     long long next_progress = PROGRESS_EVERY_BYTES;
-    uint64_t read_ok = 0, skipped = 0;
+    uint64_t read_ok = 0, skipped = 0, spans_read = 0;
+    size_t n = 0;
     int rc, first;
     char what[64];
 
@@ -178,7 +181,7 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
             }
         }
         if (rc == 0)
-            rc = element_to_batch(reader, &el, value, opt, file, &batch, &bad);
+            rc = element_to_batch(reader, &el, value, opt, file, &batch, &n, &bad);
         json_decref(value);
         value = NULL;
         if (rc == SM_EINPUT) {
@@ -202,6 +205,7 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
             goto out;
         }
         read_ok++;
+        spans_read += n;
         stats->elements++;
         stats->formats |= 1u << reader->format;
         count_batch(&batch, stats);
@@ -214,15 +218,15 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
     if (opt->on_progress && next_progress > PROGRESS_EVERY_BYTES)
         opt->on_progress(opt->ctx, file, sm_input_position(in), sm_input_size(in));
     rc = 0;
-    if (read_ok == 0) {
-        if (skipped > 0)
-            rc = sm_error_at(err, SM_EINPUT, file, 0, 0, -1,
-                             "no spans found: all %llu records were bad",
-                             (unsigned long long)skipped);
-        else
-            rc = sm_error_at(err, SM_EINPUT, file, 0, 0, -1,
-                             "no spans found: the file holds no trace records");
-    }
+    if (read_ok == 0 && skipped > 0)
+        rc = sm_error_at(err, SM_EINPUT, file, 0, 0, -1,
+                         "no spans found: all %llu records were bad", (unsigned long long)skipped);
+    else if (read_ok == 0)
+        rc = sm_error_at(err, SM_EINPUT, file, 0, 0, -1,
+                         "no spans found: the file holds no trace records");
+    else if (spans_read == 0)
+        rc =
+            sm_error_at(err, SM_EINPUT, file, 0, 0, -1, "no spans found in %s input", reader->name);
 
 out:
     json_decref(value);
