@@ -110,15 +110,16 @@ static int read_tags(const json_t *tags, bool span_tags, size_t span_no, struct 
     if (!tags)
         return 0;
     if (!json_is_array(tags))
-        return sm_read_fail(err, span_no, "\"tags\" must be an array");
+        return sm_read_fail(err, span_no, "%s\"tags\" must be an array",
+                            span_tags ? "" : "process ");
     json_array_foreach(tags, i, tag)
     {
         const char *key = json_string_value(json_object_get(tag, "key"));
         const json_t *v = json_object_get(tag, "value");
 
         if (!key)
-            return sm_read_fail(err, span_no, "tag %zu must be an object with a string \"key\"",
-                                i + 1);
+            return sm_read_fail(err, span_no, "%stag %zu must be an object with a string \"key\"",
+                                span_tags ? "" : "process ", i + 1);
         if (!v || json_is_null(v))
             continue;
         if (!span_tags) {

@@ -91,11 +91,13 @@ static const json_t *any_value(const json_t *av)
     return NULL;
 }
 
-/* Checks an "attributes" array and calls fn for every key/value pair. */
-static int
-each_attribute(const json_t *attrs, size_t span_no, struct sm_batch *b, struct sm_span *s,
-               void (*fn)(struct sm_batch *, struct sm_span *, const char *, const json_t *),
-               struct sm_error *err)
+/* Checks an "attributes" array and calls fn for every key/value pair. what is "" for a
+ * span's attributes, "resource " for the resource's (for messages). */
+static int each_attribute(const json_t *attrs, const char *what, size_t span_no, struct sm_batch *b,
+                          struct sm_span *s,
+                          void (*fn)(struct sm_batch *, struct sm_span *, const char *,
+                                     const json_t *),
+                          struct sm_error *err)
 {
     size_t i;
     const json_t *a;
@@ -103,7 +105,7 @@ each_attribute(const json_t *attrs, size_t span_no, struct sm_batch *b, struct s
     if (!attrs)
         return 0;
     if (!json_is_array(attrs))
-        return sm_read_fail(err, span_no, "\"attributes\" must be an array");
+        return sm_read_fail(err, span_no, "%s\"attributes\" must be an array", what);
     json_array_foreach(attrs, i, a)
     {
         const json_t *key = json_object_get(a, "key");
@@ -111,7 +113,8 @@ each_attribute(const json_t *attrs, size_t span_no, struct sm_batch *b, struct s
 
         if (!json_is_string(key))
             return sm_read_fail(err, span_no,
-                                "attribute %zu must be an object with a string \"key\"", i + 1);
+                                "%sattribute %zu must be an object with a string \"key\"", what,
+                                i + 1);
         v = any_value(json_object_get(a, "value"));
         if (v)
             fn(b, s, json_string_value(key), v);
@@ -271,7 +274,7 @@ static int parse_span(const json_t *js, const struct sm_span *res, size_t span_n
         s->error = x == 2;
     }
 
-    return each_attribute(sm_read_get(js, "attributes", NULL, NULL), span_no, b, s,
+    return each_attribute(sm_read_get(js, "attributes", NULL, NULL), "", span_no, b, s,
                           sm_read_apply_attr, err);
 }
 
@@ -293,8 +296,8 @@ static int parse_item(const json_t *item, size_t *span_no, struct sm_batch *b, s
     if (resource && !json_is_object(resource))
         return sm_read_fail(err, 0, "\"resource\" must be an object, got %s",
                             sm_read_describe(resource, quote, sizeof(quote)));
-    rc = each_attribute(sm_read_get(resource, "attributes", NULL, NULL), 0, b, &res, resource_attr,
-                        err);
+    rc = each_attribute(sm_read_get(resource, "attributes", NULL, NULL), "resource ", 0, b, &res,
+                        resource_attr, err);
     if (rc)
         return rc;
 

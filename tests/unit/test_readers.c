@@ -414,6 +414,13 @@ static void test_otlp_bad(void **state)
         "\"scope_spans\" must be an array");
     assert_fails_with(parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans", "[1]"),
                       "must be an object");
+    assert_fails_with(parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans",
+                               "{\"resource\":{\"attributes\":[{\"key\":\"a\"},{\"value\":1}]}}"),
+                      "resource attribute 2 must be an object with a string \"key\"");
+    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                               "{\"spans\":[{\"traceID\":\"1\",\"spanID\":\"1\",\"processID\":"
+                               "\"p1\"}],\"processes\":{\"p1\":{\"tags\":7}}}"),
+                      "span 1: process \"tags\" must be an array");
 }
 
 /* ---- Jaeger ---- */
