@@ -64,10 +64,42 @@ static void remove_pending(int sig)
     raise(sig);
 }
 
+/* Writes to an existing file that is not a regular file (a device such as /dev/full or
+ * /dev/null, a FIFO) in place: renaming a temporary file over it would replace the
+ * device node itself. */
+static int write_in_place(const char *path, const char *p, size_t len, struct sm_error *err)
+{
+    size_t done = 0;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot open output: %s",
+                           strerror(errno));
+    while (done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : ENOSPC;
+
+            close(fd);
+            return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s",
+                               strerror(e));
+        }
+        done += (size_t)n;
+    }
+    if (close(fd) != 0)
+        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s",
+                           strerror(errno));
+    return 0;
+}
+
 int cli_write_output(const char *path, const void *data, size_t len, struct sm_error *err)
 {
     const char *p = data;
     size_t done = 0;
+    struct stat st;
     int fd;
 
     if (!path || !strcmp(path, "-")) {
@@ -76,6 +108,8 @@ int cli_write_output(const char *path, const void *data, size_t len, struct sm_e
                                 strerror(errno));
         return 0;
     }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return write_in_place(path, p, len, err);
     if (snprintf(pending_tmp, sizeof(pending_tmp), "%s.tmp.%ld", path, (long)getpid()) >=
         (int)sizeof(pending_tmp))
         return sm_error_set(err, SM_EUSAGE, "output path too long");
