@@ -1,0 +1,897 @@
+/* read_preagg.c: maps from pre-aggregated dependencies (Zipkin, Jaeger, service-graph metrics).
+ *
+ * These inputs are aggregates, small next to the spans they summarise, so the whole
+ * file is read into memory. The two JSON shapes are parsed whole by jansson; each
+ * dependency link is one edge. The Prometheus text exposition is parsed line by line
+ * (comments, label escapes, +Inf/NaN, optional timestamps and OpenMetrics exemplars);
+ * every traces_service_graph_* sample is added into one series per (client, server,
+ * connection_type) held in an open-addressing hash table, histogram buckets summed by
+ * their bound. When the file is read, each series becomes an edge whose kinds follow
+ * connection_type (see preagg.h) and whose latency is interpolated from the buckets.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "svcmap/input.h"
+#include "svcmap/preagg.h"
+#include "svcmap/util.h"
+
+/* ---- sniffing ---- */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The key of a JSON object member starting at p ("key"), copied into key. */
+static const char *read_key(const char *p, const char *end, char *key, size_t size)
+{
+    size_t n = 0;
+
+    if (p >= end || *p != '"')
+        return NULL;
+    for (p++; p < end && *p != '"'; p++) {
+        if (*p == '\\' || n + 1 >= size)
+            return NULL;
+        key[n++] = *p;
+    }
+    if (p >= end)
+        return NULL;
+    key[n] = '\0';
+    return p + 1;
+}
+
+static bool is_link_key(const char *key)
+{
+    return !strcmp(key, "parent") || !strcmp(key, "child") || !strcmp(key, "callCount") ||
+           !strcmp(key, "errorCount") || !strcmp(key, "source");
+}
+
+/* p at '[': true when the array's first element is an object with a link key first. */
+static bool array_of_links(const char *p, const char *end)
+{
+    char key[32];
+
+    p = skip_ws(p + 1, end);
+    if (p >= end || *p != '{')
+        return false;
+    p = skip_ws(p + 1, end);
+    return read_key(p, end, key, sizeof(key)) && is_link_key(key);
+}
+
+static bool name_start(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+}
+
+static bool name_char(char c)
+{
+    return name_start(c) || (c >= '0' && c <= '9');
+}
+
+bool sm_preagg_sniff(const char *head, size_t len, enum sm_input_format *format)
+{
+    const char *end = head + len, *p = skip_ws(head, end);
+    char key[32];
+
+    if (p >= end)
+        return false;
+    if (*p == '[') {
+        if (!array_of_links(p, end))
+            return false;
+        *format = SM_FORMAT_ZIPKIN_DEPS;
+        return true;
+    }
+    if (*p == '{') {
+        p = read_key(skip_ws(p + 1, end), end, key, sizeof(key));
+        if (!p || strcmp(key, "data"))
+            return false;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return false;
+        p = skip_ws(p + 1, end);
+        /* "data": null is the query API's answer with an error or with nothing */
+        if (p >= end || !((*p == '[' && array_of_links(p, end)) ||
+                          ((size_t)(end - p) >= 4 && !strncmp(p, "null", 4))))
+            return false;
+        *format = SM_FORMAT_JAEGER_DEPS;
+        return true;
+    }
+    if (*p == '#') {
+        if ((size_t)(end - p) >= 7 && (!strncmp(p, "# HELP ", 7) || !strncmp(p, "# TYPE ", 7))) {
+            *format = SM_FORMAT_PROMETHEUS;
+            return true;
+        }
+        return false;
+    }
+    if (!name_start(*p))
+        return false;
+    while (p < end && name_char(*p))
+        p++;
+    if (p < end && (*p == '{' || *p == ' ' || *p == '\t')) {
+        *format = SM_FORMAT_PROMETHEUS;
+        return true;
+    }
+    return false;
+}
+
+/* ---- Zipkin and Jaeger dependency links ---- */
+
+static int link_count(const json_t *v, const char *key, bool required, uint64_t *out,
+                      const char *name, size_t i, struct sm_error *err)
+{
+    const json_t *c = json_object_get(v, key);
+
+    *out = 0;
+    if (!c || json_is_null(c)) {
+        if (required)
+            return sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                               "dependency link %zu: \"%s\" is missing", i, key);
+        return 0;
+    }
+    if (json_is_integer(c) && json_integer_value(c) >= 0) {
+        *out = (uint64_t)json_integer_value(c);
+        return 0;
+    }
+    if (json_is_real(c) && json_real_value(c) >= 0 && json_real_value(c) < 1.8e19) {
+        *out = (uint64_t)json_real_value(c);
+        return 0;
+    }
+    return sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                       "dependency link %zu: \"%s\" must be a count (a non-negative integer)", i,
+                       key);
+}
+
+static int read_links(const json_t *links, const char *name, struct sm_map *map,
+                      struct sm_error *err)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < json_array_size(links); i++) {
+        const json_t *v = json_array_get(links, i);
+        const char *parent = json_string_value(json_object_get(v, "parent"));
+        const char *child = json_string_value(json_object_get(v, "child"));
+        uint64_t calls, errors;
+        struct sm_edge *e;
+        size_t from, to;
+
+        if (!json_is_object(v))
+            return sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                               "dependency link %zu: expected an object", i);
+        if (!parent || !*parent || !child || !*child)
+            return sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                               "dependency link %zu: \"parent\" and \"child\" must be service "
+                               "names",
+                               i);
+        if ((rc = link_count(v, "callCount", true, &calls, name, i, err)) ||
+            (rc = link_count(v, "errorCount", false, &errors, name, i, err)))
+            return rc;
+        from = sm_map_node(map, SM_NODE_SERVICE, parent);
+        to = sm_map_node(map, SM_NODE_SERVICE, child);
+        e = sm_map_edge(map, from, to, SM_EDGE_RPC);
+        e->calls += calls;
+        e->errors += errors < calls ? errors : calls;
+    }
+    return 0;
+}
+
+static int parse_links(const char *data, size_t len, const char *name, enum sm_input_format format,
+                       struct sm_map *map, struct sm_error *err)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(data, len, 0, &jerr), *links;
+    int rc = 0;
+
+    if (!doc)
+        return sm_error_at(err, SM_EINPUT, name, jerr.line, jerr.column, jerr.position, "%s",
+                           jerr.text);
+    links = doc;
+    if (json_is_object(doc)) {
+        const json_t *errors = json_object_get(doc, "errors");
+
+        links = json_object_get(doc, "data");
+        if (json_array_size(errors) > 0 && !json_array_size(links)) {
+            const char *msg = json_string_value(json_object_get(json_array_get(errors, 0), "msg"));
+
+            rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1, "the query answered with an error: %s",
+                             msg ? msg : "(no message)");
+            goto out;
+        }
+        if (json_is_null(links) || !links)
+            goto out; /* no dependencies in the window */
+    }
+    if (!json_is_array(links)) {
+        rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                         format == SM_FORMAT_JAEGER_DEPS
+                             ? "Jaeger dependencies: \"data\" must be an array of links"
+                             : "Zipkin dependencies: expected an array of links");
+        goto out;
+    }
+    rc = read_links(links, name, map, err);
+out:
+    json_decref(doc);
+    return rc;
+}
+
+/* ---- Prometheus text exposition ---- */
+
+enum metric {
+    M_OTHER = 0,
+    M_TOTAL,
+    M_FAILED,
+    M_BUCKET,
+    M_SUM,
+    M_COUNT,
+};
+
+struct hist {
+    struct sm_bucket *b; /* owned, sorted by le, counts summed over label sets */
+    size_t n, cap;
+    double sum, count;
+    bool has_sum, has_count;
+};
+
+struct series {
+    char *client, *server, *ctype; /* owned */
+    double total, failed;
+    struct hist side[2]; /* SM_SIDE_CLIENT, SM_SIDE_SERVER */
+};
+
+struct prom {
+    const char *name; /* for messages */
+    struct series *s; /* owned */
+    size_t n, cap;
+    size_t *slots; /* open addressing: index + 1, 0 empty */
+    size_t nslots;
+    bool seen; /* a service-graph metric (sample, HELP or TYPE) was seen */
+    int64_t min_ts_ms, max_ts_ms;
+    bool has_ts;
+    uint64_t skipped;
+    /* labels of the current sample */
+    struct sm_buf client, server, ctype, le, scratch;
+    bool has_client, has_server, has_le;
+};
+
+static uint64_t key_hash(const char *c, const char *s, const char *t)
+{
+    return sm_hash_str(c) * 31 + sm_hash_str(s) * 7 + sm_hash_str(t);
+}
+
+static struct series *find_series(struct prom *p, const char *c, const char *s, const char *t)
+{
+    size_t i, mask;
+
+    if ((p->n + 1) * 2 > p->nslots) {
+        size_t nslots = p->nslots ? p->nslots * 2 : 64, j;
+
+        free(p->slots);
+        p->slots = sm_xcalloc(nslots, sizeof(*p->slots));
+        p->nslots = nslots;
+        for (j = 0; j < p->n; j++) {
+            struct series *x = &p->s[j];
+
+            i = key_hash(x->client, x->server, x->ctype) & (nslots - 1);
+            while (p->slots[i])
+                i = (i + 1) & (nslots - 1);
+            p->slots[i] = j + 1;
+        }
+    }
+    mask = p->nslots - 1;
+    for (i = key_hash(c, s, t) & mask; p->slots[i]; i = (i + 1) & mask) {
+        struct series *x = &p->s[p->slots[i] - 1];
+
+        if (!strcmp(x->client, c) && !strcmp(x->server, s) && !strcmp(x->ctype, t))
+            return x;
+    }
+    sm_grow(&p->s, &p->cap, p->n + 1, sizeof(*p->s));
+    memset(&p->s[p->n], 0, sizeof(p->s[p->n]));
+    p->s[p->n].client = sm_xstrdup(c);
+    p->s[p->n].server = sm_xstrdup(s);
+    p->s[p->n].ctype = sm_xstrdup(t);
+    p->slots[i] = ++p->n;
+    return &p->s[p->n - 1];
+}
+
+static void hist_add_bucket(struct hist *h, double le, double count)
+{
+    size_t i;
+
+    for (i = 0; i < h->n && h->b[i].le < le; i++)
+        ;
+    if (i < h->n && h->b[i].le == le) {
+        h->b[i].count += count;
+        return;
+    }
+    sm_grow(&h->b, &h->cap, h->n + 1, sizeof(*h->b));
+    memmove(&h->b[i + 1], &h->b[i], (h->n - i) * sizeof(*h->b));
+    h->b[i].le = le;
+    h->b[i].count = count;
+    h->n++;
+}
+
+/* What a metric name means to us: which figure, which side. Names may carry a
+ * namespace prefix (an exporter's "namespace" setting): "otelcol_traces_service_graph_...". */
+static enum metric classify(const char *name, size_t len, int *side, bool *service_graph)
+{
+    static const struct {
+        const char *suffix;
+        enum metric m;
+        int side;
+    } table[] = {
+        {"request_total", M_TOTAL, 0},
+        {"request_failed_total", M_FAILED, 0},
+        {"request_client_seconds_bucket", M_BUCKET, SM_SIDE_CLIENT},
+        {"request_client_seconds_sum", M_SUM, SM_SIDE_CLIENT},
+        {"request_client_seconds_count", M_COUNT, SM_SIDE_CLIENT},
+        {"request_server_seconds_bucket", M_BUCKET, SM_SIDE_SERVER},
+        {"request_server_seconds_sum", M_SUM, SM_SIDE_SERVER},
+        {"request_server_seconds_count", M_COUNT, SM_SIDE_SERVER},
+        /* early connector releases had one server-side histogram under this name */
+        {"request_duration_seconds_bucket", M_BUCKET, SM_SIDE_SERVER},
+        {"request_duration_seconds_sum", M_SUM, SM_SIDE_SERVER},
+        {"request_duration_seconds_count", M_COUNT, SM_SIDE_SERVER},
+    };
+    static const char prefix[] = "traces_service_graph_";
+    const char *at = NULL, *p;
+    size_t i, rest;
+
+    for (p = name; p + sizeof(prefix) - 1 <= name + len; p++) {
+        if (!strncmp(p, prefix, sizeof(prefix) - 1) && (p == name || p[-1] == '_')) {
+            at = p + sizeof(prefix) - 1;
+            break;
+        }
+    }
+    *service_graph = at != NULL;
+    if (!at)
+        return M_OTHER;
+    rest = len - (size_t)(at - name);
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strlen(table[i].suffix) == rest && !strncmp(at, table[i].suffix, rest)) {
+            *side = table[i].side;
+            return table[i].m;
+        }
+    }
+    return M_OTHER;
+}
+
+/* A number as Prometheus writes them: Go's ParseFloat, so also +Inf, -Inf, NaN. */
+static bool parse_value(const char *s, size_t n, double *out)
+{
+    char tmp[64];
+    char *end;
+
+    if (n == 0 || n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    if (!sm_strcasecmp(tmp, "+Inf") || !sm_strcasecmp(tmp, "Inf")) {
+        *out = INFINITY;
+        return true;
+    }
+    if (!sm_strcasecmp(tmp, "-Inf")) {
+        *out = -INFINITY;
+        return true;
+    }
+    if (!sm_strcasecmp(tmp, "NaN")) {
+        *out = NAN;
+        return true;
+    }
+    if (!((tmp[0] >= '0' && tmp[0] <= '9') || tmp[0] == '-' || tmp[0] == '+' || tmp[0] == '.'))
+        return false;
+    *out = strtod(tmp, &end);
+    return *end == '\0';
+}
+
+static int bad_line(struct prom *p, long line, const char *start, const char *at,
+                    struct sm_error *err, const char *what)
+{
+    return sm_error_at(err, SM_EINPUT, p->name, line, (long)(at - start) + 1, -1, "%s", what);
+}
+
+/* Reads a label value at q (after the opening quote) into b, undoing \\ \" \n. */
+static const char *read_label_value(const char *q, const char *end, struct sm_buf *b)
+{
+    sm_buf_reset(b);
+    sm_buf_add(b, "", 0);
+    for (; q < end && *q != '"'; q++) {
+        if (*q == '\\') {
+            if (q + 1 >= end)
+                return NULL;
+            q++;
+            if (*q == 'n')
+                sm_buf_addc(b, '\n');
+            else if (*q == '\\' || *q == '"')
+                sm_buf_addc(b, *q);
+            else
+                return NULL;
+        } else {
+            sm_buf_addc(b, *q);
+        }
+    }
+    return q < end ? q + 1 : NULL;
+}
+
+static const char *skip_blank(const char *q, const char *end)
+{
+    while (q < end && (*q == ' ' || *q == '\t'))
+        q++;
+    return q;
+}
+
+/* Parses {name="value",...} at q ('{'); keeps the labels we need. NULL on error, with
+ * *bad pointing at the offending byte and *why saying what was wrong. */
+static const char *read_labels(struct prom *p, const char *q, const char *end, const char **bad,
+                               const char **why)
+{
+    q++;
+    for (;;) {
+        const char *ln;
+        size_t lnlen;
+        struct sm_buf *dst = &p->scratch;
+
+        q = skip_blank(q, end);
+        if (q < end && *q == '}')
+            return q + 1;
+        ln = q;
+        if (q >= end || !(name_start(*q) && *q != ':')) {
+            *bad = q;
+            *why = "expected a label name or '}'";
+            return NULL;
+        }
+        while (q < end && name_char(*q) && *q != ':')
+            q++;
+        lnlen = (size_t)(q - ln);
+        q = skip_blank(q, end);
+        if (q >= end || *q != '=') {
+            *bad = q;
+            *why = "expected '=' after the label name";
+            return NULL;
+        }
+        q = skip_blank(q + 1, end);
+        if (q >= end || *q != '"') {
+            *bad = q;
+            *why = "expected '\"' to open the label value";
+            return NULL;
+        }
+        if (lnlen == 6 && !strncmp(ln, "client", 6)) {
+            dst = &p->client;
+            p->has_client = true;
+        } else if (lnlen == 6 && !strncmp(ln, "server", 6)) {
+            dst = &p->server;
+            p->has_server = true;
+        } else if (lnlen == 15 && !strncmp(ln, "connection_type", 15)) {
+            dst = &p->ctype;
+        } else if (lnlen == 2 && !strncmp(ln, "le", 2)) {
+            dst = &p->le;
+            p->has_le = true;
+        }
+        *bad = q;
+        q = read_label_value(q + 1, end, dst);
+        if (!q) {
+            *why = "bad label value: unterminated, or an escape other than \\\\ \\\" \\n";
+            return NULL;
+        }
+        q = skip_blank(q, end);
+        if (q < end && *q == ',') {
+            q++;
+            continue;
+        }
+        if (q < end && *q == '}')
+            return q + 1;
+        *bad = q;
+        *why = "expected ',' or '}' after a label";
+        return NULL;
+    }
+}
+
+static void add_sample(struct prom *p, enum metric m, int side, double v)
+{
+    struct series *s;
+    struct hist *h;
+    double le;
+
+    if (v != v || v < 0)
+        return; /* a staleness marker or nonsense: no figure */
+    if (!p->has_client || !p->has_server || !p->client.len || !p->server.len) {
+        p->skipped++;
+        return;
+    }
+    s = find_series(p, p->client.data, p->server.data, p->ctype.data ? p->ctype.data : "");
+    h = &s->side[side];
+    switch (m) {
+    case M_TOTAL:
+        s->total += v;
+        break;
+    case M_FAILED:
+        s->failed += v;
+        break;
+    case M_BUCKET:
+        if (p->has_le && p->le.data && parse_value(p->le.data, p->le.len, &le) && le == le)
+            hist_add_bucket(h, le, v);
+        else
+            p->skipped++;
+        break;
+    case M_SUM:
+        h->sum += v;
+        h->has_sum = true;
+        break;
+    case M_COUNT:
+        h->count += v;
+        h->has_count = true;
+        break;
+    case M_OTHER:
+        break;
+    }
+}
+
+static int parse_line(struct prom *p, const char *start, const char *end, long line,
+                      struct sm_error *err)
+{
+    const char *q = skip_blank(start, end), *name, *val, *bad = NULL, *why = NULL;
+    enum metric m;
+    bool sg;
+    int side = 0;
+    double v;
+    size_t namelen;
+
+    if (q >= end)
+        return 0;
+    if (*q == '#') {
+        /* # HELP name ..., # TYPE name type, or a free comment */
+        const char *w = skip_blank(q + 1, end);
+
+        if (end - w >= 5 && (!strncmp(w, "HELP ", 5) || !strncmp(w, "TYPE ", 5))) {
+            w = skip_blank(w + 5, end);
+            name = w;
+            while (w < end && name_char(*w))
+                w++;
+            classify(name, (size_t)(w - name), &side, &sg);
+            p->seen = p->seen || sg;
+        }
+        return 0;
+    }
+    if (!name_start(*q))
+        return bad_line(p, line, start, q, err, "expected a metric name or a '#' comment");
+    name = q;
+    while (q < end && name_char(*q))
+        q++;
+    namelen = (size_t)(q - name);
+    p->has_client = p->has_server = p->has_le = false;
+    sm_buf_reset(&p->client);
+    sm_buf_reset(&p->server);
+    sm_buf_reset(&p->ctype);
+    sm_buf_reset(&p->le);
+    q = skip_blank(q, end);
+    if (q < end && *q == '{') {
+        q = read_labels(p, q, end, &bad, &why);
+        if (!q)
+            return bad_line(p, line, start, bad, err, why);
+        q = skip_blank(q, end);
+    }
+    val = q;
+    while (q < end && *q != ' ' && *q != '\t')
+        q++;
+    if (val == q)
+        return bad_line(p, line, start, val, err, "expected a sample value");
+    if (!parse_value(val, (size_t)(q - val), &v))
+        return bad_line(p, line, start, val, err, "bad sample value: not a number");
+    q = skip_blank(q, end);
+    if (q < end && *q != '#') {
+        /* a timestamp: integer milliseconds (text format) or float seconds (OpenMetrics) */
+        const char *ts = q;
+        double t;
+
+        while (q < end && *q != ' ' && *q != '\t')
+            q++;
+        if (!parse_value(ts, (size_t)(q - ts), &t) || t != t || isinf(t))
+            return bad_line(p, line, start, ts, err, "bad timestamp: not a number");
+        {
+            bool seconds = memchr(ts, '.', (size_t)(q - ts)) != NULL;
+            int64_t ms = (int64_t)(seconds ? t * 1000.0 : t);
+
+            if (!p->has_ts || ms < p->min_ts_ms)
+                p->min_ts_ms = ms;
+            if (!p->has_ts || ms > p->max_ts_ms)
+                p->max_ts_ms = ms;
+            p->has_ts = true;
+        }
+        q = skip_blank(q, end);
+    }
+    if (q < end && *q != '#')
+        return bad_line(p, line, start, q, err, "unexpected text after the sample");
+    /* q at '#': an OpenMetrics exemplar, which says nothing about the totals */
+    m = classify(name, namelen, &side, &sg);
+    p->seen = p->seen || sg;
+    if (m != M_OTHER)
+        add_sample(p, m, side, v);
+    return 0;
+}
+
+/* Latency figures of one side from its histogram, in milliseconds. */
+static bool hist_summary(struct hist *h, struct sm_latency_summary *out)
+{
+    double total, prev = 0, lo = NAN, hi = NAN;
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    if (h->n == 0)
+        return false;
+    /* cumulative counts may only grow; a +Inf bucket closes the histogram */
+    for (i = 1; i < h->n; i++) {
+        if (h->b[i].count < h->b[i - 1].count)
+            h->b[i].count = h->b[i - 1].count;
+    }
+    if (!isinf(h->b[h->n - 1].le)) {
+        double last = h->b[h->n - 1].count;
+
+        hist_add_bucket(h, INFINITY, h->has_count && h->count > last ? h->count : last);
+    }
+    total = h->b[h->n - 1].count;
+    if (total <= 0)
+        return false;
+    for (i = 0; i < h->n; i++) {
+        if (h->b[i].count > prev) {
+            if (lo != lo)
+                lo = i == 0 ? (h->b[0].le < 0 ? h->b[0].le : 0) : h->b[i - 1].le;
+            hi = isinf(h->b[i].le) ? (i > 0 ? h->b[i - 1].le : 0) : h->b[i].le;
+        }
+        prev = h->b[i].count;
+    }
+    out->count = (uint64_t)llround(total);
+    out->min = lo * 1000.0;
+    out->max = hi * 1000.0;
+    out->p50 = sm_histogram_quantile(h->b, h->n, 0.50) * 1000.0;
+    out->p90 = sm_histogram_quantile(h->b, h->n, 0.90) * 1000.0;
+    out->p95 = sm_histogram_quantile(h->b, h->n, 0.95) * 1000.0;
+    out->p99 = sm_histogram_quantile(h->b, h->n, 0.99) * 1000.0;
+    if (h->has_sum && (h->has_count ? h->count : total) > 0) {
+        out->mean = h->sum / (h->has_count ? h->count : total) * 1000.0;
+    } else {
+        /* no _sum: the midpoints of the buckets stand in */
+        double acc = 0, below = 0, lower = 0;
+
+        for (i = 0; i < h->n; i++) {
+            double upper = isinf(h->b[i].le) ? lower : h->b[i].le;
+
+            acc += (h->b[i].count - below) * (lower + upper) / 2;
+            below = h->b[i].count;
+            lower = upper;
+        }
+        out->mean = acc / total * 1000.0;
+    }
+    return true;
+}
+
+double sm_histogram_quantile(const struct sm_bucket *b, size_t n, double q)
+{
+    double rank, start, before, in;
+    size_t i;
+
+    if (n < 2 || !isinf(b[n - 1].le) || b[n - 1].count <= 0 || q != q)
+        return NAN;
+    if (q < 0)
+        return -INFINITY;
+    if (q > 1)
+        return INFINITY;
+    rank = q * b[n - 1].count;
+    for (i = 0; i < n - 1 && b[i].count < rank; i++)
+        ;
+    if (i == n - 1)
+        return b[n - 2].le;
+    if (i == 0 && b[0].le <= 0)
+        return b[0].le;
+    start = i == 0 ? 0 : b[i - 1].le;
+    before = i == 0 ? 0 : b[i - 1].count;
+    in = b[i].count - before;
+    if (in <= 0)
+        return b[i].le;
+    return start + (b[i].le - start) * ((rank - before) / in);
+}
+
+static bool is_virtual(const struct series *s)
+{
+    return !strcmp(s->ctype, "virtual_node");
+}
+
+/* The connector's name for a caller that sent no spans. */
+static bool virtual_client(const struct series *s)
+{
+    return is_virtual(s) && !strcmp(s->client, "user");
+}
+
+static void prom_to_map(struct prom *p, struct sm_map *map)
+{
+    struct sm_map services; /* names of instrumented services, as nodes */
+    size_t i;
+
+    sm_map_init(&services);
+    for (i = 0; i < p->n; i++) {
+        const struct series *s = &p->s[i];
+
+        if (!virtual_client(s))
+            sm_map_node(&services, SM_NODE_SERVICE, s->client);
+        if (!is_virtual(s) && strcmp(s->ctype, "database"))
+            sm_map_node(&services, SM_NODE_SERVICE, s->server);
+        if (virtual_client(s))
+            sm_map_node(&services, SM_NODE_SERVICE, s->server);
+    }
+    for (i = 0; i < p->n; i++) {
+        struct series *s = &p->s[i];
+        enum sm_node_kind fk = SM_NODE_SERVICE, tk = SM_NODE_SERVICE;
+        enum sm_edge_kind ek = SM_EDGE_RPC;
+        const char *from = s->client;
+        bool keep[2] = {true, true};
+        struct sm_edge *e;
+        size_t f, t;
+        double calls = s->total;
+
+        if (calls <= 0 && s->failed <= 0 && !s->side[0].n && !s->side[1].n)
+            continue;
+        if (!strcmp(s->ctype, "messaging_system")) {
+            ek = SM_EDGE_MESSAGING;
+        } else if (!strcmp(s->ctype, "database")) {
+            tk = SM_NODE_DATABASE;
+            ek = SM_EDGE_DATABASE;
+        } else if (virtual_client(s)) {
+            /* as the linker draws requests from outside: the "client" node */
+            fk = SM_NODE_CLIENT;
+            from = "client";
+            keep[SM_SIDE_CLIENT] = false; /* no caller measured it */
+        } else if (is_virtual(s)) {
+            keep[SM_SIDE_SERVER] = false; /* no server span */
+            if (sm_map_find_node(&services, SM_NODE_SERVICE, s->server) == (size_t)-1) {
+                tk = SM_NODE_EXTERNAL;
+                ek = SM_EDGE_EXTERNAL;
+            }
+        }
+        f = sm_map_node(map, fk, from);
+        t = sm_map_node(map, tk, s->server);
+        if (fk == SM_NODE_CLIENT)
+            map->nodes[t].entry_calls += (uint64_t)llround(calls);
+        e = sm_map_edge(map, f, t, ek);
+        e->calls += (uint64_t)llround(calls);
+        e->errors += (uint64_t)llround(s->failed < calls ? s->failed : calls);
+        if (keep[SM_SIDE_CLIENT] && hist_summary(&s->side[SM_SIDE_CLIENT], &e->client_summary))
+            e->latency_estimated = true;
+        if (keep[SM_SIDE_SERVER] && hist_summary(&s->side[SM_SIDE_SERVER], &e->server_summary))
+            e->latency_estimated = true;
+        if (e->calls == 0 && (e->client_summary.count || e->server_summary.count))
+            e->calls = e->client_summary.count > e->server_summary.count ? e->client_summary.count
+                                                                         : e->server_summary.count;
+    }
+    sm_map_release(&services);
+}
+
+static void prom_release(struct prom *p)
+{
+    size_t i;
+    int k;
+
+    for (i = 0; i < p->n; i++) {
+        free(p->s[i].client);
+        free(p->s[i].server);
+        free(p->s[i].ctype);
+        for (k = 0; k < 2; k++)
+            free(p->s[i].side[k].b);
+    }
+    free(p->s);
+    free(p->slots);
+    sm_buf_release(&p->client);
+    sm_buf_release(&p->server);
+    sm_buf_release(&p->ctype);
+    sm_buf_release(&p->le);
+    sm_buf_release(&p->scratch);
+}
+
+static int parse_prometheus(const char *data, size_t len, const char *name, struct sm_map *map,
+                            struct sm_error *err)
+{
+    struct prom p;
+    const char *q = data, *end = data + len;
+    long line = 1;
+    int rc = 0;
+
+    memset(&p, 0, sizeof(p));
+    p.name = name;
+    sm_buf_init(&p.client);
+    sm_buf_init(&p.server);
+    sm_buf_init(&p.ctype);
+    sm_buf_init(&p.le);
+    sm_buf_init(&p.scratch);
+    while (q < end) {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        const char *eol = nl ? nl : end;
+
+        if (eol > q && eol[-1] == '\r')
+            eol--;
+        if (eol - q == 5 && !strncmp(q, "# EOF", 5))
+            break;
+        if (memchr(q, '\0', (size_t)(eol - q))) {
+            rc = sm_error_at(err, SM_EINPUT, name, line, 0, -1, "a NUL byte in a text format");
+            goto out;
+        }
+        if ((rc = parse_line(&p, q, eol, line, err)))
+            goto out;
+        q = nl ? nl + 1 : end;
+        line++;
+    }
+    if (!p.seen) {
+        rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                         "no traces_service_graph_* metrics: not service-graph connector output");
+        goto out;
+    }
+    prom_to_map(&p, map);
+    map->source.skipped_records += p.skipped;
+    if (p.has_ts) {
+        int64_t lo = p.min_ts_ms * 1000000, hi = p.max_ts_ms * 1000000;
+
+        if (!map->source.start_ns || lo < map->source.start_ns)
+            map->source.start_ns = lo;
+        if (hi > map->source.end_ns)
+            map->source.end_ns = hi;
+    }
+out:
+    prom_release(&p);
+    return rc;
+}
+
+/* ---- entry points ---- */
+
+int sm_preagg_parse(const char *data, size_t len, const char *name, enum sm_input_format format,
+                    struct sm_map *map, struct sm_error *err)
+{
+    int rc;
+
+    if (format == SM_FORMAT_UNKNOWN && !sm_preagg_sniff(data, len, &format))
+        return sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
+                           "unknown format: expected Zipkin or Jaeger dependency links or "
+                           "service-graph metrics");
+    switch (format) {
+    case SM_FORMAT_ZIPKIN_DEPS:
+    case SM_FORMAT_JAEGER_DEPS:
+        rc = parse_links(data, len, name, format, map, err);
+        break;
+    case SM_FORMAT_PROMETHEUS:
+        rc = parse_prometheus(data, len, name, map, err);
+        break;
+    default:
+        return sm_error_at(err, SM_EUSAGE, name, 0, 0, -1, "%s is not a pre-aggregated format",
+                           sm_format_name(format));
+    }
+    if (rc == 0) {
+        map->source.formats |= 1u << format;
+        sm_map_add_file(map, name);
+    }
+    return rc;
+}
+
+int sm_preagg_read(const char *path, struct sm_map *map, struct sm_error *err)
+{
+    struct sm_input *in = NULL;
+    struct sm_buf buf;
+    char chunk[65536];
+    ssize_t n;
+    int rc;
+
+    sm_buf_init(&buf);
+    rc = sm_input_open(&in, path, err);
+    if (rc)
+        return rc;
+    while ((n = sm_input_read(in, chunk, sizeof(chunk), err)) > 0)
+        sm_buf_add(&buf, chunk, (size_t)n);
+    if (n < 0)
+        rc = (int)n;
+    else
+        rc = sm_preagg_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in),
+                             SM_FORMAT_UNKNOWN, map, err);
+    sm_input_free(in);
+    sm_buf_release(&buf);
+    return rc;
+}

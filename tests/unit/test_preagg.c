@@ -1,0 +1,477 @@
+/* test_preagg.c: maps from pre-aggregated dependencies, on the samples in fixtures/preagg.
+ *
+ * The samples are written by hand in the shapes the backends answer with: Zipkin's
+ * /api/v2/dependencies, Jaeger's /api/dependencies (and its error answer), the
+ * OpenTelemetry Collector's Prometheus exporter serving servicegraph connector metrics
+ * (dimension labels, escapes, other metrics mixed in), Prometheus /federate output of
+ * Tempo's metrics generator (two generator instances, timestamps) and OpenMetrics with
+ * exemplars. Counts are checked against the samples; quantiles against values worked
+ * out by hand with histogram_quantile's rule (the arithmetic is in each comment).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "svcmap/map.h"
+#include "svcmap/preagg.h"
+
+#define FIX SVCMAP_SOURCE_DIR "/fixtures/preagg/"
+
+static void load(const char *file, struct sm_map *m)
+{
+    struct sm_error err;
+    int rc;
+
+    sm_map_init(m);
+    sm_error_init(&err);
+    rc = sm_preagg_read(file, m, &err);
+    if (rc)
+        fail_msg("%s: %s", file, err.text);
+    sm_map_sort(m);
+}
+
+static const struct sm_edge *find(const struct sm_map *m, enum sm_node_kind fk, const char *from,
+                                  enum sm_node_kind tk, const char *to, enum sm_edge_kind kind)
+{
+    size_t f = sm_map_find_node(m, fk, from), t = sm_map_find_node(m, tk, to), e;
+
+    assert_true(f != (size_t)-1);
+    assert_true(t != (size_t)-1);
+    e = sm_map_find_edge(m, f, t, kind);
+    if (e == (size_t)-1)
+        fail_msg("no edge %s -> %s", from, to);
+    return &m->edges[e];
+}
+
+static void assert_near_at(double a, double b, int line)
+{
+    if (!(fabs(a - b) < 1e-6 * (1 + fabs(b))))
+        fail_msg("line %d: %.17g, wanted %.17g", line, a, b);
+}
+#define assert_near(a, b) assert_near_at((a), (b), __LINE__)
+
+static void test_sniff(void **state)
+{
+    static const struct {
+        const char *head;
+        bool yes;
+        enum sm_input_format format;
+    } cases[] = {
+        {"[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":1}]", true, SM_FORMAT_ZIPKIN_DEPS},
+        {" [ {\n \"callCount\": 3, \"parent\": \"a\"", true, SM_FORMAT_ZIPKIN_DEPS},
+        {"{\"data\":[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":1}],\"total\":0}", true,
+         SM_FORMAT_JAEGER_DEPS},
+        {"{ \"data\" : [ { \"child\"", true, SM_FORMAT_JAEGER_DEPS},
+        {"# HELP traces_service_graph_request_total Total\n", true, SM_FORMAT_PROMETHEUS},
+        {"# TYPE up gauge\nup 1\n", true, SM_FORMAT_PROMETHEUS},
+        {"\n\ntraces_service_graph_request_total{client=\"a\"} 1\n", true, SM_FORMAT_PROMETHEUS},
+        {"up 1\n", true, SM_FORMAT_PROMETHEUS},
+        /* trace exports and map documents are not claimed */
+        {"[{\"traceId\":\"a\",\"id\":\"1\"}]", false, 0},
+        {"[[{\"traceId\":\"a\"}]]", false, 0},
+        {"{\"data\":[{\"traceID\":\"a\",\"spans\":[]}]}", false, 0},
+        {"{\"resourceSpans\":[]}", false, 0},
+        {"{\"schema\": \"svcmap.map/v1\"}", false, 0},
+        {"[]", false, 0},
+        {"", false, 0},
+        {"# a comment\n", false, 0},
+        {"null\n", false, 0},
+        {"{\"data\":null,\"errors\":[]}", true, SM_FORMAT_JAEGER_DEPS},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum sm_input_format f = SM_FORMAT_UNKNOWN;
+        bool got = sm_preagg_sniff(cases[i].head, strlen(cases[i].head), &f);
+
+        if (got != cases[i].yes)
+            fail_msg("case %zu (%s): sniff said %d", i, cases[i].head, got);
+        if (got)
+            assert_int_equal(f, cases[i].format);
+    }
+}
+
+static void test_zipkin(void **state)
+{
+    struct sm_map m;
+    const struct sm_edge *e;
+    struct sm_latency_summary l;
+
+    (void)state;
+    load(FIX "zipkin-dependencies.json", &m);
+    assert_int_equal(m.nnodes, 8);
+    assert_int_equal(m.nedges, 7);
+    e = find(&m, SM_NODE_SERVICE, "frontend", SM_NODE_SERVICE, "api-gateway", SM_EDGE_RPC);
+    assert_int_equal(e->calls, 400);
+    assert_int_equal(e->errors, 37);
+    assert_false(sm_edge_latency(e, SM_SIDE_CLIENT, &l));
+    assert_false(e->latency_estimated);
+    /* errorCount left out means none */
+    e = find(&m, SM_NODE_SERVICE, "api-gateway", SM_NODE_SERVICE, "inventory", SM_EDGE_RPC);
+    assert_int_equal(e->calls, 380);
+    assert_int_equal(e->errors, 0);
+    /* no kinds in the links: every node is a service */
+    assert_true(sm_map_find_node(&m, SM_NODE_SERVICE, "card-api") != (size_t)-1);
+    assert_int_equal(m.source.formats, 1u << SM_FORMAT_ZIPKIN_DEPS);
+    assert_int_equal(m.source.nfiles, 1);
+    sm_map_release(&m);
+}
+
+static void test_jaeger(void **state)
+{
+    struct sm_map m;
+    const struct sm_edge *e;
+    struct sm_error err;
+    const char *text;
+
+    (void)state;
+    load(FIX "jaeger-dependencies.json", &m);
+    assert_int_equal(m.nnodes, 6);
+    assert_int_equal(m.nedges, 5);
+    e = find(&m, SM_NODE_SERVICE, "api-gateway", SM_NODE_SERVICE, "shipping", SM_EDGE_RPC);
+    assert_int_equal(e->calls, 150);
+    assert_int_equal(e->errors, 0);
+    assert_int_equal(m.source.formats, 1u << SM_FORMAT_JAEGER_DEPS);
+    sm_map_release(&m);
+
+    /* the query API's error answer names its cause */
+    sm_map_init(&m);
+    sm_error_init(&err);
+    assert_int_equal(sm_preagg_read(FIX "jaeger-dependencies-error.json", &m, &err), SM_EINPUT);
+    assert_non_null(strstr(err.text, "unable to parse param 'endTs'"));
+    sm_map_release(&m);
+
+    /* no dependencies in the window: an empty map, not an error */
+    sm_map_init(&m);
+    text = "{\"data\":null,\"errors\":null}";
+    if (sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_JAEGER_DEPS, &m, &err))
+        fail_msg("%s", err.text);
+    assert_int_equal(m.nedges, 0);
+    /* links add up */
+    text = "[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":2},"
+           "{\"parent\":\"a\",\"child\":\"b\",\"callCount\":3}]";
+    if (sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err))
+        fail_msg("%s", err.text);
+    assert_int_equal(m.edges[0].calls, 5);
+    sm_map_release(&m);
+}
+
+static void expect_link_error(const char *doc, const char *text)
+{
+    struct sm_map m;
+    struct sm_error err;
+
+    sm_map_init(&m);
+    sm_error_init(&err);
+    assert_int_equal(sm_preagg_parse(doc, strlen(doc), "deps.json", SM_FORMAT_UNKNOWN, &m, &err),
+                     SM_EINPUT);
+    if (!strstr(err.text, text))
+        fail_msg("%s: got '%s', wanted '%s'", doc, err.text, text);
+    assert_string_equal(err.file, "deps.json");
+    sm_map_release(&m);
+}
+
+static void test_links_malformed(void **state)
+{
+    struct sm_map m;
+    struct sm_error err;
+    const char *doc = "[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":1},\n {\"parent\" \"a\"}]";
+
+    (void)state;
+    expect_link_error("[{\"parent\":\"a\",\"callCount\":1}]", "\"parent\" and \"child\"");
+    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\"}]", "\"callCount\" is missing");
+    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":-1}]", "non-negative");
+    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":\"7\"}]", "non-negative");
+    /* jansson's place for broken JSON */
+    sm_map_init(&m);
+    sm_error_init(&err);
+    assert_int_equal(
+        sm_preagg_parse(doc, strlen(doc), "deps.json", SM_FORMAT_ZIPKIN_DEPS, &m, &err), SM_EINPUT);
+    assert_int_equal(err.line, 2);
+    assert_true(err.column > 0);
+    sm_map_release(&m);
+}
+
+static void test_histogram_quantile(void **state)
+{
+    struct sm_bucket b[] = {{0.1, 10}, {0.2, 30}, {0.4, 40}, {INFINITY, 50}};
+    struct sm_bucket noinf[] = {{0.1, 10}, {0.2, 30}};
+    struct sm_bucket neg[] = {{-1, 5}, {1, 10}, {INFINITY, 10}};
+
+    (void)state;
+    /* rank 25 in (0.1, 0.2]: 0.1 + 0.1 * (25 - 10) / 20 */
+    assert_near(sm_histogram_quantile(b, 4, 0.5), 0.175);
+    /* rank 5 in the first bucket, which starts at 0 */
+    assert_near(sm_histogram_quantile(b, 4, 0.1), 0.05);
+    /* rank 45 in +Inf: the largest finite bound */
+    assert_near(sm_histogram_quantile(b, 4, 0.9), 0.4);
+    /* rank 40 exactly: the top of (0.2, 0.4] */
+    assert_near(sm_histogram_quantile(b, 4, 0.8), 0.4);
+    assert_true(isnan(sm_histogram_quantile(noinf, 2, 0.5)));
+    assert_true(isnan(sm_histogram_quantile(b, 0, 0.5)));
+    /* a first bound at or below zero is returned as it is */
+    assert_near(sm_histogram_quantile(neg, 3, 0.2), -1);
+}
+
+static void test_otelcol(void **state)
+{
+    struct sm_map m;
+    const struct sm_edge *e;
+    struct sm_latency_summary l;
+    size_t n;
+
+    (void)state;
+    load(FIX "servicegraph-otelcol.prom", &m);
+    /* frontend api-gateway inventory shipping payments fraud-check (services),
+     * database:inventory, external:card-api.example.com, client:client */
+    assert_int_equal(m.nnodes, 9);
+    assert_int_equal(m.nedges, 8);
+    assert_int_equal(m.source.formats, 1u << SM_FORMAT_PROMETHEUS);
+    assert_int_equal(m.source.skipped_records, 0);
+
+    /* two series (GET 300, POST 100) summed */
+    e = find(&m, SM_NODE_SERVICE, "frontend", SM_NODE_SERVICE, "api-gateway", SM_EDGE_RPC);
+    assert_int_equal(e->calls, 400);
+    assert_int_equal(e->errors, 37);
+    assert_true(e->latency_estimated);
+    assert_true(sm_edge_latency(e, SM_SIDE_CLIENT, &l));
+    /* summed cumulative buckets: 0.008:0 0.01:40 0.05:320 0.1:358 0.2:379 0.4:392 0.8:397 1:400
+     * p50: rank 200 in (0.01, 0.05]: 0.01 + 0.04 * 160 / 280 */
+    assert_int_equal(l.count, 400);
+    assert_near(l.p50, (0.01 + 0.04 * 160.0 / 280.0) * 1000);
+    /* p90: rank 360 in (0.1, 0.2]: 0.1 + 0.1 * 2 / 21 */
+    assert_near(l.p90, (0.1 + 0.1 * 2.0 / 21.0) * 1000);
+    /* p95: rank 380 in (0.2, 0.4]: 0.2 + 0.2 * 1 / 13 */
+    assert_near(l.p95, (0.2 + 0.2 * 1.0 / 13.0) * 1000);
+    /* p99: rank 396 in (0.4, 0.8]: 0.4 + 0.4 * 4 / 5 = 0.72 */
+    assert_near(l.p99, 720);
+    /* mean: (12.3 + 4.1) / 400 s; min and max: the occupied buckets' outer bounds */
+    assert_near(l.mean, 41);
+    assert_near(l.min, 8);
+    assert_near(l.max, 1000);
+    assert_true(sm_edge_latency(e, SM_SIDE_SERVER, &l));
+    /* server: 0.01:80 0.05:335; rank 200: 0.01 + 0.04 * 120 / 255 */
+    assert_near(l.p50, (0.01 + 0.04 * 120.0 / 255.0) * 1000);
+    assert_near(l.mean, 13.2 / 400 * 1000);
+
+    /* connection_type picks the kinds */
+    e = find(&m, SM_NODE_SERVICE, "inventory", SM_NODE_DATABASE, "inventory", SM_EDGE_DATABASE);
+    assert_int_equal(e->calls, 1200);
+    assert_true(sm_edge_latency(e, SM_SIDE_CLIENT, &l));
+    assert_false(sm_edge_latency(e, SM_SIDE_SERVER, &l));
+    e = find(&m, SM_NODE_SERVICE, "api-gateway", SM_NODE_SERVICE, "shipping", SM_EDGE_MESSAGING);
+    assert_int_equal(e->calls, 150);
+    assert_int_equal(e->errors, 2);
+    /* the uninstrumented server: external, its made-up server latency dropped */
+    e = find(&m, SM_NODE_SERVICE, "payments", SM_NODE_EXTERNAL, "card-api.example.com",
+             SM_EDGE_EXTERNAL);
+    assert_int_equal(e->calls, 90);
+    assert_int_equal(e->errors, 4);
+    assert_true(sm_edge_latency(e, SM_SIDE_CLIENT, &l));
+    /* 0.1:5 0.2:40 0.4:80 0.8:88 1:89 2:90; p99: rank 89.1 in (1.4, 2]: 1.4 + 0.6 * 0.1 / 1 */
+    assert_near(l.p99, (1.4 + 0.6 * 0.1) * 1000);
+    assert_near(l.max, 2000);
+    assert_near(l.min, 50);
+    assert_false(sm_edge_latency(e, SM_SIDE_SERVER, &l));
+    /* the uninstrumented caller ("user"): the client node and entry calls */
+    e = find(&m, SM_NODE_CLIENT, "client", SM_NODE_SERVICE, "frontend", SM_EDGE_RPC);
+    assert_int_equal(e->calls, 400);
+    assert_int_equal(e->errors, 12);
+    assert_false(sm_edge_latency(e, SM_SIDE_CLIENT, &l));
+    assert_true(sm_edge_latency(e, SM_SIDE_SERVER, &l));
+    n = sm_map_find_node(&m, SM_NODE_SERVICE, "frontend");
+    assert_int_equal(m.nodes[n].entry_calls, 400);
+    assert_true(sm_map_find_node(&m, SM_NODE_SERVICE, "user") == (size_t)-1);
+    /* escaped label values parse and fall away */
+    e = find(&m, SM_NODE_SERVICE, "payments", SM_NODE_SERVICE, "fraud-check", SM_EDGE_RPC);
+    assert_int_equal(e->calls, 90);
+    sm_map_release(&m);
+}
+
+static void test_tempo_federate(void **state)
+{
+    struct sm_map m;
+    const struct sm_edge *e;
+    struct sm_latency_summary l;
+
+    (void)state;
+    load(FIX "tempo-federate.prom", &m);
+    assert_int_equal(m.nedges, 3);
+    /* two generator instances summed */
+    e = find(&m, SM_NODE_SERVICE, "checkout", SM_NODE_SERVICE, "cart", SM_EDGE_RPC);
+    assert_int_equal(e->calls, 2000);
+    assert_int_equal(e->errors, 40);
+    assert_true(sm_edge_latency(e, SM_SIDE_SERVER, &l));
+    /* 0.1:1620 0.2:1870 0.4:1975 0.8:2000 */
+    assert_near(l.p50, 0.1 * 1000.0 / 1620.0 * 1000);       /* rank 1000 in (0, 0.1] */
+    assert_near(l.p90, (0.1 + 0.1 * 180.0 / 250.0) * 1000); /* rank 1800 */
+    assert_near(l.p95, (0.2 + 0.2 * 30.0 / 105.0) * 1000);  /* rank 1900 */
+    assert_near(l.p99, (0.4 + 0.4 * 5.0 / 25.0) * 1000);    /* rank 1980 */
+    assert_near(l.mean, (98.25 + 31.5) / 2000 * 1000);
+    e = find(&m, SM_NODE_SERVICE, "cart", SM_NODE_DATABASE, "redis", SM_EDGE_DATABASE);
+    assert_int_equal(e->calls, 2600);
+    e = find(&m, SM_NODE_CLIENT, "client", SM_NODE_SERVICE, "checkout", SM_EDGE_RPC);
+    assert_int_equal(e->calls, 2000);
+    /* the sample timestamps bound the window (milliseconds) */
+    assert_true(m.source.start_ns == 1795700101987LL * 1000000);
+    assert_true(m.source.end_ns == 1795700102510LL * 1000000);
+    sm_map_release(&m);
+}
+
+static void test_openmetrics(void **state)
+{
+    struct sm_map m;
+    const struct sm_edge *e;
+    struct sm_latency_summary l;
+
+    (void)state;
+    load(FIX "servicegraph-openmetrics.txt", &m);
+    assert_int_equal(m.nedges, 1);
+    e = find(&m, SM_NODE_SERVICE, "web", SM_NODE_SERVICE, "api", SM_EDGE_RPC);
+    assert_int_equal(e->calls, 42);
+    assert_int_equal(e->errors, 1);
+    assert_true(sm_edge_latency(e, SM_SIDE_CLIENT, &l));
+    /* 0.005:10 0.025:30 0.1:40 +Inf:42 */
+    assert_near(l.p50, (0.005 + 0.02 * 11.0 / 20.0) * 1000);
+    assert_near(l.p90, (0.025 + 0.075 * 7.8 / 10.0) * 1000);
+    assert_near(l.p95, (0.025 + 0.075 * 9.9 / 10.0) * 1000);
+    assert_near(l.p99, 100); /* rank 41.58 falls in +Inf */
+    assert_near(l.max, 100);
+    assert_near(l.min, 0);
+    assert_near(l.mean, 30);
+    /* NaN (stale) samples give no server figures */
+    assert_false(sm_edge_latency(e, SM_SIDE_SERVER, &l));
+    /* float seconds timestamps */
+    assert_true(m.source.start_ns == 1795700102500LL * 1000000);
+    sm_map_release(&m);
+}
+
+static void expect_prom_error(const char *text, long line, long column, const char *what)
+{
+    struct sm_map m;
+    struct sm_error err;
+
+    sm_map_init(&m);
+    sm_error_init(&err);
+    assert_int_equal(sm_preagg_parse(text, strlen(text), "m.prom", SM_FORMAT_PROMETHEUS, &m, &err),
+                     SM_EINPUT);
+    if (err.line != line || err.column != column || !strstr(err.text, what))
+        fail_msg("%s: got %ld:%ld '%s', wanted %ld:%ld '%s'", text, err.line, err.column, err.text,
+                 line, column, what);
+    assert_string_equal(err.file, "m.prom");
+    sm_map_release(&m);
+}
+
+static void test_prom_malformed(void **state)
+{
+    (void)state;
+    expect_prom_error("# TYPE x counter\ntraces_service_graph_request_total{client=\"a\" "
+                      "server=\"b\"} 1\n",
+                      2, 47, "expected ',' or '}'");
+    expect_prom_error("up 1\ntraces_service_graph_request_total{client=\"a\\x\"} 1\n", 2, 43,
+                      "bad label value");
+    expect_prom_error("traces_service_graph_request_total{client=\"a} 1\n", 1, 43,
+                      "bad label value");
+    expect_prom_error("traces_service_graph_request_total{client=\"a\"}\n", 1, 47,
+                      "expected a sample value");
+    expect_prom_error("traces_service_graph_request_total{client=\"a\"} one\n", 1, 48,
+                      "not a number");
+    expect_prom_error("traces_service_graph_request_total 1 2 3\n", 1, 40, "unexpected text");
+    expect_prom_error("traces_service_graph_request_total 1 soon\n", 1, 38, "bad timestamp");
+    expect_prom_error("\n\n  {client=\"a\"} 1\n", 3, 3, "expected a metric name");
+    expect_prom_error("traces_service_graph_request_total{=\"a\"} 1\n", 1, 36, "label name");
+    expect_prom_error("traces_service_graph_request_total{client \"a\"} 1\n", 1, 43, "'='");
+    expect_prom_error("# HELP up up\nup 1\n", 0, 0, "no traces_service_graph_");
+}
+
+static void test_prom_details(void **state)
+{
+    struct sm_map m;
+    struct sm_error err;
+    const char *text =
+        "# HELP traces_service_graph_request_total total\r\n"
+        "otelcol_traces_service_graph_request_total{client=\"a\",server=\"b\",} 3\r\n"
+        "traces_service_graph_request_total{client=\"a\",server=\"b\",connection_type=\"\"} 2\n"
+        "traces_service_graph_request_total{client=\"\",server=\"b\"} 5\n"
+        "traces_service_graph_request_failed_total { client = \"a\" , server = \"b\" } 9\n"
+        "\t\n"
+        "# EOF\n"
+        "this is not read\n";
+
+    (void)state;
+    sm_map_init(&m);
+    sm_error_init(&err);
+    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err), 0);
+    /* a namespace prefix, a trailing comma, CRLF and spaces are all fine; no client is
+     * a skipped record; errors never exceed calls */
+    assert_int_equal(m.nedges, 1);
+    assert_int_equal(m.edges[0].calls, 5);
+    assert_int_equal(m.edges[0].errors, 5);
+    assert_false(m.edges[0].latency_estimated);
+    assert_int_equal(m.source.skipped_records, 1);
+    sm_map_release(&m);
+
+    /* a virtual server that is an instrumented service elsewhere stays a service */
+    text = "traces_service_graph_request_total{client=\"a\",server=\"b\"} 1\n"
+           "traces_service_graph_request_total{client=\"b\",server=\"a\","
+           "connection_type=\"virtual_node\"} 4\n";
+    sm_map_init(&m);
+    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err), 0);
+    assert_true(sm_map_find_edge(&m, sm_map_find_node(&m, SM_NODE_SERVICE, "b"),
+                                 sm_map_find_node(&m, SM_NODE_SERVICE, "a"),
+                                 SM_EDGE_RPC) != (size_t)-1);
+    assert_true(sm_map_find_node(&m, SM_NODE_EXTERNAL, "a") == (size_t)-1);
+    sm_map_release(&m);
+}
+
+static void test_gzip_and_stdin_name(void **state)
+{
+    char path[] = "/tmp/svcmap-preagg-XXXXXX";
+    int fd = mkstemp(path);
+    gzFile gz;
+    struct sm_map m;
+    const char *doc = "[{\"parent\":\"x\",\"child\":\"y\",\"callCount\":12,\"errorCount\":1}]";
+
+    (void)state;
+    assert_true(fd >= 0);
+    gz = gzdopen(fd, "wb");
+    assert_non_null(gz);
+    assert_int_equal(gzwrite(gz, doc, (unsigned)strlen(doc)), (int)strlen(doc));
+    assert_int_equal(gzclose(gz), Z_OK);
+    load(path, &m);
+    assert_int_equal(m.nedges, 1);
+    assert_int_equal(m.edges[0].calls, 12);
+    assert_int_equal(m.edges[0].errors, 1);
+    assert_string_equal(m.source.files[0], path);
+    sm_map_release(&m);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_zipkin),
+        cmocka_unit_test(test_jaeger),
+        cmocka_unit_test(test_links_malformed),
+        cmocka_unit_test(test_histogram_quantile),
+        cmocka_unit_test(test_otelcol),
+        cmocka_unit_test(test_tempo_federate),
+        cmocka_unit_test(test_openmetrics),
+        cmocka_unit_test(test_prom_malformed),
+        cmocka_unit_test(test_prom_details),
+        cmocka_unit_test(test_gzip_and_stdin_name),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
