@@ -34,7 +34,19 @@ static int parse_json(const struct sm_element *el, const char *file, json_t **ou
     long line, column;
     long long offset;
 
-    *out = json_loadb(el->data, el->len, 0, &jerr);
+    /* any value parses, so that a stray scalar is named as such, at its start */
+    *out = json_loadb(el->data, el->len, JSON_DECODE_ANY, &jerr);
+    if (*out && !json_is_object(*out) && !json_is_array(*out)) {
+        const char *what = json_is_string(*out)   ? "a string"
+                           : json_is_number(*out) ? "a number"
+                           : json_is_null(*out)   ? "null"
+                                                  : "a boolean";
+
+        json_decref(*out);
+        *out = NULL;
+        return sm_error_at(err, SM_EINPUT, file, el->line, el->column, el->offset,
+                           "expected a JSON object or array, found %s", what);
+    }
     if (*out)
         return 0;
     sm_element_place(el, jerr.line, jerr.column, jerr.position, &line, &column, &offset);
