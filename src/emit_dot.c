@@ -66,8 +66,9 @@ static void gv_set(void *obj, const char *name, const char *value)
 }
 
 /* Graphviz label strings are escString: a backslash starts an escape (\n, \l, \N,
- * \G, ...). Doubling every backslash keeps names as written; a newline in a name
- * becomes the centred line break \n. */
+ * \G, ...), and Graphviz decodes HTML entities (&amp;, &#60;) in every label. Doubling
+ * every backslash and writing '&' as &amp; keeps names as written; a newline in a
+ * name becomes the centred line break \n. */
 static void add_label_text(struct sm_buf *out, const char *text)
 {
     for (; *text; text++) {
@@ -75,6 +76,8 @@ static void add_label_text(struct sm_buf *out, const char *text)
             sm_buf_adds(out, "\\\\");
         else if (*text == '\n')
             sm_buf_adds(out, "\\n");
+        else if (*text == '&')
+            sm_buf_adds(out, "&amp;");
         else
             sm_buf_addc(out, *text);
     }

@@ -201,7 +201,8 @@ static void test_severity_defaults(void **state)
     sm_map_release(&m);
 }
 
-/* Graphviz label text back to the name: \\ is a backslash, \n a newline. */
+/* Graphviz label text back to the name: \\ is a backslash, \n a newline, &amp; an
+ * ampersand (Graphviz decodes entities in labels). */
 static void unescape_label(const char *in, char *out)
 {
     for (; *in; in++) {
@@ -211,6 +212,9 @@ static void unescape_label(const char *in, char *out)
         } else if (in[0] == '\\' && in[1] == 'n') {
             *out++ = '\n';
             in++;
+        } else if (!strncmp(in, "&amp;", 5)) {
+            *out++ = '&';
+            in += 4;
         } else {
             *out++ = *in;
         }
@@ -224,6 +228,7 @@ static const char *const hostile[] = {
     "trailing\\",
     "<script>alert(1)</script>",
     "a&b;c",
+    "a&amp;b",
     "two\nlines",
     "caf\xc3\xa9 \xe2\x86\x92 \xe6\x9d\xb1\xe4\xba\xac",
     "Case",
