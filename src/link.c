@@ -424,7 +424,8 @@ static void link_grouped(struct sm_linker *l, struct rec *r, size_t n)
 {
     size_t i = 0;
 
-    qsort(r, n, sizeof(*r), cmp_trace);
+    if (n > 1) /* r may be NULL when n is 0 */
+        qsort(r, n, sizeof(*r), cmp_trace);
     while (i < n) {
         size_t j = i + 1;
 
@@ -507,7 +508,8 @@ static size_t merge_duplicates(struct rec *r, size_t n)
 {
     size_t out = 0, i;
 
-    qsort(r, n, sizeof(*r), cmp_merge);
+    if (n > 1) /* r may be NULL when n is 0 */
+        qsort(r, n, sizeof(*r), cmp_merge);
     for (i = 0; i < n; i++) {
         struct rec *last = out ? &r[out - 1] : NULL;
 

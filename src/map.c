@@ -372,7 +372,8 @@ void sm_map_sort(struct sm_map *m)
         m->edges[i].to = rank[m->edges[i].to];
     }
     sort_map = m;
-    qsort(m->edges, m->nedges, sizeof(*m->edges), cmp_edge);
+    if (m->nedges > 1) /* edges is NULL in a map without edges */
+        qsort(m->edges, m->nedges, sizeof(*m->edges), cmp_edge);
     sort_map = NULL;
     free(order);
     free(rank);
