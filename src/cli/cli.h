@@ -24,6 +24,7 @@ int cmd_map(int argc, char **argv);
 int cmd_spans(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Prints "svcmap: " and the formatted error (with its place) on stderr; returns the
  * exit status for err->status. */

@@ -13,6 +13,7 @@ static const struct cli_command commands[] = {
     {"spans", cmd_spans, "print the normalized spans of trace files as JSON lines"},
     {"diff", cmd_diff, "two maps -> what changed, with --fail-on gates for CI"},
     {"store", cmd_store, "map snapshots by label in SQLite: ingest, list, show, rm"},
+    {"check", cmd_check, "hold a map against architecture rules, with --fail-on gates"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,291 @@
+/* cmd_check.c: `svcmap check --rules FILE MAP...`: hold a map against architecture rules.
+ *
+ * The rules file is read first (a bad one is exit 3 with FILE:LINE:COL, before any
+ * trace is read). The maps (trace files, map documents, pre-aggregated files, or with
+ * --db snapshot labels) are loaded into one map, sorted, and checked; the report goes
+ * to stdout or atomically to -o as text, Markdown or JSON. --fail-on picks the
+ * violation kinds that fail (default: any); when one is found the status is 1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "svcmap/check.h"
+#include "svcmap/store.h"
+
+static void help(FILE *out)
+{
+    fprintf(out, "usage: svcmap check [options] --rules FILE [MAP...]\n"
+                 "\n"
+                 "Holds a map against architecture rules (docs/rules.md): allowed and forbidden\n"
+                 "edges, layers, no cycles, a maximum fan-out, no external calls. Each MAP is a\n"
+                 "trace file, a svcmap map document, a pre-aggregated dependencies file, or with\n"
+                 "--db a snapshot label; several are merged into one map. No MAP reads stdin.\n"
+                 "\n"
+                 "  --rules FILE            the rules file (required)\n"
+                 "  --fail-on LIST          exit 1 when a violation of these kinds is found\n"
+                 "                          (comma-separated, repeatable): any (default), none,\n"
+                 "                          forbid, layer, cycle, fan-out, external, unlisted\n"
+                 "  -f, --format FMT        text (default), markdown, json\n"
+                 "  -o FILE                 write atomically to FILE; the format follows its\n"
+                 "                          extension (.txt .md .json)\n"
+                 "  --min-calls N           ignore edges with fewer than N calls\n"
+                 "  --db FILE               MAP may be a snapshot label in FILE\n"
+                 "\n"
+                 "Trace inputs take the input options of 'svcmap map' (--input-format, --strict,\n"
+                 "--since, --until, -j, --quiet, ...).\n"
+                 "Exit status: 0 no violation the gate fails on, 1 one or more, 2 usage error,\n"
+                 "3 bad input (a bad rules file: FILE:LINE:COL), 4 system failure.\n");
+}
+
+enum format { FMT_TEXT, FMT_MARKDOWN, FMT_JSON };
+
+struct check_args {
+    const char *rules, *db, *output, *format;
+    char **maps;
+    int nmaps;
+    unsigned mask;
+    bool mask_set;
+    struct sm_check_options opt;
+    struct cli_input_options in;
+};
+
+/* Takes NAME VALUE or --NAME=VALUE at argv[*i]: 1 taken, 0 not this option, -1 usage error. */
+static int take(const char *name, int argc, char **argv, int *i, const char **value)
+{
+    size_t len = strlen(name);
+
+    if (!strncmp(argv[*i], name, len) && argv[*i][len] == '=' && name[1] == '-') {
+        *value = argv[*i] + len + 1;
+        return 1;
+    }
+    if (strcmp(argv[*i], name))
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_usage_error("check", "option '%s' needs a value", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+static int parse_option(struct check_args *a, int argc, char **argv, int *i)
+{
+    const char *v = NULL;
+    int r;
+
+    if ((r = take("--rules", argc, argv, i, &a->rules)) ||
+        (r = take("--db", argc, argv, i, &a->db)) || (r = take("-o", argc, argv, i, &a->output)) ||
+        (r = take("--output", argc, argv, i, &a->output)) ||
+        (r = take("-f", argc, argv, i, &a->format)) ||
+        (r = take("--format", argc, argv, i, &a->format)))
+        return r;
+    if ((r = take("--fail-on", argc, argv, i, &v))) {
+        struct sm_error err;
+
+        if (r < 0)
+            return -1;
+        sm_error_init(&err);
+        if (!a->mask_set)
+            a->mask = 0;
+        a->mask_set = true;
+        if (sm_check_gate_parse(v, &a->mask, &err)) {
+            cli_usage_error("check", "%s", err.text);
+            return -1;
+        }
+        return 1;
+    }
+    if ((r = take("--min-calls", argc, argv, i, &v))) {
+        char *end;
+        unsigned long long n;
+
+        if (r < 0)
+            return -1;
+        n = strtoull(v, &end, 10);
+        if (!*v || *end || *v == '-') {
+            cli_usage_error("check", "--min-calls wants a whole number, not '%s'", v);
+            return -1;
+        }
+        a->opt.min_calls = n;
+        return 1;
+    }
+    return 0;
+}
+
+static const char *ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+
+    return n >= m && !strcmp(s + n - m, suffix) ? s + n - m : NULL;
+}
+
+static int pick_format(const struct check_args *a, enum format *fmt)
+{
+    const char *name = a->format;
+
+    if (!name && a->output && strcmp(a->output, "-")) {
+        if (ends_with(a->output, ".md") || ends_with(a->output, ".markdown"))
+            name = "markdown";
+        else if (ends_with(a->output, ".json"))
+            name = "json";
+    }
+    if (!name || !strcmp(name, "text"))
+        *fmt = FMT_TEXT;
+    else if (!strcmp(name, "markdown") || !strcmp(name, "md"))
+        *fmt = FMT_MARKDOWN;
+    else if (!strcmp(name, "json"))
+        *fmt = FMT_JSON;
+    else
+        return cli_usage_error("check", "unknown format '%s' (text, markdown, json)", name);
+    return 0;
+}
+
+/* The map to check: with --db, labels from the store (an argument that is no label but
+ * an existing file is read as a file); every file is loaded in one go so that traces
+ * split across files link. */
+static int load(struct check_args *a, struct sm_map *map)
+{
+    struct sm_store *st = NULL;
+    struct sm_error err;
+    char **files = sm_xcalloc((size_t)a->nmaps + 1, sizeof(*files));
+    int nfiles = 0, i, status = 0;
+
+    sm_error_init(&err);
+    if (a->db && sm_store_open(&st, a->db, SM_STORE_READ, &err)) {
+        status = cli_report(&err);
+        goto out;
+    }
+    for (i = 0; i < a->nmaps; i++) {
+        struct sm_map one;
+        int rc;
+
+        if (!st) {
+            files[nfiles++] = a->maps[i];
+            continue;
+        }
+        sm_map_init(&one);
+        sm_error_init(&err);
+        rc = sm_store_load(st, a->maps[i], &one, &err);
+        if (rc == 0)
+            sm_map_merge(map, &one);
+        sm_map_release(&one);
+        if (rc == 0)
+            continue;
+        if (rc != SM_EINPUT || access(a->maps[i], F_OK) != 0) {
+            status = cli_report(&err);
+            goto out;
+        }
+        files[nfiles++] = a->maps[i];
+    }
+    if (nfiles > 0 || a->nmaps == 0) {
+        struct sm_map loaded;
+
+        sm_map_init(&loaded);
+        sm_error_init(&err);
+        if (cli_load_map(files, nfiles, &a->in, &loaded, &err))
+            status = cli_report(&err);
+        else
+            sm_map_merge(map, &loaded);
+        sm_map_release(&loaded);
+    }
+    sm_map_sort(map);
+out:
+    sm_store_close(st);
+    free(files);
+    return status;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    struct check_args a;
+    struct sm_rules rules;
+    struct sm_map map;
+    struct sm_check c;
+    struct sm_buf out;
+    struct sm_error err;
+    enum format fmt = FMT_TEXT;
+    size_t tripped;
+    int i, status = 0;
+    bool only_args = false;
+
+    memset(&a, 0, sizeof(a));
+    a.mask = (1u << SM_VIOLATION_NKINDS) - 1;
+    a.maps = sm_xcalloc((size_t)argc, sizeof(*a.maps));
+    sm_check_options_init(&a.opt);
+    cli_input_options_init(&a.in);
+    sm_rules_init(&rules);
+    sm_map_init(&map);
+    sm_check_init(&c);
+    sm_buf_init(&out);
+    sm_error_init(&err);
+    for (i = 1; i < argc; i++) {
+        int r;
+
+        if (only_args || argv[i][0] != '-' || !strcmp(argv[i], "-")) {
+            a.maps[a.nmaps++] = argv[i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--")) {
+            only_args = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            help(stdout);
+            goto out;
+        }
+        r = parse_option(&a, argc, argv, &i);
+        if (r == 0)
+            r = cli_parse_input_option("check", argc, argv, &i, &a.in);
+        if (r < 0) {
+            status = 2;
+            goto out;
+        }
+        if (r == 0) {
+            status = cli_usage_error("check", "unknown option '%s'", argv[i]);
+            goto out;
+        }
+    }
+    if (!a.rules) {
+        status = cli_usage_error("check", "check needs a rules file: --rules FILE");
+        goto out;
+    }
+    if ((status = pick_format(&a, &fmt)))
+        goto out;
+    if (sm_rules_read(a.rules, &rules, &err)) {
+        status = cli_report(&err);
+        goto out;
+    }
+    if ((status = load(&a, &map)))
+        goto out;
+    sm_check_run(&c, &rules, &map, &a.opt);
+    switch (fmt) {
+    case FMT_TEXT:
+        sm_check_write_text(&c, a.mask, &out);
+        break;
+    case FMT_MARKDOWN:
+        sm_check_write_markdown(&c, a.mask, &out);
+        break;
+    case FMT_JSON:
+        sm_check_write_json(&c, a.mask, &out);
+        break;
+    }
+    if (cli_write_output(a.output, out.data ? out.data : "", out.len, &err)) {
+        status = cli_report(&err);
+        goto out;
+    }
+    tripped = sm_check_tripped(&c, a.mask);
+    if (tripped) {
+        cli_message("%zu violation%s of %s fail%s the check", tripped, tripped == 1 ? "" : "s",
+                    a.rules, tripped == 1 ? "s" : "");
+        status = 1;
+    }
+out:
+    sm_check_release(&c);
+    sm_rules_release(&rules);
+    sm_map_release(&map);
+    sm_buf_release(&out);
+    free(a.maps);
+    return status;
+}
