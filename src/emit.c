@@ -78,14 +78,18 @@ static bool edge_latency(const struct sm_edge *e, const struct sm_style *style,
     return sm_edge_latency(e, first, out) || sm_edge_latency(e, second, out);
 }
 
-/* Milliseconds for people: "0.42 ms", "7.5 ms", "280 ms", "1.2 s", "30 s", "2.5 min". */
+/* Milliseconds for people: "420 µs", "7.5 ms", "280 ms", "1.2 s", "30 s", "2.5 min". */
 static void add_duration(struct sm_buf *out, double ms)
 {
     if (!isfinite(ms) || ms < 0)
         sm_buf_adds(out, "-");
-    else if (ms < 1)
-        sm_buf_printf(out, "%.2f ms", ms);
-    else if (ms < 10)
+    else if (ms == 0)
+        sm_buf_adds(out, "0 \xc2\xb5s");
+    else if (ms < 0.0005)
+        sm_buf_adds(out, "<1 \xc2\xb5s");
+    else if (ms < 0.9995)
+        sm_buf_printf(out, "%.0f \xc2\xb5s", ms * 1000);
+    else if (ms < 9.95)
         sm_buf_printf(out, "%.1f ms", ms);
     else if (ms < 999.5)
         sm_buf_printf(out, "%.0f ms", ms);
@@ -233,26 +237,18 @@ const char *sm_emit_group_of(const struct sm_node *n, const char *group_by)
     return NULL;
 }
 
-uint64_t sm_emit_max_calls(const struct sm_map *map)
-{
-    uint64_t max = 0;
-    size_t j;
-
-    for (j = 0; j < map->nedges; j++) {
-        if (map->edges[j].calls > max)
-            max = map->edges[j].calls;
-    }
-    return max;
-}
-
-double sm_emit_width(uint64_t calls, uint64_t max_calls)
+double sm_emit_width(uint64_t calls)
 {
     double w;
 
-    if (max_calls <= 1 || calls <= 1)
+    /* An absolute scale, so that the same volume draws the same width on every map
+     * (and on both sides of a diff): 1 call 1, 100 calls 2.5, 10,000 calls 4. */
+    if (calls <= 1)
         return 1;
-    w = 1 + 4 * log((double)calls) / log((double)max_calls);
-    /* Two decimals are plenty, and rounding keeps the output stable across libms. */
+    w = 1 + 0.75 * log10((double)calls);
+    if (w > 5)
+        w = 5;
+    /* Quarter steps keep the printed number short and the same across libms. */
     return round(w * 4) / 4;
 }
 

@@ -214,7 +214,7 @@ static void style_node(Agnode_t *n, const struct sm_map *map, size_t i,
 }
 
 static void style_edge(Agedge_t *ge, const struct sm_map *map, size_t j,
-                       const struct sm_style *style, uint64_t max_calls)
+                       const struct sm_style *style)
 {
     const struct sm_edge *e = &map->edges[j];
     const struct sm_decor *d = sm_emit_edge_decor(style, j);
@@ -222,7 +222,7 @@ static void style_edge(Agedge_t *ge, const struct sm_map *map, size_t j,
     const char *color = d && d->color ? d->color : sm_emit_severity_color(level);
     struct sm_buf text, st;
     char width[32];
-    double w = sm_emit_width(e->calls, max_calls);
+    double w = sm_emit_width(e->calls);
 
     sm_buf_init(&text);
     sm_buf_init(&st);
@@ -317,7 +317,6 @@ static Agraph_t *build_graph(const struct sm_map *map, const struct sm_style *st
     Agraph_t *g = gv_open("svcmap");
     Agraph_t **home = sm_xcalloc(map->nnodes ? map->nnodes : 1, sizeof(*home));
     Agnode_t **nodes = sm_xcalloc(map->nnodes ? map->nnodes : 1, sizeof(*nodes));
-    uint64_t max_calls = sm_emit_max_calls(map);
     size_t i, j;
 
     set_graph_defaults(g, map, style);
@@ -343,7 +342,7 @@ static Agraph_t *build_graph(const struct sm_map *map, const struct sm_style *st
         const struct sm_edge *e = &map->edges[j];
         Agedge_t *ge = gv_edge(g, nodes[e->from], nodes[e->to]);
 
-        style_edge(ge, map, j, style, max_calls);
+        style_edge(ge, map, j, style);
     }
     if (sm_emit_wants_legend(map, style))
         add_legend(g, style);

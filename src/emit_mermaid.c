@@ -178,7 +178,6 @@ static void add_classes(struct sm_buf *out, const struct sm_map *map, const stru
 static void add_link_styles(struct sm_buf *out, const struct sm_map *map,
                             const struct sm_style *style)
 {
-    uint64_t max_calls = sm_emit_max_calls(map);
     size_t j;
 
     for (j = 0; j < map->nedges; j++) {
@@ -186,7 +185,7 @@ static void add_link_styles(struct sm_buf *out, const struct sm_map *map,
         const struct sm_decor *d = sm_emit_edge_decor(style, j);
         int level = sm_edge_severity(e, style);
         const char *color = d && d->color ? d->color : sm_emit_severity_color(level);
-        double w = sm_emit_width(e->calls, max_calls) + (d && d->bold ? 1.5 : 0);
+        double w = sm_emit_width(e->calls) + (d && d->bold ? 1.5 : 0);
         bool dashed = d && d->dashed;
 
         if (!strcmp(color, SM_COLOR_NORMAL) && w == 1 && !dashed)

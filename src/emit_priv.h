@@ -21,10 +21,8 @@ const char *sm_emit_severity_color(int level);
  * "kind", "system"), borrowed from the node, or NULL when it has none. */
 const char *sm_emit_group_of(const struct sm_node *n, const char *group_by);
 
-/* Line width for an edge of calls calls when the busiest edge has max_calls: 1 to 5,
- * logarithmic in the call count. */
-double sm_emit_width(uint64_t calls, uint64_t max_calls);
-uint64_t sm_emit_max_calls(const struct sm_map *map);
+/* Line width for an edge of calls calls: 1 to 5, logarithmic in the call count. */
+double sm_emit_width(uint64_t calls);
 
 /* True when the picture should carry a legend: style->legend is on and some edge is
  * coloured by a threshold. */

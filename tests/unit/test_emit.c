@@ -401,11 +401,11 @@ static void test_mermaid_shop_golden(void **state)
         "    class n2 external\n"
         "    classDef client fill:#ffffff,stroke:#333333,color:#000000\n"
         "    class n0 client\n"
-        "    linkStyle 0 stroke:#4d4d4d,color:#4d4d4d,stroke-width:5px\n"
-        "    linkStyle 2 stroke:#4d4d4d,color:#4d4d4d,stroke-width:5px\n"
-        "    linkStyle 3 stroke:#d62728,color:#d62728,stroke-width:4px\n"
-        "    linkStyle 4 stroke:#d62728,color:#d62728,stroke-width:4.5px\n"
-        "    linkStyle 5 stroke:#4d4d4d,color:#4d4d4d,stroke-width:4px\n"
+        "    linkStyle 0 stroke:#4d4d4d,color:#4d4d4d,stroke-width:3px\n"
+        "    linkStyle 2 stroke:#4d4d4d,color:#4d4d4d,stroke-width:3px\n"
+        "    linkStyle 3 stroke:#d62728,color:#d62728,stroke-width:2.5px\n"
+        "    linkStyle 4 stroke:#d62728,color:#d62728,stroke-width:2.75px\n"
+        "    linkStyle 5 stroke:#4d4d4d,color:#4d4d4d,stroke-width:2.5px\n"
         "    subgraph legend[\"legend\"]\n"
         "        legend_warn[\"amber: client p99 #62;= 500 ms or errors #62;= 1 #37;\"]\n"
         "        legend_crit[\"red: client p99 #62;= 2 s or errors #62;= 5 #37;\"]\n"
@@ -455,7 +455,7 @@ static void test_mermaid_groups_title_decor(void **state)
                                  "        n5(\"inventory\")\n    end\n"));
     assert_non_null(strstr(text, "    style n6 stroke:#2ca02c,color:#2ca02c,stroke-width:2px\n"));
     assert_non_null(strstr(text, "n6 -->|\"100 calls<br>removed\"| n2"));
-    assert_non_null(strstr(text, "linkStyle 5 stroke:#4d4d4d,color:#4d4d4d,stroke-width:4px,"
+    assert_non_null(strstr(text, "linkStyle 5 stroke:#4d4d4d,color:#4d4d4d,stroke-width:2.5px,"
                                  "stroke-dasharray:5 4\n"));
     free(text);
     free(nd);
