@@ -20,6 +20,7 @@
 #include "svcmap/input.h"
 #include "svcmap/link.h"
 #include "svcmap/mapdoc.h"
+#include "svcmap/preagg.h"
 
 int cli_report(const struct sm_error *err)
 {
@@ -241,7 +242,10 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
             return -1;
         o->ingest.format = sm_format_from_name(v);
         if (o->ingest.format == SM_FORMAT_UNKNOWN) {
-            cli_usage_error(cmd, "unknown input format '%s' (expected otlp, jaeger or zipkin)", v);
+            cli_usage_error(cmd,
+                            "unknown input format '%s' (expected otlp, jaeger, zipkin, "
+                            "zipkin-deps, jaeger-deps, prometheus or map)",
+                            v);
             return -1;
         }
         return 1;
@@ -381,24 +385,34 @@ static int on_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
     return sm_linker_add(st->linker, batch, err);
 }
 
-static bool file_is_mapdoc(const char *path)
+/* What a file holds, from its first bytes: a map document, a pre-aggregated shape,
+ * or (SM_FORMAT_UNKNOWN) trace data for the ingest to detect. Standard input is always
+ * trace data unless --input-format says otherwise: it cannot be read twice. */
+static enum sm_input_format sniff_file(const char *path)
 {
     struct sm_input *in = NULL;
     struct sm_error err;
     char head[4096];
     ssize_t n;
-    bool yes = false;
+    enum sm_input_format format = SM_FORMAT_UNKNOWN;
 
     if (!strcmp(path, "-"))
-        return false;
+        return SM_FORMAT_UNKNOWN;
     sm_error_init(&err);
     if (sm_input_open(&in, path, &err))
-        return false;
+        return SM_FORMAT_UNKNOWN;
     n = sm_input_read(in, head, sizeof(head), &err);
-    if (n > 0)
-        yes = sm_mapdoc_sniff(head, (size_t)n);
+    if (n > 0 && sm_mapdoc_sniff(head, (size_t)n))
+        format = SM_FORMAT_MAP;
+    else if (n > 0 && !sm_preagg_sniff(head, (size_t)n, &format))
+        format = SM_FORMAT_UNKNOWN;
     sm_input_free(in);
-    return yes;
+    return format;
+}
+
+static bool is_preagg(enum sm_input_format f)
+{
+    return f == SM_FORMAT_ZIPKIN_DEPS || f == SM_FORMAT_JAEGER_DEPS || f == SM_FORMAT_PROMETHEUS;
 }
 
 int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct sm_map *map,
@@ -426,8 +440,16 @@ int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct s
     iopt.on_progress = on_progress;
     iopt.ctx = &st;
     for (i = 0; i < nfiles && rc == 0; i++) {
-        if (file_is_mapdoc(files[i])) {
+        enum sm_input_format kind = o->ingest.format;
+
+        if (kind == SM_FORMAT_UNKNOWN)
+            kind = sniff_file(files[i]);
+        if (kind == SM_FORMAT_MAP) {
             rc = sm_mapdoc_read(files[i], map, err);
+            continue;
+        }
+        if (is_preagg(kind)) {
+            rc = sm_preagg_read(files[i], map, err);
             continue;
         }
         rc = sm_ingest_file(files[i], &iopt, on_batch, &st, &stats, err);
