@@ -273,6 +273,8 @@ static int parse_statement(struct line *l, const char *s, size_t len, struct sm_
         r->kind = kw[0] == 'a' ? SM_RULE_ALLOW : SM_RULE_FORBID;
         if (l->n < 2)
             return bad(l, end_column(l, s, len), err, "expected a caller pattern after '%s'", kw);
+        if (!strcmp(l->t[1].text, "->") && !l->t[1].quoted)
+            return bad(l, l->t[1].column, err, "expected a caller pattern before '%s'", "->");
         if (l->n < 3 || strcmp(l->t[2].text, "->") || l->t[2].quoted)
             return bad(l, l->n < 3 ? end_column(l, s, len) : l->t[2].column, err,
                        "expected '->' after '%s'", l->t[1].text);
@@ -937,7 +939,7 @@ void sm_check_write_text(const struct sm_check *c, unsigned mask, struct sm_buf 
 static void add_md(struct sm_buf *out, const char *s)
 {
     for (; *s; s++) {
-        if (strchr("\\|*_`<>[]#", *s))
+        if (strchr("\\|*_`<[]", *s))
             sm_buf_addc(out, '\\');
         if (*s == '\n')
             sm_buf_adds(out, " ");
