@@ -325,7 +325,6 @@ int sm_mapdoc_parse(const char *data, size_t len, const char *name, struct sm_ma
         if (end > map->source.end_ns)
             map->source.end_ns = end;
     }
-    map->source.formats |= 1u << SM_FORMAT_MAP;
 out:
     json_decref(doc);
     return rc;

@@ -983,9 +983,9 @@ int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
         struct service_info *si = &l->services[i];
         size_t idx;
 
-        if (!si->seen && !si->entry_calls)
-            continue;
-        if (!si->seen && !l->opt.by_operation)
+        /* by operation, a node is a (service, operation) pair: plain service names
+         * stand for no node; pairs exist through their calls and entry calls */
+        if (l->opt.by_operation ? !si->entry_calls : !si->seen)
             continue;
         idx = sm_map_node(l->map, SM_NODE_SERVICE, l->names.strs[i]);
         sm_node_set_attr(&l->map->nodes[idx].namespace_, name_of(l, si->namespace_));
