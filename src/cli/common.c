@@ -186,6 +186,8 @@ static int parse_size(const char *text, size_t *out)
     char *end;
     unsigned long long v;
 
+    if (*text == '-') /* strtoull would wrap it around to a huge size */
+        return -1;
     errno = 0;
     v = strtoull(text, &end, 10);
     if (errno || end == text)
