@@ -1,0 +1,12 @@
+/* fuzz_jaeger.c: libFuzzer target for the jaeger reader (read_jaeger.c).
+ *
+ * Scans the input into elements and forces every element through the jaeger reader; see
+ * fuzz_reader.h. Built with libFuzzer under SVCMAP_FUZZ and always with the replay
+ * driver (replay.c), which runs corpus/fuzz_jaeger/ as a test.
+ */
+#include "fuzz_reader.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_one_reader(&sm_reader_jaeger, data, size);
+}
