@@ -164,6 +164,16 @@ static bool side_latency(const struct sm_edge *e, enum sm_side side, struct sm_l
     return sm_edge_latency(e, side, out);
 }
 
+/* Quantiles to the microsecond, the precision of the map document, so that a map read
+ * from its document compares equal to the same map built from traces. */
+static void round_latency(struct sm_latency_summary *l)
+{
+    l->p50 = round(l->p50 * 1000.0) / 1000.0;
+    l->p90 = round(l->p90 * 1000.0) / 1000.0;
+    l->p95 = round(l->p95 * 1000.0) / 1000.0;
+    l->p99 = round(l->p99 * 1000.0) / 1000.0;
+}
+
 /* Latency of the preferred side when both present sides have it, else of the other. */
 static void pick_latency(struct sm_edge_diff *ed, const struct sm_edge *b, const struct sm_edge *h,
                          enum sm_side pref)
@@ -179,6 +189,8 @@ static void pick_latency(struct sm_edge_diff *ed, const struct sm_edge *b, const
         if ((b && !hb) || (h && !hh))
             continue;
         ed->side = sides[i];
+        round_latency(&lb);
+        round_latency(&lh);
         ed->base.has_latency = hb;
         ed->base.latency = lb;
         ed->head.has_latency = hh;
