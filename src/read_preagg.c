@@ -807,17 +807,17 @@ static int parse_prometheus(const char *data, size_t len, const char *name, stru
     sm_buf_init(&p.scratch);
     while (q < end) {
         const char *nl = memchr(q, '\n', (size_t)(end - q));
-        const char *eol = nl ? nl : end;
+        size_t n = (size_t)((nl ? nl : end) - q);
 
-        if (eol > q && eol[-1] == '\r')
-            eol--;
-        if (eol - q == 5 && !strncmp(q, "# EOF", 5))
+        if (n > 0 && q[n - 1] == '\r')
+            n--;
+        if (n == 5 && !strncmp(q, "# EOF", 5))
             break;
-        if (memchr(q, '\0', (size_t)(eol - q))) {
+        if (memchr(q, '\0', n)) {
             rc = sm_error_at(err, SM_EINPUT, name, line, 0, -1, "a NUL byte in a text format");
             goto out;
         }
-        if ((rc = parse_line(&p, q, eol, line, err)))
+        if ((rc = parse_line(&p, q, q + n, line, err)))
             goto out;
         q = nl ? nl + 1 : end;
         line++;

@@ -442,6 +442,45 @@ static void test_reports(void **state)
     sm_map_release(&m);
 }
 
+/* Every prefix of the example rules files parses or fails with a place; exact-size
+ * copies let ASan catch a read past the end. */
+static void test_truncated_rules(void **state)
+{
+    static const char *const files[] = {SVCMAP_SOURCE_DIR "/fixtures/rules/shop.rules",
+                                        SVCMAP_SOURCE_DIR "/fixtures/rules/shop-strict.rules"};
+    size_t f, n;
+
+    (void)state;
+    for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+        FILE *fp = fopen(files[f], "rb");
+        char *data;
+        long size;
+
+        assert_non_null(fp);
+        fseek(fp, 0, SEEK_END);
+        size = ftell(fp);
+        rewind(fp);
+        data = malloc((size_t)size);
+        assert_int_equal(fread(data, 1, (size_t)size, fp), (size_t)size);
+        fclose(fp);
+        for (n = 0; n <= (size_t)size; n++) {
+            char *cut = malloc(n ? n : 1);
+            struct sm_rules rules;
+            struct sm_error err;
+            int rc;
+
+            memcpy(cut, data, n);
+            sm_rules_init(&rules);
+            sm_error_init(&err);
+            rc = sm_rules_parse(cut, n, "cut", &rules, &err);
+            assert_true(rc == 0 || (rc == SM_EINPUT && err.line > 0 && err.column > 0));
+            sm_rules_release(&rules);
+            free(cut);
+        }
+        free(data);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_pattern_kinds),
         cmocka_unit_test(test_gates),
         cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_truncated_rules),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
