@@ -695,6 +695,28 @@ double sm_histogram_quantile(const struct sm_bucket *b, size_t n, double q)
     return start + (b[i].le - start) * ((rank - before) / in);
 }
 
+bool sm_histogram_quantile_bounds(const struct sm_bucket *b, size_t n, double q, double *low,
+                                  double *high)
+{
+    double rank;
+    size_t i;
+
+    *low = *high = NAN;
+    if (n < 2 || !isinf(b[n - 1].le) || b[n - 1].count <= 0 || q != q || q < 0 || q > 1)
+        return false;
+    rank = q * b[n - 1].count;
+    for (i = 0; i < n - 1 && b[i].count < rank; i++)
+        ;
+    if (i == n - 1) {
+        *low = b[n - 2].le;
+        *high = INFINITY;
+    } else {
+        *low = i == 0 ? (b[0].le <= 0 ? b[0].le : 0) : b[i - 1].le;
+        *high = b[i].le;
+    }
+    return true;
+}
+
 static bool is_virtual(const struct series *s)
 {
     return !strcmp(s->ctype, "virtual_node");

@@ -67,4 +67,11 @@ struct sm_bucket {
  * bucket. */
 double sm_histogram_quantile(const struct sm_bucket *buckets, size_t n, double q);
 
+/* How coarse that estimate is: the bounds of the bucket the q-quantile falls in
+ * (*low = 0 for the first bucket; when the rank falls in +Inf, *low is the largest
+ * finite bound and *high is INFINITY). False, with both NaN, where
+ * sm_histogram_quantile is NaN. */
+bool sm_histogram_quantile_bounds(const struct sm_bucket *buckets, size_t n, double q, double *low,
+                                  double *high);
+
 #endif

@@ -207,6 +207,7 @@ static void test_histogram_quantile(void **state)
     struct sm_bucket b[] = {{0.1, 10}, {0.2, 30}, {0.4, 40}, {INFINITY, 50}};
     struct sm_bucket noinf[] = {{0.1, 10}, {0.2, 30}};
     struct sm_bucket neg[] = {{-1, 5}, {1, 10}, {INFINITY, 10}};
+    double lo, hi;
 
     (void)state;
     /* rank 25 in (0.1, 0.2]: 0.1 + 0.1 * (25 - 10) / 20 */
@@ -221,6 +222,19 @@ static void test_histogram_quantile(void **state)
     assert_true(isnan(sm_histogram_quantile(b, 0, 0.5)));
     /* a first bound at or below zero is returned as it is */
     assert_near(sm_histogram_quantile(neg, 3, 0.2), -1);
+
+    /* how coarse: the bucket each estimate lies in */
+    assert_true(sm_histogram_quantile_bounds(b, 4, 0.5, &lo, &hi));
+    assert_near(lo, 0.1);
+    assert_near(hi, 0.2);
+    assert_true(sm_histogram_quantile_bounds(b, 4, 0.1, &lo, &hi));
+    assert_near(lo, 0);
+    assert_near(hi, 0.1);
+    assert_true(sm_histogram_quantile_bounds(b, 4, 0.9, &lo, &hi));
+    assert_near(lo, 0.4);
+    assert_true(isinf(hi));
+    assert_false(sm_histogram_quantile_bounds(noinf, 2, 0.5, &lo, &hi));
+    assert_true(isnan(lo) && isnan(hi));
 }
 
 static void test_otelcol(void **state)
