@@ -151,7 +151,7 @@ static void set_graph_defaults(Agraph_t *g, const struct sm_map *map, const stru
     if (is_huge(map)) {
         /* sfdp places thousands of nodes in seconds where dot takes minutes. */
         gv_default(g, AGRAPH, "layout", "sfdp");
-        gv_default(g, AGRAPH, "overlap", "prism");
+        gv_default(g, AGRAPH, "overlap", "scale");
         gv_default(g, AGRAPH, "splines", "false");
         gv_default(g, AGRAPH, "outputorder", "edgesfirst");
     } else if (is_big(map)) {
@@ -398,6 +398,10 @@ int sm_emit_graphviz_render(const struct sm_map *map, const struct sm_style *sty
     if (!gvc)
         return sm_error_set(err, SM_ESYSTEM, "cannot start graphviz");
     g = build_graph(map, style);
+    /* A bitmap grows with the drawing: cap it at 60 inches (4,320 pixels at 72 dpi) a
+     * side, scaling big maps down, so a 1,000-service PNG is megabytes, not gigabytes. */
+    if (!strcmp(format, "png"))
+        gv_set(g, "size", "60,60");
     if (gvLayout(gvc, g, engine) != 0) {
         rc = sm_error_set(err, SM_ESYSTEM, "graphviz layout '%s' failed: %s", engine,
                           graphviz_message[0] ? graphviz_message : "unknown error");
