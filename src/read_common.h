@@ -18,6 +18,18 @@
  * NULL it receives the key that was found (for messages), or key when none was. */
 const json_t *sm_read_get(const json_t *obj, const char *key, const char *alt, const char **name);
 
+/* One field a reader looks for: its spellings in, what was found out. */
+struct sm_read_field {
+    const char *key;     /* camelCase (or the only) spelling */
+    const char *alt;     /* snake_case spelling, or NULL */
+    const json_t *value; /* out: borrowed from the object; NULL when absent or null */
+    const char *name;    /* out: the spelling found (key when absent), for messages */
+};
+
+/* Fills every field from one pass over obj's members (no hash lookups: a span's fields
+ * are read with one walk instead of one lookup per name). Not an object: all absent. */
+void sm_read_fields(const json_t *obj, struct sm_read_field *fields, size_t n);
+
 /* A scalar as text, in the batch arena: strings as they are, integers in decimal, reals
  * in shortest round-trip form, booleans as "true"/"false". NULL for null, "" and
  * non-scalars. */

@@ -45,31 +45,29 @@ static int probe(const struct sm_element *el, const json_t *value)
 }
 
 /* A Jaeger id: a non-empty string, hex normalized, anything else opaque. */
-static int read_id(struct sm_batch *b, const json_t *obj, const char *key, bool required,
+static int read_id(struct sm_batch *b, const json_t *v, const char *name, bool required,
                    size_t span_no, const char **out, struct sm_error *err)
 {
-    const json_t *v = sm_read_get(obj, key, NULL, NULL);
     char quote[64];
 
     *out = NULL;
     if (!v || (json_is_string(v) && !*json_string_value(v))) {
         if (required)
-            return sm_read_fail(err, span_no, "\"%s\" is missing", key);
+            return sm_read_fail(err, span_no, "\"%s\" is missing", name);
         return 0;
     }
     if (!json_is_string(v))
-        return sm_read_fail(err, span_no, "\"%s\" must be a string, got %s", key,
+        return sm_read_fail(err, span_no, "\"%s\" must be a string, got %s", name,
                             sm_read_describe(v, quote, sizeof(quote)));
     *out = sm_batch_hex_id(b, json_string_value(v));
     if (!*out && required)
-        return sm_read_fail(err, span_no, "\"%s\" must not be zero", key);
+        return sm_read_fail(err, span_no, "\"%s\" must not be zero", name);
     return 0;
 }
 
-static int read_us(const json_t *span, const char *key, size_t span_no, int64_t *ns, bool *found,
+static int read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, bool *found,
                    struct sm_error *err)
 {
-    const json_t *v = sm_read_get(span, key, NULL, NULL);
     int64_t us;
     char quote[64];
 
@@ -78,7 +76,7 @@ static int read_us(const json_t *span, const char *key, size_t span_no, int64_t 
         return 0;
     if (sm_read_int64(v, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
         return sm_read_fail(err, span_no,
-                            "\"%s\" must be a non-negative integer of microseconds, got %s", key,
+                            "\"%s\" must be a non-negative integer of microseconds, got %s", name,
                             sm_read_describe(v, quote, sizeof(quote)));
     *found = true;
     return 0;
@@ -114,9 +112,18 @@ static int read_tags(const json_t *tags, bool span_tags, size_t span_no, struct 
                             span_tags ? "" : "process ");
     json_array_foreach(tags, i, tag)
     {
-        const char *key = json_string_value(json_object_get(tag, "key"));
-        const json_t *v = json_object_get(tag, "value");
+        const char *key = NULL, *k;
+        const json_t *v = NULL;
+        json_t *m;
 
+        /* {"key", "type", "value"}: one walk over three members beats two lookups */
+        json_object_foreach((json_t *)tag, k, m)
+        {
+            if (!strcmp(k, "key"))
+                key = json_string_value(m);
+            else if (!strcmp(k, "value"))
+                v = m;
+        }
         if (!key)
             return sm_read_fail(err, span_no, "%stag %zu must be an object with a string \"key\"",
                                 span_tags ? "" : "process ", i + 1);
@@ -142,10 +149,19 @@ static int read_tags(const json_t *tags, bool span_tags, size_t span_no, struct 
     return 0;
 }
 
-static int read_refs(const json_t *js, size_t span_no, struct sm_batch *b, struct sm_span *s,
+enum ref_field { R_TYPE, R_TRACE_ID, R_SPAN_ID, NREF_FIELDS };
+
+static const struct sm_read_field ref_fields[NREF_FIELDS] = {
+    [R_TYPE] = {"refType", NULL, NULL, NULL},
+    [R_TRACE_ID] = {"traceID", NULL, NULL, NULL},
+    [R_SPAN_ID] = {"spanID", NULL, NULL, NULL},
+};
+
+static int read_refs(const json_t *refs, size_t span_no, struct sm_batch *b, struct sm_span *s,
                      struct sm_error *err)
 {
-    const json_t *refs = sm_read_get(js, "references", NULL, NULL), *r;
+    struct sm_read_field f[NREF_FIELDS];
+    const json_t *r;
     size_t i;
     int rc;
 
@@ -159,20 +175,23 @@ static int read_refs(const json_t *js, size_t span_no, struct sm_batch *b, struc
     json_array_foreach(refs, i, r)
     {
         struct sm_span_ref *ref = &s->refs[s->nrefs];
-        const json_t *type = sm_read_get(r, "refType", NULL, NULL);
+        const json_t *type;
 
         if (!json_is_object(r))
             return sm_read_fail(err, span_no, "reference %zu must be an object", i + 1);
+        memcpy(f, ref_fields, sizeof(f));
+        sm_read_fields(r, f, NREF_FIELDS);
+        type = f[R_TYPE].value;
         ref->type = SM_REF_CHILD_OF;
-        if (type && json_is_string(type) && !sm_strcasecmp(json_string_value(type), "FOLLOWS_FROM"))
+        if (json_is_string(type) && !sm_strcasecmp(json_string_value(type), "FOLLOWS_FROM"))
             ref->type = SM_REF_FOLLOWS_FROM;
         else if (type &&
                  (!json_is_string(type) || sm_strcasecmp(json_string_value(type), "CHILD_OF") != 0))
             return sm_read_fail(
                 err, span_no, "reference %zu: \"refType\" must be CHILD_OF or FOLLOWS_FROM", i + 1);
-        rc = read_id(b, r, "traceID", false, span_no, &ref->trace_id, err);
+        rc = read_id(b, f[R_TRACE_ID].value, "traceID", false, span_no, &ref->trace_id, err);
         if (!rc)
-            rc = read_id(b, r, "spanID", true, span_no, &ref->span_id, err);
+            rc = read_id(b, f[R_SPAN_ID].value, "spanID", true, span_no, &ref->span_id, err);
         if (rc)
             return rc;
         if (!ref->trace_id)
@@ -197,11 +216,39 @@ static const char *choose_parent(const struct sm_span *s)
     return s->nrefs > 0 ? s->refs[0].span_id : NULL;
 }
 
-static int parse_span(const json_t *js, const json_t *trace, size_t span_no, struct sm_batch *b,
-                      struct sm_error *err)
+enum span_field {
+    F_TRACE_ID,
+    F_SPAN_ID,
+    F_PARENT_ID,
+    F_REFS,
+    F_NAME,
+    F_START,
+    F_DURATION,
+    F_PROCESS_ID,
+    F_PROCESS,
+    F_TAGS,
+    NFIELDS
+};
+
+static const struct sm_read_field span_fields[NFIELDS] = {
+    [F_TRACE_ID] = {"traceID", NULL, NULL, NULL},
+    [F_SPAN_ID] = {"spanID", NULL, NULL, NULL},
+    [F_PARENT_ID] = {"parentSpanID", NULL, NULL, NULL},
+    [F_REFS] = {"references", NULL, NULL, NULL},
+    [F_NAME] = {"operationName", NULL, NULL, NULL},
+    [F_START] = {"startTime", NULL, NULL, NULL},
+    [F_DURATION] = {"duration", NULL, NULL, NULL},
+    [F_PROCESS_ID] = {"processID", NULL, NULL, NULL},
+    [F_PROCESS] = {"process", NULL, NULL, NULL},
+    [F_TAGS] = {"tags", NULL, NULL, NULL},
+};
+
+static int parse_span(const json_t *js, const json_t *trace_id, const json_t *processes,
+                      size_t span_no, struct sm_batch *b, struct sm_error *err)
 {
+    struct sm_read_field f[NFIELDS];
     struct sm_span *s;
-    const json_t *v, *process = NULL, *processes;
+    const json_t *v, *process = NULL;
     const char *parent_field = NULL;
     bool found;
     char quote[64];
@@ -210,41 +257,43 @@ static int parse_span(const json_t *js, const json_t *trace, size_t span_no, str
     if (!json_is_object(js))
         return sm_read_fail(err, span_no, "must be an object, got %s",
                             sm_read_describe(js, quote, sizeof(quote)));
+    memcpy(f, span_fields, sizeof(f));
+    sm_read_fields(js, f, NFIELDS);
     s = sm_batch_add(b);
     s->format = SM_FORMAT_JAEGER;
     /* A span without its own traceID belongs to the trace it is listed in. */
-    rc = read_id(b, sm_read_get(js, "traceID", NULL, NULL) ? js : trace, "traceID", true, span_no,
+    rc = read_id(b, f[F_TRACE_ID].value ? f[F_TRACE_ID].value : trace_id, "traceID", true, span_no,
                  &s->trace_id, err);
     if (!rc)
-        rc = read_id(b, js, "spanID", true, span_no, &s->span_id, err);
+        rc = read_id(b, f[F_SPAN_ID].value, "spanID", true, span_no, &s->span_id, err);
     if (!rc)
-        rc = read_id(b, js, "parentSpanID", false, span_no, &parent_field, err);
+        rc = read_id(b, f[F_PARENT_ID].value, "parentSpanID", false, span_no, &parent_field, err);
     if (!rc)
-        rc = read_refs(js, span_no, b, s, err);
+        rc = read_refs(f[F_REFS].value, span_no, b, s, err);
     if (rc)
         return rc;
     s->parent_id = s->nrefs > 0 ? choose_parent(s) : parent_field;
 
-    v = sm_read_get(js, "operationName", NULL, NULL);
+    v = f[F_NAME].value;
     if (v && !json_is_string(v))
         return sm_read_fail(err, span_no, "\"operationName\" must be a string, got %s",
                             sm_read_describe(v, quote, sizeof(quote)));
     s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
 
-    rc = read_us(js, "startTime", span_no, &s->start_ns, &found, err);
+    rc = read_us(f[F_START].value, "startTime", span_no, &s->start_ns, &found, err);
     if (!rc)
-        rc = read_us(js, "duration", span_no, &s->duration_ns, &s->has_duration, err);
+        rc = read_us(f[F_DURATION].value, "duration", span_no, &s->duration_ns, &s->has_duration,
+                     err);
     if (rc)
         return rc;
     if (!s->has_duration)
         s->duration_ns = -1;
 
-    v = sm_read_get(js, "processID", NULL, NULL);
-    processes = sm_read_get(trace, "processes", NULL, NULL);
+    v = f[F_PROCESS_ID].value;
     if (json_is_string(v))
         process = json_object_get(processes, json_string_value(v));
     if (!process)
-        process = sm_read_get(js, "process", NULL, NULL);
+        process = f[F_PROCESS].value;
     if (process) {
         if (!json_is_object(process))
             return sm_read_fail(err, span_no, "\"process\" must be an object");
@@ -254,13 +303,13 @@ static int parse_span(const json_t *js, const json_t *trace, size_t span_no, str
         if (rc)
             return rc;
     }
-    return read_tags(sm_read_get(js, "tags", NULL, NULL), true, span_no, b, s, err);
+    return read_tags(f[F_TAGS].value, true, span_no, b, s, err);
 }
 
 static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
                        struct sm_error *err)
 {
-    const json_t *spans, *processes, *js;
+    const json_t *spans, *processes, *trace_id, *js;
     char quote[64];
     size_t i;
     int rc;
@@ -278,9 +327,10 @@ static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
     if (processes && !json_is_object(processes))
         return sm_read_fail(err, 0, "\"processes\" must be an object, got %s",
                             sm_read_describe(processes, quote, sizeof(quote)));
+    trace_id = sm_read_get(trace, "traceID", NULL, NULL);
     json_array_foreach(spans, i, js)
     {
-        rc = parse_span(js, trace, ++*span_no, b, err);
+        rc = parse_span(js, trace_id, processes, ++*span_no, b, err);
         if (rc)
             return rc;
     }

@@ -69,24 +69,21 @@ static int probe(const struct sm_element *el, const json_t *value)
 }
 
 /* The scalar inside an OTLP AnyValue ({"stringValue": "x"}, {"intValue": "3"}, ...);
- * a plain scalar is taken as it is. NULL for arrays, maps, bytes and unknown shapes. */
+ * a plain scalar is taken as it is. NULL for arrays, maps, bytes and unknown shapes.
+ * One walk over the (normally single) member instead of a lookup per spelling. */
 static const json_t *any_value(const json_t *av)
 {
-    static const char *const keys[][2] = {
-        {"stringValue", "string_value"},
-        {"intValue", "int_value"},
-        {"boolValue", "bool_value"},
-        {"doubleValue", "double_value"},
-    };
-    size_t i;
+    const char *key;
+    json_t *v;
 
     if (!json_is_object(av))
         return json_is_array(av) ? NULL : av;
-    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const json_t *v = sm_read_get(av, keys[i][0], keys[i][1], NULL);
-
-        if (v)
-            return v;
+    json_object_foreach((json_t *)av, key, v)
+    {
+        if (!strcmp(key, "stringValue") || !strcmp(key, "intValue") || !strcmp(key, "boolValue") ||
+            !strcmp(key, "doubleValue") || !strcmp(key, "string_value") ||
+            !strcmp(key, "int_value") || !strcmp(key, "bool_value") || !strcmp(key, "double_value"))
+            return json_is_null(v) ? NULL : v;
     }
     return NULL;
 }
@@ -108,14 +105,22 @@ static int each_attribute(const json_t *attrs, const char *what, size_t span_no,
         return sm_read_fail(err, span_no, "%s\"attributes\" must be an array", what);
     json_array_foreach(attrs, i, a)
     {
-        const json_t *key = json_object_get(a, "key");
-        const json_t *v;
+        const json_t *key = NULL, *v = NULL, *m;
+        const char *k;
 
+        /* {"key": ..., "value": ...}: a walk over two members beats two lookups */
+        json_object_foreach((json_t *)a, k, m)
+        {
+            if (!strcmp(k, "key"))
+                key = m;
+            else if (!strcmp(k, "value"))
+                v = m;
+        }
         if (!json_is_string(key))
             return sm_read_fail(err, span_no,
                                 "%sattribute %zu must be an object with a string \"key\"", what,
                                 i + 1);
-        v = any_value(json_object_get(a, "value"));
+        v = any_value(v);
         if (v)
             fn(b, s, json_string_value(key), v);
     }
@@ -133,27 +138,25 @@ static void resource_attr(struct sm_batch *b, struct sm_span *res, const char *k
 }
 
 /* An id field: required (trace and span ids) or not; bytes is 16 or 8. */
-static int read_id(struct sm_batch *b, const json_t *span, const char *key, const char *alt,
-                   size_t bytes, bool required, size_t span_no, const char **out,
-                   struct sm_error *err)
+static int read_id(struct sm_batch *b, const struct sm_read_field *f, size_t bytes, bool required,
+                   size_t span_no, const char **out, struct sm_error *err)
 {
-    const char *name;
-    const json_t *v = sm_read_get(span, key, alt, &name);
+    const json_t *v = f->value;
     char quote[64];
 
     *out = NULL;
     if (!v || (json_is_string(v) && !*json_string_value(v))) {
         if (required)
-            return sm_read_fail(err, span_no, "\"%s\" is missing", name);
+            return sm_read_fail(err, span_no, "\"%s\" is missing", f->name);
         return 0;
     }
     if (!json_is_string(v) || sm_otlp_id_size(json_string_value(v)) != bytes)
         return sm_read_fail(err, span_no,
-                            "\"%s\" must be %zu hex digits or base64 of %zu bytes, got %s", name,
+                            "\"%s\" must be %zu hex digits or base64 of %zu bytes, got %s", f->name,
                             2 * bytes, bytes, sm_read_describe(v, quote, sizeof(quote)));
     *out = sm_batch_otlp_id(b, json_string_value(v));
     if (!*out && required)
-        return sm_read_fail(err, span_no, "\"%s\" must not be all zeros", name);
+        return sm_read_fail(err, span_no, "\"%s\" must not be all zeros", f->name);
     return 0;
 }
 
@@ -181,24 +184,45 @@ static int read_enum(const json_t *v, const char *prefix, const char *const *nam
     return -1;
 }
 
-static int read_time(const json_t *span, const char *key, const char *alt, size_t span_no,
-                     int64_t *out, bool *found, struct sm_error *err)
+static int read_time(const struct sm_read_field *f, size_t span_no, int64_t *out,
+                     struct sm_error *err)
 {
-    const char *name;
-    const json_t *v = sm_read_get(span, key, alt, &name);
     char quote[64];
 
     *out = 0;
-    *found = false;
-    if (!v)
+    if (!f->value)
         return 0;
-    if (sm_read_int64(v, out) != 0 || *out < 0)
+    if (sm_read_int64(f->value, out) != 0 || *out < 0)
         return sm_read_fail(err, span_no,
-                            "\"%s\" must be a non-negative integer of nanoseconds, got %s", name,
-                            sm_read_describe(v, quote, sizeof(quote)));
-    *found = true;
+                            "\"%s\" must be a non-negative integer of nanoseconds, got %s", f->name,
+                            sm_read_describe(f->value, quote, sizeof(quote)));
     return 0;
 }
+
+enum span_field {
+    F_TRACE_ID,
+    F_SPAN_ID,
+    F_PARENT_ID,
+    F_NAME,
+    F_KIND,
+    F_START,
+    F_END,
+    F_STATUS,
+    F_ATTRIBUTES,
+    NFIELDS
+};
+
+static const struct sm_read_field span_fields[NFIELDS] = {
+    [F_TRACE_ID] = {"traceId", "trace_id", NULL, NULL},
+    [F_SPAN_ID] = {"spanId", "span_id", NULL, NULL},
+    [F_PARENT_ID] = {"parentSpanId", "parent_span_id", NULL, NULL},
+    [F_NAME] = {"name", NULL, NULL, NULL},
+    [F_KIND] = {"kind", NULL, NULL, NULL},
+    [F_START] = {"startTimeUnixNano", "start_time_unix_nano", NULL, NULL},
+    [F_END] = {"endTimeUnixNano", "end_time_unix_nano", NULL, NULL},
+    [F_STATUS] = {"status", NULL, NULL, NULL},
+    [F_ATTRIBUTES] = {"attributes", NULL, NULL, NULL},
+};
 
 static int parse_span(const json_t *js, const struct sm_span *res, size_t span_no,
                       struct sm_batch *b, struct sm_error *err)
@@ -206,37 +230,38 @@ static int parse_span(const json_t *js, const struct sm_span *res, size_t span_n
     static const char *const kinds[] = {"unspecified", "internal", "server",
                                         "client",      "producer", "consumer"};
     static const char *const codes[] = {"unset", "ok", "error"};
+    struct sm_read_field f[NFIELDS];
     struct sm_span *s;
-    const json_t *v, *status;
+    const json_t *v;
     int64_t end_ns = 0;
-    bool has_start, has_end;
     char quote[64];
     int rc, x;
 
     if (!json_is_object(js))
         return sm_read_fail(err, span_no, "must be an object, got %s",
                             sm_read_describe(js, quote, sizeof(quote)));
+    memcpy(f, span_fields, sizeof(f));
+    sm_read_fields(js, f, NFIELDS);
     s = sm_batch_add(b);
     s->format = SM_FORMAT_OTLP;
     s->service = res->service;
     s->service_namespace = res->service_namespace;
     s->service_version = res->service_version;
-    rc = read_id(b, js, "traceId", "trace_id", 16, true, span_no, &s->trace_id, err);
+    rc = read_id(b, &f[F_TRACE_ID], 16, true, span_no, &s->trace_id, err);
     if (!rc)
-        rc = read_id(b, js, "spanId", "span_id", 8, true, span_no, &s->span_id, err);
+        rc = read_id(b, &f[F_SPAN_ID], 8, true, span_no, &s->span_id, err);
     if (!rc)
-        rc =
-            read_id(b, js, "parentSpanId", "parent_span_id", 8, false, span_no, &s->parent_id, err);
+        rc = read_id(b, &f[F_PARENT_ID], 8, false, span_no, &s->parent_id, err);
     if (rc)
         return rc;
 
-    v = sm_read_get(js, "name", NULL, NULL);
+    v = f[F_NAME].value;
     if (v && !json_is_string(v))
         return sm_read_fail(err, span_no, "\"name\" must be a string, got %s",
                             sm_read_describe(v, quote, sizeof(quote)));
     s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
 
-    v = sm_read_get(js, "kind", NULL, NULL);
+    v = f[F_KIND].value;
     if (v) {
         x = read_enum(v, "SPAN_KIND_", kinds, 6);
         if (x < 0)
@@ -247,24 +272,22 @@ static int parse_span(const json_t *js, const struct sm_span *res, size_t span_n
         s->kind = (enum sm_span_kind)x;
     }
 
-    rc = read_time(js, "startTimeUnixNano", "start_time_unix_nano", span_no, &s->start_ns,
-                   &has_start, err);
+    rc = read_time(&f[F_START], span_no, &s->start_ns, err);
     if (!rc)
-        rc =
-            read_time(js, "endTimeUnixNano", "end_time_unix_nano", span_no, &end_ns, &has_end, err);
+        rc = read_time(&f[F_END], span_no, &end_ns, err);
     if (rc)
         return rc;
     /* A span that ends before it starts has no usable duration; keep the span. */
-    if (has_start && has_end && s->start_ns > 0 && end_ns >= s->start_ns) {
+    if (f[F_START].value && f[F_END].value && s->start_ns > 0 && end_ns >= s->start_ns) {
         s->duration_ns = end_ns - s->start_ns;
         s->has_duration = true;
     }
 
-    status = sm_read_get(js, "status", NULL, NULL);
-    if (status && !json_is_object(status))
+    v = f[F_STATUS].value;
+    if (v && !json_is_object(v))
         return sm_read_fail(err, span_no, "\"status\" must be an object, got %s",
-                            sm_read_describe(status, quote, sizeof(quote)));
-    v = sm_read_get(status, "code", NULL, NULL);
+                            sm_read_describe(v, quote, sizeof(quote)));
+    v = sm_read_get(v, "code", NULL, NULL);
     if (v) {
         x = read_enum(v, "STATUS_CODE_", codes, 3);
         if (x < 0)
@@ -274,8 +297,7 @@ static int parse_span(const json_t *js, const struct sm_span *res, size_t span_n
         s->error = x == 2;
     }
 
-    return each_attribute(sm_read_get(js, "attributes", NULL, NULL), "", span_no, b, s,
-                          sm_read_apply_attr, err);
+    return each_attribute(f[F_ATTRIBUTES].value, "", span_no, b, s, sm_read_apply_attr, err);
 }
 
 /* One resourceSpans item. *span_no counts the element's spans (1-based in messages). */

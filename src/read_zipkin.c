@@ -42,10 +42,9 @@ static int probe(const struct sm_element *el, const json_t *value)
     return 0;
 }
 
-static int read_id(struct sm_batch *b, const json_t *js, const char *key, size_t max_digits,
+static int read_id(struct sm_batch *b, const json_t *v, const char *name, size_t max_digits,
                    bool required, size_t span_no, const char **out, struct sm_error *err)
 {
-    const json_t *v = sm_read_get(js, key, NULL, NULL);
     const char *s;
     char quote[64];
     size_t len;
@@ -53,24 +52,23 @@ static int read_id(struct sm_batch *b, const json_t *js, const char *key, size_t
     *out = NULL;
     if (!v || (json_is_string(v) && !*json_string_value(v))) {
         if (required)
-            return sm_read_fail(err, span_no, "\"%s\" is missing", key);
+            return sm_read_fail(err, span_no, "\"%s\" is missing", name);
         return 0;
     }
     s = json_string_value(v);
     len = s ? strlen(s) : 0;
     if (!s || len > max_digits || strspn(s, "0123456789abcdefABCDEF") != len)
-        return sm_read_fail(err, span_no, "\"%s\" must be 1 to %zu hex digits, got %s", key,
+        return sm_read_fail(err, span_no, "\"%s\" must be 1 to %zu hex digits, got %s", name,
                             max_digits, sm_read_describe(v, quote, sizeof(quote)));
     *out = sm_batch_hex_id(b, s);
     if (!*out && required)
-        return sm_read_fail(err, span_no, "\"%s\" must not be zero", key);
+        return sm_read_fail(err, span_no, "\"%s\" must not be zero", name);
     return 0;
 }
 
-static int read_us(const json_t *js, const char *key, size_t span_no, int64_t *ns, bool *found,
+static int read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, bool *found,
                    struct sm_error *err)
 {
-    const json_t *v = sm_read_get(js, key, NULL, NULL);
     int64_t us;
     char quote[64];
 
@@ -79,25 +77,27 @@ static int read_us(const json_t *js, const char *key, size_t span_no, int64_t *n
         return 0;
     if (sm_read_int64(v, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
         return sm_read_fail(err, span_no,
-                            "\"%s\" must be a non-negative integer of microseconds, got %s", key,
+                            "\"%s\" must be a non-negative integer of microseconds, got %s", name,
                             sm_read_describe(v, quote, sizeof(quote)));
     *found = true;
     return 0;
 }
 
-static int read_endpoint(const json_t *js, const char *key, size_t span_no, const json_t **ep,
+/* An endpoint object and its service name (NULL when absent). */
+static int read_endpoint(const json_t *ep, const char *name, size_t span_no, const char **service,
                          struct sm_error *err)
 {
     const json_t *v;
 
-    *ep = sm_read_get(js, key, NULL, NULL);
-    if (!*ep)
+    *service = NULL;
+    if (!ep)
         return 0;
-    if (!json_is_object(*ep))
-        return sm_read_fail(err, span_no, "\"%s\" must be an object", key);
-    v = sm_read_get(*ep, "serviceName", NULL, NULL);
+    if (!json_is_object(ep))
+        return sm_read_fail(err, span_no, "\"%s\" must be an object", name);
+    v = sm_read_get(ep, "serviceName", NULL, NULL);
     if (v && !json_is_string(v))
-        return sm_read_fail(err, span_no, "\"%s.serviceName\" must be a string", key);
+        return sm_read_fail(err, span_no, "\"%s.serviceName\" must be a string", name);
+    *service = json_string_value(v);
     return 0;
 }
 
@@ -142,11 +142,41 @@ static void local_address(struct sm_batch *b, struct sm_span *s, const json_t *l
     s->local_address = sm_batch_str(b, tmp);
 }
 
+enum span_field {
+    F_TRACE_ID,
+    F_ID,
+    F_PARENT_ID,
+    F_KIND,
+    F_NAME,
+    F_TIMESTAMP,
+    F_DURATION,
+    F_SHARED,
+    F_LOCAL,
+    F_REMOTE,
+    F_TAGS,
+    NFIELDS
+};
+
+static const struct sm_read_field span_fields[NFIELDS] = {
+    [F_TRACE_ID] = {"traceId", NULL, NULL, NULL},
+    [F_ID] = {"id", NULL, NULL, NULL},
+    [F_PARENT_ID] = {"parentId", NULL, NULL, NULL},
+    [F_KIND] = {"kind", NULL, NULL, NULL},
+    [F_NAME] = {"name", NULL, NULL, NULL},
+    [F_TIMESTAMP] = {"timestamp", NULL, NULL, NULL},
+    [F_DURATION] = {"duration", NULL, NULL, NULL},
+    [F_SHARED] = {"shared", NULL, NULL, NULL},
+    [F_LOCAL] = {"localEndpoint", NULL, NULL, NULL},
+    [F_REMOTE] = {"remoteEndpoint", NULL, NULL, NULL},
+    [F_TAGS] = {"tags", NULL, NULL, NULL},
+};
+
 static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, struct sm_error *err)
 {
+    struct sm_read_field f[NFIELDS];
     struct sm_span *s;
-    const json_t *v, *local, *remote, *tags;
-    const char *key;
+    const json_t *v, *tags, *remote;
+    const char *key, *service;
     char quote[64];
     bool found;
     int rc;
@@ -154,17 +184,19 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
     if (!json_is_object(js))
         return sm_read_fail(err, span_no, "must be an object, got %s",
                             sm_read_describe(js, quote, sizeof(quote)));
+    memcpy(f, span_fields, sizeof(f));
+    sm_read_fields(js, f, NFIELDS);
     s = sm_batch_add(b);
     s->format = SM_FORMAT_ZIPKIN;
-    rc = read_id(b, js, "traceId", 32, true, span_no, &s->trace_id, err);
+    rc = read_id(b, f[F_TRACE_ID].value, "traceId", 32, true, span_no, &s->trace_id, err);
     if (!rc)
-        rc = read_id(b, js, "id", 16, true, span_no, &s->span_id, err);
+        rc = read_id(b, f[F_ID].value, "id", 16, true, span_no, &s->span_id, err);
     if (!rc)
-        rc = read_id(b, js, "parentId", 16, false, span_no, &s->parent_id, err);
+        rc = read_id(b, f[F_PARENT_ID].value, "parentId", 16, false, span_no, &s->parent_id, err);
     if (rc)
         return rc;
 
-    v = sm_read_get(js, "kind", NULL, NULL);
+    v = f[F_KIND].value;
     if (v) {
         if (json_is_string(v))
             s->kind = kind_from_name(json_string_value(v));
@@ -173,37 +205,39 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
                                 "\"kind\" must be CLIENT, SERVER, PRODUCER or CONSUMER, got %s",
                                 sm_read_describe(v, quote, sizeof(quote)));
     }
-    v = sm_read_get(js, "name", NULL, NULL);
+    v = f[F_NAME].value;
     if (v && !json_is_string(v))
         return sm_read_fail(err, span_no, "\"name\" must be a string, got %s",
                             sm_read_describe(v, quote, sizeof(quote)));
     s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
 
-    rc = read_us(js, "timestamp", span_no, &s->start_ns, &found, err);
+    rc = read_us(f[F_TIMESTAMP].value, "timestamp", span_no, &s->start_ns, &found, err);
     if (!rc)
-        rc = read_us(js, "duration", span_no, &s->duration_ns, &s->has_duration, err);
+        rc = read_us(f[F_DURATION].value, "duration", span_no, &s->duration_ns, &s->has_duration,
+                     err);
     if (rc)
         return rc;
     if (!s->has_duration)
         s->duration_ns = -1;
 
-    v = sm_read_get(js, "shared", NULL, NULL);
+    v = f[F_SHARED].value;
     if (v && !json_is_boolean(v))
         return sm_read_fail(err, span_no, "\"shared\" must be a boolean, got %s",
                             sm_read_describe(v, quote, sizeof(quote)));
     s->shared = json_is_true(v);
 
-    rc = read_endpoint(js, "localEndpoint", span_no, &local, err);
-    if (!rc)
-        rc = read_endpoint(js, "remoteEndpoint", span_no, &remote, err);
+    remote = f[F_REMOTE].value;
+    rc = read_endpoint(f[F_LOCAL].value, "localEndpoint", span_no, &service, err);
     if (rc)
         return rc;
-    s->service = sm_batch_str(b, json_string_value(sm_read_get(local, "serviceName", NULL, NULL)));
-    s->remote_service =
-        sm_batch_str(b, json_string_value(sm_read_get(remote, "serviceName", NULL, NULL)));
-    local_address(b, s, local);
+    s->service = sm_batch_str(b, service);
+    local_address(b, s, f[F_LOCAL].value);
+    rc = read_endpoint(remote, "remoteEndpoint", span_no, &service, err);
+    if (rc)
+        return rc;
+    s->remote_service = sm_batch_str(b, service);
 
-    tags = sm_read_get(js, "tags", NULL, NULL);
+    tags = f[F_TAGS].value;
     if (tags && !json_is_object(tags))
         return sm_read_fail(err, span_no, "\"tags\" must be an object, got %s",
                             sm_read_describe(tags, quote, sizeof(quote)));
@@ -211,8 +245,14 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
     {
         if (json_is_null(v))
             continue;
+        /* service.namespace and .version: resource attributes that OpenTelemetry's
+         * Zipkin exporters copy into the tags */
         if (!strcmp(key, "error"))
             s->error = true;
+        else if (!strcmp(key, "service.namespace"))
+            s->service_namespace = sm_read_text(b, v);
+        else if (!strcmp(key, "service.version"))
+            s->service_version = sm_read_text(b, v);
         else
             sm_read_apply_attr(b, s, key, v);
     }

@@ -70,6 +70,38 @@ const json_t *sm_read_get(const json_t *obj, const char *key, const char *alt, c
     return NULL;
 }
 
+void sm_read_fields(const json_t *obj, struct sm_read_field *fields, size_t n)
+{
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        fields[i].value = NULL;
+        fields[i].name = fields[i].key;
+    }
+    if (!json_is_object(obj))
+        return;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        if (json_is_null(v))
+            continue;
+        for (i = 0; i < n; i++) {
+            struct sm_read_field *f = &fields[i];
+            bool camel = key[0] == f->key[0] && !strcmp(key, f->key);
+
+            if (!camel && !(f->alt && key[0] == f->alt[0] && !strcmp(key, f->alt)))
+                continue;
+            /* the camelCase spelling wins when both are present */
+            if (!f->value || camel) {
+                f->value = v;
+                f->name = camel ? f->key : f->alt;
+            }
+            break;
+        }
+    }
+}
+
 const char *sm_read_text(struct sm_batch *b, const json_t *v)
 {
     char tmp[64];

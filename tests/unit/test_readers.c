@@ -590,7 +590,8 @@ static void test_zipkin_span(void **state)
                  "\"frontend\",\"ipv4\":\"127.0.0.1\"},\"remoteEndpoint\":{\"serviceName\":"
                  "\"backend\",\"ipv4\":\"192.168.99.101\",\"port\":9000},\"annotations\":[{"
                  "\"timestamp\":1795651200100000,\"value\":\"error\"}],\"tags\":{"
-                 "\"http.status_code\":\"404\",\"http.host\":\"backend:9000\"}}"),
+                 "\"http.status_code\":\"404\",\"http.host\":\"backend:9000\","
+                 "\"service.namespace\":\"shop\",\"service.version\":\"1.0\"}}"),
         0);
     assert_int_equal(batch.len, 1);
     assert_false(batch.whole_traces);
@@ -610,6 +611,8 @@ static void test_zipkin_span(void **state)
     assert_false(s->shared);
     assert_int_equal(s->http_status, 404);
     assert_str(s->http_host, "backend:9000");
+    assert_str(s->service_namespace, "shop");
+    assert_str(s->service_version, "1.0");
     assert_int_equal(s->format, SM_FORMAT_ZIPKIN);
 }
 
