@@ -281,13 +281,13 @@ void sm_emit_legend_text(const struct sm_style *style, int level, struct sm_buf 
 
     sm_buf_adds(out, level >= 2 ? "red: " : "amber: ");
     if (p99 > 0) {
-        sm_buf_printf(out, "%s p99 >= ", side);
+        sm_buf_printf(out, "%s p99 \xe2\x89\xa5 ", side);
         add_threshold_ms(out, p99);
     }
     if (rate > 0) {
         if (p99 > 0)
             sm_buf_adds(out, " or ");
-        sm_buf_printf(out, "errors >= %g %%", rate * 100);
+        sm_buf_printf(out, "errors \xe2\x89\xa5 %g %%", rate * 100);
     }
 }
 

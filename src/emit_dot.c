@@ -306,6 +306,8 @@ static void add_legend(Agraph_t *g, const struct sm_style *style)
         gv_set_label(n, "label", text.data);
         gv_set(n, "shape", "plaintext");
         gv_set(n, "style", "");
+        gv_set(n, "height", "0.2");
+        gv_set(n, "margin", "0.05,0.02");
         gv_set(n, "fontcolor", sm_emit_severity_color(level));
         sm_buf_release(&text);
     }

@@ -407,8 +407,8 @@ static void test_mermaid_shop_golden(void **state)
         "    linkStyle 4 stroke:#d62728,color:#d62728,stroke-width:2.75px\n"
         "    linkStyle 5 stroke:#4d4d4d,color:#4d4d4d,stroke-width:2.5px\n"
         "    subgraph legend[\"legend\"]\n"
-        "        legend_warn[\"amber: client p99 #62;= 500 ms or errors #62;= 1 #37;\"]\n"
-        "        legend_crit[\"red: client p99 #62;= 2 s or errors #62;= 5 #37;\"]\n"
+        "        legend_warn[\"amber: client p99 \xe2\x89\xa5 500 ms or errors \xe2\x89\xa5 1 #37;\"]\n"
+        "        legend_crit[\"red: client p99 \xe2\x89\xa5 2 s or errors \xe2\x89\xa5 5 #37;\"]\n"
         "    end\n"
         "    style legend_warn fill:#ffffff,stroke:#d08c00,color:#d08c00\n"
         "    style legend_crit fill:#ffffff,stroke:#d62728,color:#d62728\n";
