@@ -214,10 +214,12 @@ static void test_nothing_readable(void **state)
     assert_int_equal(run_file(&r, write_file("empty.json", "")), SM_EINPUT);
     assert_string_equal(r.err.text, "empty input");
 
+    sm_buf_release(&r.skips);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("blank.json", "\n  \n")), SM_EINPUT);
     assert_string_equal(r.err.text, "empty input");
 
+    sm_buf_release(&r.skips);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("unknown.json", "[{\"foo\":1},{\"bar\":2}]")),
                      SM_EINPUT);
@@ -225,19 +227,23 @@ static void test_nothing_readable(void **state)
     assert_int_equal(r.err.line, 1);
     assert_int_equal(r.err.column, 2);
 
+    sm_buf_release(&r.skips);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("text.txt", "hello\n")), SM_EINPUT);
     assert_non_null(strstr(r.err.text, "unknown format"));
     assert_non_null(strstr(r.err.text, "'h'"));
 
+    sm_buf_release(&r.skips);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("bin.dat", "\x89PNG\r\n")), SM_EINPUT);
     assert_non_null(strstr(r.err.text, "binary data"));
 
+    sm_buf_release(&r.skips);
     run_init(&r);
     assert_int_equal(run_file(&r, tmpdir), SM_EINPUT);
     assert_string_equal(r.err.file, tmpdir);
 
+    sm_buf_release(&r.skips);
     run_init(&r);
     assert_int_equal(
         run_file(&r, write_file("allbad.json", "[{\"a\":},{\"traceId\":\"1\",\"id\":\"xyz!\"}]")),
@@ -245,11 +251,13 @@ static void test_nothing_readable(void **state)
     assert_string_equal(r.err.text, "no spans found: all 2 records were bad");
     assert_int_equal(r.stats.skipped_records, 2);
 
+    sm_buf_release(&r.skips);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("nothing.json", "[]")), SM_EINPUT);
     assert_non_null(strstr(r.err.text, "no spans found"));
 
     /* broken structure before anything was read: the scanner's error, with its place */
+    sm_buf_release(&r.skips);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("cut.json", "[{\"traceId\":\"1\",")), SM_EINPUT);
     assert_non_null(strstr(r.err.text, "unexpected end of input"));
