@@ -258,14 +258,17 @@ static void o_jstr(struct out *o, const char *s)
 /* ---- span building ---- */
 
 struct gen {
-    struct rng rng;
+    struct rng rng;  /* durations and decisions */
+    struct rng ids;  /* trace and span ids */
+    struct rng side; /* shop: draws only one variant makes (see side_swap) */
+    uint64_t seed;
     struct service *svcs;
     int nsvcs;
     int v2;
     struct gspan *spans; /* the trace being built */
     int nspans;
     uint64_t trace_hi, trace_lo;
-    uint64_t db_calls; /* shop: postgres calls so far, for the evenly spread slow ones */
+    uint64_t db_calls, card_calls; /* shop: calls so far, for evenly spread events */
     uint64_t ntraces, total_spans;
 };
 
@@ -353,8 +356,8 @@ static void attr_bool(struct gspan *sp, const char *key, int v)
 static void trace_begin(struct gen *g)
 {
     g->nspans = 0;
-    g->trace_hi = rng_id(&g->rng);
-    g->trace_lo = rng_id(&g->rng);
+    g->trace_hi = rng_id(&g->ids);
+    g->trace_lo = rng_id(&g->ids);
 }
 
 /* A new span of the current trace; returned as an index (the array does not move). */
@@ -370,7 +373,7 @@ static int span_new(struct gen *g, int svc, enum kind kind, const char *name, in
     sp = &g->spans[g->nspans];
     sp->trace_hi = g->trace_hi;
     sp->trace_lo = g->trace_lo;
-    sp->span_id = rng_id(&g->rng);
+    sp->span_id = rng_id(&g->ids);
     sp->parent_id = parent >= 0 ? g->spans[parent].span_id : 0;
     sp->svc = svc;
     sp->kind = kind;
@@ -826,6 +829,23 @@ static void sink_end(struct sink *k, const struct gen *g)
 
 /* ---- the shop: DESIGN.md's checkout story ---- */
 
+/* Evenly spread events: true for about p of the calls k = 0, 1, 2, ..., exactly
+ * floor(n p + phase) of the first n, so that even a small sample holds its share. */
+static int spread(uint64_t k, double p, double phase)
+{
+    return (uint64_t)((double)(k + 1) * p + phase) > (uint64_t)((double)k * p + phase);
+}
+
+/* Variant-specific draws come from a side stream: swapping it in and out around them
+ * keeps the main stream identical between v1 and v2. */
+static void side_swap(struct gen *g)
+{
+    struct rng t = g->rng;
+
+    g->rng = g->side;
+    g->side = t;
+}
+
 enum { FRONTEND, GATEWAY, INVENTORY, PAYMENTS, FRAUD, SHIPPING, RECOMMENDATIONS, SHOP_SVCS };
 
 static void shop_services(struct gen *g)
@@ -903,9 +923,8 @@ static int64_t shop_reserve(struct gen *g, int server, int64_t t, int *failed)
     static const char *const ops[] = {"GET", "GET", "HGET", "GET", "SET"};
     int db;
     struct gspan *sp;
-    uint64_t k = g->db_calls++;
-    int slow = (uint64_t)((double)(k + 1) * 0.03 + 0.99) > (uint64_t)((double)k * 0.03 + 0.99);
-    double fail_rate = g->v2 ? 0.11 : 0.03;
+    int slow = spread(g->db_calls++, 0.03, 0.99);
+    double fail_rate = 0.03;
 
     for (int i = 0; i < 5; i++)
         t = shop_redis(g, server, t + rng_range(&g->rng, 40, 200), ops[i]) + 30;
@@ -933,18 +952,22 @@ static int64_t shop_charge(struct gen *g, int server, int64_t t, int *failed)
     int card, status = 200;
     struct gspan *sp;
     double u;
+    int slow = spread(g->card_calls++, 0.12, 0.5);
     int64_t dur;
 
     *failed = 0;
-    if (!g->v2) {
-        int fs,
-            fc = rpc_call(g, server, PAYMENTS, FRAUD, "fraud.FraudCheck", "Score", t + 100, &fs);
-        int ferr = rng_chance(&g->rng, 0.02);
-        int64_t fend = g->spans[fs].start_us + rng_lognormal_us(&g->rng, 6000, 0.3);
+    if (!g->v2) { /* the dependency v2 removes */
+        int fs, fc, ferr;
+        int64_t fend;
 
+        side_swap(g);
+        fc = rpc_call(g, server, PAYMENTS, FRAUD, "fraud.FraudCheck", "Score", t + 100, &fs);
+        ferr = rng_chance(&g->rng, 0.02);
+        fend = g->spans[fs].start_us + rng_lognormal_us(&g->rng, 6000, 0.3);
         if (ferr)
             g->spans[fs].status_msg = "model unavailable";
         t = rpc_end(g, fc, fs, fend, ferr ? 14 : 0);
+        side_swap(g);
     }
     card = span_new(g, PAYMENTS, K_CLIENT, "POST", server, t + 120);
     sp = &g->spans[card];
@@ -958,11 +981,13 @@ static int64_t shop_charge(struct gen *g, int server, int64_t t, int *failed)
     else if (u < 0.07)
         status = 402; /* declined: a client-side failure by its HTTP status alone */
     attr_int(sp, "http.response.status_code", status);
-    /* v2 is slower at the tail: one call in ten takes 0.6 to 1.5 s. */
-    if (g->v2 && rng_chance(&g->rng, 0.10))
+    /* v2 is slower: a higher median, and one call in eight takes 0.6 to 1.5 s. */
+    dur = rng_lognormal_us(&g->rng, g->v2 ? 140000 : 110000, 0.25);
+    if (g->v2 && slow) {
+        side_swap(g);
         dur = rng_range(&g->rng, 600000, 1500000);
-    else
-        dur = rng_lognormal_us(&g->rng, g->v2 ? 140000 : 110000, 0.25);
+        side_swap(g);
+    }
     span_end(g, card, sp->start_us + dur);
     if (status >= 500) {
         span_fail(g, card, "upstream unavailable");
@@ -1011,13 +1036,22 @@ static int64_t shop_http_end(struct gen *g, int fc, int gs, int64_t end_us, int 
 static int64_t shop_get_stock(struct gen *g, int gs, int64_t t)
 {
     int is, ic = rpc_call(g, gs, GATEWAY, INVENTORY, "inventory.Inventory", "GetStock", t, &is);
+    /* v2's inventory is overloaded far more often; the gateway shows the page without
+     * stock then, so the failure goes no further. */
+    int failed = rng_unit(&g->rng) < (g->v2 ? 0.08 : 0.01);
+    int64_t end = g->spans[is].start_us + rng_lognormal_us(&g->rng, 1800, 0.35);
 
-    t = rpc_end(g, ic, is, g->spans[is].start_us + rng_lognormal_us(&g->rng, 1800, 0.35), 0);
-    if (g->v2) {
-        int rs, rc = rpc_call(g, gs, GATEWAY, RECOMMENDATIONS, "recommendations.Recommender",
-                              "ListRecommendations", t + 100, &rs);
+    if (failed)
+        g->spans[is].status_msg = "too many requests in flight";
+    t = rpc_end(g, ic, is, end, failed ? 14 : 0);
+    if (g->v2) { /* the dependency v2 adds */
+        int rs, rc;
 
+        side_swap(g);
+        rc = rpc_call(g, gs, GATEWAY, RECOMMENDATIONS, "recommendations.Recommender",
+                      "ListRecommendations", t + 100, &rs);
         t = rpc_end(g, rc, rs, g->spans[rs].start_us + rng_lognormal_us(&g->rng, 9000, 0.3), 0);
+        side_swap(g);
     }
     return t;
 }
@@ -1027,7 +1061,7 @@ static int64_t shop_get_stock(struct gen *g, int gs, int64_t t)
 static void shop_trace(struct gen *g, struct sink *k, int64_t t0)
 {
     int root, fc, gs;
-    int checkout = rng_chance(&g->rng, 0.45);
+    int checkout = spread(g->ntraces, 0.45, 0.5);
     int product = (int)rng_range(&g->rng, 1000, 9999);
     int64_t t;
     int http_status = 200;
@@ -1107,11 +1141,17 @@ static void shop_trace(struct gen *g, struct sink *k, int64_t t0)
 static void run_shop(struct gen *g, struct sink *k, uint64_t ntraces)
 {
     int64_t t0 = EPOCH_US;
+    struct rng clock;
 
+    rng_seed(&clock, g->seed ^ 0xc10c);
     shop_services(g);
     sink_begin(k);
     for (uint64_t i = 0; i < ntraces; i++) {
-        t0 += rng_range(&g->rng, 50000, 350000); /* ~5 requests a second */
+        /* Each trace draws from streams of its own, so v1 and v2 differ only in what
+         * the variant changes, never in which requests arrive when. */
+        rng_seed(&g->rng, g->seed * 0x100000001b3ULL + i);
+        rng_seed(&g->side, (g->seed * 0x100000001b3ULL + i) ^ 0x51de51de51de51deULL);
+        t0 += rng_range(&clock, 50000, 350000); /* ~5 requests a second */
         shop_trace(g, k, t0);
     }
     sink_end(k, g);
@@ -1191,8 +1231,6 @@ static int64_t bench_handle(struct gen *g, const struct bsvc *b, int s, int pare
     attr_str(sp, "http.request.method", "GET");
     attr_strf(sp, "http.route", "/api/v1/%s/{id}", svc);
     attr_strf(sp, "url.path", "/api/v1/%s/%d", svc, id);
-    attr_str(sp, "url.scheme", "http");
-    attr_str(sp, "network.protocol.version", "1.1");
     if (depth == 0)
         attr_str(sp, "user_agent.original", user_agents[rng_range(&g->rng, 0, 3)]);
     attr_strf(sp, "client.address", "10.%d.%d.%d", (int)rng_range(&g->rng, 0, 255),
@@ -1210,7 +1248,6 @@ static int64_t bench_handle(struct gen *g, const struct bsvc *b, int s, int pare
                   g->svcs[callee].name, id);
         attr_str(sp, "server.address", g->svcs[callee].name);
         attr_int(sp, "server.port", 8080);
-        attr_str(sp, "network.protocol.version", "1.1");
         t = bench_handle(g, b, callee, c, depth + 1, t + rng_range(&g->rng, 100, 600));
         t += rng_range(&g->rng, 100, 500);
         attr_int(&g->spans[c], "http.response.status_code", 200);
@@ -1452,7 +1489,9 @@ int main(int argc, char **argv)
         return 2;
     }
     g.v2 = !strcmp(variant, "v2");
+    g.seed = seed;
     rng_seed(&g.rng, seed);
+    rng_seed(&g.ids, seed ^ 0x1d51d51d51d51d5ULL);
     rng_seed(&k.batch, seed ^ 0x5bd1e995u);
     k.cur_target = 1;
     g.spans = sm_xcalloc(MAX_TRACE_SPANS, sizeof(*g.spans));
