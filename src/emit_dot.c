@@ -148,6 +148,9 @@ static void set_graph_defaults(Agraph_t *g, const struct sm_map *map, const stru
     gv_default(g, AGRAPH, "label", "");
     gv_default(g, AGRAPH, "style", "");
     gv_default(g, AGRAPH, "color", "");
+    /* Rank the whole graph at once, so a cluster does not pull a consumer in front of
+     * its queue. */
+    gv_default(g, AGRAPH, "newrank", "true");
     if (is_huge(map)) {
         /* sfdp places thousands of nodes in seconds where dot takes minutes. */
         gv_default(g, AGRAPH, "layout", "sfdp");

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The docs stay current: docs/shop.mmd and the Mermaid block in docs/rendering.md are
+# exactly what svcmap draws from the bundled example now, and docs/shop.svg holds every
+# node of it. Regenerate with scripts/render-docs when this fails after a real change.
+# Args: $1 svcmap binary, $2 build dir, $3 source dir.
+set -u
+bin=$1
+input=fixtures/shop/shop-otlp.jsonl
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+if [ ! -f "$input" ]; then
+    echo "no $input"
+    exit 1
+fi
+opts=(--group-by service.namespace --title "shop: the checkout story")
+"$bin" map -q "${opts[@]}" "$input" -o "$tmp/shop.mmd"
+cmp -s "$tmp/shop.mmd" docs/shop.mmd || {
+    echo "docs/shop.mmd is stale: run scripts/render-docs"
+    fail=1
+}
+cp docs/rendering.md "$tmp/rendering.md"
+"$bin" map -q "${opts[@]}" "$input" --inject "$tmp/rendering.md" --name shop
+cmp -s "$tmp/rendering.md" docs/rendering.md || {
+    echo "the shop block in docs/rendering.md is stale: run scripts/render-docs"
+    fail=1
+}
+xmllint --noout docs/shop.svg || fail=1
+n=$("$bin" map -q -f json "$input" | grep -c '"id": "')
+m=$(grep -c '<g id="node[0-9]*" class="node">' docs/shop.svg)
+# The legend's two entries are nodes too.
+[ "$m" -ge "$n" ] || {
+    echo "docs/shop.svg has $m nodes, the map $n"
+    fail=1
+}
+exit $fail
