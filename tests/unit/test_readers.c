@@ -743,6 +743,152 @@ static void test_detect(void **state)
     assert_null(detect(SM_ELEM_DOCUMENT, NULL, "42"));
 }
 
+/* ---- hostile values everywhere ---- */
+
+/* Replaces the n-th value of root (pre-order, root is 0) by `with` in place; returns the
+ * new root (with itself when n is 0). *n counts down as values are passed. */
+static json_t *replace_nth(json_t *root, size_t *n, json_t *with)
+{
+    const char *key;
+    json_t *child;
+    size_t i;
+
+    if ((*n)-- == 0)
+        return with;
+    if (json_is_object(root)) {
+        json_object_foreach(root, key, child)
+        {
+            json_t *r = replace_nth(child, n, with);
+
+            if (r != child) {
+                json_object_set(root, key, r);
+                return root;
+            }
+            if (*n == (size_t)-1)
+                return root;
+        }
+    } else if (json_is_array(root)) {
+        json_array_foreach(root, i, child)
+        {
+            json_t *r = replace_nth(child, n, with);
+
+            if (r != child) {
+                json_array_set(root, i, r);
+                return root;
+            }
+            if (*n == (size_t)-1)
+                return root;
+        }
+    }
+    return root;
+}
+
+static size_t count_values(const json_t *v)
+{
+    const char *key;
+    json_t *child;
+    size_t i, n = 1;
+
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, child)
+        {
+            n += count_values(child);
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, child)
+        {
+            n += count_values(child);
+        }
+    }
+    return n;
+}
+
+/* Every value of a real element of each format, replaced in turn by each of a set of
+ * hostile values, must give spans or a clean SM_EINPUT with a lowercase message: never
+ * a crash, a NULL required id, or an error without text. Runs under ASan in CI. */
+static void test_hostile_values(void **state)
+{
+    static const char *const hostile[] = {
+        "null",
+        "true",
+        "false",
+        "0",
+        "-1",
+        "1.5e300",
+        "\"\"",
+        "\"x\"",
+        "\"-5\"",
+        "\"99999999999999999999\"",
+        "[]",
+        "{}",
+        "[{}]",
+        "[null]",
+        "{\"a\":[1]}",
+        "\"0000000000000000\"",
+        "\"SPAN_KIND_SERVER\"",
+        "9223372036854775807",
+    };
+    static const char *const elements[] = {
+        /* OTLP */
+        "{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":"
+        "\"a\"}}]},\"scopeSpans\":[{\"spans\":[{\"traceId\":\"0123456789abcdef0123456789abcdef\","
+        "\"spanId\":\"0123456789abcdef\",\"parentSpanId\":\"Sc130fnc2TY=\",\"name\":\"n\","
+        "\"kind\":2,\"startTimeUnixNano\":\"5\",\"endTimeUnixNano\":9,\"status\":{\"code\":2},"
+        "\"attributes\":[{\"key\":\"http.status_code\",\"value\":{\"intValue\":\"500\"}}]}]}]}",
+        /* Jaeger */
+        jaeger_trace,
+        /* Zipkin trace */
+        "[{\"traceId\":\"a\",\"parentId\":\"1\",\"id\":\"2\",\"kind\":\"CLIENT\",\"name\":\"x\","
+        "\"timestamp\":1,\"duration\":2,\"shared\":true,\"localEndpoint\":{\"serviceName\":\"s\","
+        "\"ipv4\":\"1.2.3.4\",\"port\":80},\"remoteEndpoint\":{\"ipv6\":\"::1\",\"port\":9},"
+        "\"tags\":{\"error\":\"\",\"http.status_code\":\"404\"}}]",
+    };
+    const struct sm_reader *readers[] = {&sm_reader_otlp, &sm_reader_jaeger, &sm_reader_zipkin};
+    size_t e, h, n, total, r, runs = 0;
+
+    (void)state;
+    for (e = 0; e < sizeof(elements) / sizeof(elements[0]); e++) {
+        json_t *orig = load(elements[e]);
+
+        total = count_values(orig);
+        for (n = 0; n < total; n++) {
+            for (h = 0; h < sizeof(hostile) / sizeof(hostile[0]); h++) {
+                json_t *copy = json_deep_copy(orig), *with = load(hostile[h]), *root;
+                size_t k = n;
+
+                root = replace_nth(copy, &k, with);
+                for (r = 0; r < 3; r++) {
+                    struct sm_element el;
+                    size_t i;
+                    int rc;
+
+                    memset(&el, 0, sizeof(el));
+                    el.ctx = SM_ELEM_ARRAY_ITEM;
+                    sm_batch_reset(&batch);
+                    sm_error_init(&err);
+                    rc = readers[r]->parse(&el, root, &batch, &err);
+                    runs++;
+                    if (rc != 0 && rc != SM_EINPUT)
+                        fail_msg("status %d", rc);
+                    if (rc == SM_EINPUT &&
+                        (!err.text[0] || (err.text[0] >= 'A' && err.text[0] <= 'Z')))
+                        fail_msg("bad message \"%s\"", err.text);
+                    for (i = 0; rc == 0 && i < batch.len; i++) {
+                        assert_non_null(batch.spans[i].trace_id);
+                        assert_non_null(batch.spans[i].span_id);
+                        assert_true(batch.spans[i].duration_ns >= -1);
+                    }
+                }
+                /* root is copy, or with itself when the whole element was replaced */
+                json_decref(copy);
+                json_decref(with);
+            }
+        }
+        json_decref(orig);
+    }
+    assert_true(runs > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,6 +908,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zipkin_errors_and_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zipkin_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
