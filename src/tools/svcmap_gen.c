@@ -168,7 +168,7 @@ static void o_flush(struct out *o)
     o->len = 0;
 }
 
-static void o_mem(struct out *o, const char *s, size_t n)
+static inline void o_mem(struct out *o, const char *s, size_t n)
 {
     if (o->len + n > OUT_BUF_BYTES) {
         o_flush(o);
@@ -188,7 +188,7 @@ static void o_str(struct out *o, const char *s)
     o_mem(o, s, strlen(s));
 }
 
-static void o_chr(struct out *o, char c)
+static inline void o_chr(struct out *o, char c)
 {
     if (o->len == OUT_BUF_BYTES)
         o_flush(o);
@@ -233,26 +233,37 @@ static void o_hex64(struct out *o, uint64_t v)
  * backslashes are escaped all the same. */
 static void o_jstr(struct out *o, const char *s)
 {
-    const char *p = s;
+    size_t n = strlen(s);
+    char *d;
 
-    o_chr(o, '"');
-    for (; *p; p++) {
-        if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) {
-            o_mem(o, s, (size_t)(p - s));
-            if ((unsigned char)*p < 0x20) {
-                char esc[8];
+    /* Worst case every byte becomes \u00XX; the fast path copies a clean string. */
+    if (o->len + 6 * n + 2 > OUT_BUF_BYTES)
+        o_flush(o);
+    if (6 * n + 2 > OUT_BUF_BYTES) {
+        fprintf(stderr, "svcmap-gen: string too long\n");
+        abort();
+    }
+    d = o->buf + o->len;
+    *d++ = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
 
-                snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)(unsigned char)*p);
-                o_str(o, esc);
-            } else {
-                o_chr(o, '\\');
-                o_chr(o, *p);
-            }
-            s = p + 1;
+        if (c == '"' || c == '\\') {
+            *d++ = '\\';
+            *d++ = (char)c;
+        } else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+
+            memcpy(d, "\\u00", 4);
+            d[4] = hex[c >> 4];
+            d[5] = hex[c & 15];
+            d += 6;
+        } else {
+            *d++ = (char)c;
         }
     }
-    o_mem(o, s, (size_t)(p - s));
-    o_chr(o, '"');
+    *d++ = '"';
+    o->len = (size_t)(d - o->buf);
 }
 
 /* ---- span building ---- */
@@ -283,20 +294,30 @@ static const char *span_name(const struct gspan *sp)
 }
 
 /* Copies a formatted string into the span's text; returns its offset. */
-static int span_strf(struct gspan *sp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int span_strf(struct gspan *sp, const char *fmt, ...)
+static int span_vstrf(struct gspan *sp, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static int span_vstrf(struct gspan *sp, const char *fmt, va_list ap)
 {
-    va_list ap;
-    int off = sp->text_len, room = SPAN_TEXT_BYTES - sp->text_len, n;
+    int off = sp->text_len, room = SPAN_TEXT_BYTES - sp->text_len;
+    int n = vsnprintf(sp->text + off, (size_t)room, fmt, ap);
 
-    va_start(ap, fmt);
-    n = vsnprintf(sp->text + off, (size_t)room, fmt, ap);
-    va_end(ap);
     if (n < 0 || n >= room) { /* a bug in a model: its strings are short and fixed */
         fprintf(stderr, "svcmap-gen: span text overflow\n");
         abort();
     }
     sp->text_len += n + 1;
+    return off;
+}
+
+static int span_strf(struct gspan *sp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int span_strf(struct gspan *sp, const char *fmt, ...)
+{
+    va_list ap;
+    int off;
+
+    va_start(ap, fmt);
+    off = span_vstrf(sp, fmt, ap);
+    va_end(ap);
     return off;
 }
 
@@ -323,18 +344,14 @@ static void attr_str(struct gspan *sp, const char *key, const char *value)
 }
 
 static void attr_strf(struct gspan *sp, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void attr_strf(struct gspan *sp, const char *key, const char *fmt, ...)
 {
-    char tmp[SPAN_TEXT_BYTES];
     va_list ap;
-    struct attr *a;
+    int off;
 
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    off = span_vstrf(sp, fmt, ap);
     va_end(ap);
-    a = span_attr(sp, key);
-    a->off = span_strf(sp, "%s", tmp);
+    span_attr(sp, key)->off = off;
 }
 
 static void attr_int(struct gspan *sp, const char *key, int64_t v)
