@@ -6,7 +6,8 @@
  * snake_case, ids in hex of any case or base64 (as protobuf's JSON mapping writes bytes),
  * kind and status code as integers or enum names, times as strings or numbers, kept as
  * exact int64 nanoseconds. A whole document ({"resourceSpans": [...]}, the Tempo
- * "batches" wrapper, the Jaeger API v3 {"result": {...}}) is accepted as well.
+ * "batches" wrapper, the Jaeger API v3 {"result": {...}}, Tempo's API v2 {"trace": {...}})
+ * is accepted as well.
  */
 #include <string.h>
 #include <strings.h>
@@ -60,7 +61,7 @@ static int probe(const struct sm_element *el, const json_t *value)
     }
     if (json_is_array(document_items(value)))
         return 100;
-    result = sm_read_get(value, "result", NULL, NULL);
+    result = sm_read_get(value, "result", "trace", NULL);
     if (json_is_array(document_items(result)))
         return 100;
     if (has_scope_spans(value))
@@ -361,7 +362,7 @@ static int parse(const struct sm_element *el, const json_t *value, struct sm_bat
     if (!(el && el->ctx == SM_ELEM_MEMBER_ITEM)) {
         items = document_items(value);
         if (!items)
-            items = document_items(sm_read_get(value, "result", NULL, NULL));
+            items = document_items(sm_read_get(value, "result", "trace", NULL));
     }
     if (!items)
         return parse_item(value, &span_no, out, err);

@@ -364,6 +364,13 @@ static void test_otlp_document(void **state)
         0);
     assert_int_equal(batch.len, 3);
     assert_str(batch.spans[2].span_id, "0000000000000003");
+    /* Tempo's API v2 answer */
+    assert_int_equal(parse_as(&sm_reader_otlp, SM_ELEM_DOCUMENT, NULL,
+                              "{\"trace\":{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{"
+                              "\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":"
+                              "\"0000000000000001\"}]}]}]}}"),
+                     0);
+    assert_int_equal(batch.len, 1);
 }
 
 static void test_otlp_bad(void **state)
@@ -718,6 +725,8 @@ static void test_detect(void **state)
         detect(SM_ELEM_MEMBER_ITEM, "result.resourceSpans", "{\"resource\":{},\"scope_spans\":[]}"),
         &sm_reader_otlp);
     assert_ptr_equal(detect(SM_ELEM_DOCUMENT, NULL, "{\"resourceSpans\":[]}"), &sm_reader_otlp);
+    assert_ptr_equal(detect(SM_ELEM_DOCUMENT, NULL, "{\"trace\":{\"resourceSpans\":[]}}"),
+                     &sm_reader_otlp);
     assert_ptr_equal(
         detect(SM_ELEM_MEMBER_ITEM, "data", "{\"traceID\":\"1\",\"spans\":[],\"processes\":{}}"),
         &sm_reader_jaeger);
