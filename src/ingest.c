@@ -13,10 +13,12 @@
 #include "svcmap/ingest.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "svcmap/reader.h"
+#include "svcmap/util.h"
 
 #define PROGRESS_EVERY_BYTES ((long long)64 << 20)
 
@@ -124,33 +126,287 @@ static void describe_start(int c, char *out, size_t size)
         snprintf(out, size, "binary data (first byte 0x%02x)", (unsigned)c);
 }
 
+/* The state of one file's ingest, kept by the calling thread. */
+struct run {
+    const struct sm_ingest_options *opt;
+    sm_batch_fn fn;
+    void *fn_ctx;
+    struct sm_ingest_stats *stats;
+    const char *file;
+    const struct sm_reader *reader;
+    uint64_t read_ok;
+    uint64_t skipped;
+    uint64_t spans_read;
+};
+
+/* Takes the outcome of one element, in file order: a batch (rc 0), a bad record
+ * (SM_EINPUT in bad; resumable says whether scanning went on) or a failure. Returns 0 to
+ * go on, 1 to stop reading (the rest of the input is lost), negative to fail with err. */
+static int deliver(struct run *r, int rc, bool resumable, const struct sm_error *bad,
+                   struct sm_batch *batch, size_t spans_read, struct sm_error *err)
+{
+    if (rc == SM_EINPUT) {
+        /* a broken file with nothing read yet is one error, not a skipped record */
+        if (r->opt->strict || (!resumable && r->read_ok == 0)) {
+            *err = *bad;
+            return SM_EINPUT;
+        }
+        r->skipped++;
+        r->stats->skipped_records++;
+        if (r->opt->on_skip)
+            r->opt->on_skip(r->opt->ctx, bad);
+        return resumable ? 0 : 1;
+    }
+    if (rc < 0) {
+        *err = *bad;
+        return rc;
+    }
+    r->read_ok++;
+    r->spans_read += spans_read;
+    r->stats->elements++;
+    r->stats->formats |= 1u << r->reader->format;
+    count_batch(batch, r->stats);
+    if (batch->len > 0)
+        return r->fn(r->fn_ctx, batch, err);
+    return 0;
+}
+
+/* ---- worker threads ----
+ *
+ * The calling thread scans and copies each element into a slot of a ring; workers take
+ * slots in order, parse them into the slot's own batch and mark them done; the calling
+ * thread hands the slots out in file order (so output does not depend on timing), then
+ * reuses them. The ring is bounded in slots and in bytes, so memory stays bounded. */
+
+#define POOL_MAX_QUEUED_BYTES ((size_t)64 << 20)
+
+struct slot {
+    struct sm_element el; /* el.data points into buf */
+    char *buf;            /* owned copy of the element's bytes */
+    size_t cap;
+    bool needs_work; /* false: a scanner error, already done */
+    bool done;
+    bool resumable;
+    int rc;
+    size_t spans_read;
+    struct sm_batch batch;
+    struct sm_error err;
+};
+
+struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv;
+    pthread_cond_t done_cv;
+    struct slot *slots;
+    size_t nslots;
+    size_t head;      /* next slot to deliver */
+    size_t next_work; /* next slot for a worker */
+    size_t tail;      /* next slot to fill */
+    size_t queued_bytes;
+    bool stop;
+    const struct sm_reader *reader;
+    const struct sm_ingest_options *opt;
+    const char *file;
+    pthread_t *threads;
+    int nthreads;
+};
+
+/* Element bytes -> batch, the same work as the serial path. */
+static void slot_work(struct pool *p, struct slot *sl)
+{
+    json_t *value = NULL;
+
+    sm_error_init(&sl->err);
+    sl->spans_read = 0;
+    sl->rc = parse_json(&sl->el, p->file, &value, &sl->err);
+    if (sl->rc == 0)
+        sl->rc = element_to_batch(p->reader, &sl->el, value, p->opt, p->file, &sl->batch,
+                                  &sl->spans_read, &sl->err);
+    json_decref(value);
+}
+
+static void *worker_main(void *arg)
+{
+    struct pool *p = arg;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        struct slot *sl;
+
+        while (!p->stop && p->next_work == p->tail)
+            pthread_cond_wait(&p->work_cv, &p->mu);
+        if (p->stop)
+            break;
+        sl = &p->slots[p->next_work % p->nslots];
+        p->next_work++;
+        if (sl->needs_work) {
+            pthread_mutex_unlock(&p->mu);
+            slot_work(p, sl);
+            pthread_mutex_lock(&p->mu);
+        }
+        sl->done = true;
+        pthread_cond_broadcast(&p->done_cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static int pool_start(struct pool *p, int nthreads, const struct sm_reader *reader,
+                      const struct sm_ingest_options *opt, const char *file, struct sm_error *err)
+{
+    size_t i;
+    int t;
+
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work_cv, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
+    p->nslots = 2 * (size_t)nthreads + 2;
+    p->slots = sm_xcalloc(p->nslots, sizeof(*p->slots));
+    for (i = 0; i < p->nslots; i++)
+        sm_batch_init(&p->slots[i].batch);
+    p->reader = reader;
+    p->opt = opt;
+    p->file = file;
+    p->threads = sm_xcalloc((size_t)nthreads, sizeof(*p->threads));
+    for (t = 0; t < nthreads; t++) {
+        if (pthread_create(&p->threads[t], NULL, worker_main, p) != 0)
+            break;
+        p->nthreads++;
+    }
+    if (p->nthreads == 0)
+        return sm_error_at(err, SM_ESYSTEM, file, 0, 0, -1, "cannot start worker threads");
+    return 0;
+}
+
+static void pool_stop(struct pool *p)
+{
+    size_t i;
+    int t;
+
+    if (!p->slots)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->work_cv);
+    pthread_mutex_unlock(&p->mu);
+    for (t = 0; t < p->nthreads; t++)
+        pthread_join(p->threads[t], NULL);
+    for (i = 0; i < p->nslots; i++) {
+        free(p->slots[i].buf);
+        sm_batch_release(&p->slots[i].batch);
+    }
+    free(p->slots);
+    free(p->threads);
+    pthread_cond_destroy(&p->done_cv);
+    pthread_cond_destroy(&p->work_cv);
+    pthread_mutex_destroy(&p->mu);
+    p->slots = NULL;
+}
+
+/* Waits for the oldest slot and delivers it. */
+static int pool_deliver_one(struct pool *p, struct run *r, struct sm_error *err)
+{
+    struct slot *sl = &p->slots[p->head % p->nslots];
+    int rc;
+
+    pthread_mutex_lock(&p->mu);
+    while (!sl->done)
+        pthread_cond_wait(&p->done_cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    rc = deliver(r, sl->rc, sl->resumable, &sl->err, &sl->batch, sl->spans_read, err);
+    pthread_mutex_lock(&p->mu);
+    p->queued_bytes -= sl->el.len;
+    p->head++;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+/* Queues an element (copied) or, with el NULL, a scanner error in bad. */
+static int pool_submit(struct pool *p, struct run *r, const struct sm_element *el,
+                       const struct sm_error *bad, bool resumable, struct sm_error *err)
+{
+    struct slot *sl;
+    size_t len = el ? el->len : 0;
+    int rc;
+
+    /* make room: a free slot, and the bytes in flight under the bound (always room for
+     * one element, however large) */
+    while (p->tail - p->head == p->nslots ||
+           (p->tail > p->head && p->queued_bytes + len > POOL_MAX_QUEUED_BYTES)) {
+        rc = pool_deliver_one(p, r, err);
+        if (rc != 0)
+            return rc;
+    }
+    sl = &p->slots[p->tail % p->nslots];
+    sl->done = false;
+    sl->resumable = resumable;
+    if (el) {
+        if (sl->cap < len) {
+            free(sl->buf);
+            sl->buf = sm_xmalloc(len);
+            sl->cap = len;
+        }
+        memcpy(sl->buf, el->data, len);
+        sl->el = *el;
+        sl->el.data = sl->buf;
+        sl->needs_work = true;
+    } else {
+        memset(&sl->el, 0, sizeof(sl->el));
+        sl->err = *bad;
+        sl->rc = bad->status ? bad->status : SM_EINPUT;
+        sl->needs_work = false;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->queued_bytes += len;
+    p->tail++;
+    pthread_cond_signal(&p->work_cv);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+static int pool_drain(struct pool *p, struct run *r, struct sm_error *err)
+{
+    int rc = 0;
+
+    while (rc == 0 && p->head < p->tail)
+        rc = pool_deliver_one(p, r, err);
+    return rc;
+}
+
 int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_batch_fn fn,
                    void *fn_ctx, struct sm_ingest_stats *stats, struct sm_error *err)
 {
     struct sm_input *in = NULL;
     struct sm_scanner *sc = NULL;
-    const struct sm_reader *reader = NULL;
     json_t *value = NULL;
     struct sm_batch batch;
     struct sm_element el;
     struct sm_error bad;
-    const char *file;
+    struct pool pool;
+    struct run r;
     long long next_progress = PROGRESS_EVERY_BYTES;
-    uint64_t read_ok = 0, skipped = 0, spans_read = 0;
     size_t n = 0;
     int rc, first;
+    bool pooled = false;
     char what[64];
 
+    memset(&pool, 0, sizeof(pool));
+    memset(&r, 0, sizeof(r));
+    r.opt = opt;
+    r.fn = fn;
+    r.fn_ctx = fn_ctx;
+    r.stats = stats;
     sm_batch_init(&batch);
     rc = sm_input_open(&in, path, err);
     if (rc < 0)
         return rc;
-    file = sm_input_name(in);
+    r.file = sm_input_name(in);
     sc = sm_scanner_new(in, &opt->limits);
     if (opt->format != SM_FORMAT_UNKNOWN) {
-        reader = sm_reader_for(opt->format);
-        if (!reader) {
-            rc = sm_error_at(err, SM_EUSAGE, file, 0, 0, -1, "svcmap cannot read %s input here",
+        r.reader = sm_reader_for(opt->format);
+        if (!r.reader) {
+            rc = sm_error_at(err, SM_EUSAGE, r.file, 0, 0, -1, "svcmap cannot read %s input here",
                              sm_format_name(opt->format));
             goto out;
         }
@@ -162,85 +418,80 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
         goto out;
     }
     if (first == -1) {
-        rc = sm_error_at(err, SM_EINPUT, file, 0, 0, -1, "empty input");
+        rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1, "empty input");
         goto out;
     }
     if (first != '{' && first != '[') {
         describe_start(first, what, sizeof(what));
-        rc = sm_error_at(err, SM_EINPUT, file, 0, 0, -1,
+        rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1,
                          "unknown format: expected OTLP, Jaeger or Zipkin JSON, found %s", what);
         goto out;
     }
 
     for (;;) {
+        bool resumable;
+
         sm_error_init(&bad);
         rc = sm_scanner_next(sc, &el, &bad);
         if (rc == 0)
             break;
-        if (rc > 0) {
-            if (opt->on_progress && el.offset >= next_progress) {
-                opt->on_progress(opt->ctx, file, sm_input_position(in), sm_input_size(in));
-                next_progress = el.offset + PROGRESS_EVERY_BYTES;
-            }
-            rc = parse_json(&el, file, &value, &bad);
+        resumable = rc > 0 || sm_scanner_can_resume(sc);
+        if (rc > 0 && opt->on_progress && el.offset >= next_progress) {
+            opt->on_progress(opt->ctx, r.file, sm_input_position(in), sm_input_size(in));
+            next_progress = el.offset + PROGRESS_EVERY_BYTES;
         }
-        if (rc == 0 && !reader) {
-            reader = sm_reader_detect(&el, value);
-            if (!reader) {
-                rc = sm_error_at(err, SM_EINPUT, file, el.line, el.column, el.offset,
+        if (pooled) {
+            rc = pool_submit(&pool, &r, rc > 0 ? &el : NULL, &bad, resumable, err);
+            if (rc != 0 || !resumable)
+                break;
+            continue;
+        }
+        /* in this thread until the format is known (and throughout with one thread) */
+        n = 0;
+        if (rc > 0)
+            rc = parse_json(&el, r.file, &value, &bad);
+        if (rc == 0 && !r.reader) {
+            r.reader = sm_reader_detect(&el, value);
+            if (!r.reader) {
+                rc = sm_error_at(err, SM_EINPUT, r.file, el.line, el.column, el.offset,
                                  "unknown format: expected OTLP, Jaeger or Zipkin JSON");
                 goto out;
             }
         }
         if (rc == 0)
-            rc = element_to_batch(reader, &el, value, opt, file, &batch, &n, &bad);
+            rc = element_to_batch(r.reader, &el, value, opt, r.file, &batch, &n, &bad);
         json_decref(value);
         value = NULL;
-        if (rc == SM_EINPUT) {
-            bool resume = sm_scanner_can_resume(sc);
-
-            /* a broken file with nothing read yet is one error, not a skipped record */
-            if (opt->strict || (!resume && read_ok == 0)) {
-                *err = bad;
-                goto out;
-            }
-            skipped++;
-            stats->skipped_records++;
-            if (opt->on_skip)
-                opt->on_skip(opt->ctx, &bad);
-            if (!resume)
-                break;
-            continue;
-        }
-        if (rc < 0) {
-            *err = bad;
-            goto out;
-        }
-        read_ok++;
-        spans_read += n;
-        stats->elements++;
-        stats->formats |= 1u << reader->format;
-        count_batch(&batch, stats);
-        if (batch.len > 0) {
-            rc = fn(fn_ctx, &batch, err);
+        rc = deliver(&r, rc, resumable, &bad, &batch, n, err);
+        if (rc != 0)
+            break;
+        if (r.reader && opt->threads > 1 && !pooled) {
+            rc = pool_start(&pool, opt->threads, r.reader, opt, r.file, err);
             if (rc < 0)
                 goto out;
+            pooled = true;
         }
     }
+    if (pooled && rc == 0)
+        rc = pool_drain(&pool, &r, err);
+    if (rc < 0)
+        goto out;
     if (opt->on_progress && next_progress > PROGRESS_EVERY_BYTES)
-        opt->on_progress(opt->ctx, file, sm_input_position(in), sm_input_size(in));
+        opt->on_progress(opt->ctx, r.file, sm_input_position(in), sm_input_size(in));
     rc = 0;
-    if (read_ok == 0 && skipped > 0)
-        rc = sm_error_at(err, SM_EINPUT, file, 0, 0, -1,
-                         "no spans found: all %llu records were bad", (unsigned long long)skipped);
-    else if (read_ok == 0)
-        rc = sm_error_at(err, SM_EINPUT, file, 0, 0, -1,
-                         "no spans found: the file holds no trace records");
-    else if (spans_read == 0)
+    if (r.read_ok == 0 && r.skipped > 0)
         rc =
-            sm_error_at(err, SM_EINPUT, file, 0, 0, -1, "no spans found in %s input", reader->name);
+            sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1,
+                        "no spans found: all %llu records were bad", (unsigned long long)r.skipped);
+    else if (r.read_ok == 0)
+        rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1,
+                         "no spans found: the file holds no trace records");
+    else if (r.spans_read == 0)
+        rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1, "no spans found in %s input",
+                         r.reader->name);
 
 out:
+    pool_stop(&pool);
     json_decref(value);
     sm_batch_release(&batch);
     sm_scanner_free(sc);

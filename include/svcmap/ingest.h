@@ -21,6 +21,10 @@ struct sm_ingest_options {
     struct sm_scan_limits limits;
     int64_t since_ns; /* keep spans starting at or after; 0: no bound */
     int64_t until_ns; /* keep spans starting before; 0: no bound */
+    /* Threads that parse elements while the calling thread scans; 0 or 1: the calling
+     * thread does everything. Batches reach the callback in file order either way, and
+     * always in the calling thread. */
+    int threads;
     /* Told about every skipped record (err has file and place); may be NULL. */
     void (*on_skip)(void *ctx, const struct sm_error *err);
     /* Told about progress now and then; may be NULL. */

@@ -65,6 +65,7 @@ struct run {
     int fail_with;       /* the callback's return */
     struct sm_buf skips; /* "LINE:COL@OFFSET text\n" per skipped record */
     size_t progress_calls;
+    struct sm_buf order; /* span ids in the order the batches came */
 };
 
 static void on_skip(void *ctx, const struct sm_error *err)
@@ -89,8 +90,12 @@ static int on_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
 {
     struct run *r = ctx;
 
+    size_t i;
+
     r->batches++;
     r->spans_seen += batch->len;
+    for (i = 0; i < batch->len; i++)
+        sm_buf_printf(&r->order, "%s\n", batch->spans[i].span_id);
     if (r->fail_with)
         return sm_error_set(err, r->fail_with, "callback says no");
     return 0;
@@ -106,6 +111,14 @@ static void run_init(struct run *r)
     sm_error_init(&r->err);
     sm_buf_init(&r->skips);
     sm_buf_adds(&r->skips, "");
+    sm_buf_init(&r->order);
+    sm_buf_adds(&r->order, "");
+}
+
+static void run_release(struct run *r)
+{
+    sm_buf_release(&r->skips);
+    sm_buf_release(&r->order);
 }
 
 static int run_file(struct run *r, const char *path)
@@ -147,7 +160,7 @@ static void test_good_file(void **state)
     /* statistics add up over files */
     assert_int_equal(run_file(&r, path), 0);
     assert_int_equal(r.stats.spans, 6);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 }
 
 static void test_bad_records_skipped(void **state)
@@ -184,7 +197,7 @@ static void test_bad_records_skipped(void **state)
     assert_true(strncmp(line, "6:3@", 4) == 0);
     line = strchr(line, '\n') + 1;
     assert_string_equal(line, "");
-    sm_buf_release(&r.skips);
+    run_release(&r);
 }
 
 static void test_strict(void **state)
@@ -202,7 +215,7 @@ static void test_strict(void **state)
     assert_string_equal(r.err.file, path);
     assert_int_equal(r.spans_seen, 1);
     assert_string_equal(r.skips.data, "");
-    sm_buf_release(&r.skips);
+    run_release(&r);
 }
 
 static void test_nothing_readable(void **state)
@@ -214,12 +227,12 @@ static void test_nothing_readable(void **state)
     assert_int_equal(run_file(&r, write_file("empty.json", "")), SM_EINPUT);
     assert_string_equal(r.err.text, "empty input");
 
-    sm_buf_release(&r.skips);
+    run_release(&r);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("blank.json", "\n  \n")), SM_EINPUT);
     assert_string_equal(r.err.text, "empty input");
 
-    sm_buf_release(&r.skips);
+    run_release(&r);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("unknown.json", "[{\"foo\":1},{\"bar\":2}]")),
                      SM_EINPUT);
@@ -227,23 +240,23 @@ static void test_nothing_readable(void **state)
     assert_int_equal(r.err.line, 1);
     assert_int_equal(r.err.column, 2);
 
-    sm_buf_release(&r.skips);
+    run_release(&r);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("text.txt", "hello\n")), SM_EINPUT);
     assert_non_null(strstr(r.err.text, "unknown format"));
     assert_non_null(strstr(r.err.text, "'h'"));
 
-    sm_buf_release(&r.skips);
+    run_release(&r);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("bin.dat", "\x89PNG\r\n")), SM_EINPUT);
     assert_non_null(strstr(r.err.text, "binary data"));
 
-    sm_buf_release(&r.skips);
+    run_release(&r);
     run_init(&r);
     assert_int_equal(run_file(&r, tmpdir), SM_EINPUT);
     assert_string_equal(r.err.file, tmpdir);
 
-    sm_buf_release(&r.skips);
+    run_release(&r);
     run_init(&r);
     assert_int_equal(
         run_file(&r, write_file("allbad.json", "[{\"a\":},{\"traceId\":\"1\",\"id\":\"xyz!\"}]")),
@@ -251,20 +264,20 @@ static void test_nothing_readable(void **state)
     assert_string_equal(r.err.text, "no spans found: all 2 records were bad");
     assert_int_equal(r.stats.skipped_records, 2);
 
-    sm_buf_release(&r.skips);
+    run_release(&r);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("nothing.json", "[]")), SM_EINPUT);
     assert_non_null(strstr(r.err.text, "no spans found"));
 
     /* broken structure before anything was read: the scanner's error, with its place */
-    sm_buf_release(&r.skips);
+    run_release(&r);
     run_init(&r);
     assert_int_equal(run_file(&r, write_file("cut.json", "[{\"traceId\":\"1\",")), SM_EINPUT);
     assert_non_null(strstr(r.err.text, "unexpected end of input"));
     assert_int_equal(r.err.line, 1);
     assert_int_equal(r.err.column, 17);
     assert_int_equal(r.stats.skipped_records, 0);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 }
 
 static void test_truncated_after_good(void **state)
@@ -279,13 +292,13 @@ static void test_truncated_after_good(void **state)
     assert_int_equal(r.stats.skipped_records, 1);
     assert_non_null(strstr(r.skips.data, "unexpected end of input"));
     assert_true(strncmp(r.skips.data, "3:5@", 4) == 0);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 
     run_init(&r);
     r.opt.strict = true;
     assert_int_equal(run_file(&r, write_file("trunc.json", "[" SPAN(1) ",\n{\"tr")), SM_EINPUT);
     assert_int_equal(r.err.line, 2);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 }
 
 static void test_limits(void **state)
@@ -310,14 +323,14 @@ static void test_limits(void **state)
     snprintf(expect, sizeof(expect), "2:1@%zu nested deeper than 512 levels; element skipped\n",
              strlen(SPAN(1)) + 3);
     assert_string_equal(r.skips.data, expect);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 
     run_init(&r);
     r.opt.limits.max_element_bytes = 100;
     assert_int_equal(run_file(&r, write_file("small.json", "[" SPAN(1) "]")), SM_EINPUT);
     assert_int_equal(r.stats.skipped_records, 1);
     assert_non_null(strstr(r.skips.data, "larger than 100 bytes"));
-    sm_buf_release(&r.skips);
+    run_release(&r);
     sm_buf_release(&b);
 }
 
@@ -334,7 +347,7 @@ static void test_time_filter(void **state)
     assert_int_equal(r.stats.spans, 1);
     assert_int_equal(r.spans_seen, 1);
     assert_int_equal(r.stats.start_ns, 1700000002000000000LL);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 }
 
 static void test_forced_format(void **state)
@@ -347,7 +360,7 @@ static void test_forced_format(void **state)
     r.opt.format = SM_FORMAT_ZIPKIN;
     assert_int_equal(run_file(&r, path), 0);
     assert_int_equal(r.stats.spans, 1);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 
     /* read as OTLP, the Zipkin span yields nothing */
     run_init(&r);
@@ -355,7 +368,7 @@ static void test_forced_format(void **state)
     assert_int_equal(run_file(&r, path), SM_EINPUT);
     assert_int_equal(r.stats.spans, 0);
     assert_non_null(strstr(r.err.text, "no spans found"));
-    sm_buf_release(&r.skips);
+    run_release(&r);
 }
 
 static void test_callback_error(void **state)
@@ -368,7 +381,7 @@ static void test_callback_error(void **state)
     assert_int_equal(run_file(&r, write_file("cb.json", "[" SPAN(1) "," SPAN(2) "]")), SM_ESYSTEM);
     assert_string_equal(r.err.text, "callback says no");
     assert_int_equal(r.batches, 1);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 }
 
 static void test_gzip_and_jsonl(void **state)
@@ -386,7 +399,7 @@ static void test_gzip_and_jsonl(void **state)
     run_init(&r);
     assert_int_equal(run_file(&r, path), 0);
     assert_int_equal(r.stats.spans, 2);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 
     /* OTLP file exporter output: one resourceSpans document per line */
     run_init(&r);
@@ -396,7 +409,7 @@ static void test_gzip_and_jsonl(void **state)
     assert_int_equal(r.stats.spans, 4);
     assert_int_equal(r.stats.formats, 1u << SM_FORMAT_OTLP);
     assert_int_equal(r.stats.skipped_records, 0);
-    sm_buf_release(&r.skips);
+    run_release(&r);
 }
 
 static void test_jsonl_bad_line(void **state)
@@ -412,7 +425,72 @@ static void test_jsonl_bad_line(void **state)
     assert_int_equal(r.stats.spans, 3);
     assert_int_equal(r.stats.skipped_records, 1);
     assert_non_null(strstr(r.skips.data, "3:15@"));
-    sm_buf_release(&r.skips);
+    run_release(&r);
+}
+
+/* Worker threads change nothing but speed: the same batches in the same order, the same
+ * skipped records, the same statistics, the same strict failure. */
+static void test_threads(void **state)
+{
+    struct sm_buf b;
+    struct run serial, par;
+    const char *path;
+    int i, threads;
+
+    (void)state;
+    sm_buf_init(&b);
+    sm_buf_addc(&b, '[');
+    for (i = 0; i < 3000; i++) {
+        if (i)
+            sm_buf_adds(&b, ",\n");
+        if (i % 97 == 5)
+            sm_buf_adds(&b, "{\"traceId\": oops}");
+        else if (i % 89 == 7)
+            sm_buf_printf(&b, "[%d]", i); /* an array where a span belongs */
+        else
+            sm_buf_printf(&b,
+                          "{\"traceId\":\"%016x\",\"id\":\"%016x\",\"name\":\"op\","
+                          "\"timestamp\":%lld,\"duration\":%d,"
+                          "\"localEndpoint\":{\"serviceName\":\"s%d\"}}",
+                          i / 10 + 1, i + 1, 1700000000000000LL + i, i, i % 7);
+    }
+    sm_buf_adds(&b, "\n,{\"traceId\":\"1\"");
+    path = write_file("threads.json", b.data);
+
+    run_init(&serial);
+    assert_int_equal(run_file(&serial, path), 0);
+    assert_true(serial.stats.spans > 2900);
+    assert_true(serial.stats.skipped_records > 60);
+    for (threads = 2; threads <= 5; threads += 3) {
+        run_init(&par);
+        par.opt.threads = threads;
+        assert_int_equal(run_file(&par, path), 0);
+        assert_string_equal(par.order.data, serial.order.data);
+        assert_string_equal(par.skips.data, serial.skips.data);
+        assert_int_equal(par.stats.spans, serial.stats.spans);
+        assert_int_equal(par.stats.elements, serial.stats.elements);
+        assert_int_equal(par.stats.skipped_records, serial.stats.skipped_records);
+        assert_int_equal(par.stats.start_ns, serial.stats.start_ns);
+        assert_int_equal(par.stats.end_ns, serial.stats.end_ns);
+        run_release(&par);
+
+        run_init(&par);
+        par.opt.threads = threads;
+        par.opt.strict = true;
+        assert_int_equal(run_file(&par, path), SM_EINPUT);
+        assert_int_equal(par.err.line, 6);
+        assert_int_equal(par.spans_seen, 5);
+        run_release(&par);
+
+        run_init(&par);
+        par.opt.threads = threads;
+        par.fail_with = SM_ESYSTEM;
+        assert_int_equal(run_file(&par, path), SM_ESYSTEM);
+        assert_int_equal(par.batches, 1);
+        run_release(&par);
+    }
+    run_release(&serial);
+    sm_buf_release(&b);
 }
 
 int main(void)
@@ -430,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_callback_error),
         cmocka_unit_test(test_gzip_and_jsonl),
         cmocka_unit_test(test_jsonl_bad_line),
+        cmocka_unit_test(test_threads),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
