@@ -64,6 +64,19 @@ cmp -s "$tmp/map-ab.json" "$tmp/show-ab.json" || { check "merged snapshot differ
   "$(jq '.edges | length' "$tmp/map-a.json" | awk '{print $1 + 1}')" ] || check "list json: edges (map + the client edge)"
 jq -e '.[0].created_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' "$tmp/list.json" >/dev/null || check "created_at"
 
+# concurrent ingests into one label wait for each other (BEGIN IMMEDIATE + busy
+# timeout) and lose nothing: four at once count four times
+pids=()
+for _ in 1 2 3 4; do
+    "$bin" store ingest -q --db "$db" --label par a.jsonl &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || check "a concurrent ingest failed"; done
+[ "$(sqlite3 "$db" "SELECT ingests FROM snapshots WHERE label = 'par'")" = 4 ] || check "concurrent ingests: 4"
+[ "$(jq '[.edges[].calls] | add' "$tmp/map-a.json" | awk '{print $1 * 4}')" = \
+  "$("$bin" store show --db "$db" par | jq '[.edges[].calls] | add')" ] || check "concurrent ingests: calls x4"
+"$bin" store rm --db "$db" par || check "rm par"
+
 # rm
 "$bin" store rm --db "$db" both || check "rm both"
 "$bin" store show --db "$db" both >/dev/null 2>"$tmp/err"
