@@ -179,6 +179,8 @@ void cli_input_options_init(struct cli_input_options *o)
     sm_ingest_options_init(&o->ingest);
     o->show_progress = isatty(STDERR_FILENO) && !getenv("CI");
     o->threads = 0;
+    /* -j default: one parsing thread per core (ingest runs serially for 1) */
+    o->ingest.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 }
 
 static int parse_size(const char *text, size_t *out)
@@ -321,6 +323,7 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
             return -1;
         }
         o->threads = (int)n;
+        o->ingest.threads = (int)n;
         return 1;
     }
     return 0;
