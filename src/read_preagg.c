@@ -103,12 +103,20 @@ bool sm_preagg_sniff(const char *head, size_t len, enum sm_input_format *format)
         *format = SM_FORMAT_JAEGER_DEPS;
         return true;
     }
-    if (*p == '#') {
+    /* free comments may precede the first HELP, TYPE or sample line */
+    while (*p == '#') {
+        const char *nl;
+
         if ((size_t)(end - p) >= 7 && (!strncmp(p, "# HELP ", 7) || !strncmp(p, "# TYPE ", 7))) {
             *format = SM_FORMAT_PROMETHEUS;
             return true;
         }
-        return false;
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return false;
+        p = skip_ws(nl + 1, end);
+        if (p >= end)
+            return false;
     }
     if (!name_start(*p))
         return false;
@@ -593,7 +601,9 @@ static int parse_line(struct prom *p, const char *start, const char *end, long l
         if (!parse_value(ts, (size_t)(q - ts), &t) || t != t || isinf(t))
             return bad_line(p, line, start, ts, err, "bad timestamp: not a number");
         {
-            bool seconds = memchr(ts, '.', (size_t)(q - ts)) != NULL;
+            /* the text format writes milliseconds, OpenMetrics seconds (with or without a
+             * fraction); no millisecond timestamp of this era is below 1e11 (1973) */
+            bool seconds = memchr(ts, '.', (size_t)(q - ts)) != NULL || fabs(t) < 1e11;
             int64_t ms = (int64_t)(seconds ? t * 1000.0 : t);
 
             if (!p->has_ts || ms < p->min_ts_ms)

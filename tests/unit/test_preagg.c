@@ -84,6 +84,9 @@ static void test_sniff(void **state)
         {"[]", false, 0},
         {"", false, 0},
         {"# a comment\n", false, 0},
+        {"# scraped 2026-11-26 by cron\n\n# HELP up up\n", true, SM_FORMAT_PROMETHEUS},
+        {"# scraped by cron\nup{job=\"x\"} 1\n", true, SM_FORMAT_PROMETHEUS},
+        {"# comment\n{\"data\":[]}", false, 0},
         {"null\n", false, 0},
         {"{\"data\":null,\"errors\":[]}", true, SM_FORMAT_JAEGER_DEPS},
     };
@@ -433,6 +436,15 @@ static void test_prom_details(void **state)
     assert_int_equal(m.edges[0].errors, 5);
     assert_false(m.edges[0].latency_estimated);
     assert_int_equal(m.source.skipped_records, 1);
+    sm_map_release(&m);
+
+    /* OpenMetrics timestamps in whole seconds are seconds, not milliseconds */
+    text = "traces_service_graph_request_total{client=\"a\",server=\"b\"} 1 1795700102\n"
+           "traces_service_graph_request_total{client=\"a\",server=\"c\"} 1 1795700103000\n";
+    sm_map_init(&m);
+    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err), 0);
+    assert_true(m.source.start_ns == 1795700102LL * 1000000000);
+    assert_true(m.source.end_ns == 1795700103LL * 1000000000);
     sm_map_release(&m);
 
     /* a virtual server that is an instrumented service elsewhere stays a service */
