@@ -171,9 +171,16 @@ static int parse_option(struct diff_args *a, int argc, char **argv, int *i)
     if ((r = take("--fail-on", argc, argv, i, &v)))
         return r < 0 || add_gates(a, v) ? -1 : 1;
     if ((r = take("--min-calls", argc, argv, i, &v))) {
-        if (r < 0 || parse_amount("--min-calls", v, "calls", &x))
+        char *end;
+
+        if (r < 0)
             return -1;
-        a->opt.min_calls = (uint64_t)x;
+        errno = 0;
+        a->opt.min_calls = strtoull(v, &end, 10);
+        if (end == v || *end || errno || v[0] == '-') {
+            cli_usage_error("diff", "--min-calls wants a count, not '%s'", v);
+            return -1;
+        }
         return 1;
     }
     if ((r = take("--latency", argc, argv, i, &v))) {
