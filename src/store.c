@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct sm_store {
     sqlite3 *db;
@@ -141,7 +142,7 @@ int sm_store_schema_version(struct sm_store *st)
 /* Brings the schema up to date: all pending migrations and the new user_version in one
  * transaction, re-reading the version under the write lock in case another process
  * migrated first. */
-static int migrate(struct sm_store *st, struct sm_error *err)
+static int migrate(struct sm_store *st, bool read_only, struct sm_error *err)
 {
     int version, rc;
     char sql[64];
@@ -155,6 +156,11 @@ static int migrate(struct sm_store *st, struct sm_error *err)
                            version, sm_store_nmigrations);
     if (version == (int)sm_store_nmigrations)
         return 0;
+    if (read_only)
+        return sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1,
+                           "database schema version %d needs upgrading to %zu, but the "
+                           "database is read-only",
+                           version, sm_store_nmigrations);
     if ((rc = exec_sql(st, "BEGIN IMMEDIATE", "starting the schema migration", err)))
         return rc;
     if ((rc = read_user_version(st, &version, err)))
@@ -177,21 +183,68 @@ out_rollback:
     return rc;
 }
 
+/* True when the database and the folder its -wal and -shm files go in are writable. */
+static bool writable(const char *path)
+{
+    char *dir = sm_xstrdup(path), *slash = strrchr(dir, '/');
+    bool ok;
+
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    ok = access(path, W_OK) == 0 && access(dir, W_OK) == 0;
+    free(dir);
+    return ok;
+}
+
+/* "file:PATH?immutable=1" with the URI's special characters escaped: a database nobody
+ * can write (a downloaded release asset in a read-only folder) is read without the
+ * -shm file a WAL database otherwise needs. Caller frees. */
+static char *immutable_uri(const char *path)
+{
+    struct sm_buf b;
+    const char *p;
+
+    sm_buf_init(&b);
+    sm_buf_adds(&b, "file:");
+    for (p = path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            sm_buf_printf(&b, "%%%02X", (unsigned char)*p);
+        else
+            sm_buf_addc(&b, *p);
+    }
+    sm_buf_adds(&b, "?immutable=1");
+    return b.data;
+}
+
 int sm_store_open(struct sm_store **out, const char *path, enum sm_store_mode mode,
                   struct sm_error *err)
 {
     struct sm_store *st;
     struct stat sb;
+    char *uri = NULL;
     int flags = SQLITE_OPEN_READWRITE, rc;
+    bool read_only = false;
 
     *out = NULL;
     if (mode == SM_STORE_READ && stat(path, &sb) != 0)
         return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "no database: %s", strerror(errno));
     if (mode == SM_STORE_CREATE)
         flags |= SQLITE_OPEN_CREATE;
+    else if (!writable(path))
+        read_only = true;
     st = sm_xcalloc(1, sizeof(*st));
     st->path = sm_xstrdup(path);
-    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+    if (read_only) {
+        uri = immutable_uri(path);
+        rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    } else {
+        rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    }
+    if (rc != SQLITE_OK) {
         rc = st->db ? db_fail(st, err, "cannot open the database")
                     : sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot open the database");
         goto out_close;
@@ -199,15 +252,17 @@ int sm_store_open(struct sm_store **out, const char *path, enum sm_store_mode mo
     sqlite3_busy_timeout(st->db, 10000);
     /* journal_mode answers with a row; exec ignores it. A file that is not a database
      * fails here with "file is not a database". */
-    if ((rc = exec_sql(st, "PRAGMA journal_mode = WAL", "switching to WAL", err)))
+    if (!read_only &&
+        ((rc = exec_sql(st, "PRAGMA journal_mode = WAL", "switching to WAL", err)) ||
+         (rc = exec_sql(st, "PRAGMA synchronous = FULL", "setting synchronous", err))))
         goto out_close;
-    if ((rc = exec_sql(st, "PRAGMA synchronous = FULL", "setting synchronous", err)))
+    if ((rc = migrate(st, read_only, err)))
         goto out_close;
-    if ((rc = migrate(st, err)))
-        goto out_close;
+    free(uri);
     *out = st;
     return 0;
 out_close:
+    free(uri);
     sm_store_close(st);
     return rc;
 }

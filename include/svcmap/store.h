@@ -31,7 +31,9 @@ enum sm_store_mode {
 
 /* Opens (and if needed creates and migrates) the database at path. A database written
  * by a newer svcmap (user_version above ours) or a file that is not a database is
- * SM_ESYSTEM. *out is owned by the caller: sm_store_close. */
+ * SM_ESYSTEM. With SM_STORE_READ, a database that cannot be written (the file or its
+ * folder) is opened read-only as immutable: reading works, changes fail. *out is owned
+ * by the caller: sm_store_close. */
 int sm_store_open(struct sm_store **out, const char *path, enum sm_store_mode mode,
                   struct sm_error *err);
 /* Closes the database; NULL is fine. */

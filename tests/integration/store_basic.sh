@@ -11,7 +11,7 @@ bin=$1
 build=$2
 src=$3
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 fail=0
 check() { # check DESCRIPTION: prints a failure line when the last test failed
     echo "FAIL: $1" >&2
@@ -85,6 +85,22 @@ grep -q "no snapshot labelled 'both'" "$tmp/err" || check "show of a removed lab
 "$bin" store rm --db "$db" both 2>/dev/null
 [ $? = 3 ] || check "rm of a missing label: exit 3"
 cmp -s "$tmp/show-a.json" <("$bin" store show --db "$db" v1) || check "v1 unchanged by rm of another label"
+
+# a database nobody may write (a downloaded release asset in a read-only folder) is
+# read as it is, and changes to it fail with exit 4
+mkdir "$tmp/ro"
+cp "$db" "$tmp/ro/maps.db"
+chmod 444 "$tmp/ro/maps.db"
+chmod 555 "$tmp/ro"
+chmod 755 "$tmp"
+as_reader() { # root writes anything: drop to nobody for this check
+    if [ "$(id -u)" = 0 ]; then setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else "$@"; fi
+}
+as_reader "$bin" store show --db "$tmp/ro/maps.db" v1 >"$tmp/show-ro.json" 2>"$tmp/err" || { check "show from a read-only database"; cat "$tmp/err"; }
+cmp -s "$tmp/show-a.json" "$tmp/show-ro.json" || check "read-only show differs"
+as_reader "$bin" store rm --db "$tmp/ro/maps.db" v1 2>/dev/null
+[ $? = 4 ] || check "rm in a read-only database: exit 4"
+[ "$(ls "$tmp/ro")" = maps.db ] || check "reading left files behind in the read-only folder"
 
 # errors
 "$bin" store list --db "$tmp/nope.db" 2>"$tmp/err"
