@@ -1,13 +1,14 @@
 /* read_preagg.c: maps from pre-aggregated dependencies (Zipkin, Jaeger, service-graph metrics).
  *
- * These inputs are aggregates, small next to the spans they summarise, so the whole
- * file is read into memory. The two JSON shapes are parsed whole by jansson; each
- * dependency link is one edge. The Prometheus text exposition is parsed line by line
- * (comments, label escapes, +Inf/NaN, optional timestamps and OpenMetrics exemplars);
- * every traces_service_graph_* sample is added into one series per (client, server,
- * connection_type) held in an open-addressing hash table, histogram buckets summed by
- * their bound. When the file is read, each series becomes an edge whose kinds follow
- * connection_type (see preagg.h) and whose latency is interpolated from the buckets.
+ * Dependency links are aggregates, small next to the spans they summarise, so the two
+ * JSON shapes are read whole and parsed by jansson; each link is one edge. The
+ * Prometheus text exposition is streamed line by line (comments, label escapes,
+ * +Inf/NaN, optional timestamps and OpenMetrics exemplars), since a federation dump of
+ * a large system runs to tens of megabytes: every traces_service_graph_* sample is
+ * added into one series per (client, server, connection_type) held in an
+ * open-addressing hash table, histogram buckets summed by their bound. At the end each
+ * series becomes an edge whose kinds follow connection_type (see preagg.h) and whose
+ * latency is interpolated from the buckets.
  */
 #include <math.h>
 #include <stdio.h>
@@ -230,6 +231,10 @@ out:
 
 /* ---- Prometheus text exposition ---- */
 
+/* A metrics line longer than this is not a service-graph sample: refuse it rather than
+ * buffer without bound. */
+#define SM_PREAGG_MAX_LINE_BYTES (1 << 20)
+
 enum metric {
     M_OTHER = 0,
     M_TOTAL,
@@ -261,6 +266,8 @@ struct prom {
     bool seen; /* a service-graph metric (sample, HELP or TYPE) was seen */
     int64_t min_ts_ms, max_ts_ms;
     bool has_ts;
+    long line; /* of the next line to parse */
+    bool eof;  /* "# EOF" seen: the rest is not read */
     uint64_t skipped;
     /* labels of the current sample */
     struct sm_buf client, server, ctype, le, scratch;
@@ -604,13 +611,16 @@ static int parse_line(struct prom *p, const char *start, const char *end, long l
             /* the text format writes milliseconds, OpenMetrics seconds (with or without a
              * fraction); no millisecond timestamp of this era is below 1e11 (1973) */
             bool seconds = memchr(ts, '.', (size_t)(q - ts)) != NULL || fabs(t) < 1e11;
-            int64_t ms = (int64_t)(seconds ? t * 1000.0 : t);
+            double ms = seconds ? t * 1000.0 : t;
 
-            if (!p->has_ts || ms < p->min_ts_ms)
-                p->min_ts_ms = ms;
-            if (!p->has_ts || ms > p->max_ts_ms)
-                p->max_ts_ms = ms;
-            p->has_ts = true;
+            /* only times a nanosecond clock can hold (1970 to 2262) bound the window */
+            if (ms >= 0 && ms < 9.2e12) {
+                if (!p->has_ts || (int64_t)ms < p->min_ts_ms)
+                    p->min_ts_ms = (int64_t)ms;
+                if (!p->has_ts || (int64_t)ms > p->max_ts_ms)
+                    p->max_ts_ms = (int64_t)ms;
+                p->has_ts = true;
+            }
         }
         q = skip_blank(q, end);
     }
@@ -822,54 +832,81 @@ static void prom_release(struct prom *p)
     sm_buf_release(&p->scratch);
 }
 
-static int parse_prometheus(const char *data, size_t len, const char *name, struct sm_map *map,
-                            struct sm_error *err)
+static void prom_init(struct prom *p, const char *name)
 {
-    struct prom p;
+    memset(p, 0, sizeof(*p));
+    p->name = name;
+    p->line = 1;
+    sm_buf_init(&p->client);
+    sm_buf_init(&p->server);
+    sm_buf_init(&p->ctype);
+    sm_buf_init(&p->le);
+    sm_buf_init(&p->scratch);
+}
+
+/* Parses the complete lines at the start of data (every line when last is true); sets
+ * *used to the bytes consumed, so a caller streaming a file keeps the rest. */
+static int prom_feed(struct prom *p, const char *data, size_t len, bool last, size_t *used,
+                     struct sm_error *err)
+{
     const char *q = data, *end = data + len;
-    long line = 1;
     int rc = 0;
 
-    memset(&p, 0, sizeof(p));
-    p.name = name;
-    sm_buf_init(&p.client);
-    sm_buf_init(&p.server);
-    sm_buf_init(&p.ctype);
-    sm_buf_init(&p.le);
-    sm_buf_init(&p.scratch);
-    while (q < end) {
+    while (q < end && !p->eof) {
         const char *nl = memchr(q, '\n', (size_t)(end - q));
         size_t n = (size_t)((nl ? nl : end) - q);
 
+        if (!nl && !last)
+            break;
         if (n > 0 && q[n - 1] == '\r')
             n--;
-        if (n == 5 && !strncmp(q, "# EOF", 5))
+        if (n == 5 && !strncmp(q, "# EOF", 5)) {
+            p->eof = true;
             break;
-        if (memchr(q, '\0', n)) {
-            rc = sm_error_at(err, SM_EINPUT, name, line, 0, -1, "a NUL byte in a text format");
-            goto out;
         }
-        if ((rc = parse_line(&p, q, q + n, line, err)))
-            goto out;
+        if (memchr(q, '\0', n)) {
+            rc =
+                sm_error_at(err, SM_EINPUT, p->name, p->line, 0, -1, "a NUL byte in a text format");
+            break;
+        }
+        if ((rc = parse_line(p, q, q + n, p->line, err)))
+            break;
         q = nl ? nl + 1 : end;
-        line++;
+        p->line++;
     }
-    if (!p.seen) {
-        rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
-                         "no traces_service_graph_* metrics: not service-graph connector output");
-        goto out;
-    }
-    prom_to_map(&p, map);
-    map->source.skipped_records += p.skipped;
-    if (p.has_ts) {
-        int64_t lo = p.min_ts_ms * 1000000, hi = p.max_ts_ms * 1000000;
+    *used = (size_t)(q - data);
+    return rc;
+}
+
+static int prom_finish(struct prom *p, struct sm_map *map, struct sm_error *err)
+{
+    if (!p->seen)
+        return sm_error_at(err, SM_EINPUT, p->name, 0, 0, -1,
+                           "no traces_service_graph_* metrics: not service-graph connector output");
+    prom_to_map(p, map);
+    map->source.skipped_records += p->skipped;
+    if (p->has_ts) {
+        int64_t lo = p->min_ts_ms * 1000000, hi = p->max_ts_ms * 1000000;
 
         if (!map->source.start_ns || lo < map->source.start_ns)
             map->source.start_ns = lo;
         if (hi > map->source.end_ns)
             map->source.end_ns = hi;
     }
-out:
+    return 0;
+}
+
+static int parse_prometheus(const char *data, size_t len, const char *name, struct sm_map *map,
+                            struct sm_error *err)
+{
+    struct prom p;
+    size_t used;
+    int rc;
+
+    prom_init(&p, name);
+    rc = prom_feed(&p, data, len, true, &used, err);
+    if (rc == 0)
+        rc = prom_finish(&p, map, err);
     prom_release(&p);
     return rc;
 }
@@ -904,25 +941,78 @@ int sm_preagg_parse(const char *data, size_t len, const char *name, enum sm_inpu
     return rc;
 }
 
+/* Streams a metrics file line by line: memory stays with the series, not the file. */
+static int read_prometheus(struct sm_input *in, struct sm_buf *buf, struct sm_map *map,
+                           struct sm_error *err)
+{
+    struct prom p;
+    char chunk[65536];
+    ssize_t n = 1;
+    size_t used;
+    int rc = 0;
+
+    prom_init(&p, sm_input_name(in));
+    for (;;) {
+        rc = prom_feed(&p, buf->data ? buf->data : "", buf->len, n == 0, &used, err);
+        if (rc || n == 0 || p.eof)
+            break;
+        memmove(buf->data, buf->data + used, buf->len - used);
+        buf->len -= used;
+        if (buf->len > SM_PREAGG_MAX_LINE_BYTES) {
+            rc = sm_error_at(err, SM_EINPUT, p.name, p.line, 0, -1, "a line longer than %d bytes",
+                             SM_PREAGG_MAX_LINE_BYTES);
+            break;
+        }
+        n = sm_input_read(in, chunk, sizeof(chunk), err);
+        if (n < 0) {
+            rc = (int)n;
+            break;
+        }
+        sm_buf_add(buf, chunk, (size_t)n);
+    }
+    if (rc == 0)
+        rc = prom_finish(&p, map, err);
+    prom_release(&p);
+    return rc;
+}
+
 int sm_preagg_read(const char *path, struct sm_map *map, struct sm_error *err)
 {
     struct sm_input *in = NULL;
+    enum sm_input_format format = SM_FORMAT_UNKNOWN;
     struct sm_buf buf;
     char chunk[65536];
-    ssize_t n;
+    ssize_t n = 1;
     int rc;
 
     sm_buf_init(&buf);
     rc = sm_input_open(&in, path, err);
     if (rc)
         return rc;
+    /* enough of the head to tell the shape */
+    while (buf.len < 4096 && (n = sm_input_read(in, chunk, sizeof(chunk), err)) > 0)
+        sm_buf_add(&buf, chunk, (size_t)n);
+    if (n < 0) {
+        rc = (int)n;
+        goto out;
+    }
+    if (sm_preagg_sniff(buf.data ? buf.data : "", buf.len, &format) &&
+        format == SM_FORMAT_PROMETHEUS) {
+        rc = read_prometheus(in, &buf, map, err);
+        if (rc == 0) {
+            map->source.formats |= 1u << format;
+            sm_map_add_file(map, sm_input_name(in));
+        }
+        goto out;
+    }
     while ((n = sm_input_read(in, chunk, sizeof(chunk), err)) > 0)
         sm_buf_add(&buf, chunk, (size_t)n);
     if (n < 0)
         rc = (int)n;
     else
-        rc = sm_preagg_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in),
-                             SM_FORMAT_UNKNOWN, map, err);
+        rc =
+            sm_preagg_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), format, map, err);
+out:
     sm_input_free(in);
     sm_buf_release(&buf);
     return rc;

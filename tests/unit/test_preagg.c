@@ -528,6 +528,52 @@ static void test_truncated(void **state)
     }
 }
 
+/* A metrics file read in chunks: lines that straddle chunk ends, the place of a bad
+ * line far into the file, and a line without end. */
+static void test_streamed(void **state)
+{
+    char path[] = "/tmp/svcmap-preagg-XXXXXX";
+    int fd = mkstemp(path), i;
+    FILE *fp;
+    struct sm_map m;
+    struct sm_error err;
+
+    (void)state;
+    assert_true(fd >= 0);
+    fp = fdopen(fd, "w");
+    fputs("# HELP traces_service_graph_request_total total\n", fp);
+    for (i = 0; i < 3000; i++)
+        fprintf(fp, "traces_service_graph_request_total{client=\"c%d\",server=\"s\"} 2\n", i % 7);
+    fclose(fp);
+    load(path, &m);
+    assert_int_equal(m.nedges, 7);
+    assert_int_equal(m.edges[0].calls, 858); /* c0: i = 0, 7, ..., 2996: 429 lines */
+    sm_map_release(&m);
+
+    fp = fopen(path, "a");
+    fputs("traces_service_graph_request_total{client=\"x\",server=\"y\"} 1 2 3\n", fp);
+    fclose(fp);
+    sm_map_init(&m);
+    sm_error_init(&err);
+    assert_int_equal(sm_preagg_read(path, &m, &err), SM_EINPUT);
+    assert_int_equal(err.line, 3002);
+    assert_int_equal(err.column, 63);
+    sm_map_release(&m);
+
+    fp = fopen(path, "w");
+    fputs("# TYPE x counter\nx{a=\"", fp);
+    for (i = 0; i < (1 << 20) / 64 + 2; i++)
+        fputs("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", fp);
+    fclose(fp);
+    sm_map_init(&m);
+    sm_error_init(&err);
+    assert_int_equal(sm_preagg_read(path, &m, &err), SM_EINPUT);
+    assert_non_null(strstr(err.text, "longer than"));
+    assert_int_equal(err.line, 2);
+    sm_map_release(&m);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_prom_details),
         cmocka_unit_test(test_gzip_and_stdin_name),
         cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_streamed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
