@@ -34,10 +34,133 @@ static int keep_graphviz_message(char *text)
     return 0;
 }
 
+/* Object ids in creation order. cgraph's default id discipline uses the address of the
+ * interned name as a named object's id, and agwrite orders subgraphs by id: clusters
+ * would come out in malloc order. This discipline numbers names as they are first seen
+ * (even ids, 2, 4, ...; anonymous objects get odd ones, as in cgraph), so the DOT text
+ * is the same bytes on every run. */
+struct id_names {
+    Agraph_t *g;
+    char **names; /* names[k] has id 2 (k + 1); cgraph reference-counted strings */
+    size_t n, cap;
+    size_t *slots; /* open addressing: index + 1 into names, 0 empty */
+    size_t nslots;
+    IDTYPE next_anonymous;
+};
+
+static void *ids_open(Agraph_t *g, Agdisc_t *disc)
+{
+    struct id_names *ids = sm_xcalloc(1, sizeof(*ids));
+
+    (void)disc;
+    ids->g = g;
+    ids->nslots = 64;
+    ids->slots = sm_xcalloc(ids->nslots, sizeof(*ids->slots));
+    ids->next_anonymous = 1;
+    return ids;
+}
+
+static size_t *ids_slot(struct id_names *ids, const char *name)
+{
+    size_t i = (size_t)sm_hash_str(name) & (ids->nslots - 1);
+
+    while (ids->slots[i] && strcmp(ids->names[ids->slots[i] - 1], name))
+        i = (i + 1) & (ids->nslots - 1);
+    return &ids->slots[i];
+}
+
+static void ids_grow(struct id_names *ids)
+{
+    size_t k;
+
+    free(ids->slots);
+    ids->nslots *= 2;
+    ids->slots = sm_xcalloc(ids->nslots, sizeof(*ids->slots));
+    for (k = 0; k < ids->n; k++)
+        *ids_slot(ids, ids->names[k]) = k + 1;
+}
+
+static long ids_map(void *state, int objtype, char *str, IDTYPE *id, int createflag)
+{
+    struct id_names *ids = state;
+    size_t *slot;
+
+    (void)objtype;
+    if (!str) {
+        *id = ids->next_anonymous;
+        ids->next_anonymous += 2;
+        return 1;
+    }
+    slot = ids_slot(ids, str);
+    if (!*slot) {
+        if (!createflag)
+            return 0;
+        if (2 * (ids->n + 1) > ids->nslots) {
+            ids_grow(ids);
+            slot = ids_slot(ids, str);
+        }
+        sm_grow(&ids->names, &ids->cap, ids->n + 1, sizeof(*ids->names));
+        /* agwrite asks the string's header whether it is an HTML label: names must
+         * be cgraph strings, not plain copies. */
+        ids->names[ids->n++] = agstrdup(ids->g, str);
+        *slot = ids->n;
+    }
+    *id = (IDTYPE)(2 * *slot);
+    return 1;
+}
+
+static long ids_alloc(void *state, int objtype, IDTYPE request)
+{
+    (void)state;
+    (void)objtype;
+    (void)request;
+    return 0;
+}
+
+static void ids_free(void *state, int objtype, IDTYPE id)
+{
+    (void)state;
+    (void)objtype;
+    (void)id;
+}
+
+static char *ids_print(void *state, int objtype, IDTYPE id)
+{
+    struct id_names *ids = state;
+
+    (void)objtype;
+    if (id % 2 != 0 || id == 0 || id / 2 > ids->n)
+        return NULL;
+    return ids->names[id / 2 - 1];
+}
+
+/* The names themselves go with the graph's string dictionary, right after this. */
+static void ids_close(void *state)
+{
+    struct id_names *ids = state;
+
+    free(ids->names);
+    free(ids->slots);
+    free(ids);
+}
+
+static void ids_register(void *state, int objtype, void *obj)
+{
+    (void)state;
+    (void)objtype;
+    (void)obj;
+}
+
+static Agiddisc_t creation_order_ids = {
+    ids_open, ids_map, ids_alloc, ids_free, ids_print, ids_close, ids_register,
+};
+
+static Agdisc_t svcmap_disc = {&AgMemDisc, &creation_order_ids, &AgIoDisc};
+
 /* The const-correct face of cgraph. */
 static Agraph_t *gv_open(const char *name)
 {
-    return agopen((char *)name, Agdirected, NULL);
+    return agopen((char *)name, Agdirected, &svcmap_disc);
 }
 
 static Agraph_t *gv_subgraph(Agraph_t *g, const char *name)
@@ -387,6 +510,19 @@ out_close_graph:
     return rc;
 }
 
+/* One Graphviz context for the life of the process. Graphviz 2.42's pango plugin keeps
+ * a pointer to the last font name, which lives in the context's font dictionary: a
+ * second context after gvFreeContext reads freed memory. Keeping one context avoids
+ * that and loads the plugins once. Not thread-safe, like the rest of cgraph. */
+static GVC_t *graphviz_context(void)
+{
+    static GVC_t *gvc;
+
+    if (!gvc)
+        gvc = gvContext();
+    return gvc;
+}
+
 int sm_emit_graphviz_render(const struct sm_map *map, const struct sm_style *style,
                             const char *format, struct sm_buf *out, struct sm_error *err)
 {
@@ -399,7 +535,7 @@ int sm_emit_graphviz_render(const struct sm_map *map, const struct sm_style *sty
 
     agseterrf(keep_graphviz_message);
     graphviz_message[0] = '\0';
-    gvc = gvContext();
+    gvc = graphviz_context();
     if (!gvc)
         return sm_error_set(err, SM_ESYSTEM, "cannot start graphviz");
     g = build_graph(map, style);
@@ -423,7 +559,6 @@ out_free_layout:
     gvFreeLayout(gvc, g);
 out_close_graph:
     agclose(g);
-    gvFreeContext(gvc);
     return rc;
 }
 
