@@ -61,6 +61,7 @@ struct line {
     size_t n, cap;
     const char *name;
     long number;
+    long end; /* the column just past the last token: where a missing word was expected */
 };
 
 static void line_release(struct line *l)
@@ -72,6 +73,7 @@ static void line_release(struct line *l)
     free(l->t);
     l->t = NULL;
     l->n = l->cap = 0;
+    l->end = 0;
 }
 
 static void add_token(struct line *l, const char *s, size_t n, long column, bool quoted)
@@ -120,18 +122,21 @@ static int tokenize(struct line *l, const char *s, size_t len, struct sm_error *
             }
             i++;
             add_token(l, b.data, b.len, (long)start + 1, true);
+            l->end = (long)i + 1;
             sm_buf_release(&b);
             continue;
         }
         if (s[i] == '-' && i + 1 < len && s[i + 1] == '>') {
             add_token(l, "->", 2, (long)i + 1, false);
             i += 2;
+            l->end = (long)i + 1;
             continue;
         }
         while (i < len && !blank(s[i]) && s[i] != '"' &&
                !(s[i] == '-' && i + 1 < len && s[i + 1] == '>'))
             i++;
         add_token(l, s + start, i - start, (long)start + 1, false);
+        l->end = (long)i + 1;
     }
     return 0;
 }
@@ -148,37 +153,6 @@ static int bad(const struct line *l, long column, struct sm_error *err, const ch
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     return sm_error_at(err, SM_EINPUT, l->name, l->number, column, -1, "%s", text);
-}
-
-/* The column just past the last token: where a missing word was expected. */
-static long end_column(const struct line *l, const char *s, size_t len)
-{
-    size_t n = len;
-
-    (void)l;
-    while (n > 0 && blank(s[n - 1]))
-        n--;
-    {
-        const char *hash = NULL;
-        size_t i;
-        bool in_quote = false;
-
-        /* a comment is not where the statement ends */
-        for (i = 0; i < n; i++) {
-            if (s[i] == '"' && (i == 0 || s[i - 1] != '\\'))
-                in_quote = !in_quote;
-            if (!in_quote && s[i] == '#' && (i == 0 || blank(s[i - 1]))) {
-                hash = s + i;
-                break;
-            }
-        }
-        if (hash) {
-            n = (size_t)(hash - s);
-            while (n > 0 && blank(s[n - 1]))
-                n--;
-        }
-    }
-    return (long)n + 1;
 }
 
 static int parse_pattern(const struct line *l, const struct token *t, struct sm_pattern *p,
@@ -249,7 +223,7 @@ static bool valid_name(const char *s)
     return true;
 }
 
-static int parse_statement(struct line *l, const char *s, size_t len, struct sm_rules *rules,
+static int parse_statement(struct line *l, const char *s, struct sm_rules *rules,
                            struct sm_error *err)
 {
     const char *kw = l->t[0].text;
@@ -261,25 +235,20 @@ static int parse_statement(struct line *l, const char *s, size_t len, struct sm_
     r = &rules->rules[rules->nrules];
     memset(r, 0, sizeof(*r));
     r->line = l->number;
-    {
-        long end = end_column(l, s, len);
-        size_t from = (size_t)(l->t[0].column - 1);
-
-        r->text = sm_xstrndup(s + from, (size_t)(end - 1) - from);
-    }
+    r->text = sm_xstrndup(s + l->t[0].column - 1, (size_t)(l->end - l->t[0].column));
     rules->nrules++; /* owned by rules from here on: released with them on error */
 
     if (!strcmp(kw, "allow") || !strcmp(kw, "forbid")) {
         r->kind = kw[0] == 'a' ? SM_RULE_ALLOW : SM_RULE_FORBID;
         if (l->n < 2)
-            return bad(l, end_column(l, s, len), err, "expected a caller pattern after '%s'", kw);
+            return bad(l, l->end, err, "expected a caller pattern after '%s'", kw);
         if (!strcmp(l->t[1].text, "->") && !l->t[1].quoted)
             return bad(l, l->t[1].column, err, "expected a caller pattern before '%s'", "->");
         if (l->n < 3 || strcmp(l->t[2].text, "->") || l->t[2].quoted)
-            return bad(l, l->n < 3 ? end_column(l, s, len) : l->t[2].column, err,
-                       "expected '->' after '%s'", l->t[1].text);
+            return bad(l, l->n < 3 ? l->end : l->t[2].column, err, "expected '->' after '%s'",
+                       l->t[1].text);
         if (l->n < 4)
-            return bad(l, end_column(l, s, len), err, "expected a callee pattern after '%s'", "->");
+            return bad(l, l->end, err, "expected a callee pattern after '%s'", "->");
         if (l->n > 4)
             return bad(l, l->t[4].column, err, "unexpected '%s' after the callee pattern",
                        l->t[4].text);
@@ -299,7 +268,7 @@ static int parse_statement(struct line *l, const char *s, size_t len, struct sm_
 
         r->kind = SM_RULE_LAYER;
         if (l->n < 2 || l->t[1].quoted)
-            return bad(l, l->n < 2 ? end_column(l, s, len) : l->t[1].column, err,
+            return bad(l, l->n < 2 ? l->end : l->t[1].column, err,
                        "expected a layer name after '%s'", kw);
         name = sm_xstrdup(l->t[1].text);
         if (*name && name[strlen(name) - 1] == ':') {
@@ -309,7 +278,7 @@ static int parse_statement(struct line *l, const char *s, size_t len, struct sm_
             first = 3;
         } else {
             free(name);
-            return bad(l, l->n > 2 ? l->t[2].column : end_column(l, s, len), err,
+            return bad(l, l->n > 2 ? l->t[2].column : l->end, err,
                        "expected ':' after the layer name '%s'", l->t[1].text);
         }
         r->name = name;
@@ -321,8 +290,7 @@ static int parse_statement(struct line *l, const char *s, size_t len, struct sm_
                 return bad(l, l->t[1].column, err, "layer '%s' is declared twice", name);
         }
         if (first >= l->n)
-            return bad(l, end_column(l, s, len), err, "layer '%s' needs at least one pattern",
-                       name);
+            return bad(l, l->end, err, "layer '%s' needs at least one pattern", name);
         return parse_patterns(l, first, &r->from, &r->nfrom, err);
     }
     if (!strcmp(kw, "no-cycles")) {
@@ -335,7 +303,7 @@ static int parse_statement(struct line *l, const char *s, size_t len, struct sm_
 
         r->kind = SM_RULE_MAX_FAN_OUT;
         if (l->n < 2)
-            return bad(l, end_column(l, s, len), err, "expected a number after '%s'", kw);
+            return bad(l, l->end, err, "expected a number after '%s'", kw);
         v = strtoull(l->t[1].text, &end, 10);
         if (*end || l->t[1].text[0] < '0' || l->t[1].text[0] > '9' || l->t[1].quoted)
             return bad(l, l->t[1].column, err, "max-fan-out wants a whole number, not '%s'",
@@ -346,7 +314,7 @@ static int parse_statement(struct line *l, const char *s, size_t len, struct sm_
     if (!strcmp(kw, "no-external")) {
         r->kind = SM_RULE_NO_EXTERNAL;
         if (l->n < 2)
-            return bad(l, end_column(l, s, len), err,
+            return bad(l, l->end, err,
                        "expected the patterns of the nodes that must not call external nodes "
                        "after '%s'",
                        kw);
@@ -354,7 +322,7 @@ static int parse_statement(struct line *l, const char *s, size_t len, struct sm_
     }
     if (!strcmp(kw, "default")) {
         if (l->n < 2 || (strcmp(l->t[1].text, "deny") && strcmp(l->t[1].text, "allow")))
-            return bad(l, l->n < 2 ? end_column(l, s, len) : l->t[1].column, err,
+            return bad(l, l->n < 2 ? l->end : l->t[1].column, err,
                        "expected 'deny' or 'allow' after '%s'", kw);
         if (l->n > 2)
             return bad(l, l->t[2].column, err, "unexpected '%s' after 'default'", l->t[2].text);
@@ -398,7 +366,7 @@ int sm_rules_parse(const char *text, size_t len, const char *name, struct sm_rul
         }
         rc = tokenize(&l, p, n, err);
         if (rc == 0 && l.n > 0)
-            rc = parse_statement(&l, p, n, r, err);
+            rc = parse_statement(&l, p, r, err);
         line_release(&l);
         p = nl ? nl + 1 : end;
     }
