@@ -223,24 +223,15 @@ static void unescape_label(const char *in, char *out)
 }
 
 static const char *const hostile[] = {
-    "say \"hi\"",
-    "back\\slash",
-    "trailing\\",
-    "<script>alert(1)</script>",
-    "a&b;c",
-    "a&amp;b",
-    "two\nlines",
-    "caf\xc3\xa9 \xe2\x86\x92 \xe6\x9d\xb1\xe4\xba\xac",
-    "Case",
-    "case",
-    "end",
-    "graph",
-    "style",
-    "click",
-    "subgraph",
-    "x\"]; click n0 \"javascript:alert(1)\"",
-    "\\N \\G \\E",
-    "#quot; %% comment `md` {a} [b] (c) |d|",
+    "say \"hi\"",  "back\\slash",
+    "trailing\\",  "<script>alert(1)</script>",
+    "a&b;c",       "a&amp;b",
+    "two\nlines",  "caf\xc3\xa9 \xe2\x86\x92 \xe6\x9d\xb1\xe4\xba\xac",
+    "Case",        "case",
+    "end",         "graph",
+    "style",       "click",
+    "subgraph",    "x\"]; click n0 \"javascript:alert(1)\"",
+    "\\N \\G \\E", "#quot; %% comment `md` {a} [b] (c) |d|",
 };
 #define NHOSTILE (sizeof(hostile) / sizeof(hostile[0]))
 
@@ -407,7 +398,8 @@ static void test_mermaid_shop_golden(void **state)
         "    linkStyle 4 stroke:#d62728,color:#d62728,stroke-width:2.75px\n"
         "    linkStyle 5 stroke:#4d4d4d,color:#4d4d4d,stroke-width:2.5px\n"
         "    subgraph legend[\"legend\"]\n"
-        "        legend_warn[\"amber: client p99 \xe2\x89\xa5 500 ms or errors \xe2\x89\xa5 1 #37;\"]\n"
+        "        legend_warn[\"amber: client p99 \xe2\x89\xa5 500 ms or errors \xe2\x89\xa5 1 "
+        "#37;\"]\n"
         "        legend_crit[\"red: client p99 \xe2\x89\xa5 2 s or errors \xe2\x89\xa5 5 #37;\"]\n"
         "    end\n"
         "    style legend_warn fill:#ffffff,stroke:#d08c00,color:#d08c00\n"
