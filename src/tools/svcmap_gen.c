@@ -279,7 +279,9 @@ struct gen {
     struct gspan *spans; /* the trace being built */
     int nspans;
     uint64_t trace_hi, trace_lo;
-    uint64_t db_calls, card_calls; /* shop: calls so far, for evenly spread events */
+    /* shop: calls so far, for evenly spread slow calls and failures */
+    uint64_t db_calls, card_calls, card_failures, fraud_calls, reserve_calls, stock_calls;
+    uint64_t ship_calls;
     uint64_t ntraces, total_spans;
 };
 
@@ -941,7 +943,6 @@ static int64_t shop_reserve(struct gen *g, int server, int64_t t, int *failed)
     int db;
     struct gspan *sp;
     int slow = spread(g->db_calls++, 0.03, 0.99);
-    double fail_rate = 0.03;
 
     for (int i = 0; i < 5; i++)
         t = shop_redis(g, server, t + rng_range(&g->rng, 40, 200), ops[i]) + 30;
@@ -957,7 +958,7 @@ static int64_t shop_reserve(struct gen *g, int server, int64_t t, int *failed)
     else
         t = sp->start_us + rng_range(&g->rng, 2000, 8000);
     span_end(g, db, t);
-    *failed = rng_chance(&g->rng, fail_rate);
+    *failed = spread(g->reserve_calls++, 0.03, 0.3);
     if (*failed)
         g->spans[server].status_msg = "insufficient stock";
     return t + rng_range(&g->rng, 100, 400);
@@ -968,8 +969,8 @@ static int64_t shop_charge(struct gen *g, int server, int64_t t, int *failed)
 {
     int card, status = 200;
     struct gspan *sp;
-    double u;
-    int slow = spread(g->card_calls++, 0.12, 0.5);
+    uint64_t k = g->card_calls++;
+    int slow = spread(k, 0.12, 0.5);
     int64_t dur;
 
     *failed = 0;
@@ -979,7 +980,7 @@ static int64_t shop_charge(struct gen *g, int server, int64_t t, int *failed)
 
         side_swap(g);
         fc = rpc_call(g, server, PAYMENTS, FRAUD, "fraud.FraudCheck", "Score", t + 100, &fs);
-        ferr = rng_chance(&g->rng, 0.02);
+        ferr = spread(g->fraud_calls++, 0.02, 0.3);
         fend = g->spans[fs].start_us + rng_lognormal_us(&g->rng, 6000, 0.3);
         if (ferr)
             g->spans[fs].status_msg = "model unavailable";
@@ -992,11 +993,13 @@ static int64_t shop_charge(struct gen *g, int server, int64_t t, int *failed)
     attr_str(sp, "url.full", "https://api.cardpay.example/v1/charges");
     attr_str(sp, "server.address", "api.cardpay.example");
     attr_int(sp, "server.port", 443);
-    u = rng_unit(&g->rng);
-    if (u < 0.03)
-        status = u < 0.018 ? 502 : 503;
-    else if (u < 0.07)
-        status = 402; /* declined: a client-side failure by its HTTP status alone */
+    /* 2.5 % fail: 502 or 503 (payments fails too), or 402 declined (a client-side
+     * failure by its HTTP status alone), in turn. */
+    if (spread(k, 0.025, 0.5)) {
+        uint64_t j = g->card_failures++;
+
+        status = j % 2 ? 402 : j % 4 ? 503 : 502;
+    }
     attr_int(sp, "http.response.status_code", status);
     /* v2 is slower: a higher median, and one call in eight takes 0.6 to 1.5 s. */
     dur = rng_lognormal_us(&g->rng, g->v2 ? 140000 : 110000, 0.25);
@@ -1055,7 +1058,7 @@ static int64_t shop_get_stock(struct gen *g, int gs, int64_t t)
     int is, ic = rpc_call(g, gs, GATEWAY, INVENTORY, "inventory.Inventory", "GetStock", t, &is);
     /* v2's inventory is overloaded far more often; the gateway shows the page without
      * stock then, so the failure goes no further. */
-    int failed = rng_unit(&g->rng) < (g->v2 ? 0.08 : 0.01);
+    int failed = spread(g->stock_calls++, g->v2 ? 0.08 : 0.01, 0.5);
     int64_t end = g->spans[is].start_us + rng_lognormal_us(&g->rng, 1800, 0.35);
 
     if (failed)
@@ -1140,7 +1143,7 @@ static void shop_trace(struct gen *g, struct sink *k, int64_t t0)
             attr_str(sp, "messaging.consumer.group.name", "shipping");
             attr_bool(sp, "messaging.kafka.message.tombstone", 0);
             span_end(g, cons, sp->start_us + rng_lognormal_us(&g->rng, 15000, 0.4));
-            if (rng_chance(&g->rng, 0.02))
+            if (spread(g->ship_calls++, 0.02, 0.3))
                 span_fail(g, cons, "no carrier for destination");
         }
         span_end(g, place, t + 40);
