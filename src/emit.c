@@ -153,6 +153,8 @@ static bool add_field(struct sm_buf *out, const char *name, size_t len, const st
             double v;
 
             memcpy(&v, (const char *)&lat + latency_fields[i].offset, sizeof(v));
+            if (e->latency_estimated)
+                sm_buf_addc(out, '~');
             add_duration(out, v);
         } else {
             sm_buf_adds(out, "-");
@@ -172,7 +174,8 @@ void sm_edge_label(const struct sm_map *map, const struct sm_edge *e, const stru
     if (!t) {
         sm_buf_printf(out, "%llu call%s", (unsigned long long)e->calls, e->calls == 1 ? "" : "s");
         if (edge_latency(e, style, &lat)) {
-            sm_buf_adds(out, ", p99 ");
+            /* Interpolated from histogram buckets (pre-aggregated inputs): say so. */
+            sm_buf_adds(out, e->latency_estimated ? ", p99 ~" : ", p99 ");
             add_duration(out, lat.p99);
         }
         if (e->errors > 0) {

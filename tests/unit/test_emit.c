@@ -173,6 +173,15 @@ static void test_latency_side_fallback(void **state)
     sm_edge_label(&m, e, &st, &b);
     assert_string_equal(b.data, "100 ms");
     assert_int_equal(sm_edge_severity(e, &st), 0);
+    /* Latency interpolated from buckets is marked as approximate. */
+    e->latency_estimated = true;
+    sm_buf_reset(&b);
+    sm_edge_label(&m, e, &st, &b);
+    assert_string_equal(b.data, "~100 ms");
+    st.edge_label = NULL;
+    sm_buf_reset(&b);
+    sm_edge_label(&m, e, &st, &b);
+    assert_string_equal(b.data, "2 calls, p99 ~100 ms");
     sm_buf_release(&b);
     sm_map_release(&m);
 }
