@@ -464,10 +464,43 @@ static void add_violation(struct sm_check *c, enum sm_violation_kind kind, size_
     sm_buf_reset(why);
 }
 
+/* The live edges by caller, in map order: node v's are edge[off[v]] .. edge[off[v+1]-1]. */
+struct adjacency {
+    size_t *off;  /* owned, nnodes + 1 entries */
+    size_t *edge; /* owned, indexes into map->edges */
+};
+
+static void adjacency_build(struct adjacency *a, const struct sm_map *m, const bool *live)
+{
+    size_t i, e, *fill = sm_xcalloc(m->nnodes + 1, sizeof(*fill));
+
+    a->off = sm_xcalloc(m->nnodes + 2, sizeof(*a->off));
+    a->edge = sm_xmalloc((m->nedges + 1) * sizeof(*a->edge));
+    for (e = 0; e < m->nedges; e++) {
+        if (live[e])
+            a->off[m->edges[e].from + 1]++;
+    }
+    for (i = 0; i < m->nnodes; i++)
+        a->off[i + 1] += a->off[i];
+    for (e = 0; e < m->nedges; e++) {
+        size_t v = m->edges[e].from;
+
+        if (live[e])
+            a->edge[a->off[v] + fill[v]++] = e;
+    }
+    free(fill);
+}
+
+static void adjacency_release(struct adjacency *a)
+{
+    free(a->off);
+    free(a->edge);
+}
+
 /* Strongly connected components over the live edges between nodes in `in`: comp[i]
  * for each such node. Iterative Tarjan, so deep call chains need no deep C stack. */
-
-static void tarjan(const struct sm_map *m, const bool *live, const bool *in, size_t *comp)
+static void tarjan(const struct sm_map *m, const struct adjacency *adj, const bool *in,
+                   size_t *comp)
 {
     size_t n = m->nnodes, i, counter = 0, ncomp = 0, sp = 0, cp = 0;
     size_t *index = sm_xmalloc((n + 1) * sizeof(*index));
@@ -475,7 +508,7 @@ static void tarjan(const struct sm_map *m, const bool *live, const bool *in, siz
     bool *on = sm_xcalloc(n + 1, sizeof(*on));
     size_t *stack = sm_xmalloc((n + 1) * sizeof(*stack));
     size_t *call = sm_xmalloc((n + 1) * sizeof(*call)); /* DFS: node */
-    size_t *iter = sm_xmalloc((n + 1) * sizeof(*iter)); /* DFS: next edge to look at */
+    size_t *iter = sm_xmalloc((n + 1) * sizeof(*iter)); /* DFS: next adjacency slot */
     size_t unset = (size_t)-1;
 
     for (i = 0; i < n; i++)
@@ -484,25 +517,24 @@ static void tarjan(const struct sm_map *m, const bool *live, const bool *in, siz
         if (index[i] != unset || !in[i])
             continue;
         call[cp] = i;
-        iter[cp] = 0;
+        iter[cp] = adj->off[i];
         cp++;
         index[i] = low[i] = counter++;
         stack[sp++] = i;
         on[i] = true;
         while (cp > 0) {
-            size_t v = call[cp - 1], e;
+            size_t v = call[cp - 1], k;
             bool descended = false;
 
-            for (e = iter[cp - 1]; e < m->nedges; e++) {
-                size_t w;
+            for (k = iter[cp - 1]; k < adj->off[v + 1]; k++) {
+                size_t w = m->edges[adj->edge[k]].to;
 
-                if (!live[e] || m->edges[e].from != v || !in[m->edges[e].to])
+                if (!in[w])
                     continue;
-                w = m->edges[e].to;
                 if (index[w] == unset) {
-                    iter[cp - 1] = e + 1;
+                    iter[cp - 1] = k + 1;
                     call[cp] = w;
-                    iter[cp] = 0;
+                    iter[cp] = adj->off[w];
                     cp++;
                     index[w] = low[w] = counter++;
                     stack[sp++] = w;
@@ -538,49 +570,48 @@ static void tarjan(const struct sm_map *m, const bool *live, const bool *in, siz
     free(iter);
 }
 
-/* The shortest path from node a back to node b inside component k, appended to why as
- * " -> id" steps. Breadth-first over the edges in map order. */
-static void path_back(const struct sm_map *m, const bool *live, const size_t *comp, size_t a,
-                      size_t b, struct sm_buf *why)
+/* The shortest path from node a back to node b inside a's component, appended to why
+ * as " -> id" steps. Breadth-first, edges in map order, so the path is the same on
+ * every run. prev and queue are scratch arrays of nnodes entries. */
+static void path_back(const struct sm_map *m, const struct adjacency *adj, const size_t *comp,
+                      size_t a, size_t b, size_t *prev, size_t *queue, struct sm_buf *why)
 {
-    size_t n = m->nnodes, *prev = sm_xmalloc(n * sizeof(*prev)), *queue;
-    size_t head = 0, tail = 0, i, unset = (size_t)-1, *path, np = 0, v;
+    size_t head = 0, tail = 0, i, unset = (size_t)-1, np = 0, v;
 
-    queue = sm_xmalloc(n * sizeof(*queue));
-    for (i = 0; i < n; i++)
+    for (i = 0; i < m->nnodes; i++)
         prev[i] = unset;
     prev[a] = a;
     queue[tail++] = a;
     while (head < tail && prev[b] == unset) {
-        size_t u = queue[head++], e;
+        size_t u = queue[head++], k;
 
-        for (e = 0; e < m->nedges; e++) {
-            size_t w = m->edges[e].to;
+        for (k = adj->off[u]; k < adj->off[u + 1]; k++) {
+            size_t w = m->edges[adj->edge[k]].to;
 
-            if (!live[e] || m->edges[e].from != u || comp[w] != comp[a] || prev[w] != unset)
+            if (comp[w] != comp[a] || prev[w] != unset)
                 continue;
             prev[w] = u;
             queue[tail++] = w;
         }
     }
-    path = sm_xmalloc(n * sizeof(*path));
+    /* the path from b back to a, reversed into queue */
     for (v = b; v != a && prev[v] != unset; v = prev[v])
-        path[np++] = v;
+        queue[np++] = v;
     while (np > 0) {
         sm_buf_adds(why, " -> ");
-        sm_buf_adds(why, m->nodes[path[--np]].id);
+        sm_buf_adds(why, m->nodes[queue[--np]].id);
     }
-    free(path);
-    free(prev);
-    free(queue);
 }
 
-static void check_cycles(struct sm_check *c, size_t ri, const bool *live)
+static void check_cycles(struct sm_check *c, size_t ri, const bool *live,
+                         const struct adjacency *adj)
 {
     const struct sm_map *m = c->map;
     const struct sm_rule *r = &c->rules->rules[ri];
     bool *in = sm_xcalloc(m->nnodes + 1, sizeof(*in));
     size_t *comp = sm_xmalloc((m->nnodes + 1) * sizeof(*comp)), i, e;
+    size_t *prev = sm_xmalloc((m->nnodes + 1) * sizeof(*prev));
+    size_t *queue = sm_xmalloc((m->nnodes + 1) * sizeof(*queue));
     struct sm_buf why;
 
     sm_buf_init(&why);
@@ -588,7 +619,7 @@ static void check_cycles(struct sm_check *c, size_t ri, const bool *live)
         in[i] = match_any(r->from, r->nfrom, &m->nodes[i]);
         comp[i] = (size_t)-1;
     }
-    tarjan(m, live, in, comp);
+    tarjan(m, adj, in, comp);
     for (e = 0; e < m->nedges; e++) {
         const struct sm_edge *ed = &m->edges[e];
 
@@ -599,22 +630,24 @@ static void check_cycles(struct sm_check *c, size_t ri, const bool *live)
         } else {
             sm_buf_printf(&why, "on the cycle %s -> %s", m->nodes[ed->from].id,
                           m->nodes[ed->to].id);
-            path_back(m, live, comp, ed->to, ed->from, &why);
+            path_back(m, adj, comp, ed->to, ed->from, prev, queue, &why);
         }
         add_violation(c, SM_VIOLATION_CYCLE, ri, e, ed->from, &why);
     }
     sm_buf_release(&why);
     free(in);
     free(comp);
+    free(prev);
+    free(queue);
 }
 
-static void check_fan_out(struct sm_check *c, size_t ri, const bool *live)
+static void check_fan_out(struct sm_check *c, size_t ri, const struct adjacency *adj)
 {
     const struct sm_map *m = c->map;
     const struct sm_rule *r = &c->rules->rules[ri];
     bool *seen = sm_xcalloc(m->nnodes + 1, sizeof(*seen));
     struct sm_buf why, list;
-    size_t i, e;
+    size_t i, k;
 
     sm_buf_init(&why);
     sm_buf_init(&list);
@@ -623,18 +656,19 @@ static void check_fan_out(struct sm_check *c, size_t ri, const bool *live)
 
         if (!match_any(r->from, r->nfrom, &m->nodes[i]))
             continue;
-        memset(seen, 0, m->nnodes * sizeof(*seen));
         sm_buf_reset(&list);
-        for (e = 0; e < m->nedges; e++) {
-            size_t to = m->edges[e].to;
+        for (k = adj->off[i]; k < adj->off[i + 1]; k++) {
+            size_t to = m->edges[adj->edge[k]].to;
 
-            if (!live[e] || m->edges[e].from != i || to == i || seen[to])
+            if (to == i || seen[to])
                 continue;
             seen[to] = true;
             sm_buf_adds(&list, count ? ", " : "");
             sm_buf_adds(&list, m->nodes[to].id);
             count++;
         }
+        for (k = adj->off[i]; k < adj->off[i + 1]; k++)
+            seen[m->edges[adj->edge[k]].to] = false;
         if (count > r->limit) {
             sm_buf_printf(&why, "calls %llu nodes, more than %llu: %s", (unsigned long long)count,
                           (unsigned long long)r->limit, list.data);
@@ -683,6 +717,7 @@ void sm_check_run(struct sm_check *c, const struct sm_rules *rules, const struct
     bool *allowed = sm_xcalloc(ne + 1, sizeof(*allowed));
     size_t *layer = sm_xmalloc((nn + 1) * sizeof(*layer));
     size_t *layer_rule = sm_xmalloc((rules->nrules + 1) * sizeof(*layer_rule));
+    struct adjacency adj;
     struct sm_buf why;
 
     sm_check_release(c);
@@ -703,6 +738,7 @@ void sm_check_run(struct sm_check *c, const struct sm_rules *rules, const struct
             allowed[e] = allowed[e] || edge_matches(&rules->rules[ri], map, &map->edges[e]);
     }
     assign_layers(rules, map, layer, layer_rule, &nlayers);
+    adjacency_build(&adj, map, live);
 
     for (ri = 0; ri < rules->nrules; ri++) {
         const struct sm_rule *r = &rules->rules[ri];
@@ -732,10 +768,10 @@ void sm_check_run(struct sm_check *c, const struct sm_rules *rules, const struct
             }
             break;
         case SM_RULE_NO_CYCLES:
-            check_cycles(c, ri, live);
+            check_cycles(c, ri, live, &adj);
             break;
         case SM_RULE_MAX_FAN_OUT:
-            check_fan_out(c, ri, live);
+            check_fan_out(c, ri, &adj);
             break;
         case SM_RULE_NO_EXTERNAL:
             for (e = 0; e < ne; e++) {
@@ -760,6 +796,7 @@ void sm_check_run(struct sm_check *c, const struct sm_rules *rules, const struct
         }
     }
     sm_buf_release(&why);
+    adjacency_release(&adj);
     free(live);
     free(allowed);
     free(layer);
