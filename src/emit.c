@@ -26,13 +26,14 @@ void sm_style_init(struct sm_style *style)
     style->direction = SM_DIR_LR;
     style->edge_label = NULL;
     style->latency = SM_LATENCY_CLIENT;
-    /* The checkout story: five fast calls in tens of milliseconds and one edge whose
-     * p99 is a 30-second wait. 500 ms / 2 s keep ordinary web calls normal and make
-     * anything that stalls for seconds at the tail red. */
+    /* The checkout story: fast calls in tens of milliseconds, a few percent of them
+     * failing as they do in any busy system, and one edge whose p99 is a 30-second wait.
+     * 500 ms / 2 s keep ordinary web calls normal and make anything that stalls for
+     * seconds at the tail red; 5 % / 10 % colour failures well above that background. */
     style->warn_p99_ms = 500;
     style->crit_p99_ms = 2000;
-    style->warn_error_rate = 0.01;
-    style->crit_error_rate = 0.05;
+    style->warn_error_rate = 0.05;
+    style->crit_error_rate = 0.10;
     style->group_by = NULL;
     style->legend = true;
     style->title = NULL;

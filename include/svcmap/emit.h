@@ -39,7 +39,7 @@ struct sm_style {
 };
 
 /* Defaults: LR, default label, client latency, warn p99 500 ms / crit 2000 ms,
- * warn errors 1 % / crit 5 %, no groups, legend on. */
+ * warn errors 5 % / crit 10 %, no groups, legend on. */
 void sm_style_init(struct sm_style *style);
 
 struct sm_emitter {

@@ -194,13 +194,17 @@ static void test_severity_defaults(void **state)
     (void)state;
     shop_map(&m);
     sm_style_init(&st);
-    /* The slow database edge is red, the erroring one red (7 % >= 5 %), fast ones normal. */
+    /* The slow database edge is red, the erroring one amber (7 % >= 5 %), fast ones
+     * normal. */
     assert_int_equal(
         sm_edge_severity(edge_named(&m, "service:inventory", "database:inventory"), &st), 2);
     assert_int_equal(sm_edge_severity(edge_named(&m, "service:frontend", "service:payments"), &st),
-                     2);
+                     1);
     assert_int_equal(sm_edge_severity(edge_named(&m, "service:frontend", "service:inventory"), &st),
                      0);
+    st.crit_error_rate = 0.07;
+    assert_int_equal(sm_edge_severity(edge_named(&m, "service:frontend", "service:payments"), &st),
+                     2);
     st.crit_error_rate = 0.10;
     assert_int_equal(sm_edge_severity(edge_named(&m, "service:frontend", "service:payments"), &st),
                      1);
@@ -403,13 +407,13 @@ static void test_mermaid_shop_golden(void **state)
         "    class n0 client\n"
         "    linkStyle 0 stroke:#4d4d4d,color:#4d4d4d,stroke-width:3px\n"
         "    linkStyle 2 stroke:#4d4d4d,color:#4d4d4d,stroke-width:3px\n"
-        "    linkStyle 3 stroke:#d62728,color:#d62728,stroke-width:2.5px\n"
+        "    linkStyle 3 stroke:#d08c00,color:#d08c00,stroke-width:2.5px\n"
         "    linkStyle 4 stroke:#d62728,color:#d62728,stroke-width:2.75px\n"
         "    linkStyle 5 stroke:#4d4d4d,color:#4d4d4d,stroke-width:2.5px\n"
         "    subgraph legend[\"legend\"]\n"
-        "        legend_warn[\"amber: client p99 \xe2\x89\xa5 500 ms or errors \xe2\x89\xa5 1 "
+        "        legend_warn[\"amber: client p99 \xe2\x89\xa5 500 ms or errors \xe2\x89\xa5 5 "
         "#37;\"]\n"
-        "        legend_crit[\"red: client p99 \xe2\x89\xa5 2 s or errors \xe2\x89\xa5 5 #37;\"]\n"
+        "        legend_crit[\"red: client p99 \xe2\x89\xa5 2 s or errors \xe2\x89\xa5 10 #37;\"]\n"
         "    end\n"
         "    style legend_warn fill:#ffffff,stroke:#d08c00,color:#d08c00\n"
         "    style legend_crit fill:#ffffff,stroke:#d62728,color:#d62728\n";
