@@ -654,7 +654,8 @@ static bool hist_summary(struct hist *h, struct sm_latency_summary *out)
         hist_add_bucket(h, INFINITY, h->has_count && h->count > last ? h->count : last);
     }
     total = h->b[h->n - 1].count;
-    if (total <= 0)
+    /* no observations, or only a +Inf bucket: no bound to interpolate between */
+    if (total <= 0 || h->n < 2)
         return false;
     for (i = 0; i < h->n; i++) {
         if (h->b[i].count > prev) {

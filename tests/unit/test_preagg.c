@@ -438,6 +438,18 @@ static void test_prom_details(void **state)
     assert_int_equal(m.source.skipped_records, 1);
     sm_map_release(&m);
 
+    /* a histogram with nothing but +Inf has no figures to offer */
+    text = "traces_service_graph_request_total{client=\"a\",server=\"b\"} 4\n"
+           "traces_service_graph_request_client_seconds_bucket{client=\"a\",server=\"b\","
+           "le=\"+Inf\"} 4\n"
+           "traces_service_graph_request_client_seconds_sum{client=\"a\",server=\"b\"} 2\n";
+    sm_map_init(&m);
+    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err), 0);
+    assert_int_equal(m.edges[0].calls, 4);
+    assert_int_equal(m.edges[0].client_summary.count, 0);
+    assert_false(m.edges[0].latency_estimated);
+    sm_map_release(&m);
+
     /* OpenMetrics timestamps in whole seconds are seconds, not milliseconds */
     text = "traces_service_graph_request_total{client=\"a\",server=\"b\"} 1 1795700102\n"
            "traces_service_graph_request_total{client=\"a\",server=\"c\"} 1 1795700103000\n";
