@@ -31,40 +31,29 @@
 #define SKETCH_MAX_VALUE 1e12 /* ms: larger values share the top bucket */
 #define SKETCH_SLACK     32   /* extra bins added on each side when growing */
 
-static double g_log_gamma;
-static int32_t g_min_index, g_max_index;
+/* Fixed here rather than computed at run time, so that every build and every thread
+ * agrees on the buckets (the binary form depends on them): log((1 + a) / (1 - a)),
+ * gamma, and ceil(log(v) / log gamma) for SKETCH_MIN_VALUE and SKETCH_MAX_VALUE. */
+#define SKETCH_LOG_GAMMA 0.020000666706669435
+#define SKETCH_GAMMA     1.0202020202020201
+#define SKETCH_MIN_INDEX (-690)
+#define SKETCH_MAX_INDEX 1382
 
-static void sketch_constants(void)
-{
-    /* Computed once; the same expression everywhere keeps the index function
-     * identical between writer and reader. */
-    if (g_log_gamma == 0.0) {
-        double gamma = (1.0 + SM_SKETCH_RELATIVE_ACCURACY) / (1.0 - SM_SKETCH_RELATIVE_ACCURACY);
-        double lg = log(gamma);
-
-        g_min_index = (int32_t)ceil(log(SKETCH_MIN_VALUE) / lg);
-        g_max_index = (int32_t)ceil(log(SKETCH_MAX_VALUE) / lg);
-        g_log_gamma = lg;
-    }
-}
-
-/* The bucket of a value >= SKETCH_MIN_VALUE, bounded to [g_min_index, g_max_index]. */
+/* The bucket of a value >= SKETCH_MIN_VALUE, bounded to [SKETCH_MIN_INDEX, SKETCH_MAX_INDEX]. */
 static int32_t sketch_index(double v)
 {
-    double i = ceil(log(v) / g_log_gamma);
+    double i = ceil(log(v) / SKETCH_LOG_GAMMA);
 
-    if (i < g_min_index)
-        return g_min_index;
-    if (i > g_max_index)
-        return g_max_index;
+    if (i < SKETCH_MIN_INDEX)
+        return SKETCH_MIN_INDEX;
+    if (i > SKETCH_MAX_INDEX)
+        return SKETCH_MAX_INDEX;
     return (int32_t)i;
 }
 
 static double sketch_value(int32_t index)
 {
-    double gamma = exp(g_log_gamma);
-
-    return 2.0 * exp(index * g_log_gamma) / (gamma + 1.0);
+    return 2.0 * exp(index * SKETCH_LOG_GAMMA) / (SKETCH_GAMMA + 1.0);
 }
 
 void sm_sketch_init(struct sm_sketch *s)
@@ -101,10 +90,10 @@ static void sketch_cover(struct sm_sketch *s, int32_t lo, int32_t hi)
     /* Slack on the side(s) that grew, so a drifting stream reallocates rarely. */
     new_lo = (s->nbins == 0 || lo < cur_lo) ? lo - SKETCH_SLACK : lo;
     new_hi = (s->nbins == 0 || hi > cur_hi) ? hi + SKETCH_SLACK : hi;
-    if (new_lo < g_min_index)
-        new_lo = g_min_index;
-    if (new_hi > g_max_index)
-        new_hi = g_max_index;
+    if (new_lo < SKETCH_MIN_INDEX)
+        new_lo = SKETCH_MIN_INDEX;
+    if (new_hi > SKETCH_MAX_INDEX)
+        new_hi = SKETCH_MAX_INDEX;
     bins = sm_xcalloc((size_t)(new_hi - new_lo + 1), sizeof(*bins));
     if (s->nbins > 0)
         memcpy(bins + (s->offset - new_lo), s->bins, s->nbins * sizeof(*bins));
@@ -120,7 +109,6 @@ void sm_sketch_add_n(struct sm_sketch *s, double value_ms, uint64_t n)
 
     if (n == 0)
         return;
-    sketch_constants();
     if (!(v > 0.0)) /* negative, zero and NaN count as 0 */
         v = 0.0;
     if (v > SKETCH_MAX_VALUE) /* also +inf: keeps sum and max finite */
@@ -173,7 +161,6 @@ void sm_sketch_merge(struct sm_sketch *dst, const struct sm_sketch *src)
 
     if (src->count == 0)
         return;
-    sketch_constants();
     if (dst->count == 0) {
         dst->min = src->min;
         dst->max = src->max;
@@ -217,7 +204,6 @@ double sm_sketch_quantile(const struct sm_sketch *s, double q)
         return s->min;
     if (q >= 1.0)
         return s->max;
-    sketch_constants();
     /* The element at rank floor(q (count - 1)) of the sorted values is in the first
      * bucket whose cumulative count exceeds that rank. */
     rank = q * (double)(s->count - 1);
@@ -374,7 +360,6 @@ int sm_sketch_deserialize(struct sm_sketch *s, const unsigned char *data, size_t
     int64_t first;
     int rc = SM_OK;
 
-    sketch_constants();
     sm_sketch_init(&t);
     if (len < 1 || data[0] != SKETCH_VERSION)
         return bad(err, len < 1 ? "empty" : "unknown version");
@@ -397,8 +382,8 @@ int sm_sketch_deserialize(struct sm_sketch *s, const unsigned char *data, size_t
             return bad(err, "truncated bins");
         first = unzigzag(u);
         /* Bounding nbins by the index range bounds the allocation. */
-        if (first < g_min_index || first > g_max_index || nbins == 0 ||
-            nbins > (uint64_t)(g_max_index - first) + 1)
+        if (first < SKETCH_MIN_INDEX || first > SKETCH_MAX_INDEX || nbins == 0 ||
+            nbins > (uint64_t)(SKETCH_MAX_INDEX - first) + 1)
             return bad(err, "bins out of range");
         t.offset = (int32_t)first;
         t.nbins = (size_t)nbins;

@@ -446,6 +446,42 @@ static void test_add_n_and_mean(void **state)
     sm_sketch_release(&b);
 }
 
+/* The index of the only non-empty bin of a sketch holding one positive value. */
+static int32_t only_bin(double v)
+{
+    struct sm_sketch s;
+    int32_t found = INT32_MIN;
+
+    sm_sketch_init(&s);
+    sm_sketch_add(&s, v);
+    for (size_t i = 0; i < s.nbins; i++) {
+        if (s.bins[i]) {
+            assert_int_equal(found, INT32_MIN);
+            found = s.offset + (int32_t)i;
+        }
+    }
+    sm_sketch_release(&s);
+    return found;
+}
+
+/* The buckets are (gamma^(i-1), gamma^i] with gamma = 1.01 / 0.99, bounded to the indexes
+ * of 1e-6 and 1e12 ms: pins the constants the binary form depends on. */
+static void test_bucket_index(void **state)
+{
+    double gamma = 1.01 / 0.99;
+
+    (void)state;
+    assert_int_equal(only_bin(1.0), 0);
+    assert_int_equal(only_bin(gamma * 0.9999), 1);
+    assert_int_equal(only_bin(gamma * 1.0001), 2);
+    assert_int_equal(only_bin(1.0 / gamma * 1.0001), 0);
+    assert_int_equal(only_bin(1.0 / gamma * 0.9999), -1);
+    assert_int_equal(only_bin(30000.0), (int32_t)ceil(log(30000.0) / log(gamma)));
+    assert_int_equal(only_bin(1e-6), (int32_t)ceil(log(1e-6) / log(gamma)));
+    assert_int_equal(only_bin(1e12), (int32_t)ceil(log(1e12) / log(gamma)));
+    assert_int_equal(only_bin(1e15), only_bin(1e12)); /* the top bucket */
+}
+
 static void test_add_throughput(void **state)
 {
     struct sm_sketch s;
@@ -481,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_single_value),
         cmocka_unit_test(test_zero_and_negative),
         cmocka_unit_test(test_add_n_and_mean),
+        cmocka_unit_test(test_bucket_index),
         cmocka_unit_test(test_add_throughput),
     };
 
