@@ -111,7 +111,10 @@ jq -e '(.nodes | length) == 120 and (.edges | length) == 480' "$tmp/big-map.json
 for f in otlp jaeger zipkin zipkin-flat; do
     "$gen" bench --format "$f" --bytes 2M --services 12 -o "$tmp/bench" 2>/dev/null
     size=$(wc -c <"$tmp/bench")
-    [ "$size" -ge 2097152 ] && [ "$size" -lt 2400000 ] || { echo "gen_shop: bench $f: $size bytes"; exit 1; }
+    if [ "$size" -lt 2097152 ] || [ "$size" -ge 2400000 ]; then
+        echo "gen_shop: bench $f: $size bytes"
+        exit 1
+    fi
     if [ "$f" = otlp ]; then jq -e . "$tmp/bench" >/dev/null; else jq -e 'length > 0' "$tmp/bench" >/dev/null; fi
 done
 echo "gen_shop: fixtures current, formats agree, bigmap and bench as asked"
