@@ -263,11 +263,11 @@ void *sm_arena_alloc(struct sm_arena *a, size_t size)
     size_t align = _Alignof(max_align_t);
     struct sm_arena_block *blk;
     size_t need = (size + align - 1) / align * align;
-    char *p;
 
     if (need == 0)
         need = align;
 #ifdef SM_DEBUG_ARENA
+    (void)need;
     blk = sm_xmalloc(header_bytes() + size);
     blk->size = size;
     blk->used = size;
@@ -276,6 +276,8 @@ void *sm_arena_alloc(struct sm_arena *a, size_t size)
     a->used_bytes += size;
     return (char *)blk + header_bytes();
 #else
+    char *p;
+
     blk = a->head;
     if (!blk || blk->size - blk->used < need) {
         size_t bsize = need > ARENA_BLOCK_BYTES / 4 ? need : ARENA_BLOCK_BYTES;

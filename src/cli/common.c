@@ -406,6 +406,12 @@ static enum sm_input_format sniff_file(const char *path)
     sm_error_init(&err);
     if (sm_input_open(&in, path, &err))
         return SM_FORMAT_UNKNOWN;
+    if (sm_input_size(in) < 0) {
+        /* a pipe (<(curl ...)) cannot be read twice: the ingest detects trace data;
+         * other shapes need --input-format there, as on standard input */
+        sm_input_free(in);
+        return SM_FORMAT_UNKNOWN;
+    }
     n = sm_input_read(in, head, sizeof(head), &err);
     if (n > 0 && sm_mapdoc_sniff(head, (size_t)n))
         format = SM_FORMAT_MAP;
