@@ -6,7 +6,10 @@
 # for SIGINT, SIGTERM and SIGKILL: starts `svcmap map -o OUT` over an OUT that holds a
 # previous map, sends the signal mid-run and checks that the run died of it, that OUT
 # still holds the previous map byte for byte and that no temporary file is left next
-# to it. Also checks that a run failing on bad input (exit 3) leaves OUT as it was.
+# to it. Also checks that a run failing on bad input (exit 3) leaves OUT as it was, and
+# that `svcmap store ingest` interrupted the same way leaves the database as it was:
+# the same labels, the same snapshot, and (when the sqlite3 shell is installed) a
+# database that passes PRAGMA integrity_check.
 # Arguments: $1 svcmap binary, $2 build directory, $3 source directory.
 set -u
 bin=$1
@@ -84,6 +87,46 @@ for sig in INT TERM KILL; do
     check_intact "SIG$sig"
 done
 set +m
+
+# store ingest: a snapshot v1, then interrupted ingests of the big input into v2 (new)
+# and into v1 (a merge)
+db=$tmp/maps.db
+yelp=$src/fixtures/conformance/zipkin/zipkin-lens-yelp.json
+if "$bin" store ingest -q --db "$db" --label v1 "$yelp" 2>"$tmp/err"; then
+    "$bin" store list --db "$db" -f json >"$tmp/list.before" 2>&1
+    "$bin" store show --db "$db" -f json v1 >"$tmp/show.before" 2>&1
+    set -m
+    for sig in INT TERM KILL; do
+        for label in v2 v1; do
+            "$bin" store ingest -q --db "$db" --label "$label" "$big" 2>"$tmp/err" &
+            pid=$!
+            sleep 0.5
+            if ! kill -0 "$pid" 2>/dev/null; then
+                echo "FAIL: store ingest SIG$sig: the run ended before the signal"
+                fail=1
+                wait "$pid"
+                continue
+            fi
+            kill -s "$sig" "$pid"
+            wait "$pid"
+            "$bin" store list --db "$db" -f json >"$tmp/list.after" 2>&1
+            "$bin" store show --db "$db" -f json v1 >"$tmp/show.after" 2>&1
+            cmp -s "$tmp/list.before" "$tmp/list.after" ||
+                { echo "FAIL: store ingest $label SIG$sig: the list of snapshots changed"; fail=1; }
+            cmp -s "$tmp/show.before" "$tmp/show.after" ||
+                { echo "FAIL: store ingest $label SIG$sig: snapshot v1 changed"; fail=1; }
+            if command -v sqlite3 >/dev/null; then
+                ok=$(sqlite3 "$db" 'PRAGMA integrity_check;' 2>&1)
+                [ "$ok" = ok ] || { echo "FAIL: store ingest $label SIG$sig: integrity_check: $ok"; fail=1; }
+            fi
+        done
+    done
+    set +m
+else
+    echo "FAIL: store ingest of a small file failed:"
+    cat "$tmp/err"
+    fail=1
+fi
 
 # and an uninterrupted run still replaces it
 "$bin" map -q -f json -o "$out" "$big" 2>"$tmp/err" || { echo "FAIL: full run failed"; fail=1; }
