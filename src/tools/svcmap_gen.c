@@ -518,17 +518,12 @@ static void o_span_otlp(struct out *o, const struct gspan *sp)
 }
 
 /* One OTLP line: the spans grouped by service (one resourceSpans entry each), in the
- * order their services first appear. */
-static void write_otlp_line(struct out *o, const struct gen *g, const struct gspan *spans, int n)
+ * order their services first appear. seen has room for a flag per service. */
+static void write_otlp_line(struct out *o, const struct gen *g, const struct gspan *spans, int n,
+                            unsigned char *seen)
 {
-    static unsigned char *seen;
-    static int seen_cap;
     int first = 1;
 
-    if (seen_cap < g->nsvcs) {
-        seen = sm_xrealloc(seen, (size_t)g->nsvcs);
-        seen_cap = g->nsvcs;
-    }
     memset(seen, 0, (size_t)g->nsvcs);
     o_str(o, "{\"resourceSpans\":[");
     for (int i = 0; i < n; i++) {
@@ -761,9 +756,10 @@ struct sink {
     struct out out;
     enum format format;
     struct batch cur, next;
-    int cur_target;   /* traces per batch, 1 to 3 */
-    int wrote_any;    /* a span or trace is written (for separators) */
-    struct rng batch; /* separate stream: batching never changes the trace data */
+    int cur_target;      /* traces per batch, 1 to 3 */
+    int wrote_any;       /* a span or trace is written (for separators) */
+    struct rng batch;    /* separate stream: batching never changes the trace data */
+    unsigned char *seen; /* OTLP: one flag per service, for grouping a line */
 };
 
 static void batch_push(struct batch *b, const struct gspan *sp)
@@ -778,7 +774,9 @@ static void batch_write(struct sink *k, const struct gen *g, struct batch *b)
     if (b->n == 0)
         return;
     if (k->format == F_OTLP) {
-        write_otlp_line(&k->out, g, b->spans, (int)b->n);
+        if (!k->seen)
+            k->seen = sm_xmalloc((size_t)g->nsvcs);
+        write_otlp_line(&k->out, g, b->spans, (int)b->n, k->seen);
     } else {
         for (size_t i = 0; i < b->n; i++) {
             o_str(&k->out, k->wrote_any ? ",\n" : "");
@@ -844,6 +842,7 @@ static void sink_end(struct sink *k, const struct gen *g)
     o_flush(&k->out);
     free(k->cur.spans);
     free(k->next.spans);
+    free(k->seen);
 }
 
 /* ---- the shop: DESIGN.md's checkout story ---- */
