@@ -55,15 +55,16 @@ static int parse_json(const struct sm_element *el, const char *file, json_t **ou
     return sm_error_at(err, SM_EINPUT, file, line, column, offset, "invalid JSON: %s", jerr.text);
 }
 
-/* Drops the spans outside [since, until). A span whose start is unknown is kept: the
- * bound cannot be judged and dropping it would cut its trace apart. */
-static void filter_time(struct sm_batch *b, int64_t since_ns, int64_t until_ns)
+/* Drops the spans from index start on that lie outside [since, until). A span whose
+ * start is unknown is kept: the bound cannot be judged and dropping it would cut its
+ * trace apart. */
+static void filter_time(struct sm_batch *b, size_t start, int64_t since_ns, int64_t until_ns)
 {
-    size_t i, kept = 0;
+    size_t i, kept = start;
 
     if (!since_ns && !until_ns)
         return;
-    for (i = 0; i < b->len; i++) {
+    for (i = start; i < b->len; i++) {
         int64_t t = b->spans[i].start_ns;
 
         if (t && ((since_ns && t < since_ns) || (until_ns && t >= until_ns)))
@@ -75,27 +76,30 @@ static void filter_time(struct sm_batch *b, int64_t since_ns, int64_t until_ns)
     b->len = kept;
 }
 
-/* One element's parsed value -> its spans in out (reset first). A reader's complaint
- * gets the file and the element's place. Pure: no state outside its arguments. */
+/* One element's parsed value -> its spans appended to out (whose earlier spans are left
+ * alone; out->whole_traces then tells about this element only). A reader's complaint
+ * gets the file and the element's place, and the element's spans are dropped. Pure: no
+ * state outside its arguments. */
 static int element_to_batch(const struct sm_reader *reader, const struct sm_element *el,
                             const json_t *value, const struct sm_ingest_options *opt,
                             const char *file, struct sm_batch *out, size_t *spans_read,
                             struct sm_error *err)
 {
+    size_t start = out->len;
     int rc;
 
-    sm_batch_reset(out);
     out->format = reader->format;
+    out->whole_traces = false;
     rc = reader->parse(el, value, out, err);
     if (rc < 0) {
         char text[sizeof(err->text)];
 
         snprintf(text, sizeof(text), "%s", err->text);
-        sm_batch_reset(out);
+        out->len = start;
         return sm_error_at(err, rc, file, el->line, el->column, el->offset, "%s", text);
     }
-    *spans_read = out->len;
-    filter_time(out, opt->since_ns, opt->until_ns);
+    *spans_read = out->len - start;
+    filter_time(out, start, opt->since_ns, opt->until_ns);
     return 0;
 }
 
@@ -173,24 +177,39 @@ static int deliver(struct run *r, int rc, bool resumable, const struct sm_error 
 
 /* ---- worker threads ----
  *
- * The calling thread scans and copies each element into a slot of a ring; workers take
- * slots in order, parse them into the slot's own batch and mark them done; the calling
- * thread hands the slots out in file order (so output does not depend on timing), then
- * reuses them. The ring is bounded in slots and in bytes, so memory stays bounded. */
+ * The calling thread scans and copies elements into slots of a ring, a run of elements
+ * per slot (so that threads meet once per run, not once per element); workers take
+ * slots in order and parse every element of a slot into the slot's batch; the calling
+ * thread hands the results out in file order, one callback per element as in the
+ * serial path (so output does not depend on timing), then reuses the slot. Slots and
+ * bytes in flight are bounded, so memory is. */
 
+#define SLOT_MAX_ELEMENTS     128
+#define SLOT_MAX_BYTES        ((size_t)1 << 20)
 #define POOL_MAX_QUEUED_BYTES ((size_t)64 << 20)
 
-struct slot {
-    struct sm_element el; /* el.data points into buf */
-    char *buf;            /* owned copy of the element's bytes */
-    size_t cap;
-    bool needs_work; /* false: a scanner error, already done */
-    bool done;
+/* One element of a slot, or a scanner error (needs_work false). */
+struct item {
+    struct sm_element el; /* el.data is set when the slot is published */
+    size_t data_off;      /* where its bytes are in the slot's buffer */
+    bool needs_work;
     bool resumable;
+    bool whole_traces;
     int rc;
+    size_t first_span; /* its spans: batch.spans[first_span, end_span) */
+    size_t end_span;
     size_t spans_read;
-    struct sm_batch batch;
     struct sm_error err;
+};
+
+struct slot {
+    char *buf; /* owned copies of the elements' bytes */
+    size_t cap;
+    size_t used;
+    struct item *items;
+    size_t nitems;
+    bool done;
+    struct sm_batch batch;
 };
 
 struct pool {
@@ -201,8 +220,9 @@ struct pool {
     size_t nslots;
     size_t head;      /* next slot to deliver */
     size_t next_work; /* next slot for a worker */
-    size_t tail;      /* next slot to fill */
+    size_t tail;      /* next slot published; slots[tail] is being filled */
     size_t queued_bytes;
+    bool filling; /* slots[tail] has been set up for filling */
     bool stop;
     const struct sm_reader *reader;
     const struct sm_ingest_options *opt;
@@ -211,18 +231,26 @@ struct pool {
     int nthreads;
 };
 
-/* Element bytes -> batch, the same work as the serial path. */
+/* Element bytes -> spans, for every element of a slot: the serial path's work. */
 static void slot_work(struct pool *p, struct slot *sl)
 {
-    json_t *value = NULL;
+    size_t i;
 
-    sm_error_init(&sl->err);
-    sl->spans_read = 0;
-    sl->rc = parse_json(&sl->el, p->file, &value, &sl->err);
-    if (sl->rc == 0)
-        sl->rc = element_to_batch(p->reader, &sl->el, value, p->opt, p->file, &sl->batch,
-                                  &sl->spans_read, &sl->err);
-    json_decref(value);
+    for (i = 0; i < sl->nitems; i++) {
+        struct item *it = &sl->items[i];
+        json_t *value = NULL;
+
+        it->first_span = sl->batch.len;
+        if (it->needs_work) {
+            it->rc = parse_json(&it->el, p->file, &value, &it->err);
+            if (it->rc == 0)
+                it->rc = element_to_batch(p->reader, &it->el, value, p->opt, p->file, &sl->batch,
+                                          &it->spans_read, &it->err);
+            it->whole_traces = sl->batch.whole_traces;
+            json_decref(value);
+        }
+        it->end_span = sl->batch.len;
+    }
 }
 
 static void *worker_main(void *arg)
@@ -239,11 +267,9 @@ static void *worker_main(void *arg)
             break;
         sl = &p->slots[p->next_work % p->nslots];
         p->next_work++;
-        if (sl->needs_work) {
-            pthread_mutex_unlock(&p->mu);
-            slot_work(p, sl);
-            pthread_mutex_lock(&p->mu);
-        }
+        pthread_mutex_unlock(&p->mu);
+        slot_work(p, sl);
+        pthread_mutex_lock(&p->mu);
         sl->done = true;
         pthread_cond_broadcast(&p->done_cv);
     }
@@ -261,10 +287,13 @@ static int pool_start(struct pool *p, int nthreads, const struct sm_reader *read
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work_cv, NULL);
     pthread_cond_init(&p->done_cv, NULL);
+    /* one slot filling, one per worker busy, as many ready or waiting to be handed out */
     p->nslots = 2 * (size_t)nthreads + 2;
     p->slots = sm_xcalloc(p->nslots, sizeof(*p->slots));
-    for (i = 0; i < p->nslots; i++)
+    for (i = 0; i < p->nslots; i++) {
+        p->slots[i].items = sm_xcalloc(SLOT_MAX_ELEMENTS, sizeof(struct item));
         sm_batch_init(&p->slots[i].batch);
+    }
     p->reader = reader;
     p->opt = opt;
     p->file = file;
@@ -294,6 +323,7 @@ static void pool_stop(struct pool *p)
         pthread_join(p->threads[t], NULL);
     for (i = 0; i < p->nslots; i++) {
         free(p->slots[i].buf);
+        free(p->slots[i].items);
         sm_batch_release(&p->slots[i].batch);
     }
     free(p->slots);
@@ -304,64 +334,110 @@ static void pool_stop(struct pool *p)
     p->slots = NULL;
 }
 
-/* Waits for the oldest slot and delivers it. */
+/* Waits for the oldest published slot and delivers its elements in order. */
 static int pool_deliver_one(struct pool *p, struct run *r, struct sm_error *err)
 {
     struct slot *sl = &p->slots[p->head % p->nslots];
-    int rc;
+    size_t i;
+    int rc = 0;
 
     pthread_mutex_lock(&p->mu);
     while (!sl->done)
         pthread_cond_wait(&p->done_cv, &p->mu);
     pthread_mutex_unlock(&p->mu);
-    rc = deliver(r, sl->rc, sl->resumable, &sl->err, &sl->batch, sl->spans_read, err);
+    for (i = 0; i < sl->nitems && rc == 0; i++) {
+        struct item *it = &sl->items[i];
+        struct sm_batch view = sl->batch;
+
+        /* the element's own spans, borrowed for the callback like a batch of its own */
+        view.spans = sl->batch.spans + it->first_span;
+        view.len = it->end_span - it->first_span;
+        view.cap = view.len;
+        view.whole_traces = it->whole_traces;
+        rc = deliver(r, it->rc, it->resumable, &it->err, &view, it->spans_read, err);
+    }
     pthread_mutex_lock(&p->mu);
-    p->queued_bytes -= sl->el.len;
+    p->queued_bytes -= sl->used;
     p->head++;
     pthread_mutex_unlock(&p->mu);
     return rc;
 }
 
-/* Queues an element (copied) or, with el NULL, a scanner error in bad. */
-static int pool_submit(struct pool *p, struct run *r, const struct sm_element *el,
-                       const struct sm_error *bad, bool resumable, struct sm_error *err)
+/* Hands the slot being filled to the workers. */
+static void pool_publish(struct pool *p)
 {
-    struct slot *sl;
-    size_t len = el ? el->len : 0;
-    int rc;
+    struct slot *sl = &p->slots[p->tail % p->nslots];
+    size_t i;
 
-    /* make room: a free slot, and the bytes in flight under the bound (always room for
-     * one element, however large) */
-    while (p->tail - p->head == p->nslots ||
-           (p->tail > p->head && p->queued_bytes + len > POOL_MAX_QUEUED_BYTES)) {
-        rc = pool_deliver_one(p, r, err);
-        if (rc != 0)
-            return rc;
-    }
-    sl = &p->slots[p->tail % p->nslots];
-    sl->done = false;
-    sl->resumable = resumable;
-    if (el) {
-        if (sl->cap < len) {
-            free(sl->buf);
-            sl->buf = sm_xmalloc(len);
-            sl->cap = len;
-        }
-        memcpy(sl->buf, el->data, len);
-        sl->el = *el;
-        sl->el.data = sl->buf;
-        sl->needs_work = true;
-    } else {
-        memset(&sl->el, 0, sizeof(sl->el));
-        sl->err = *bad;
-        sl->rc = bad->status ? bad->status : SM_EINPUT;
-        sl->needs_work = false;
-    }
+    if (!p->filling || sl->nitems == 0)
+        return;
+    p->filling = false;
+    for (i = 0; i < sl->nitems; i++)
+        sl->items[i].el.data = sl->buf + sl->items[i].data_off;
     pthread_mutex_lock(&p->mu);
-    p->queued_bytes += len;
+    p->queued_bytes += sl->used;
     p->tail++;
     pthread_cond_signal(&p->work_cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+/* Adds an element (copied) or, with el NULL, a scanner error in bad, to the slot being
+ * filled; publishes the slot when it is full. */
+static int pool_submit(struct pool *p, struct run *r, const struct sm_element *el,
+                       const struct sm_error *bad, bool resumable, struct sm_error *err)
+{
+    struct slot *sl = &p->slots[p->tail % p->nslots];
+    size_t len = el ? el->len : 0;
+    struct item *it;
+    int rc;
+
+    if (p->filling && (sl->nitems == SLOT_MAX_ELEMENTS || sl->used + len > SLOT_MAX_BYTES))
+        pool_publish(p);
+    if (!p->filling) {
+        /* a fresh slot: wait until it has been handed out and the bytes in flight leave
+         * room (there is always room for one slot, however large its element) */
+        while (p->tail - p->head == p->nslots ||
+               (p->tail > p->head && p->queued_bytes + len > POOL_MAX_QUEUED_BYTES)) {
+            rc = pool_deliver_one(p, r, err);
+            if (rc != 0)
+                return rc;
+        }
+        sl = &p->slots[p->tail % p->nslots];
+        sl->nitems = 0;
+        sl->used = 0;
+        sl->done = false;
+        sm_batch_reset(&sl->batch);
+        p->filling = true;
+    }
+    if (sl->cap - sl->used < len) {
+        size_t ncap = sl->cap ? sl->cap : SLOT_MAX_BYTES;
+
+        while (ncap - sl->used < len)
+            ncap *= 2;
+        sl->buf = sm_xrealloc(sl->buf, ncap);
+        sl->cap = ncap;
+    }
+    it = &sl->items[sl->nitems++];
+    it->resumable = resumable;
+    it->spans_read = 0;
+    it->whole_traces = false;
+    if (el) {
+        memcpy(sl->buf + sl->used, el->data, len);
+        it->el = *el;
+        it->data_off = sl->used;
+        sl->used += len;
+        it->needs_work = true;
+        it->rc = 0;
+        sm_error_init(&it->err);
+    } else {
+        memset(&it->el, 0, sizeof(it->el));
+        it->data_off = sl->used;
+        it->err = *bad;
+        it->rc = bad->status ? bad->status : SM_EINPUT;
+        it->needs_work = false;
+    }
+    if (!resumable)
+        pool_publish(p);
     return 0;
 }
 
@@ -369,6 +445,7 @@ static int pool_drain(struct pool *p, struct run *r, struct sm_error *err)
 {
     int rc = 0;
 
+    pool_publish(p);
     while (rc == 0 && p->head < p->tail)
         rc = pool_deliver_one(p, r, err);
     return rc;
@@ -458,6 +535,7 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
                 goto out;
             }
         }
+        sm_batch_reset(&batch);
         if (rc == 0)
             rc = element_to_batch(r.reader, &el, value, opt, r.file, &batch, &n, &bad);
         json_decref(value);

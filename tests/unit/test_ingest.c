@@ -63,6 +63,7 @@ struct run {
     size_t batches;
     size_t spans_seen;
     int fail_with;       /* the callback's return */
+    size_t fail_after;   /* ... once this many batches went well */
     struct sm_buf skips; /* "LINE:COL@OFFSET text\n" per skipped record */
     size_t progress_calls;
     struct sm_buf order; /* span ids in the order the batches came */
@@ -96,7 +97,7 @@ static int on_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
     r->spans_seen += batch->len;
     for (i = 0; i < batch->len; i++)
         sm_buf_printf(&r->order, "%s\n", batch->spans[i].span_id);
-    if (r->fail_with)
+    if (r->fail_with && r->batches > r->fail_after)
         return sm_error_set(err, r->fail_with, "callback says no");
     return 0;
 }
@@ -488,8 +489,37 @@ static void test_threads(void **state)
         assert_int_equal(run_file(&par, path), SM_ESYSTEM);
         assert_int_equal(par.batches, 1);
         run_release(&par);
+
+        /* a failing callback deep in the file stops the run there */
+        run_init(&par);
+        par.opt.threads = threads;
+        par.fail_with = SM_ESYSTEM;
+        par.fail_after = 2000;
+        assert_int_equal(run_file(&par, path), SM_ESYSTEM);
+        assert_int_equal(par.batches, 2001);
+        run_release(&par);
     }
     run_release(&serial);
+
+    /* strict, with the first bad record far into the file */
+    sm_buf_reset(&b);
+    sm_buf_addc(&b, '[');
+    for (i = 0; i < 3000; i++)
+        sm_buf_printf(&b,
+                      "%s{\"traceId\":\"%016x\",\"id\":\"%s\",\"name\":\"op\","
+                      "\"localEndpoint\":{\"serviceName\":\"s\"}}\n",
+                      i ? "," : "", i + 1, i == 2345 ? "nothex" : "00000000000000aa");
+    sm_buf_addc(&b, ']');
+    path = write_file("late.json", b.data);
+    for (threads = 1; threads <= 3; threads++) {
+        run_init(&par);
+        par.opt.threads = threads;
+        par.opt.strict = true;
+        assert_int_equal(run_file(&par, path), SM_EINPUT);
+        assert_int_equal(par.err.line, 2346);
+        assert_int_equal(par.spans_seen, 2345);
+        run_release(&par);
+    }
     sm_buf_release(&b);
 }
 
