@@ -52,6 +52,39 @@ static void add_latency(struct sm_buf *b, const struct sm_latency_summary *s)
     sm_buf_addc(b, '}');
 }
 
+static const char *const quantile_names[4] = {"p50", "p90", "p95", "p99"};
+
+/* How coarse estimated figures are: the bucket bounds of each quantile, +Inf as null. */
+static void add_bounds(struct sm_buf *b, const struct sm_latency_summary *c,
+                       const struct sm_latency_summary *s)
+{
+    const struct sm_latency_summary *sides[2] = {c, s};
+    const char *names[2] = {"client", "server"};
+    int side, k, first = 1;
+
+    if (!(c && c->bounded) && !(s && s->bounded))
+        return;
+    sm_buf_adds(b, ",\n     \"latency_bounds_ms\": {");
+    for (side = 0; side < 2; side++) {
+        if (!sides[side] || !sides[side]->bounded)
+            continue;
+        sm_buf_printf(b, "%s\"%s\": {", first ? "" : ", ", names[side]);
+        first = 0;
+        for (k = 0; k < 4; k++) {
+            sm_buf_printf(b, "%s\"%s\": [", k ? ", " : "", quantile_names[k]);
+            add_ms(b, sides[side]->lo[k]);
+            sm_buf_adds(b, ", ");
+            if (isinf(sides[side]->hi[k]))
+                sm_buf_adds(b, "null");
+            else
+                add_ms(b, sides[side]->hi[k]);
+            sm_buf_addc(b, ']');
+        }
+        sm_buf_addc(b, '}');
+    }
+    sm_buf_addc(b, '}');
+}
+
 static void add_source(struct sm_buf *b, const struct sm_source *src)
 {
     size_t i;
@@ -151,8 +184,10 @@ static int emit_json(const struct sm_map *map, const struct sm_style *style, str
                 add_latency(out, &s);
             }
             sm_buf_addc(out, '}');
-            if (e->latency_estimated)
+            if (e->latency_estimated) {
                 sm_buf_adds(out, ", \"latency_estimated\": true");
+                add_bounds(out, hc ? &c : NULL, hs ? &s : NULL);
+            }
         }
         sm_buf_addc(out, '}');
     }
@@ -199,6 +234,26 @@ static double num(const json_t *o, const char *key)
     const json_t *v = json_object_get(o, key);
 
     return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+static void read_bounds(const json_t *o, struct sm_latency_summary *s)
+{
+    int k;
+
+    if (!json_is_object(o))
+        return;
+    s->bounded = true;
+    for (k = 0; k < 4; k++) {
+        const json_t *pair = json_object_get(o, quantile_names[k]);
+        const json_t *hi = json_array_get(pair, 1);
+
+        if (json_array_size(pair) != 2 || !json_is_number(json_array_get(pair, 0))) {
+            s->bounded = false;
+            return;
+        }
+        s->lo[k] = json_number_value(json_array_get(pair, 0));
+        s->hi[k] = json_is_number(hi) ? json_number_value(hi) : INFINITY;
+    }
 }
 
 static void read_latency(const json_t *o, struct sm_latency_summary *s)
@@ -298,6 +353,9 @@ int sm_mapdoc_parse(const char *data, size_t len, const char *name, struct sm_ma
         read_latency(json_object_get(lat, "client"), &edge->client_summary);
         read_latency(json_object_get(lat, "server"), &edge->server_summary);
         edge->latency_estimated = json_is_true(json_object_get(e, "latency_estimated"));
+        lat = json_object_get(e, "latency_bounds_ms");
+        read_bounds(json_object_get(lat, "client"), &edge->client_summary);
+        read_bounds(json_object_get(lat, "server"), &edge->server_summary);
     }
     src = json_object_get(doc, "source");
     if (json_is_object(src)) {

@@ -47,18 +47,21 @@ static bool latency(const struct sm_edge *e, const struct sm_style *style,
     return sm_edge_latency(e, first == SM_SIDE_CLIENT ? SM_SIDE_SERVER : SM_SIDE_CLIENT, s);
 }
 
-static void format_ms(char *buf, size_t size, bool have, double v)
+/* "~" marks figures estimated from histogram buckets (pre-aggregated inputs). */
+static void format_ms(char *buf, size_t size, bool have, bool estimated, double v)
 {
+    const char *mark = estimated ? "~" : "";
+
     if (!have)
         snprintf(buf, size, "-");
     else if (v >= 1000.0)
-        snprintf(buf, size, "%.2f s", v / 1000.0);
+        snprintf(buf, size, "%s%.2f s", mark, v / 1000.0);
     else if (v >= 100.0)
-        snprintf(buf, size, "%.0f ms", v);
+        snprintf(buf, size, "%s%.0f ms", mark, v);
     else if (v >= 10.0)
-        snprintf(buf, size, "%.1f ms", v);
+        snprintf(buf, size, "%s%.1f ms", mark, v);
     else
-        snprintf(buf, size, "%.2f ms", v);
+        snprintf(buf, size, "%s%.2f ms", mark, v);
 }
 
 /* Display width of a UTF-8 string, counting code points (good enough for names). */
@@ -112,9 +115,9 @@ static int emit_table(const struct sm_map *map, const struct sm_style *style, st
         snprintf(tmp[3], 64, "%llu", (unsigned long long)e->calls);
         snprintf(tmp[4], 64, "%llu", (unsigned long long)e->errors);
         snprintf(tmp[5], 64, "%.1f", 100.0 * sm_edge_error_rate(e));
-        format_ms(tmp[6], 64, have, s.p50);
-        format_ms(tmp[7], 64, have, s.p95);
-        format_ms(tmp[8], 64, have, s.p99);
+        format_ms(tmp[6], 64, have, e->latency_estimated, s.p50);
+        format_ms(tmp[7], 64, have, e->latency_estimated, s.p95);
+        format_ms(tmp[8], 64, have, e->latency_estimated, s.p99);
         cells[i] = sm_xcalloc(NCOLS, sizeof(char *));
         cells[i][0] = sm_xstrdup(map->nodes[e->from].id);
         cells[i][1] = sm_xstrdup(map->nodes[e->to].id);
@@ -140,6 +143,12 @@ static int emit_table(const struct sm_map *map, const struct sm_style *style, st
     }
     if (map->nedges == 0)
         sm_buf_adds(out, "(no edges)\n");
+    for (i = 0; i < map->nedges; i++) {
+        if (map->edges[i].latency_estimated) {
+            sm_buf_adds(out, "~ estimated from histogram buckets (see -f json for the bounds)\n");
+            break;
+        }
+    }
     free(cells);
     free(order);
     return 0;
@@ -174,7 +183,8 @@ static int emit_csv(const struct sm_map *map, const struct sm_style *style, stru
     size_t i;
 
     (void)err;
-    sm_buf_adds(out, "from,to,kind,calls,errors,error_rate,p50_ms,p90_ms,p95_ms,p99_ms,max_ms\r\n");
+    sm_buf_adds(out, "from,to,kind,calls,errors,error_rate,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,"
+                     "latency_estimated\r\n");
     for (i = 0; i < map->nedges; i++) {
         const struct sm_edge *e = &map->edges[order[i]];
         struct sm_latency_summary s;
@@ -191,7 +201,7 @@ static int emit_csv(const struct sm_map *map, const struct sm_style *style, stru
         csv_ms(out, have, s.p95);
         csv_ms(out, have, s.p99);
         csv_ms(out, have, s.max);
-        sm_buf_adds(out, "\r\n");
+        sm_buf_adds(out, e->latency_estimated ? ",true\r\n" : ",false\r\n");
     }
     free(order);
     return 0;

@@ -672,6 +672,18 @@ static bool hist_summary(struct hist *h, struct sm_latency_summary *out)
     out->p90 = sm_histogram_quantile(h->b, h->n, 0.90) * 1000.0;
     out->p95 = sm_histogram_quantile(h->b, h->n, 0.95) * 1000.0;
     out->p99 = sm_histogram_quantile(h->b, h->n, 0.99) * 1000.0;
+    {
+        static const double qs[4] = {0.50, 0.90, 0.95, 0.99};
+        int k;
+
+        out->bounded = true;
+        for (k = 0; k < 4; k++) {
+            if (!sm_histogram_quantile_bounds(h->b, h->n, qs[k], &out->lo[k], &out->hi[k]))
+                out->bounded = false;
+            out->lo[k] *= 1000.0;
+            out->hi[k] *= 1000.0;
+        }
+    }
     if (h->has_sum && (h->has_count ? h->count : total) > 0) {
         out->mean = h->sum / (h->has_count ? h->count : total) * 1000.0;
     } else {

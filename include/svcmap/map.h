@@ -52,6 +52,11 @@ struct sm_node {
 struct sm_latency_summary {
     uint64_t count; /* 0: no figures */
     double min, max, mean, p50, p90, p95, p99;
+    /* Estimated figures (histogram buckets of a pre-aggregated input): how coarse they
+     * are, as the bucket bounds each of p50, p90, p95, p99 lies between; hi is INFINITY
+     * for the +Inf bucket. */
+    bool bounded;
+    double lo[4], hi[4];
 };
 
 enum sm_side { SM_SIDE_CLIENT = 0, SM_SIDE_SERVER };
