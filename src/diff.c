@@ -331,11 +331,25 @@ static void compare_edge(struct sm_diff *d, size_t i, size_t *cap)
         return;
     c = add_change(d, cap, SM_CHANGE_LATENCY);
     c->edge = i;
-    c->quantile = best;
-    c->base = quantile_of(&ed->base.latency, best);
-    c->head = quantile_of(&ed->head.latency, best);
-    c->delta = tidy(best_rel);
-    c->regression = c->head > c->base;
+    /* the direction and the severity are the largest move's; the quantile shown is p99,
+     * the one people quote, when it moved enough the same way */
+    c->regression = quantile_of(&ed->head.latency, best) > quantile_of(&ed->base.latency, best);
+    q = SM_DIFF_NQUANTILES - 1;
+    if (best != q) {
+        double b = quantile_of(&ed->base.latency, q), h = quantile_of(&ed->head.latency, q);
+        double r = relative(b, h);
+
+        if (fabs(h - b) >= o->latency_min_ms && (isnan(r) || fabs(r) >= o->latency_threshold) &&
+            (h > b) == c->regression)
+            c->quantile = q;
+        else
+            c->quantile = best;
+    } else {
+        c->quantile = best;
+    }
+    c->base = quantile_of(&ed->base.latency, c->quantile);
+    c->head = quantile_of(&ed->head.latency, c->quantile);
+    c->delta = tidy(relative(c->base, c->head));
     c->severity = isnan(best_rel)
                       ? HUGE_VAL
                       : fabs(best_rel) / (o->latency_threshold > 0 ? o->latency_threshold : 0.01);

@@ -78,7 +78,7 @@ struct sm_change {
     bool regression; /* worse: more errors, slower, fewer calls, anything removed */
     /* calls: base and head call counts, delta relative (0.5 = +50 %);
      * errors: base and head rates (fractions), delta in percentage points;
-     * latency: the quantile that moved most (relatively), delta relative;
+     * latency: p99 if it moved, else the quantile that moved most, delta relative;
      * added/removed edges: calls on the side where the edge is. */
     double base, head, delta;
     int quantile; /* latency: index into sm_diff_quantiles */

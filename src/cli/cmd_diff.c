@@ -48,6 +48,9 @@ static void help(FILE *out)
             "  --latency-min-ms MS     ... and by at least MS ms (default 1)\n"
             "  --calls-threshold P     report call volume moving by P %% (default 25)\n"
             "  --errors-threshold PP   report error rate moving by PP points (default 0.5)\n"
+            "  --changed-only          mermaid, dot, svg, png: draw only the nodes and edges\n"
+            "                          that changed\n"
+            "  --with-map              markdown: append those as a folded Mermaid diagram\n"
             "  --clients               keep the client node (requests from outside)\n"
             "  --include GLOB, --exclude GLOB\n"
             "                          compare only the nodes whose names match (repeatable)\n"
@@ -72,6 +75,8 @@ struct diff_args {
     struct cli_input_options in;
     enum sm_direction direction;
     int color;                       /* -1: decide by the terminal */
+    bool with_map;                   /* markdown: append the changed part of the map as Mermaid */
+    bool changed_only;               /* map formats: draw only what changed */
     struct sm_shape shape;           /* --clients, --include, --exclude; applied to both sides */
     const char **include, **exclude; /* owned arrays of borrowed argv strings */
 };
@@ -146,6 +151,14 @@ static int parse_option(struct diff_args *a, int argc, char **argv, int *i)
         (r = take("--format", argc, argv, i, &a->format)) ||
         (r = take("--title", argc, argv, i, &a->title)))
         return r;
+    if (!strcmp(argv[*i], "--with-map")) {
+        a->with_map = true;
+        return 1;
+    }
+    if (!strcmp(argv[*i], "--changed-only")) {
+        a->changed_only = true;
+        return 1;
+    }
     if (!strcmp(argv[*i], "--clients")) {
         a->shape.clients = true;
         return 1;
@@ -328,32 +341,60 @@ static bool want_color(const struct diff_args *a)
     return isatty(STDOUT_FILENO) && !(no && *no);
 }
 
-static int render(const struct diff_args *a, const struct sm_diff *d, const char *reasons,
-                  enum format fmt, const struct sm_emitter *emitter, struct sm_buf *out)
+/* Cuts map (a copy of the union, in the same order) down to what changed: changed
+ * edges with their two nodes, and added or removed nodes. The decor arrays are
+ * compacted the way sm_map_retain compacts the map, so that they stay aligned. */
+static void keep_changes(const struct sm_diff *d, struct sm_map *map, struct sm_decor *nd,
+                         struct sm_decor *ed)
+{
+    bool *kn = sm_xcalloc(map->nnodes ? map->nnodes : 1, sizeof(bool));
+    bool *ke = sm_xcalloc(map->nedges ? map->nedges : 1, sizeof(bool));
+    size_t i, n = 0;
+
+    for (i = 0; i < d->nchanges; i++) {
+        const struct sm_change *c = &d->changes[i];
+
+        if (c->kind == SM_CHANGE_ADDED_NODE || c->kind == SM_CHANGE_REMOVED_NODE) {
+            kn[c->node] = true;
+            continue;
+        }
+        ke[c->edge] = true;
+        kn[map->edges[c->edge].from] = true;
+        kn[map->edges[c->edge].to] = true;
+    }
+    for (i = 0; i < map->nnodes; i++) {
+        if (kn[i])
+            nd[n++] = nd[i];
+    }
+    for (i = 0, n = 0; i < map->nedges; i++) {
+        if (ke[i])
+            ed[n++] = ed[i];
+    }
+    sm_map_retain(map, kn, ke);
+    free(kn);
+    free(ke);
+}
+
+/* The union map with the change drawn on it, by emitter, appended to out. */
+static int draw(const struct diff_args *a, const struct sm_diff *d,
+                const struct sm_emitter *emitter, bool changed_only, struct sm_buf *out)
 {
     struct sm_decor *nd, *ed;
     struct sm_style style;
     struct sm_buf notes;
     struct sm_error err;
+    struct sm_map copy;
     int rc = 0;
 
-    switch (fmt) {
-    case FMT_TEXT:
-        sm_diff_write_text(d, reasons, want_color(a), out);
-        return 0;
-    case FMT_MARKDOWN:
-        sm_diff_write_markdown(d, reasons, out);
-        return 0;
-    case FMT_JSON:
-        sm_diff_write_json(d, reasons, out);
-        return 0;
-    case FMT_MAP:
-        break;
-    }
     nd = sm_xcalloc(d->map.nnodes ? d->map.nnodes : 1, sizeof(*nd));
     ed = sm_xcalloc(d->map.nedges ? d->map.nedges : 1, sizeof(*ed));
     sm_buf_init(&notes);
+    sm_map_init(&copy);
     sm_diff_decorate(d, nd, ed, &notes);
+    /* merging into an empty map copies it in the same order */
+    sm_map_merge(&copy, &d->map);
+    if (changed_only)
+        keep_changes(d, &copy, nd, ed);
     sm_style_init(&style);
     style.direction = a->direction;
     style.latency = a->opt.side == SM_SIDE_CLIENT ? SM_LATENCY_CLIENT : SM_LATENCY_SERVER;
@@ -365,12 +406,41 @@ static int render(const struct diff_args *a, const struct sm_diff *d, const char
     style.node_decor = nd;
     style.edge_decor = ed;
     sm_error_init(&err);
-    if (emitter->emit(&d->map, &style, out, &err))
+    if (emitter->emit(&copy, &style, out, &err))
         rc = cli_report(&err);
+    sm_map_release(&copy);
     free(nd);
     free(ed);
     sm_buf_release(&notes);
     return rc;
+}
+
+static int render(const struct diff_args *a, const struct sm_diff *d, const char *reasons,
+                  enum format fmt, const struct sm_emitter *emitter, struct sm_buf *out)
+{
+    int rc;
+
+    switch (fmt) {
+    case FMT_TEXT:
+        sm_diff_write_text(d, reasons, want_color(a), out);
+        return 0;
+    case FMT_MARKDOWN:
+        sm_diff_write_markdown(d, reasons, out);
+        if (!a->with_map || !d->nchanges)
+            return 0;
+        /* GitHub draws Mermaid blocks in comments; folded, so the table comes first */
+        sm_buf_adds(out, "\n<details><summary>The change on the map</summary>\n\n```mermaid\n");
+        if ((rc = draw(a, d, &sm_emit_mermaid, true, out)))
+            return rc;
+        sm_buf_adds(out, "```\n\n</details>\n");
+        return 0;
+    case FMT_JSON:
+        sm_diff_write_json(d, reasons, out);
+        return 0;
+    case FMT_MAP:
+        break;
+    }
+    return draw(a, d, emitter, a->changed_only, out);
 }
 
 int cmd_diff(int argc, char **argv)

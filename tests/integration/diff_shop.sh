@@ -133,6 +133,16 @@ grep -qE 'p99 [0-9.]+ -#62; [0-9.]+ ms' d.mmd || check "mermaid: the p99 note"
 xmllint --noout d.svg || check "svg parses"
 grep -q '>recommendations<' d.svg && grep -q '>fraud&#45;check<' d.svg || check "svg shows both sides"
 "$bin" diff --db maps.db v1 v2 -f dot | grep -q 'style=dashed' || check "dot: removed dashed"
+# only what changed: the unchanged shipping side of the map is left out
+"$bin" diff --db maps.db v1 v2 -f mermaid --changed-only >c.mmd || check "--changed-only"
+grep -q '"shipping"' d.mmd || check "the whole map has shipping"
+grep -q '"shipping"' c.mmd && check "--changed-only drops shipping"
+grep -q '"recommendations"' c.mmd && grep -q '"fraud-check"' c.mmd || check "--changed-only keeps the change"
+"$bin" diff --db maps.db v1 v2 -f markdown --with-map >m.md || check "--with-map"
+grep -q '^<details><summary>The change on the map</summary>$' m.md || check "--with-map: folded"
+sed -n '/^```mermaid$/,/^```$/p' m.md | sed '1d;$d' >m.mmd
+cmp -s m.mmd c.mmd || check "--with-map draws what --changed-only draws"
+"$bin" diff --db maps.db v1 v1 -f markdown --with-map | grep -q mermaid && check "--with-map without changes"
 
 # usage and input errors
 "$bin" diff v1.jsonl 2>/dev/null
