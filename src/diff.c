@@ -117,10 +117,12 @@ static void add_base_only(struct sm_map *u, const struct sm_map *base)
     for (i = 0; i < base->nnodes; i++) {
         const struct sm_node *s = &base->nodes[i];
         struct sm_node *n;
+        size_t k;
 
         if (sm_map_find_node(u, s->kind, s->name) != NONE)
             continue;
-        n = &u->nodes[sm_map_node(u, s->kind, s->name)];
+        k = sm_map_node(u, s->kind, s->name); /* may move u->nodes */
+        n = &u->nodes[k];
         sm_node_set_attr(&n->namespace_, s->namespace_);
         sm_node_set_attr(&n->version, s->version);
         sm_node_set_attr(&n->system, s->system);
@@ -251,15 +253,19 @@ static struct sm_change *add_change(struct sm_diff *d, size_t *cap, enum sm_chan
     return c;
 }
 
-/* Calls into and out of node i of map m, plus its entry calls. */
-static uint64_t node_weight(const struct sm_map *m, size_t i)
+/* For every node of m: the calls into and out of it, plus its entry calls. Caller
+ * frees. */
+static uint64_t *node_weights(const struct sm_map *m)
 {
-    uint64_t w = m->nodes[i].entry_calls;
-    size_t j;
+    uint64_t *w = sm_xcalloc(m->nnodes ? m->nnodes : 1, sizeof(uint64_t));
+    size_t i;
 
-    for (j = 0; j < m->nedges; j++) {
-        if (m->edges[j].from == i || m->edges[j].to == i)
-            w += m->edges[j].calls;
+    for (i = 0; i < m->nnodes; i++)
+        w[i] = m->nodes[i].entry_calls;
+    for (i = 0; i < m->nedges; i++) {
+        w[m->edges[i].from] += m->edges[i].calls;
+        if (m->edges[i].to != m->edges[i].from)
+            w[m->edges[i].to] += m->edges[i].calls;
     }
     return w;
 }
@@ -358,6 +364,7 @@ static void compare_edge(struct sm_diff *d, size_t i, size_t *cap)
 void sm_diff_maps(struct sm_diff *d, const struct sm_map *base, const struct sm_map *head,
                   const struct sm_diff_options *o)
 {
+    uint64_t *base_weight, *head_weight;
     size_t i, cap = 0;
 
     sm_diff_release(d);
@@ -379,6 +386,8 @@ void sm_diff_maps(struct sm_diff *d, const struct sm_map *base, const struct sm_
         pick_latency(&d->edges[i], b, h, d->options.side);
         compare_edge(d, i, &cap);
     }
+    base_weight = node_weights(base);
+    head_weight = node_weights(head);
     for (i = 0; i < d->map.nnodes; i++) {
         size_t bi = other_node(base, &d->map, i), hi = other_node(head, &d->map, i);
         struct sm_change *c;
@@ -388,7 +397,7 @@ void sm_diff_maps(struct sm_diff *d, const struct sm_map *base, const struct sm_
         d->node_in_head[i] = hi != NONE;
         if (d->node_in_base[i] == d->node_in_head[i])
             continue;
-        w = d->node_in_head[i] ? node_weight(head, hi) : node_weight(base, bi);
+        w = d->node_in_head[i] ? head_weight[hi] : base_weight[bi];
         if (w < d->options.min_calls)
             continue;
         c = add_change(d, &cap, d->node_in_head[i] ? SM_CHANGE_ADDED_NODE : SM_CHANGE_REMOVED_NODE);
@@ -398,6 +407,8 @@ void sm_diff_maps(struct sm_diff *d, const struct sm_map *base, const struct sm_
         c->base = d->node_in_base[i] ? (double)w : 0.0;
         c->head = d->node_in_head[i] ? (double)w : 0.0;
     }
+    free(base_weight);
+    free(head_weight);
     sort_map = &d->map;
     if (d->nchanges)
         qsort(d->changes, d->nchanges, sizeof(*d->changes), cmp_change);

@@ -459,6 +459,40 @@ static void test_decorate(void **state)
     sm_map_release(&head);
 }
 
+/* One side empty: everything above the floor is added (or removed); both empty: nothing. */
+static void test_empty_sides(void **state)
+{
+    struct sm_map empty, m;
+    struct sm_diff d;
+    struct sm_buf out;
+
+    (void)state;
+    sm_map_init(&empty);
+    build(&m, true);
+    sm_diff_init(&d);
+    sm_diff_maps(&d, &empty, &empty, NULL);
+    assert_int_equal(d.nchanges, 0);
+    assert_int_equal(d.map.nnodes, 0);
+    sm_buf_init(&out);
+    sm_diff_write_json(&d, NULL, &out);
+    assert_non_null(strstr(out.data, "\"changes\":[],\n\"gates\":[]}"));
+    sm_diff_maps(&d, &empty, &m, NULL);
+    /* 6 nodes and 5 edges, none under the floor */
+    assert_int_equal(d.nchanges, 11);
+    assert_int_equal(d.changes[0].kind, SM_CHANGE_ADDED_NODE);
+    assert_int_equal(d.changes[10].kind, SM_CHANGE_ADDED_EDGE);
+    /* busiest first: gateway (entry 300 + 380 out + 0 in) leads the nodes */
+    assert_string_equal(d.map.nodes[d.changes[0].node].id, "service:gateway");
+    sm_diff_maps(&d, &m, &empty, NULL);
+    assert_int_equal(d.nchanges, 11);
+    assert_int_equal(d.changes[0].kind, SM_CHANGE_REMOVED_NODE);
+    assert_true(d.changes[0].regression);
+    sm_buf_release(&out);
+    sm_diff_release(&d);
+    sm_diff_release(&d); /* twice is safe */
+    sm_map_release(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_calls_change),
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_decorate),
+        cmocka_unit_test(test_empty_sides),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
