@@ -21,33 +21,40 @@ inputs=(fixtures/render/hostile-zipkin.json
     fixtures/conformance/jaeger/jaeger-ui-petclinic-trace.json)
 [ -f fixtures/shop/shop-otlp.jsonl ] && inputs+=(fixtures/shop/shop-otlp.jsonl)
 optsets=("" "--group-by kind --direction TB --title a\"title<b>&amp;" "--clients --no-legend")
+# Every output first, then one node run.
+triples=()
+k=0
 for input in "${inputs[@]}"; do
     for opts in "${optsets[@]}"; do
+        k=$((k + 1))
         # shellcheck disable=SC2086
-        if ! "$bin" map -q $opts -f json "$input" >"$tmp/map.json" ||
-            ! "$bin" map -q $opts -f dot "$input" >"$tmp/map.dot" ||
-            ! "$bin" map -q $opts -o "$tmp/map.svg" "$input"; then
+        if ! "$bin" map -q $opts -f json "$input" >"$tmp/$k.json" ||
+            ! "$bin" map -q $opts -f dot "$input" >"$tmp/$k.dot" ||
+            ! "$bin" map -q $opts -o "$tmp/$k.svg" "$input"; then
             echo "FAIL: svcmap map $opts $input"
             fail=1
             continue
         fi
-        if ! dot -Tjson0 "$tmp/map.dot" >"$tmp/dot.json" 2>"$tmp/dot.err" || [ -s "$tmp/dot.err" ]; then
+        if ! dot -Tjson0 "$tmp/$k.dot" >"$tmp/$k.dot.json" 2>"$tmp/dot.err" || [ -s "$tmp/dot.err" ]; then
             echo "FAIL: Graphviz cannot read the DOT of $input with '$opts'"
             cat "$tmp/dot.err"
             fail=1
             continue
         fi
-        if ! xmllint --noout "$tmp/map.svg"; then
+        if ! xmllint --noout "$tmp/$k.svg"; then
             echo "FAIL: SVG of $input with '$opts' is not XML"
             fail=1
             continue
         fi
-        if ! node "$check" "$tmp/map.json" "$tmp/dot.json" "$tmp/map.svg"; then
-            echo "FAIL: graphviz check of $input with options '$opts'"
-            fail=1
-        fi
+        echo "$k: $input $opts" >>"$tmp/index"
+        triples+=("$tmp/$k.json" "$tmp/$k.dot.json" "$tmp/$k.svg")
     done
 done
+if ! node "$check" "${triples[@]}"; then
+    echo "FAIL: graphviz check; the numbers are:"
+    cat "$tmp/index"
+    fail=1
+fi
 # PNG through the same in-process path.
 "$bin" map -q -o "$tmp/map.png" fixtures/render/hostile-zipkin.json &&
     [ "$(head -c 8 "$tmp/map.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || {
@@ -61,6 +68,7 @@ grep -A3 -- '-> n0' "$tmp/map.dot" | grep -q 'color="#d62728"' || {
     fail=1
 }
 # The checker itself must be able to fail: a wrong name is caught.
+"$bin" map -q -f json fixtures/render/hostile-zipkin.json >"$tmp/map.json"
 sed 's/"name": "trailing\\\\"/"name": "trailing"/' "$tmp/map.json" >"$tmp/wrong.json"
 "$bin" map -q -f dot fixtures/render/hostile-zipkin.json >"$tmp/map.dot"
 dot -Tjson0 "$tmp/map.dot" >"$tmp/dot.json"
