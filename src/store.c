@@ -230,8 +230,12 @@ int sm_store_open(struct sm_store **out, const char *path, enum sm_store_mode mo
     bool read_only = false;
 
     *out = NULL;
-    if (mode == SM_STORE_READ && stat(path, &sb) != 0)
-        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "no database: %s", strerror(errno));
+    if (mode == SM_STORE_READ && stat(path, &sb) != 0) {
+        if (errno == ENOENT)
+            return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "no such database");
+        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "cannot open the database: %s",
+                           strerror(errno));
+    }
     if (mode == SM_STORE_CREATE)
         flags |= SQLITE_OPEN_CREATE;
     else if (!writable(path))

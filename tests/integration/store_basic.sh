@@ -105,7 +105,7 @@ as_reader "$bin" store rm --db "$tmp/ro/maps.db" v1 2>/dev/null
 # errors
 "$bin" store list --db "$tmp/nope.db" 2>"$tmp/err"
 [ $? = 3 ] || check "list of a missing database: exit 3"
-grep -q "nope.db: no database" "$tmp/err" || { check "missing database: message"; cat "$tmp/err"; }
+grep -q "nope.db: no such database" "$tmp/err" || { check "missing database: message"; cat "$tmp/err"; }
 [ -e "$tmp/nope.db" ] && check "list created the missing database"
 "$bin" store show --db "$tmp/nope.db" v1 2>/dev/null
 [ $? = 3 ] || check "show of a missing database: exit 3"
