@@ -53,7 +53,7 @@ static void help(FILE *out)
             "  --with-map              markdown: append those as a folded Mermaid diagram\n"
             "  --clients               keep the client node (requests from outside)\n"
             "  --include GLOB, --exclude GLOB\n"
-            "                          compare only the nodes whose names match (repeatable)\n"
+            "                          compare only / leave out the nodes whose names match\n"
             "  --direction LR|TB, --title TEXT\n"
             "                          layout of the drawn map\n"
             "  --color, --no-color     text colours (default: when stdout is a terminal and\n"
