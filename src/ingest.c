@@ -8,7 +8,8 @@
  *
  * Bad records: a bad element (the scanner skipped it, jansson rejected it, or the
  * reader did) is reported with the file and its place and skipped, or ends the run
- * with strict. A file from which no span at all could be read is SM_EINPUT.
+ * with strict. A file from which no span at all could be read is SM_EINPUT, unless it
+ * is a well-formed export holding no records ([], {"data": []}): that is an empty map.
  */
 #include "svcmap/ingest.h"
 
@@ -562,8 +563,7 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
             sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1,
                         "no spans found: all %llu records were bad", (unsigned long long)r.skipped);
     else if (r.read_ok == 0)
-        rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1,
-                         "no spans found: the file holds no trace records");
+        rc = 0; /* a well-formed export with no records ([], {"data": []}): an empty map */
     else if (r.spans_read == 0)
         rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1, "no spans found in %s input",
                          r.reader->name);

@@ -267,8 +267,10 @@ static void test_nothing_readable(void **state)
 
     run_release(&r);
     run_init(&r);
-    assert_int_equal(run_file(&r, write_file("nothing.json", "[]")), SM_EINPUT);
-    assert_non_null(strstr(r.err.text, "no spans found"));
+    /* a well-formed export with no records is an empty map, not bad input */
+    assert_int_equal(run_file(&r, write_file("nothing.json", "[]")), 0);
+    assert_int_equal(r.stats.spans, 0);
+    assert_int_equal(r.stats.skipped_records, 0);
 
     /* broken structure before anything was read: the scanner's error, with its place */
     run_release(&r);
