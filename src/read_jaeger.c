@@ -119,9 +119,9 @@ static int read_tags(const json_t *tags, bool span_tags, size_t span_no, struct 
         /* {"key", "type", "value"}: one walk over three members beats two lookups */
         json_object_foreach((json_t *)tag, k, m)
         {
-            if (!strcmp(k, "key"))
+            if (k[0] == 'k' && !strcmp(k, "key"))
                 key = json_string_value(m);
-            else if (!strcmp(k, "value"))
+            else if (k[0] == 'v' && !strcmp(k, "value"))
                 v = m;
         }
         if (!key)
@@ -134,13 +134,13 @@ static int read_tags(const json_t *tags, bool span_tags, size_t span_no, struct 
                 s->service_namespace = sm_read_text(b, v);
             else if (!strcmp(key, "service.version"))
                 s->service_version = sm_read_text(b, v);
-        } else if (!strcmp(key, "error")) {
+        } else if (key[0] == 'e' && !strcmp(key, "error")) {
             if (sm_read_is_true(v))
                 s->error = true;
-        } else if (!strcmp(key, "otel.status_code")) {
+        } else if (key[0] == 'o' && !strcmp(key, "otel.status_code")) {
             if (json_is_string(v) && !sm_strcasecmp(json_string_value(v), "ERROR"))
                 s->error = true;
-        } else if (!strcmp(key, "span.kind")) {
+        } else if (key[0] == 's' && !strcmp(key, "span.kind")) {
             s->kind = kind_from_tag(v);
         } else {
             sm_read_apply_attr(b, s, key, v);

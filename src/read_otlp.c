@@ -112,9 +112,9 @@ static int each_attribute(const json_t *attrs, const char *what, size_t span_no,
         /* {"key": ..., "value": ...}: a walk over two members beats two lookups */
         json_object_foreach((json_t *)a, k, m)
         {
-            if (!strcmp(k, "key"))
+            if (k[0] == 'k' && !strcmp(k, "key"))
                 key = m;
-            else if (!strcmp(k, "value"))
+            else if (k[0] == 'v' && !strcmp(k, "value"))
                 v = m;
         }
         if (!json_is_string(key))

@@ -45,22 +45,20 @@ static int probe(const struct sm_element *el, const json_t *value)
 static int read_id(struct sm_batch *b, const json_t *v, const char *name, size_t max_digits,
                    bool required, size_t span_no, const char **out, struct sm_error *err)
 {
-    const char *s;
     char quote[64];
-    size_t len;
+    bool ok = false;
 
     *out = NULL;
-    if (!v || (json_is_string(v) && !*json_string_value(v))) {
+    if (!v || (json_is_string(v) && json_string_length(v) == 0)) {
         if (required)
             return sm_read_fail(err, span_no, "\"%s\" is missing", name);
         return 0;
     }
-    s = json_string_value(v);
-    len = s ? strlen(s) : 0;
-    if (!s || len > max_digits || strspn(s, "0123456789abcdefABCDEF") != len)
+    if (json_is_string(v) && json_string_length(v) <= max_digits)
+        *out = sm_batch_strict_hex_id(b, json_string_value(v), &ok);
+    if (!ok)
         return sm_read_fail(err, span_no, "\"%s\" must be 1 to %zu hex digits, got %s", name,
                             max_digits, sm_read_describe(v, quote, sizeof(quote)));
-    *out = sm_batch_hex_id(b, s);
     if (!*out && required)
         return sm_read_fail(err, span_no, "\"%s\" must not be zero", name);
     return 0;
@@ -247,11 +245,11 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
             continue;
         /* service.namespace and .version: resource attributes that OpenTelemetry's
          * Zipkin exporters copy into the tags */
-        if (!strcmp(key, "error"))
+        if (key[0] == 'e' && !strcmp(key, "error"))
             s->error = true;
-        else if (!strcmp(key, "service.namespace"))
+        else if (key[0] == 's' && !strcmp(key, "service.namespace"))
             s->service_namespace = sm_read_text(b, v);
-        else if (!strcmp(key, "service.version"))
+        else if (key[0] == 's' && !strcmp(key, "service.version"))
             s->service_version = sm_read_text(b, v);
         else
             sm_read_apply_attr(b, s, key, v);

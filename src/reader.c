@@ -199,40 +199,51 @@ static void set_http_status(struct sm_span *s, const json_t *v)
 
 void sm_read_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, const json_t *v)
 {
-    /* Cheap rejection: every key below starts with one of these letters. */
-    if (!key || !strchr("dhmnps", key[0]))
-        return;
-    if (!strcmp(key, "peer.service")) {
-        s->peer_service = sm_read_text(b, v);
-    } else if (!strcmp(key, "db.system.name")) {
-        s->db_system = sm_read_text(b, v);
-    } else if (!strcmp(key, "db.system")) {
-        if (!s->db_system)
+    /* Called for every tag of every span: dispatch on the first byte, so that most keys
+     * cost one comparison. */
+    switch (key[0]) {
+    case 'd':
+        if (!strcmp(key, "db.system.name"))
             s->db_system = sm_read_text(b, v);
-    } else if (!strcmp(key, "db.namespace")) {
-        s->db_namespace = sm_read_text(b, v);
-    } else if (!strcmp(key, "db.name")) {
-        s->db_name = sm_read_text(b, v);
-    } else if (!strcmp(key, "messaging.system")) {
-        s->messaging_system = sm_read_text(b, v);
-    } else if (!strcmp(key, "messaging.destination.name")) {
-        s->messaging_destination = sm_read_text(b, v);
-    } else if (!strcmp(key, "messaging.destination")) {
-        if (!s->messaging_destination)
-            s->messaging_destination = sm_read_text(b, v);
-    } else if (!strcmp(key, "server.address")) {
-        s->server_address = sm_read_text(b, v);
-    } else if (!strcmp(key, "server.port")) {
-        s->server_port = sm_read_text(b, v);
-    } else if (!strcmp(key, "net.peer.name")) {
-        s->net_peer_name = sm_read_text(b, v);
-    } else if (!strcmp(key, "http.host")) {
-        s->http_host = sm_read_text(b, v);
-    } else if (!strcmp(key, "http.response.status_code")) {
-        set_http_status(s, v);
-    } else if (!strcmp(key, "http.status_code")) {
-        if (s->http_status == 0)
+        else if (!strcmp(key, "db.system") && !s->db_system)
+            s->db_system = sm_read_text(b, v);
+        else if (!strcmp(key, "db.namespace"))
+            s->db_namespace = sm_read_text(b, v);
+        else if (!strcmp(key, "db.name"))
+            s->db_name = sm_read_text(b, v);
+        break;
+    case 'h':
+        if (!strcmp(key, "http.response.status_code"))
             set_http_status(s, v);
+        else if (!strcmp(key, "http.status_code") && s->http_status == 0)
+            set_http_status(s, v);
+        else if (!strcmp(key, "http.host"))
+            s->http_host = sm_read_text(b, v);
+        break;
+    case 'm':
+        if (!strcmp(key, "messaging.system"))
+            s->messaging_system = sm_read_text(b, v);
+        else if (!strcmp(key, "messaging.destination.name"))
+            s->messaging_destination = sm_read_text(b, v);
+        else if (!strcmp(key, "messaging.destination") && !s->messaging_destination)
+            s->messaging_destination = sm_read_text(b, v);
+        break;
+    case 'n':
+        if (!strcmp(key, "net.peer.name"))
+            s->net_peer_name = sm_read_text(b, v);
+        break;
+    case 'p':
+        if (!strcmp(key, "peer.service"))
+            s->peer_service = sm_read_text(b, v);
+        break;
+    case 's':
+        if (!strcmp(key, "server.address"))
+            s->server_address = sm_read_text(b, v);
+        else if (!strcmp(key, "server.port"))
+            s->server_port = sm_read_text(b, v);
+        break;
+    default:
+        break;
     }
 }
 

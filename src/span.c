@@ -96,15 +96,16 @@ const char *sm_batch_str(struct sm_batch *b, const char *s)
     return sm_arena_strdup(&b->arena, s);
 }
 
+/* 1 + the value of each hex digit of either case; 0 for every other byte. */
+static const unsigned char hex_digit1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int hex_value(int c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return (int)hex_digit1[(unsigned char)c] - 1;
 }
 
 static bool all_hex(const char *s, size_t len)
@@ -118,38 +119,59 @@ static bool all_hex(const char *s, size_t len)
     return true;
 }
 
-/* Lowercase hex of len digits (1..32), left-padded; NULL when all zeros. */
-static const char *padded_hex(struct sm_batch *b, const char *id, size_t len)
+/* Lowercase hex of the len (1..32) digits at id, left-padded, into the arena; NULL when
+ * all zeros. *ok is false (and nothing is kept) when id is not all hex digits. */
+static const char *padded_hex(struct sm_batch *b, const char *id, size_t len, bool *ok)
 {
+    static const char lower[] = "0123456789abcdef";
     size_t width = len <= 16 ? 16 : 32;
     size_t pad = width - len, i;
-    bool zero = true;
-    char *out = sm_arena_alloc(&b->arena, width + 1);
+    char out[33];
+    int nonzero = 0;
 
     memset(out, '0', pad);
     for (i = 0; i < len; i++) {
-        char c = id[i];
+        int d = hex_value((unsigned char)id[i]);
 
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        if (c != '0')
-            zero = false;
-        out[pad + i] = c;
+        if (d < 0) {
+            *ok = false;
+            return NULL;
+        }
+        nonzero |= d;
+        out[pad + i] = lower[d];
     }
-    out[width] = '\0';
-    return zero ? NULL : out;
+    *ok = true;
+    if (!nonzero)
+        return NULL;
+    return sm_arena_strndup(&b->arena, out, width);
 }
 
 const char *sm_batch_hex_id(struct sm_batch *b, const char *id)
 {
+    const char *out;
     size_t len;
+    bool ok;
 
     if (!id || !*id)
         return NULL;
     len = strlen(id);
-    if (len <= 32 && all_hex(id, len))
-        return padded_hex(b, id, len);
+    if (len <= 32) {
+        out = padded_hex(b, id, len, &ok);
+        if (ok)
+            return out;
+    }
     return sm_arena_strndup(&b->arena, id, len);
+}
+
+const char *sm_batch_strict_hex_id(struct sm_batch *b, const char *id, bool *ok)
+{
+    size_t len = id ? strlen(id) : 0;
+
+    if (len == 0 || len > 32) {
+        *ok = false;
+        return NULL;
+    }
+    return padded_hex(b, id, len, ok);
 }
 
 static int base64_value(int c)
@@ -220,12 +242,17 @@ const char *sm_batch_otlp_id(struct sm_batch *b, const char *id)
     unsigned char bytes[16];
     char hex[33];
     size_t len, n, i;
+    bool ok;
 
     if (!id || !*id)
         return NULL;
     len = strlen(id);
-    if ((len == 16 || len == 32) && all_hex(id, len))
-        return padded_hex(b, id, len);
+    if (len == 16 || len == 32) {
+        const char *out = padded_hex(b, id, len, &ok);
+
+        if (ok)
+            return out;
+    }
     n = base64_decode16(id, bytes);
     if (n != 8 && n != 16)
         return sm_batch_hex_id(b, id);
@@ -234,7 +261,7 @@ const char *sm_batch_otlp_id(struct sm_batch *b, const char *id)
         hex[2 * i + 1] = digits[bytes[i] & 15];
     }
     hex[2 * n] = '\0';
-    return padded_hex(b, hex, 2 * n);
+    return padded_hex(b, hex, 2 * n, &ok);
 }
 
 static void add_field_str(struct sm_buf *out, const char *name, const char *value)

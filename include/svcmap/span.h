@@ -124,6 +124,9 @@ const char *sm_batch_str(struct sm_batch *b, const char *s);
 /* Normalizes an id as described above into the batch arena. NULL for NULL, "" and
  * all-zero ids. */
 const char *sm_batch_hex_id(struct sm_batch *b, const char *id);
+/* The same for formats whose ids must be hex: *ok is false (and nothing is kept) when
+ * id is not 1 to 32 hex digits. NULL with *ok true for all-zero ids. */
+const char *sm_batch_strict_hex_id(struct sm_batch *b, const char *id, bool *ok);
 /* The same for OTLP: ids that are not hex but valid base64 of 8 or 16 bytes are decoded. */
 const char *sm_batch_otlp_id(struct sm_batch *b, const char *id);
 /* How many bytes an OTLP id stands for: 8 or 16 for 16 or 32 hex digits (any case) or

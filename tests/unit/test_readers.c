@@ -119,6 +119,22 @@ static void test_hex_ids(void **state)
     assert_str(sm_batch_hex_id(&batch, "Span-1"), "Span-1");
     assert_str(sm_batch_hex_id(&batch, "000000000000000000000000000000001"),
                "000000000000000000000000000000001");
+    {
+        bool ok = false;
+
+        assert_str(sm_batch_strict_hex_id(&batch, "ABC", &ok), "0000000000000abc");
+        assert_true(ok);
+        assert_null(sm_batch_strict_hex_id(&batch, "000", &ok));
+        assert_true(ok);
+        assert_null(sm_batch_strict_hex_id(&batch, "span-1", &ok));
+        assert_false(ok);
+        ok = true;
+        assert_null(sm_batch_strict_hex_id(&batch, "000000000000000000000000000000001", &ok));
+        assert_false(ok);
+        ok = true;
+        assert_null(sm_batch_strict_hex_id(&batch, "", &ok));
+        assert_false(ok);
+    }
 }
 
 static void test_otlp_ids(void **state)
