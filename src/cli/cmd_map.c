@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "svcmap/store.h"
 
 static void help(FILE *out)
 {
@@ -32,7 +34,9 @@ static void help(FILE *out)
             "  -j N                    threads (default: the number of cores)\n"
             "  --by service|operation  one node per service (default), or per (service,\n"
             "                          operation): which endpoint calls which\n"
-            "  -q, --quiet             no progress or skip messages on stderr\n");
+            "  -q, --quiet             no progress or skip messages on stderr\n"
+            "  --db FILE               a FILE argument may be a snapshot label in this\n"
+            "                          store database (see 'svcmap store')\n");
     cli_render_help(out);
 }
 
@@ -45,6 +49,8 @@ int cmd_map(int argc, char **argv)
     char **files = sm_xcalloc((size_t)argc + 1, sizeof(char *));
     int nfiles = 0, i, status;
     bool only_files = false;
+    const char *db = NULL;
+    struct sm_store *st = NULL;
 
     cli_input_options_init(&in);
     sm_map_init(&map);
@@ -66,6 +72,17 @@ int cmd_map(int argc, char **argv)
             status = 0;
             goto out;
         }
+        if (!strcmp(arg, "--db") || !strncmp(arg, "--db=", 5)) {
+            if (arg[4] == '=') {
+                db = arg + 5;
+            } else if (i + 1 < argc) {
+                db = argv[++i];
+            } else {
+                status = cli_usage_error("map", "option '--db' needs a value");
+                goto out;
+            }
+            continue;
+        }
         r = cli_parse_input_option("map", argc, argv, &i, &in);
         if (r == 0)
             r = cli_parse_render_option("map", argc, argv, &i, render);
@@ -78,12 +95,46 @@ int cmd_map(int argc, char **argv)
             goto out;
         }
     }
-    if (cli_load_map(files, nfiles, &in, &map, &err)) {
+    if (db) {
+        int kept = 0;
+
+        if (sm_store_open(&st, db, SM_STORE_READ, &err)) {
+            status = cli_report(&err);
+            goto out;
+        }
+        /* labels first (merged into the map), then what is left as files */
+        for (i = 0; i < nfiles; i++) {
+            struct sm_map snap;
+            int rc;
+
+            sm_map_init(&snap);
+            sm_error_init(&err);
+            rc = sm_store_load(st, files[i], &snap, &err);
+            if (rc == 0)
+                sm_map_merge(&map, &snap);
+            sm_map_release(&snap);
+            if (rc == 0)
+                continue;
+            if (rc != SM_EINPUT || access(files[i], F_OK) != 0) {
+                status = cli_report(&err);
+                goto out;
+            }
+            files[kept++] = files[i];
+        }
+        if (kept == 0 && nfiles > 0)
+            nfiles = -1; /* only labels: no stdin */
+        else
+            nfiles = kept;
+        sm_error_init(&err);
+    }
+    if (nfiles >= 0 && cli_load_map(files, nfiles, &in, &map, &err)) {
         status = cli_report(&err);
         goto out;
     }
+    sm_map_sort(&map);
     status = cli_render_map(&map, render, "json");
 out:
+    sm_store_close(st);
     sm_map_release(&map);
     cli_render_options_free(render);
     free(files);
