@@ -46,6 +46,21 @@ static void filter_names(struct sm_map *map, const struct sm_shape *shape)
                 keep[i] = false;
         }
     }
+    /* The client node only means something through its edges: drop it when the
+     * services it called were all filtered out. */
+    for (i = 0; i < map->nnodes; i++) {
+        size_t j;
+        bool linked = false;
+
+        if (map->nodes[i].kind != SM_NODE_CLIENT || !keep[i])
+            continue;
+        for (j = 0; j < map->nedges && !linked; j++) {
+            const struct sm_edge *e = &map->edges[j];
+
+            linked = (e->from == i && keep[e->to]) || (e->to == i && keep[e->from]);
+        }
+        keep[i] = linked;
+    }
     sm_map_retain(map, keep, NULL);
     free(keep);
 }

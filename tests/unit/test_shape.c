@@ -113,6 +113,23 @@ static void test_globs(void **state)
     sm_map_release(&m);
 }
 
+static void test_client_follows_its_services(void **state)
+{
+    const char *inc[] = {"c*"};
+    struct sm_map m;
+    struct sm_shape s;
+
+    (void)state;
+    sm_shape_init(&s);
+    s.clients = true;
+    s.include = inc;
+    s.ninclude = 1;
+    shape(&m, &s, 0);
+    /* The client called only a, which is filtered out: no lone client node. */
+    assert_string_equal(ids(&m), "service:c");
+    sm_map_release(&m);
+}
+
 static void test_min_calls(void **state)
 {
     struct sm_map m;
@@ -184,6 +201,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clients),
         cmocka_unit_test(test_globs),
+        cmocka_unit_test(test_client_follows_its_services),
         cmocka_unit_test(test_min_calls),
         cmocka_unit_test(test_focus),
         cmocka_unit_test(test_focus_with_clients),
