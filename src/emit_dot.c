@@ -260,7 +260,7 @@ static bool is_big(const struct sm_map *map)
 
 static bool is_huge(const struct sm_map *map)
 {
-    return map->nnodes > 400 || map->nedges > 1200;
+    return map->nnodes > 250 || map->nedges > 800;
 }
 
 static void set_graph_defaults(Agraph_t *g, const struct sm_map *map, const struct sm_style *style)
