@@ -255,7 +255,7 @@ static const char *node_fill(enum sm_node_kind kind)
  * too long: there we fall back to straight lines and bounded iteration. */
 static bool is_big(const struct sm_map *map)
 {
-    return map->nnodes > 150 || map->nedges > 400;
+    return map->nnodes > 150 || map->nedges > 250;
 }
 
 static bool is_huge(const struct sm_map *map)
