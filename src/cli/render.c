@@ -517,6 +517,14 @@ int cli_render_map(struct sm_map *map, struct cli_render_options *o, const char 
         status = cli_report(&err);
         goto out;
     }
+    /* Mermaid refuses diagrams over its default maxTextSize (50,000 characters) and
+     * maxEdges (500), and GitHub keeps the defaults: say so rather than publish a
+     * block that shows an error. */
+    if (em == &sm_emit_mermaid && (text.len > 50000 || map->nedges > 500))
+        cli_message("warning: the Mermaid text has %zu characters and %zu edges; Mermaid's "
+                    "default limits (GitHub's) are 50000 and 500: shape the map with --focus, "
+                    "--min-calls or --exclude",
+                    text.len, map->nedges);
     if (o->inject && inject_into(o->inject, o->name, em, &text, &err) < 0) {
         status = cli_report(&err);
         goto out;
