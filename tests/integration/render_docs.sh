@@ -25,6 +25,12 @@ cmp -s "$tmp/rendering.md" docs/rendering.md || {
     echo "the shop block in docs/rendering.md is stale: run scripts/render-docs"
     fail=1
 }
+cp README.md "$tmp/README.md"
+"$bin" map -q "${opts[@]}" "$input" --inject "$tmp/README.md" --name shop
+cmp -s "$tmp/README.md" README.md || {
+    echo "the shop block in README.md is stale: run scripts/render-docs"
+    fail=1
+}
 xmllint --noout docs/shop.svg || fail=1
 n=$("$bin" map -q -f json "$input" | grep -c '"id": "')
 m=$(grep -c '<g id="node[0-9]*" class="node">' docs/shop.svg)
