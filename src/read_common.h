@@ -59,4 +59,9 @@ const char *sm_read_describe(const json_t *v, char *buf, size_t size);
 /* Microseconds to nanoseconds; -2 when the product does not fit in int64. */
 int sm_read_us_to_ns(int64_t us, int64_t *ns);
 
+/* A field v (may be NULL: absent, *found false) holding whole microseconds (Jaeger and
+ * Zipkin times) into *ns; anything else is SM_EINPUT naming the field. */
+int sm_read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, bool *found,
+               struct sm_error *err);
+
 #endif

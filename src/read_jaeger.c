@@ -65,23 +65,6 @@ static int read_id(struct sm_batch *b, const json_t *v, const char *name, bool r
     return 0;
 }
 
-static int read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, bool *found,
-                   struct sm_error *err)
-{
-    int64_t us;
-    char quote[64];
-
-    *found = false;
-    if (!v)
-        return 0;
-    if (sm_read_int64(v, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
-        return sm_read_fail(err, span_no,
-                            "\"%s\" must be a non-negative integer of microseconds, got %s", name,
-                            sm_read_describe(v, quote, sizeof(quote)));
-    *found = true;
-    return 0;
-}
-
 static enum sm_span_kind kind_from_tag(const json_t *v)
 {
     static const char *const names[] = {"", "internal", "server", "client", "producer", "consumer"};
@@ -280,10 +263,10 @@ static int parse_span(const json_t *js, const json_t *trace_id, const json_t *pr
                             sm_read_describe(v, quote, sizeof(quote)));
     s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
 
-    rc = read_us(f[F_START].value, "startTime", span_no, &s->start_ns, &found, err);
+    rc = sm_read_us(f[F_START].value, "startTime", span_no, &s->start_ns, &found, err);
     if (!rc)
-        rc = read_us(f[F_DURATION].value, "duration", span_no, &s->duration_ns, &s->has_duration,
-                     err);
+        rc = sm_read_us(f[F_DURATION].value, "duration", span_no, &s->duration_ns, &s->has_duration,
+                        err);
     if (rc)
         return rc;
     if (!s->has_duration)

@@ -64,23 +64,6 @@ static int read_id(struct sm_batch *b, const json_t *v, const char *name, size_t
     return 0;
 }
 
-static int read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, bool *found,
-                   struct sm_error *err)
-{
-    int64_t us;
-    char quote[64];
-
-    *found = false;
-    if (!v)
-        return 0;
-    if (sm_read_int64(v, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
-        return sm_read_fail(err, span_no,
-                            "\"%s\" must be a non-negative integer of microseconds, got %s", name,
-                            sm_read_describe(v, quote, sizeof(quote)));
-    *found = true;
-    return 0;
-}
-
 /* An endpoint object and its service name (NULL when absent). */
 static int read_endpoint(const json_t *ep, const char *name, size_t span_no, const char **service,
                          struct sm_error *err)
@@ -209,10 +192,10 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
                             sm_read_describe(v, quote, sizeof(quote)));
     s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
 
-    rc = read_us(f[F_TIMESTAMP].value, "timestamp", span_no, &s->start_ns, &found, err);
+    rc = sm_read_us(f[F_TIMESTAMP].value, "timestamp", span_no, &s->start_ns, &found, err);
     if (!rc)
-        rc = read_us(f[F_DURATION].value, "duration", span_no, &s->duration_ns, &s->has_duration,
-                     err);
+        rc = sm_read_us(f[F_DURATION].value, "duration", span_no, &s->duration_ns, &s->has_duration,
+                        err);
     if (rc)
         return rc;
     if (!s->has_duration)

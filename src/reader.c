@@ -303,3 +303,20 @@ int sm_read_us_to_ns(int64_t us, int64_t *ns)
     *ns = us * 1000;
     return 0;
 }
+
+int sm_read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, bool *found,
+               struct sm_error *err)
+{
+    int64_t us;
+    char quote[64];
+
+    *found = false;
+    if (!v)
+        return 0;
+    if (sm_read_int64(v, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
+        return sm_read_fail(err, span_no,
+                            "\"%s\" must be a non-negative integer of microseconds, got %s", name,
+                            sm_read_describe(v, quote, sizeof(quote)));
+    *found = true;
+    return 0;
+}
