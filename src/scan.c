@@ -40,15 +40,43 @@ static const unsigned char cls_inner[256] = {
     [']'] = 1, [','] = 1, [':'] = 1, ['\n'] = 1,
 };
 
-/* Bytes that end the fast path inside a string: the quote, an escape, the sentinel and
- * a raw newline (the end of a JSON line). */
-static const unsigned char cls_string[256] = {
-    [0] = 1,
-    ['"'] = 1,
-    ['\\'] = 1,
-    ['\n'] = 1,
-};
-#define SHORT_STRING_BYTES 48
+#define SHORT_STRING_BYTES 64
+
+/* The buffer has this many bytes after the sentinel so that the string fast path may
+ * load whole 8-byte words; it stops at the sentinel before looking past it. */
+#define WORD_SLACK 8
+
+#define ONES  ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+
+/* Nonzero when some byte of w is zero. A borrow can flag bytes above a zero byte but
+ * never below it, so the lowest flagged byte is the lowest zero byte. */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+    return (w - ONES) & ~w & HIGHS;
+}
+
+/* The first byte of a string at or after p that is a quote, a backslash, a newline or
+ * the NUL sentinel, looking at most SHORT_STRING_BYTES (rounded up to a word) ahead;
+ * NULL when there is none that close. Eight bytes per step (SWAR). */
+static inline const unsigned char *string_stop(const unsigned char *p)
+{
+    const unsigned char *q;
+
+    for (q = p; q - p < SHORT_STRING_BYTES; q += 8) {
+        uint64_t w, hit;
+
+        memcpy(&w, q, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w); /* the first byte in memory becomes the lowest */
+#endif
+        hit = zero_bytes(w ^ (ONES * '"')) | zero_bytes(w ^ (ONES * '\\')) |
+              zero_bytes(w ^ (ONES * '\n')) | zero_bytes(w);
+        if (hit)
+            return q + (__builtin_ctzll(hit) >> 3);
+    }
+    return NULL;
+}
 
 struct sm_scanner {
     struct sm_input *in;
@@ -132,7 +160,7 @@ struct sm_scanner *sm_scanner_new(struct sm_input *in, const struct sm_scan_limi
         s->max_string_bytes = limits->max_string_bytes;
     s->read_bytes = DEFAULT_READ_BYTES;
     s->cap = 2 * DEFAULT_READ_BYTES;
-    s->buf = sm_xmalloc(s->cap + 1);
+    s->buf = sm_xmalloc(s->cap + 1 + WORD_SLACK);
     s->buf[0] = '\0';
     /* the top-level structure adds up to three levels above an element */
     s->types_cap = s->max_depth < MAX_TYPE_STACK ? s->max_depth + 4 : MAX_TYPE_STACK;
@@ -351,7 +379,7 @@ static int refill(struct sm_scanner *s, struct sm_error *err)
 
         while (ncap - s->len < s->read_bytes)
             ncap *= 2;
-        s->buf = sm_xrealloc(s->buf, ncap + 1);
+        s->buf = sm_xrealloc(s->buf, ncap + 1 + WORD_SLACK);
         s->cap = ncap;
     }
     do {
@@ -582,10 +610,8 @@ reload:
             }
             /* most strings (keys, ids, names) are short and plain: a bounded table
              * loop finds their end faster than a call to memchr */
-            q = p;
-            while (!cls_string[*q] && q - p < SHORT_STRING_BYTES)
-                q++;
-            if (*q == '"')
+            q = string_stop(p);
+            if (q && *q == '"')
                 goto string_closed;
             for (;;) {
                 q = memchr(p, '"', (size_t)(lim - p));

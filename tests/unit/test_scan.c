@@ -288,6 +288,47 @@ static void test_strings(void **state)
     }
 }
 
+/* Strings of every length around the fast path's word size and window, with an escaped
+ * quote, a backslash or a raw byte >= 0x80 at every position. */
+static void test_string_lengths(void **state)
+{
+    static const char *const inserts[] = {"\\\"", "\\\\", "\xc3\xa9", ""};
+    struct sm_buf in, expect;
+    size_t n, k;
+
+    (void)state;
+    sm_buf_init(&in);
+    sm_buf_init(&expect);
+    sm_buf_adds(&expect, "");
+    sm_buf_addc(&in, '[');
+    for (n = 0; n < 80; n++) {
+        for (k = 0; k < sizeof(inserts) / sizeof(inserts[0]); k++) {
+            size_t start, i;
+
+            if (in.len > 1)
+                sm_buf_addc(&in, ',');
+            start = in.len;
+            sm_buf_adds(&in, "[\"");
+            for (i = 0; i < n; i++)
+                sm_buf_addc(&in, (char)('a' + i % 26));
+            sm_buf_adds(&in, inserts[k]);
+            for (i = 0; i < n % 11; i++)
+                sm_buf_addc(&in, 'z');
+            sm_buf_adds(&in, "\",\"]\"]");
+            if (in.len - start <= 60)
+                sm_buf_printf(&expect, "item 1:%zu@%zu %.*s\n", start + 1, start,
+                              (int)(in.len - start), in.data + start);
+            else
+                sm_buf_printf(&expect, "item 1:%zu@%zu <%zu bytes>\n", start + 1, start,
+                              in.len - start);
+        }
+    }
+    sm_buf_addc(&in, ']');
+    check_scan(in.data, in.len, NULL, expect.data);
+    sm_buf_release(&in);
+    sm_buf_release(&expect);
+}
+
 static void test_deep_nesting(void **state)
 {
     struct sm_buf b;
@@ -598,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_result_wrapper),
         cmocka_unit_test(test_bare_object),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_string_lengths),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_element_too_large),
         cmocka_unit_test(test_string_too_long),
