@@ -30,7 +30,7 @@ mkdir -p "$tmp/out"
 }
 cp "$out" "$tmp/previous.json"
 
-left_over() { ls "$tmp/out" | grep -v '^map.json$'; }
+left_over() { find "$tmp/out" -mindepth 1 ! -name map.json -printf '%f\n'; }
 
 check_intact() { # what
     if ! cmp -s "$out" "$tmp/previous.json"; then
