@@ -188,6 +188,8 @@ static int deliver(struct run *r, int rc, bool resumable, const struct sm_error 
 #define SLOT_MAX_ELEMENTS     128
 #define SLOT_MAX_BYTES        ((size_t)1 << 20)
 #define POOL_MAX_QUEUED_BYTES ((size_t)64 << 20)
+#define SLOT_KEEP_BYTES       (4 * SLOT_MAX_BYTES)
+#define SLOT_KEEP_SPANS       ((size_t)16384)
 
 /* One element of a slot, or a scanner error (needs_work false). */
 struct item {
@@ -407,6 +409,16 @@ static int pool_submit(struct pool *p, struct run *r, const struct sm_element *e
         sl->nitems = 0;
         sl->used = 0;
         sl->done = false;
+        /* a slot that once held a huge element gives its memory back */
+        if (sl->cap > SLOT_KEEP_BYTES) {
+            free(sl->buf);
+            sl->buf = NULL;
+            sl->cap = 0;
+        }
+        if (sl->batch.cap > SLOT_KEEP_SPANS) {
+            sm_batch_release(&sl->batch);
+            sm_batch_init(&sl->batch);
+        }
         sm_batch_reset(&sl->batch);
         p->filling = true;
     }

@@ -354,6 +354,8 @@ static int emit(struct sm_scanner *s, const unsigned char *stop, struct sm_eleme
 static int refill(struct sm_scanner *s, struct sm_error *err)
 {
     size_t keep = s->pos;
+    size_t floor_bytes =
+        2 * (s->read_bytes > DEFAULT_READ_BYTES ? s->read_bytes : DEFAULT_READ_BYTES);
     ssize_t n;
 
     if (s->storing && s->elem_start < keep)
@@ -375,6 +377,15 @@ static int refill(struct sm_scanner *s, struct sm_error *err)
             s->elem_start -= keep;
         s->base += (long long)keep;
     }
+    if (s->cap > 4 * floor_bytes && s->len + s->read_bytes < s->cap / 4) {
+        /* a huge element has gone: give its memory back */
+        size_t ncap = floor_bytes;
+
+        while (ncap < s->len + s->read_bytes)
+            ncap *= 2;
+        s->buf = sm_xrealloc(s->buf, ncap + 1 + WORD_SLACK);
+        s->cap = ncap;
+    }
     if (s->cap - s->len < s->read_bytes) {
         size_t ncap = s->cap * 2;
 
@@ -385,6 +396,9 @@ static int refill(struct sm_scanner *s, struct sm_error *err)
     }
     do {
         size_t want = s->read_bytes < s->cap - s->len ? s->read_bytes : s->cap - s->len;
+
+        if (want == 0)
+            break;
 
         n = sm_input_read(s->in, s->buf + s->len, want, err);
         if (n < 0) {
