@@ -374,23 +374,21 @@ int sm_rules_parse(const char *text, size_t len, const char *name, struct sm_rul
     return rc;
 }
 
+/* A rules file is written by hand: 16 MiB is far more than any. */
+#define MAX_RULES_BYTES ((size_t)16 << 20)
+
 int sm_rules_read(const char *path, struct sm_rules *r, struct sm_error *err)
 {
     struct sm_input *in = NULL;
     struct sm_buf buf;
-    char chunk[16384];
-    ssize_t n;
     int rc;
 
     sm_buf_init(&buf);
     rc = sm_input_open(&in, path, err);
     if (rc)
         return rc;
-    while ((n = sm_input_read(in, chunk, sizeof(chunk), err)) > 0)
-        sm_buf_add(&buf, chunk, (size_t)n);
-    if (n < 0)
-        rc = (int)n;
-    else
+    rc = sm_input_read_rest(in, &buf, MAX_RULES_BYTES, err);
+    if (rc == 0)
         rc = sm_rules_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), r, err);
     sm_input_free(in);
     sm_buf_release(&buf);

@@ -13,6 +13,7 @@
 
 #include "svcmap/emit.h"
 #include "svcmap/input.h"
+#include "svcmap/scan.h"
 #include "svcmap/mapdoc.h"
 #include "svcmap/span.h"
 
@@ -392,19 +393,14 @@ int sm_mapdoc_read(const char *path, struct sm_map *map, struct sm_error *err)
 {
     struct sm_input *in = NULL;
     struct sm_buf buf;
-    char chunk[65536];
-    ssize_t n;
     int rc;
 
     sm_buf_init(&buf);
     rc = sm_input_open(&in, path, err);
     if (rc)
         return rc;
-    while ((n = sm_input_read(in, chunk, sizeof(chunk), err)) > 0)
-        sm_buf_add(&buf, chunk, (size_t)n);
-    if (n < 0)
-        rc = (int)n;
-    else
+    rc = sm_input_read_rest(in, &buf, SM_DEFAULT_MAX_ELEMENT_BYTES, err);
+    if (rc == 0)
         rc = sm_mapdoc_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), map, err);
     sm_input_free(in);
     sm_buf_release(&buf);

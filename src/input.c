@@ -133,3 +133,18 @@ void sm_input_free(struct sm_input *in)
     free(in->name);
     free(in);
 }
+
+int sm_input_read_rest(struct sm_input *in, struct sm_buf *out, size_t max_bytes,
+                       struct sm_error *err)
+{
+    char chunk[65536];
+    ssize_t n;
+
+    while ((n = sm_input_read(in, chunk, sizeof(chunk), err)) > 0) {
+        if (out->len + (size_t)n > max_bytes)
+            return sm_error_at(err, SM_EINPUT, in->name, 0, 0, (long long)max_bytes,
+                               "document larger than %zu bytes", max_bytes);
+        sm_buf_add(out, chunk, (size_t)n);
+    }
+    return n < 0 ? (int)n : 0;
+}

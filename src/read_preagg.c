@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "svcmap/input.h"
+#include "svcmap/scan.h"
 #include "svcmap/preagg.h"
 #include "svcmap/util.h"
 
@@ -1018,11 +1019,8 @@ int sm_preagg_read(const char *path, struct sm_map *map, struct sm_error *err)
         }
         goto out;
     }
-    while ((n = sm_input_read(in, chunk, sizeof(chunk), err)) > 0)
-        sm_buf_add(&buf, chunk, (size_t)n);
-    if (n < 0)
-        rc = (int)n;
-    else
+    rc = sm_input_read_rest(in, &buf, SM_DEFAULT_MAX_ELEMENT_BYTES, err);
+    if (rc == 0)
         rc =
             sm_preagg_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), format, map, err);
 out:

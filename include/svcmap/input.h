@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "svcmap/error.h"
+#include "svcmap/util.h"
 
 struct sm_input;
 
@@ -22,6 +23,12 @@ int sm_input_open(struct sm_input **out, const char *path, struct sm_error *err)
 /* Reads up to size decompressed bytes. Returns the count, 0 at the end, or SM_EINPUT
  * (corrupt gzip stream, read error) with err filled. */
 ssize_t sm_input_read(struct sm_input *in, void *buf, size_t size, struct sm_error *err);
+
+/* Appends everything left in the input to out, for documents read whole (map
+ * documents, rules, dependency lists). More than max_bytes in all is SM_EINPUT naming
+ * the file and the limit: the allocation stays bounded on hostile input. */
+int sm_input_read_rest(struct sm_input *in, struct sm_buf *out, size_t max_bytes,
+                       struct sm_error *err);
 
 /* The name to show in messages: the path, or "<stdin>". Borrowed, valid until free. */
 const char *sm_input_name(const struct sm_input *in);
