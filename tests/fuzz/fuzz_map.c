@@ -2,9 +2,11 @@
  *
  * The input goes where `svcmap map` sends it: a map document (sniffed) to the document
  * reader, anything else through sm_ingest_file with format detection and skipping of bad
- * records into the linker. The finished, sorted map is then written by the json, dot,
- * mermaid, table and csv emitters; the json output is read back as a map document,
- * which must succeed: svcmap must read what it writes.
+ * records into the linker; one input in two (a bit of the first byte) is read again
+ * with two ingest threads and must give the same status and the same map. The finished,
+ * sorted map is then written by the json, dot, mermaid, table and csv emitters; the json
+ * output is read back as a map document, which must succeed: svcmap must read what it
+ * writes.
  */
 #include "fuzz_common.h"
 #include "svcmap/emit.h"
@@ -17,13 +19,71 @@ static int on_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
     return sm_linker_add(ctx, batch, err);
 }
 
+/* Trace input -> sorted map, as cli_load_map does it, with the given ingest threads. */
+static int load_traces(const char *path, int threads, struct sm_map *map, struct sm_error *err)
+{
+    struct sm_ingest_options opt;
+    struct sm_ingest_stats stats;
+    struct sm_linker *linker;
+    int rc;
+
+    sm_ingest_options_init(&opt);
+    opt.limits.max_element_bytes = 256 << 10;
+    opt.limits.max_depth = 64;
+    opt.limits.max_string_bytes = 16 << 10;
+    opt.threads = threads;
+    memset(&stats, 0, sizeof(stats));
+    linker = sm_linker_new(map, NULL);
+    rc = sm_ingest_file(path, &opt, on_batch, linker, &stats, err);
+    if (rc == 0)
+        rc = sm_linker_finish(linker, err);
+    sm_linker_free(linker);
+    map->source.spans += stats.spans;
+    map->source.skipped_records += stats.skipped_records;
+    map->source.formats |= stats.formats;
+    map->source.start_ns = stats.start_ns;
+    map->source.end_ns = stats.end_ns;
+    if (rc == 0)
+        sm_map_sort(map);
+    return rc;
+}
+
+/* Reading with worker threads must give the same result as reading without. */
+static void check_threads_agree(const char *path, int rc1, const struct sm_map *map1)
+{
+    struct sm_style style;
+    struct sm_error err;
+    struct sm_map map2;
+    struct sm_buf a, b;
+    int rc2;
+
+    sm_map_init(&map2);
+    sm_error_init(&err);
+    rc2 = load_traces(path, 2, &map2, &err);
+    if (rc2 != rc1) {
+        fprintf(stderr, "fuzz_map: -j 1 gave status %d, -j 2 status %d (%s)\n", rc1, rc2, err.text);
+        abort();
+    }
+    if (rc1 == 0) {
+        sm_style_init(&style);
+        sm_buf_init(&a);
+        sm_buf_init(&b);
+        if (sm_emit_json.emit(map1, &style, &a, &err) < 0 ||
+            sm_emit_json.emit(&map2, &style, &b, &err) < 0 || a.len != b.len ||
+            memcmp(a.data, b.data, a.len) != 0) {
+            fprintf(stderr, "fuzz_map: -j 1 and -j 2 give different maps\n");
+            abort();
+        }
+        sm_buf_release(&a);
+        sm_buf_release(&b);
+    }
+    sm_map_release(&map2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const struct sm_emitter *const emitters[] = {
         &sm_emit_json, &sm_emit_dot, &sm_emit_mermaid, &sm_emit_table, &sm_emit_csv};
-    struct sm_ingest_options opt;
-    struct sm_ingest_stats stats;
-    struct sm_linker *linker = NULL;
     struct sm_style style;
     struct sm_error err;
     struct sm_map map;
@@ -35,27 +95,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sm_map_init(&map);
     sm_buf_init(&out);
     sm_error_init(&err);
-    sm_ingest_options_init(&opt);
-    opt.limits.max_element_bytes = 256 << 10;
-    opt.limits.max_depth = 64;
-    opt.limits.max_string_bytes = 16 << 10;
-    memset(&stats, 0, sizeof(stats));
     if (sm_mapdoc_sniff((const char *)data, size < 4096 ? size : 4096)) {
         rc = sm_mapdoc_parse((const char *)data, size, "fuzz", &map, &err);
-    } else {
-        linker = sm_linker_new(&map, NULL);
-        rc = sm_ingest_file(path, &opt, on_batch, linker, &stats, &err);
         if (rc == 0)
-            rc = sm_linker_finish(linker, &err);
-        sm_linker_free(linker);
-        map.source.spans += stats.spans;
-        map.source.skipped_records += stats.skipped_records;
-        map.source.formats |= stats.formats;
-        map.source.start_ns = stats.start_ns;
-        map.source.end_ns = stats.end_ns;
+            sm_map_sort(&map);
+    } else {
+        rc = load_traces(path, 1, &map, &err);
+        /* one input in two is read again through the ingest's worker threads */
+        if (size && (data[0] & 4))
+            check_threads_agree(path, rc, &map);
     }
     if (rc == 0) {
-        sm_map_sort(&map);
         sm_style_init(&style);
         style.group_by = (size && (data[0] & 1)) ? "service.namespace" : NULL;
         style.edge_label =
