@@ -353,7 +353,7 @@ static int pool_deliver_one(struct pool *p, struct run *r, struct sm_error *err)
         struct sm_batch view = sl->batch;
 
         /* the element's own spans, borrowed for the callback like a batch of its own */
-        view.spans = sl->batch.spans + it->first_span;
+        view.spans = sl->batch.spans ? sl->batch.spans + it->first_span : NULL;
         view.len = it->end_span - it->first_span;
         view.cap = view.len;
         view.whole_traces = it->whole_traces;
@@ -375,8 +375,10 @@ static void pool_publish(struct pool *p)
     if (!p->filling || sl->nitems == 0)
         return;
     p->filling = false;
+    /* buf is NULL while the slot holds only scanner errors (no bytes), and NULL + 0 is
+     * undefined */
     for (i = 0; i < sl->nitems; i++)
-        sl->items[i].el.data = sl->buf + sl->items[i].data_off;
+        sl->items[i].el.data = sl->buf ? sl->buf + sl->items[i].data_off : NULL;
     pthread_mutex_lock(&p->mu);
     p->queued_bytes += sl->used;
     p->tail++;
