@@ -90,6 +90,8 @@ struct sm_linker {
     struct intern names;
     struct rec *pending;
     size_t npending, pending_cap;
+    struct rec *whole; /* records of the batch of whole traces being linked */
+    size_t whole_cap;
     uint32_t seq;
     struct agg *aggs;
     size_t naggs, aggs_cap;
@@ -442,12 +444,12 @@ int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_e
 
     (void)err;
     if (batch->whole_traces) {
-        struct rec *tmp = sm_xmalloc((batch->len ? batch->len : 1) * sizeof(*tmp));
-
+        /* kept between batches: a fresh large allocation per batch made glibc
+         * consolidate the parse's freed chunks every time */
+        sm_grow(&l->whole, &l->whole_cap, batch->len, sizeof(*l->whole));
         for (i = 0; i < batch->len; i++)
-            to_rec(l, &batch->spans[i], &tmp[i]);
-        link_grouped(l, tmp, batch->len);
-        free(tmp);
+            to_rec(l, &batch->spans[i], &l->whole[i]);
+        link_grouped(l, l->whole, batch->len);
         return 0;
     }
     sm_grow(&l->pending, &l->pending_cap, l->npending + batch->len, sizeof(*l->pending));
@@ -1032,6 +1034,7 @@ void sm_linker_free(struct sm_linker *l)
     free(l->names.strs);
     free(l->names.slots);
     free(l->pending);
+    free(l->whole);
     for (i = 0; i < l->naggs; i++) {
         sm_sketch_release(&l->aggs[i].client);
         sm_sketch_release(&l->aggs[i].server);

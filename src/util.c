@@ -304,6 +304,20 @@ void *sm_arena_alloc(struct sm_arena *a, size_t size)
 #endif
 }
 
+bool sm_arena_owns(const struct sm_arena *a, const void *p)
+{
+    const struct sm_arena_block *blk;
+    const char *c = p;
+
+    for (blk = a->head; blk; blk = blk->next) {
+        const char *start = (const char *)blk + header_bytes();
+
+        if (c >= start && c < start + blk->size)
+            return true;
+    }
+    return false;
+}
+
 char *sm_arena_strdup(struct sm_arena *a, const char *s)
 {
     return sm_arena_strndup(a, s, strlen(s));

@@ -54,6 +54,8 @@ void sm_arena_reset(struct sm_arena *a);
 /* Borrowed: valid until the next sm_arena_reset or sm_arena_release. */
 void *sm_arena_alloc(struct sm_arena *a, size_t size);
 char *sm_arena_strdup(struct sm_arena *a, const char *s);
+/* True when p points into memory the arena handed out (and has not reset). */
+bool sm_arena_owns(const struct sm_arena *a, const void *p);
 char *sm_arena_strndup(struct sm_arena *a, const char *s, size_t n);
 
 /* 64-bit FNV-1a-style hash (with a final mix), stable across runs and machines. */
