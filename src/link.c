@@ -101,6 +101,8 @@ struct sm_linker {
     size_t services_cap;
     uint64_t traces;
     uint64_t unresolved;
+    uint64_t oversized; /* traces over max_trace_spans, not linked */
+    size_t max_trace_spans;
     /* scratch for linking one trace */
     size_t *parent, *child_start, *children, *queue;
     uint8_t *used_client;
@@ -322,12 +324,19 @@ struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options
     l->map = map;
     if (opt)
         l->opt = *opt;
+    l->max_trace_spans =
+        l->opt.max_trace_spans ? l->opt.max_trace_spans : SM_DEFAULT_MAX_TRACE_SPANS;
     return l;
 }
 
 size_t sm_linker_record_bytes(void)
 {
     return sizeof(struct rec);
+}
+
+uint64_t sm_linker_oversized_traces(const struct sm_linker *l)
+{
+    return l->oversized;
 }
 
 size_t sm_linker_pending(const struct sm_linker *l)
@@ -848,6 +857,10 @@ static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
     if (n == 0)
         return;
     l->traces++;
+    if (n > l->max_trace_spans) {
+        l->oversized++;
+        return;
+    }
     n = merge_duplicates(r, n);
     ensure_scratch(l, n);
     mask = l->key_slots_cap - 1;
@@ -1020,6 +1033,7 @@ int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
     }
     l->map->source.traces += l->traces;
     l->map->source.unresolved_calls += l->unresolved;
+    l->map->source.skipped_records += l->oversized;
     return 0;
 }
 

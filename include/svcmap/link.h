@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "svcmap/error.h"
 #include "svcmap/map.h"
@@ -18,7 +19,14 @@
 /* With by_operation, service nodes are named SERVICE::OPERATION. */
 #define SM_OPERATION_SEPARATOR "::"
 
+/* Spans one trace may hold before it is left unlinked (--max-trace-spans). */
+#define SM_DEFAULT_MAX_TRACE_SPANS ((size_t)200000)
+
 struct sm_link_options {
+    /* A trace with more spans than this (0: the default) is not linked: it is counted
+     * (sm_linker_oversized_traces) and in the map's skipped_records, so that one
+     * runaway trace cannot hold the linker's per-trace tables hostage. */
+    size_t max_trace_spans;
     /* Nodes per (service, operation) instead of per service: a callee is named by its
      * server span, a caller by the server span of its own service it works for. Peers
      * that send no spans (databases, queues, external APIs) stay one node each. */
@@ -35,6 +43,9 @@ int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_e
 
 /* Links every span still waiting and completes the map's source counts. */
 int sm_linker_finish(struct sm_linker *l, struct sm_error *err);
+
+/* Traces left unlinked because they had more than max_trace_spans spans. */
+uint64_t sm_linker_oversized_traces(const struct sm_linker *l);
 
 /* Bytes held per waiting span (for the memory budget). */
 size_t sm_linker_record_bytes(void);

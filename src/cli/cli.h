@@ -47,7 +47,8 @@ struct cli_input_options {
     bool quiet;
     bool show_progress; /* stderr is a terminal and not --quiet */
     int threads;
-    bool by_operation; /* --by operation */
+    bool by_operation;      /* --by operation */
+    size_t max_trace_spans; /* --max-trace-spans; 0: the default */
 };
 void cli_input_options_init(struct cli_input_options *o);
 /* Handles --input-format, --strict, --since, --until, --quiet, --max-element-bytes,

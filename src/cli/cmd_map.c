@@ -31,6 +31,7 @@ static void help(FILE *out)
             "  --max-element-bytes N   largest record accepted (default 256M)\n"
             "  --max-depth N           deepest JSON nesting accepted (default 512)\n"
             "  --max-string-bytes N    longest JSON string accepted (default 16M)\n"
+            "  --max-trace-spans N     traces with more spans are not linked (default 200k)\n"
             "  -j N                    threads (default: the number of cores)\n"
             "  --by service|operation  one node per service (default), or per (service,\n"
             "                          operation): which endpoint calls which\n"

@@ -283,6 +283,19 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
             o->ingest.until_ns = ns;
         return 1;
     }
+    if (is_option(arg, "--max-trace-spans")) {
+        size_t n;
+
+        if (!(v = option_value(cmd, "--max-trace-spans", argc, argv, i)))
+            return -1;
+        if (parse_size(v, &n)) {
+            cli_usage_error(cmd, "--max-trace-spans takes a positive number such as 50k, got '%s'",
+                            v);
+            return -1;
+        }
+        o->max_trace_spans = n;
+        return 1;
+    }
     if (is_option(arg, "--max-element-bytes") || is_option(arg, "--max-depth") ||
         is_option(arg, "--max-string-bytes")) {
         const char *name = is_option(arg, "--max-element-bytes") ? "--max-element-bytes"
@@ -446,6 +459,7 @@ int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct s
     st.opt = o;
     clock_gettime(CLOCK_MONOTONIC, &st.started);
     lopt.by_operation = o->by_operation;
+    lopt.max_trace_spans = o->max_trace_spans;
     st.linker = sm_linker_new(map, &lopt);
     iopt.on_skip = on_skip;
     iopt.on_progress = on_progress;
@@ -471,6 +485,19 @@ int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct s
         fputs("\r\033[K", stderr);
     if (rc == 0)
         rc = sm_linker_finish(st.linker, err);
+    if (rc == 0 && sm_linker_oversized_traces(st.linker) > 0) {
+        unsigned long long n = (unsigned long long)sm_linker_oversized_traces(st.linker);
+        size_t limit = o->max_trace_spans ? o->max_trace_spans : SM_DEFAULT_MAX_TRACE_SPANS;
+
+        if (o->ingest.strict)
+            rc = sm_error_set(err, SM_EINPUT,
+                              "%llu trace%s more than %zu spans (raise --max-trace-spans)", n,
+                              n == 1 ? " has" : "s have", limit);
+        else if (!o->quiet)
+            cli_message("%llu trace%s more than %zu spans and %s not linked "
+                        "(--max-trace-spans)",
+                        n, n == 1 ? " has" : "s have", limit, n == 1 ? "was" : "were");
+    }
     sm_linker_free(st.linker);
     if (st.skipped_shown > 0 && !o->quiet)
         cli_message("skipped %lu bad record%s", st.skipped_shown, st.skipped_shown == 1 ? "" : "s");
