@@ -334,7 +334,7 @@ static int emit(struct sm_scanner *s, const unsigned char *stop, struct sm_eleme
     if (!stored)
         return 0; /* skipped: already reported */
     if ((size_t)(stop - start) > s->max_element_bytes)
-        return fail_element(s, err, "element is larger than %llu bytes; skipped",
+        return fail_element(s, err, "element is larger than %llu bytes (--max-element-bytes)",
                             (unsigned long long)s->max_element_bytes);
     memset(el, 0, sizeof(*el));
     el->data = (const char *)start;
@@ -661,7 +661,7 @@ reload:
                 skip_element(s);
                 s->pos = (size_t)(p - s->buf);
                 s->depth = depth;
-                return fail_element(s, err, "string longer than %llu bytes; element skipped",
+                return fail_element(s, err, "string longer than %llu bytes (--max-string-bytes)",
                                     (unsigned long long)s->max_string_bytes);
             }
             if (depth <= s->key_depth || (s->in_elem && depth == s->elem_base)) {
@@ -687,7 +687,7 @@ reload:
                 skip_element(s);
                 s->pos = (size_t)(p - s->buf);
                 s->depth = depth;
-                return fail_element(s, err, "string longer than %llu bytes; element skipped",
+                return fail_element(s, err, "string longer than %llu bytes (--max-string-bytes)",
                                     (unsigned long long)s->max_string_bytes);
             }
             goto need_data;
@@ -722,7 +722,7 @@ reload:
                 skip_element(s);
                 s->pos = (size_t)(p - s->buf);
                 s->depth = depth;
-                return fail_element(s, err, "nested deeper than %llu levels; element skipped",
+                return fail_element(s, err, "nested deeper than %llu levels (--max-depth)",
                                     (unsigned long long)s->max_depth);
             }
             break;
@@ -826,7 +826,7 @@ reload:
             return at_end_of_input(s, p, err);
         if (s->storing && s->len - s->elem_start > s->max_element_bytes) {
             skip_element(s);
-            return fail_element(s, err, "element is larger than %llu bytes; skipped",
+            return fail_element(s, err, "element is larger than %llu bytes (--max-element-bytes)",
                                 (unsigned long long)s->max_element_bytes);
         }
         rc = refill(s, err);

@@ -157,7 +157,7 @@ desc="10,000-deep nesting"
 if run 0 spans "$tmp/deep.json"; then
     spans 1
     skips "$tmp/deep.json" 1
-    says "$tmp/deep.json:2:1: nested deeper than 512 levels; element skipped"
+    says "$tmp/deep.json:2:1: nested deeper than 512 levels (--max-depth)"
 fi
 desc="10,000-deep nesting, strict"
 run 3 spans --strict "$tmp/deep.json" && says "nested deeper than 512 levels"
@@ -202,12 +202,12 @@ desc="100 MB element over --max-element-bytes"
 if run 0 spans --max-element-bytes 10000000 "$tmp/big.json"; then
     spans 2
     skips "$tmp/big.json" 1
-    says "$tmp/big.json:2:1: element is larger than 10000000 bytes; skipped"
+    says "$tmp/big.json:2:1: element is larger than 10000000 bytes (--max-element-bytes)"
 fi
 desc="100 MB element with a long string over --max-string-bytes"
 if run 0 spans --max-string-bytes 1000000 "$tmp/big.json"; then
     spans 2
-    says "string longer than 1000000 bytes; element skipped"
+    says "string longer than 1000000 bytes (--max-string-bytes)"
 fi
 desc="100 MB element over the limit, strict"
 run 3 spans --strict --max-element-bytes 10000000 "$tmp/big.json"

@@ -323,7 +323,7 @@ static void test_limits(void **state)
     assert_int_equal(run_file(&r, write_file("deep.json", b.data)), 0);
     assert_int_equal(r.stats.spans, 2);
     assert_int_equal(r.stats.skipped_records, 1);
-    snprintf(expect, sizeof(expect), "2:1@%zu nested deeper than 512 levels; element skipped\n",
+    snprintf(expect, sizeof(expect), "2:1@%zu nested deeper than 512 levels (--max-depth)\n",
              strlen(SPAN(1)) + 3);
     assert_string_equal(r.skips.data, expect);
     run_release(&r);

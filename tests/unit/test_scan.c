@@ -344,19 +344,19 @@ static void test_deep_nesting(void **state)
         sm_buf_addc(&b, ']');
     sm_buf_adds(&b, ",{\"ok\":1}]");
     check_scan(b.data, b.len, NULL,
-               "! 1:2@1 resume: nested deeper than 512 levels; element skipped\n"
+               "! 1:2@1 resume: nested deeper than 512 levels (--max-depth)\n"
                "item 1:20003@20002 {\"ok\":1}\n");
     /* a document that is too deep, with a custom limit */
     lim.max_depth = 3;
     check_scan("{\"a\":[[{}]]}\n{\"b\":[[1]]}\n", 24, &lim,
-               "! 1:1@0 resume: nested deeper than 3 levels; element skipped\n"
+               "! 1:1@0 resume: nested deeper than 3 levels (--max-depth)\n"
                "doc 2:1@13 {\"b\":[[1]]}\n");
     /* 10,000 open brackets and nothing else: an error, not a crash */
     sm_buf_reset(&b);
     for (i = 0; i < 10000; i++)
         sm_buf_addc(&b, '[');
     check_scan(b.data, b.len, NULL,
-               "! 1:2@1 resume: nested deeper than 512 levels; element skipped\n"
+               "! 1:2@1 resume: nested deeper than 512 levels (--max-depth)\n"
                "! 1:10001@10000 stop: unexpected end of input: the JSON value that starts at "
                "1:1 is not closed (truncated file?)\n");
     sm_buf_release(&b);
@@ -377,13 +377,13 @@ static void test_element_too_large(void **state)
     sm_buf_adds(&b, "0]},\n{\"next\":2}]");
     check_scan(b.data, b.len, &lim,
                "item 1:2@1 {\"small\":1}\n"
-               "! 1:14@13 resume: element is larger than 100 bytes; skipped\n"
+               "! 1:14@13 resume: element is larger than 100 bytes (--max-element-bytes)\n"
                "item 2:1@1326 {\"next\":2}\n");
     /* exactly at the limit is fine */
     lim.max_element_bytes = 11;
     check_scan("[{\"small\":1},{\"small\":22}]", 26, &lim,
                "item 1:2@1 {\"small\":1}\n"
-               "! 1:14@13 resume: element is larger than 11 bytes; skipped\n");
+               "! 1:14@13 resume: element is larger than 11 bytes (--max-element-bytes)\n");
     sm_buf_release(&b);
 }
 
@@ -404,7 +404,7 @@ static void test_string_too_long(void **state)
         sm_buf_adds(&b, "0123456789");
     sm_buf_adds(&b, "\"}]");
     check_scan(b.data, b.len, &lim,
-               "! 1:2@1 resume: string longer than 50 bytes; element skipped\n"
+               "! 1:2@1 resume: string longer than 50 bytes (--max-string-bytes)\n"
                "item 1:211@210 {\"s\":\"01234567890123456789012345678901234567890123456789\"}\n");
     sm_buf_release(&b);
 }
