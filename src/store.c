@@ -83,6 +83,16 @@ const char *const sm_store_migrations[] = {
     "  FROM edges e JOIN snapshots s ON s.id = e.snapshot_id"
     "  JOIN nodes f ON f.snapshot_id = e.snapshot_id AND f.position = e.from_node"
     "  JOIN nodes t ON t.snapshot_id = e.snapshot_id AND t.position = e.to_node;",
+    /* 3: how coarse estimated figures are: the bucket bounds of each quantile (NULL for
+     * figures that are not estimates; +Inf for the +Inf bucket). */
+    "ALTER TABLE latency_summaries ADD COLUMN p50_lo REAL;"
+    "ALTER TABLE latency_summaries ADD COLUMN p50_hi REAL;"
+    "ALTER TABLE latency_summaries ADD COLUMN p90_lo REAL;"
+    "ALTER TABLE latency_summaries ADD COLUMN p90_hi REAL;"
+    "ALTER TABLE latency_summaries ADD COLUMN p95_lo REAL;"
+    "ALTER TABLE latency_summaries ADD COLUMN p95_hi REAL;"
+    "ALTER TABLE latency_summaries ADD COLUMN p99_lo REAL;"
+    "ALTER TABLE latency_summaries ADD COLUMN p99_hi REAL;",
 };
 const size_t sm_store_nmigrations = sizeof(sm_store_migrations) / sizeof(sm_store_migrations[0]);
 
@@ -444,10 +454,11 @@ out_finalize:
 static int load_summaries(struct sm_store *st, int64_t id, struct sm_map *map, struct sm_error *err)
 {
     sqlite3_stmt *stmt = NULL;
-    int rc;
+    int rc, k;
 
     if ((rc = prepare(st,
-                      "SELECT edge, side, count, min, max, mean, p50, p90, p95, p99 "
+                      "SELECT edge, side, count, min, max, mean, p50, p90, p95, p99, "
+                      "p50_lo, p50_hi, p90_lo, p90_hi, p95_lo, p95_hi, p99_lo, p99_hi "
                       "FROM latency_summaries WHERE snapshot_id = ?",
                       &stmt, err)))
         return rc;
@@ -471,6 +482,11 @@ static int load_summaries(struct sm_store *st, int64_t id, struct sm_map *map, s
         s->p90 = sqlite3_column_double(stmt, 7);
         s->p95 = sqlite3_column_double(stmt, 8);
         s->p99 = sqlite3_column_double(stmt, 9);
+        s->bounded = sqlite3_column_type(stmt, 10) != SQLITE_NULL;
+        for (k = 0; s->bounded && k < 4; k++) {
+            s->lo[k] = sqlite3_column_double(stmt, 10 + 2 * k);
+            s->hi[k] = sqlite3_column_double(stmt, 11 + 2 * k);
+        }
     }
     rc = rc == SQLITE_DONE ? 0 : db_fail(st, err, "reading latency summaries");
 out_finalize:
@@ -668,6 +684,8 @@ static void bind_sketch(sqlite3_stmt *stmt, int col, const struct sm_sketch *sk,
 static int write_summary(struct sm_store *st, sqlite3_stmt *stmt, int64_t id, size_t edge,
                          const char *side, const struct sm_latency_summary *s, struct sm_error *err)
 {
+    int k;
+
     if (!s->count)
         return 0;
     sqlite3_bind_int64(stmt, 1, id);
@@ -681,6 +699,15 @@ static int write_summary(struct sm_store *st, sqlite3_stmt *stmt, int64_t id, si
     sqlite3_bind_double(stmt, 9, s->p90);
     sqlite3_bind_double(stmt, 10, s->p95);
     sqlite3_bind_double(stmt, 11, s->p99);
+    for (k = 0; k < 4; k++) {
+        if (s->bounded) {
+            sqlite3_bind_double(stmt, 12 + 2 * k, s->lo[k]);
+            sqlite3_bind_double(stmt, 13 + 2 * k, s->hi[k]);
+        } else {
+            sqlite3_bind_null(stmt, 12 + 2 * k);
+            sqlite3_bind_null(stmt, 13 + 2 * k);
+        }
+    }
     return step_done(st, stmt, "writing latency summaries", err);
 }
 
@@ -699,7 +726,9 @@ static int write_edges(struct sm_store *st, int64_t id, const struct sm_map *map
         return rc;
     if ((rc = prepare(st,
                       "INSERT INTO latency_summaries (snapshot_id, edge, side, count, min, max, "
-                      "mean, p50, p90, p95, p99) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "mean, p50, p90, p95, p99, p50_lo, p50_hi, p90_lo, p90_hi, p95_lo, "
+                      "p95_hi, p99_lo, p99_hi) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       &sum, err)))
         goto out_finalize;
     for (i = 0; i < map->nedges && !rc; i++) {

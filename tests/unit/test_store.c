@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <math.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -84,6 +85,12 @@ static void build_map(struct sm_map *m, int scale, const char *file)
     e->client_summary.p90 = 200.0;
     e->client_summary.p95 = 300.0;
     e->client_summary.p99 = 480.0 * scale;
+    /* how coarse the estimate is: bucket bounds per quantile, the top one open */
+    e->client_summary.bounded = true;
+    for (i = 0; i < 4; i++) {
+        e->client_summary.lo[i] = 100.0 * i;
+        e->client_summary.hi[i] = i == 3 ? INFINITY : 100.0 * (i + 1);
+    }
     e->latency_estimated = true;
 
     sm_map_add_file(m, file);
