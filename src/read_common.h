@@ -59,9 +59,14 @@ const char *sm_read_describe(const json_t *v, char *buf, size_t size);
 /* Microseconds to nanoseconds; -2 when the product does not fit in int64. */
 int sm_read_us_to_ns(int64_t us, int64_t *ns);
 
-/* A field v (may be NULL: absent, *found false) holding whole microseconds (Jaeger and
- * Zipkin times) into *ns; anything else is SM_EINPUT naming the field. */
-int sm_read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, bool *found,
-               struct sm_error *err);
+/* A span's start and duration from fields holding whole microseconds (Jaeger and
+ * Zipkin); either may be NULL (absent: start 0, duration -1 and has_duration false).
+ * Anything else is SM_EINPUT naming the field. */
+int sm_read_times_us(const json_t *start, const char *start_name, const json_t *duration,
+                     size_t span_no, struct sm_span *s, struct sm_error *err);
+
+/* The span's name from field v (NULL: none); a non-string is SM_EINPUT naming field. */
+int sm_read_name(const json_t *v, const char *field, size_t span_no, struct sm_batch *b,
+                 struct sm_span *s, struct sm_error *err);
 
 #endif

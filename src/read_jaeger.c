@@ -233,7 +233,6 @@ static int parse_span(const json_t *js, const json_t *trace_id, const json_t *pr
     struct sm_span *s;
     const json_t *v, *process = NULL;
     const char *parent_field = NULL;
-    bool found;
     char quote[64];
     int rc;
 
@@ -257,20 +256,11 @@ static int parse_span(const json_t *js, const json_t *trace_id, const json_t *pr
         return rc;
     s->parent_id = s->nrefs > 0 ? choose_parent(s) : parent_field;
 
-    v = f[F_NAME].value;
-    if (v && !json_is_string(v))
-        return sm_read_fail(err, span_no, "\"operationName\" must be a string, got %s",
-                            sm_read_describe(v, quote, sizeof(quote)));
-    s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
-
-    rc = sm_read_us(f[F_START].value, "startTime", span_no, &s->start_ns, &found, err);
+    rc = sm_read_name(f[F_NAME].value, "operationName", span_no, b, s, err);
     if (!rc)
-        rc = sm_read_us(f[F_DURATION].value, "duration", span_no, &s->duration_ns, &s->has_duration,
-                        err);
+        rc = sm_read_times_us(f[F_START].value, "startTime", f[F_DURATION].value, span_no, s, err);
     if (rc)
         return rc;
-    if (!s->has_duration)
-        s->duration_ns = -1;
 
     v = f[F_PROCESS_ID].value;
     if (json_is_string(v))

@@ -256,11 +256,9 @@ static int parse_span(const json_t *js, const struct sm_span *res, size_t span_n
     if (rc)
         return rc;
 
-    v = f[F_NAME].value;
-    if (v && !json_is_string(v))
-        return sm_read_fail(err, span_no, "\"name\" must be a string, got %s",
-                            sm_read_describe(v, quote, sizeof(quote)));
-    s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
+    rc = sm_read_name(f[F_NAME].value, "name", span_no, b, s, err);
+    if (rc)
+        return rc;
 
     v = f[F_KIND].value;
     if (v) {

@@ -159,7 +159,6 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
     const json_t *v, *tags, *remote;
     const char *key, *service;
     char quote[64];
-    bool found;
     int rc;
 
     if (!json_is_object(js))
@@ -186,20 +185,12 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
                                 "\"kind\" must be CLIENT, SERVER, PRODUCER or CONSUMER, got %s",
                                 sm_read_describe(v, quote, sizeof(quote)));
     }
-    v = f[F_NAME].value;
-    if (v && !json_is_string(v))
-        return sm_read_fail(err, span_no, "\"name\" must be a string, got %s",
-                            sm_read_describe(v, quote, sizeof(quote)));
-    s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
-
-    rc = sm_read_us(f[F_TIMESTAMP].value, "timestamp", span_no, &s->start_ns, &found, err);
+    rc = sm_read_name(f[F_NAME].value, "name", span_no, b, s, err);
     if (!rc)
-        rc = sm_read_us(f[F_DURATION].value, "duration", span_no, &s->duration_ns, &s->has_duration,
-                        err);
+        rc = sm_read_times_us(f[F_TIMESTAMP].value, "timestamp", f[F_DURATION].value, span_no, s,
+                              err);
     if (rc)
         return rc;
-    if (!s->has_duration)
-        s->duration_ns = -1;
 
     v = f[F_SHARED].value;
     if (v && !json_is_boolean(v))

@@ -304,8 +304,9 @@ int sm_read_us_to_ns(int64_t us, int64_t *ns)
     return 0;
 }
 
-int sm_read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, bool *found,
-               struct sm_error *err)
+/* One microsecond field into *ns; *found says whether it was there. */
+static int read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, bool *found,
+                   struct sm_error *err)
 {
     int64_t us;
     char quote[64];
@@ -318,5 +319,30 @@ int sm_read_us(const json_t *v, const char *name, size_t span_no, int64_t *ns, b
                             "\"%s\" must be a non-negative integer of microseconds, got %s", name,
                             sm_read_describe(v, quote, sizeof(quote)));
     *found = true;
+    return 0;
+}
+
+int sm_read_times_us(const json_t *start, const char *start_name, const json_t *duration,
+                     size_t span_no, struct sm_span *s, struct sm_error *err)
+{
+    bool found;
+    int rc = read_us(start, start_name, span_no, &s->start_ns, &found, err);
+
+    if (!rc)
+        rc = read_us(duration, "duration", span_no, &s->duration_ns, &s->has_duration, err);
+    if (!rc && !s->has_duration)
+        s->duration_ns = -1;
+    return rc;
+}
+
+int sm_read_name(const json_t *v, const char *field, size_t span_no, struct sm_batch *b,
+                 struct sm_span *s, struct sm_error *err)
+{
+    char quote[64];
+
+    if (v && !json_is_string(v))
+        return sm_read_fail(err, span_no, "\"%s\" must be a string, got %s", field,
+                            sm_read_describe(v, quote, sizeof(quote)));
+    s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
     return 0;
 }
