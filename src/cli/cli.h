@@ -41,6 +41,18 @@ int cli_write_output(const char *path, const void *data, size_t len, struct sm_e
 /* Flushes and closes stdout, reporting a failure (full disk) as exit 4. */
 int cli_close_stdout(int status);
 
+/* One option at argv[*i]: 1 when it was the command's (its value consumed), 0 when
+ * not, -1 after printing a usage error. */
+typedef int (*cli_option_fn)(void *ctx, int argc, char **argv, int *i);
+
+/* The argument loop every command shares. Arguments that do not start with '-' (and
+ * "-", and everything after "--") are positional and collected into args, which has
+ * room for argc entries; -h and --help print help on stdout. Every other option is
+ * offered to option; one it does not take is a usage error. Returns -1 when the
+ * command should go on, else the exit status to return (0 after --help). */
+int cli_parse_args(const char *cmd, int argc, char **argv, cli_option_fn option, void *ctx,
+                   void (*help)(FILE *out), char **args, int *nargs);
+
 /* Options every command that reads traces takes. */
 struct cli_input_options {
     struct sm_ingest_options ingest;

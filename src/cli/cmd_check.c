@@ -197,6 +197,14 @@ out:
     return status;
 }
 
+static int check_option(void *ctx, int argc, char **argv, int *i)
+{
+    struct check_args *a = ctx;
+    int r = parse_option(a, argc, argv, i);
+
+    return r ? r : cli_parse_input_option("check", argc, argv, i, &a->in);
+}
+
 int cmd_check(int argc, char **argv)
 {
     struct check_args a;
@@ -207,8 +215,7 @@ int cmd_check(int argc, char **argv)
     struct sm_error err;
     enum format fmt = FMT_TEXT;
     size_t tripped;
-    int i, status = 0;
-    bool only_args = false;
+    int status = 0;
 
     memset(&a, 0, sizeof(a));
     a.mask = (1u << SM_VIOLATION_NKINDS) - 1;
@@ -220,33 +227,10 @@ int cmd_check(int argc, char **argv)
     sm_check_init(&c);
     sm_buf_init(&out);
     sm_error_init(&err);
-    for (i = 1; i < argc; i++) {
-        int r;
-
-        if (only_args || argv[i][0] != '-' || !strcmp(argv[i], "-")) {
-            a.maps[a.nmaps++] = argv[i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--")) {
-            only_args = true;
-            continue;
-        }
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            help(stdout);
-            goto out;
-        }
-        r = parse_option(&a, argc, argv, &i);
-        if (r == 0)
-            r = cli_parse_input_option("check", argc, argv, &i, &a.in);
-        if (r < 0) {
-            status = 2;
-            goto out;
-        }
-        if (r == 0) {
-            status = cli_usage_error("check", "unknown option '%s'", argv[i]);
-            goto out;
-        }
-    }
+    if ((status = cli_parse_args("check", argc, argv, check_option, &a, help, a.maps, &a.nmaps)) >=
+        0)
+        goto out;
+    status = 0;
     if (!a.rules) {
         status = cli_usage_error("check", "check needs a rules file: --rules FILE");
         goto out;

@@ -443,6 +443,14 @@ static int render(const struct diff_args *a, const struct sm_diff *d, const char
     return draw(a, d, emitter, a->changed_only, out);
 }
 
+static int diff_option(void *ctx, int argc, char **argv, int *i)
+{
+    struct diff_args *a = ctx;
+    int r = parse_option(a, argc, argv, i);
+
+    return r ? r : cli_parse_input_option("diff", argc, argv, i, &a->in);
+}
+
 int cmd_diff(int argc, char **argv)
 {
     struct diff_args a;
@@ -453,9 +461,9 @@ int cmd_diff(int argc, char **argv)
     struct sm_error err;
     const struct sm_emitter *emitter = NULL;
     enum format fmt = FMT_TEXT;
-    size_t nsides = 0, tripped;
-    int i, status = 0;
-    bool only_args = false;
+    size_t tripped;
+    char **sides = sm_xcalloc((size_t)argc + 1, sizeof(char *));
+    int nsides = 0, status = 0;
 
     memset(&a, 0, sizeof(a));
     a.color = -1;
@@ -468,36 +476,16 @@ int cmd_diff(int argc, char **argv)
     sm_buf_init(&reasons);
     sm_buf_init(&out);
     sm_error_init(&err);
-    for (i = 1; i < argc; i++) {
-        int r;
-
-        if (only_args || argv[i][0] != '-' || !strcmp(argv[i], "-")) {
-            if (nsides == 2) {
-                status = cli_usage_error("diff", "diff takes two maps, not '%s' too", argv[i]);
-                goto out;
-            }
-            a.sides[nsides++] = argv[i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--")) {
-            only_args = true;
-            continue;
-        }
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            help(stdout);
-            goto out;
-        }
-        r = parse_option(&a, argc, argv, &i);
-        if (r == 0)
-            r = cli_parse_input_option("diff", argc, argv, &i, &a.in);
-        if (r < 0) {
-            status = 2;
-            goto out;
-        }
-        if (r == 0) {
-            status = cli_usage_error("diff", "unknown option '%s'", argv[i]);
-            goto out;
-        }
+    if ((status = cli_parse_args("diff", argc, argv, diff_option, &a, help, sides, &nsides)) >= 0)
+        goto out;
+    status = 0;
+    if (nsides > 2) {
+        status = cli_usage_error("diff", "diff takes two maps, not '%s' too", sides[2]);
+        goto out;
+    }
+    if (nsides == 2) {
+        a.sides[0] = sides[0];
+        a.sides[1] = sides[1];
     }
     if (nsides != 2) {
         status = cli_usage_error("diff", "diff needs two maps: BASE HEAD");
@@ -548,5 +536,6 @@ out:
     free(a.gates);
     free(a.include);
     free(a.exclude);
+    free(sides);
     return status;
 }

@@ -41,6 +41,35 @@ static void help(FILE *out)
     cli_render_help(out);
 }
 
+struct map_options {
+    struct cli_input_options *in;
+    struct cli_render_options *render;
+    const char *db;
+};
+
+static int map_option(void *ctx, int argc, char **argv, int *i)
+{
+    struct map_options *o = ctx;
+    const char *arg = argv[*i];
+    int r;
+
+    if (!strcmp(arg, "--db") || !strncmp(arg, "--db=", 5)) {
+        if (arg[4] == '=') {
+            o->db = arg + 5;
+        } else if (*i + 1 < argc) {
+            o->db = argv[++*i];
+        } else {
+            cli_usage_error("map", "option '--db' needs a value");
+            return -1;
+        }
+        return 1;
+    }
+    r = cli_parse_input_option("map", argc, argv, i, o->in);
+    if (r == 0)
+        r = cli_parse_render_option("map", argc, argv, i, o->render);
+    return r;
+}
+
 int cmd_map(int argc, char **argv)
 {
     struct cli_input_options in;
@@ -49,53 +78,19 @@ int cmd_map(int argc, char **argv)
     struct sm_map map;
     char **files = sm_xcalloc((size_t)argc + 1, sizeof(char *));
     int nfiles = 0, i, status;
-    bool only_files = false;
-    const char *db = NULL;
+    struct map_options o;
+    const char *db;
     struct sm_store *st = NULL;
 
     cli_input_options_init(&in);
     sm_map_init(&map);
     sm_error_init(&err);
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        int r;
-
-        if (only_files || arg[0] != '-' || !strcmp(arg, "-")) {
-            files[nfiles++] = argv[i];
-            continue;
-        }
-        if (!strcmp(arg, "--")) {
-            only_files = true;
-            continue;
-        }
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            help(stdout);
-            status = 0;
-            goto out;
-        }
-        if (!strcmp(arg, "--db") || !strncmp(arg, "--db=", 5)) {
-            if (arg[4] == '=') {
-                db = arg + 5;
-            } else if (i + 1 < argc) {
-                db = argv[++i];
-            } else {
-                status = cli_usage_error("map", "option '--db' needs a value");
-                goto out;
-            }
-            continue;
-        }
-        r = cli_parse_input_option("map", argc, argv, &i, &in);
-        if (r == 0)
-            r = cli_parse_render_option("map", argc, argv, &i, render);
-        if (r < 0) {
-            status = 2;
-            goto out;
-        }
-        if (r == 0) {
-            status = cli_usage_error("map", "unknown option '%s'", arg);
-            goto out;
-        }
-    }
+    o.in = &in;
+    o.render = render;
+    o.db = NULL;
+    if ((status = cli_parse_args("map", argc, argv, map_option, &o, help, files, &nfiles)) >= 0)
+        goto out;
+    db = o.db;
     if (db) {
         int kept = 0;
 

@@ -81,6 +81,11 @@ static int print_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
     return 0;
 }
 
+static int spans_option(void *ctx, int argc, char **argv, int *i)
+{
+    return cli_parse_input_option("spans", argc, argv, i, ctx);
+}
+
 int cmd_spans(int argc, char **argv)
 {
     static char *stdin_only[] = {(char *)"-"};
@@ -91,38 +96,15 @@ int cmd_spans(int argc, char **argv)
     struct sm_error err;
     char **files = sm_xcalloc((size_t)argc + 1, sizeof(char *));
     int nfiles = 0, i, status = 0;
-    bool only_files = false;
 
     cli_input_options_init(&in);
     memset(&st, 0, sizeof(st));
     sm_buf_init(&st.line);
     memset(&stats, 0, sizeof(stats));
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        int r;
-
-        if (only_files || arg[0] != '-' || !strcmp(arg, "-")) {
-            files[nfiles++] = argv[i];
-            continue;
-        }
-        if (!strcmp(arg, "--")) {
-            only_files = true;
-            continue;
-        }
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            help(stdout);
-            goto out;
-        }
-        r = cli_parse_input_option("spans", argc, argv, &i, &in);
-        if (r < 0) {
-            status = 2;
-            goto out;
-        }
-        if (r == 0) {
-            status = cli_usage_error("spans", "unknown option '%s'", arg);
-            goto out;
-        }
-    }
+    if ((status = cli_parse_args("spans", argc, argv, spans_option, &in, help, files, &nfiles)) >=
+        0)
+        goto out;
+    status = 0;
     if (nfiles == 0) {
         free(files);
         files = stdin_only;

@@ -70,6 +70,23 @@ static int open_store(const char *db, enum sm_store_mode mode, struct sm_store *
     return 0;
 }
 
+struct ingest_options {
+    struct cli_input_options *in;
+    const char *db, *label;
+};
+
+static int ingest_option(void *ctx, int argc, char **argv, int *i)
+{
+    struct ingest_options *o = ctx;
+    int r = parse_value("--db", argc, argv, i, &o->db);
+
+    if (r == 0)
+        r = parse_value("--label", argc, argv, i, &o->label);
+    if (r == 0)
+        r = cli_parse_input_option("store", argc, argv, i, o->in);
+    return r;
+}
+
 static int store_ingest(int argc, char **argv)
 {
     struct cli_input_options in;
@@ -77,42 +94,21 @@ static int store_ingest(int argc, char **argv)
     struct sm_error err;
     struct sm_map map;
     char **files = sm_xcalloc((size_t)argc + 1, sizeof(char *));
-    const char *db = NULL, *label = NULL;
-    int nfiles = 0, i, status = 0;
-    bool only_files = false, merged = false;
+    const char *db, *label;
+    struct ingest_options o = {NULL, NULL, NULL};
+    int nfiles = 0, status = 0;
+    bool merged = false;
 
     cli_input_options_init(&in);
     sm_map_init(&map);
     sm_error_init(&err);
-    for (i = 1; i < argc; i++) {
-        int r;
-
-        if (only_files || argv[i][0] != '-' || !strcmp(argv[i], "-")) {
-            files[nfiles++] = argv[i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--")) {
-            only_files = true;
-            continue;
-        }
-        if (is_help(argv[i])) {
-            help(stdout);
-            goto out;
-        }
-        r = parse_value("--db", argc, argv, &i, &db);
-        if (r == 0)
-            r = parse_value("--label", argc, argv, &i, &label);
-        if (r == 0)
-            r = cli_parse_input_option("store", argc, argv, &i, &in);
-        if (r < 0) {
-            status = 2;
-            goto out;
-        }
-        if (r == 0) {
-            status = cli_usage_error("store", "unknown option '%s'", argv[i]);
-            goto out;
-        }
-    }
+    o.in = &in;
+    if ((status = cli_parse_args("store", argc, argv, ingest_option, &o, help, files, &nfiles)) >=
+        0)
+        goto out;
+    status = 0;
+    db = o.db;
+    label = o.label;
     if (!db || !label) {
         status = cli_usage_error("store", "ingest needs --db FILE and --label LABEL");
         goto out;

@@ -173,6 +173,35 @@ int cli_close_stdout(int status)
     return status;
 }
 
+int cli_parse_args(const char *cmd, int argc, char **argv, cli_option_fn option, void *ctx,
+                   void (*help)(FILE *out), char **args, int *nargs)
+{
+    bool only_args = false;
+    int i, r;
+
+    *nargs = 0;
+    for (i = 1; i < argc; i++) {
+        if (only_args || argv[i][0] != '-' || !strcmp(argv[i], "-")) {
+            args[(*nargs)++] = argv[i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--")) {
+            only_args = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            help(stdout);
+            return 0;
+        }
+        r = option(ctx, argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r == 0)
+            return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
+    }
+    return -1;
+}
+
 void cli_input_options_init(struct cli_input_options *o)
 {
     memset(o, 0, sizeof(*o));
