@@ -1,7 +1,12 @@
 /* read_jaeger.c: the Jaeger JSON reader (UI download, query API /api/traces).
  *
  * One element is one trace: {"traceID", "spans": [...], "processes": {"p1": {...}}},
- * an item of {"data": [...]} or of a top-level array, or a bare trace document. A span's
+ * an item of {"data": [...]} or of a top-level array, a bare trace document, or the
+ * Jaeger UI's fetched-trace state {"data": {trace}, "id": ..., "state": ...} (the trace
+ * as the UI holds it: spans carry their process inline and extra fields such as
+ * "depth", references may carry a copy of the span they point to). An element may also
+ * be one span with its own "process" (jaeger-anonymizer writes a bare array of such
+ * spans): its trace is then assembled by the linker, like OTLP's. A span's
  * service comes from its process (processID into "processes", or an inline "process");
  * the process tags give service.namespace and service.version. Tags may be typed
  * ({key, type, value}) or not ({key, value}); "span.kind" gives the kind, error=true
@@ -30,6 +35,14 @@ static bool looks_like_trace(const json_t *v)
            json_object_get(json_array_get(spans, 0), "spanID") != NULL;
 }
 
+/* One span standing alone: Jaeger spells its ids traceID and spanID (OTLP traceId and
+ * spanId, Zipkin traceId and id). */
+static bool looks_like_span(const json_t *v)
+{
+    return json_is_object(v) && json_object_get(v, "spanID") != NULL &&
+           json_object_get(v, "traceID") != NULL && json_object_get(v, "spans") == NULL;
+}
+
 static int probe(const struct sm_element *el, const json_t *value)
 {
     const json_t *data;
@@ -39,7 +52,11 @@ static int probe(const struct sm_element *el, const json_t *value)
     data = json_object_get(value, "data");
     if (json_is_array(data) && looks_like_trace(json_array_get(data, 0)))
         return 100;
+    if (json_is_object(data) && looks_like_trace(data))
+        return 100; /* the UI's fetched-trace state */
     if (json_is_array(value) && looks_like_trace(json_array_get(value, 0)))
+        return 95;
+    if (looks_like_span(value) || (json_is_array(value) && looks_like_span(json_array_get(value, 0))))
         return 95;
     return 0;
 }
@@ -310,26 +327,42 @@ static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
     return 0;
 }
 
+/* An item of a list: a trace, or a span standing alone (which makes the batch one of
+ * loose spans, left for the linker to group). */
+static int parse_item(const json_t *item, size_t *span_no, struct sm_batch *b,
+                      struct sm_error *err)
+{
+    if (looks_like_span(item)) {
+        b->whole_traces = false;
+        return parse_span(item, NULL, NULL, ++*span_no, b, err);
+    }
+    return parse_trace(item, span_no, b, err);
+}
+
 static int parse(const struct sm_element *el, const json_t *value, struct sm_batch *out,
                  struct sm_error *err)
 {
-    const json_t *traces = NULL, *trace;
+    const json_t *traces = NULL, *trace, *data;
     size_t span_no = 0, i;
     int rc;
 
     (void)el;
     out->format = SM_FORMAT_JAEGER;
     out->whole_traces = true;
-    if (json_is_array(value))
+    if (json_is_array(value)) {
         traces = value;
-    else if (json_is_object(value) && !json_object_get(value, "spans"))
-        traces =
-            json_is_array(json_object_get(value, "data")) ? json_object_get(value, "data") : NULL;
+    } else if (json_is_object(value) && !json_object_get(value, "spans")) {
+        data = json_object_get(value, "data");
+        if (json_is_array(data))
+            traces = data;
+        else if (json_is_object(data))
+            return parse_trace(data, &span_no, out, err); /* the UI's fetched-trace state */
+    }
     if (!traces)
-        return parse_trace(value, &span_no, out, err);
+        return parse_item(value, &span_no, out, err);
     json_array_foreach(traces, i, trace)
     {
-        rc = parse_trace(trace, &span_no, out, err);
+        rc = parse_item(trace, &span_no, out, err);
         if (rc)
             return rc;
     }

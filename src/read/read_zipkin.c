@@ -5,8 +5,10 @@
  * Ids are hex: trace ids of up to 32 digits (64- or 128-bit), span ids of up to 16,
  * short ones left-padded. localEndpoint.serviceName is the span's service,
  * remoteEndpoint.serviceName its remote service. A tag "error" of any value (a string,
- * even empty, or any other JSON value but null) marks an error, as in Zipkin; an
- * annotation named "error" does not. For a CLIENT or PRODUCER span with neither a remote
+ * even empty, or any other JSON value but null) marks an error, as in Zipkin, and so
+ * does "otel.status_code": "ERROR" (OpenTelemetry's Zipkin exporters write it, with an
+ * "error" tag only when the status has a description); an annotation named "error"
+ * does not. For a CLIENT or PRODUCER span with neither a remote
  * service name nor a server.address tag, the remote endpoint's address and port stand
  * in for server.address and server.port (a SERVER's remote endpoint is its caller, so
  * its address is not taken).
@@ -221,6 +223,8 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
          * Zipkin exporters copy into the tags */
         if (key[0] == 'e' && !strcmp(key, "error"))
             s->error = true;
+        else if (key[0] == 'o' && !strcmp(key, "otel.status_code"))
+            s->error |= json_is_string(v) && !sm_strcasecmp(json_string_value(v), "ERROR");
         else if (key[0] == 's' && !strcmp(key, "service.namespace"))
             s->service_namespace = sm_read_text(b, v);
         else if (key[0] == 's' && !strcmp(key, "service.version"))
