@@ -56,7 +56,8 @@ static int probe(const struct sm_element *el, const json_t *value)
         return 100; /* the UI's fetched-trace state */
     if (json_is_array(value) && looks_like_trace(json_array_get(value, 0)))
         return 95;
-    if (looks_like_span(value) || (json_is_array(value) && looks_like_span(json_array_get(value, 0))))
+    if (looks_like_span(value) ||
+        (json_is_array(value) && looks_like_span(json_array_get(value, 0))))
         return 95;
     return 0;
 }
@@ -329,8 +330,7 @@ static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
 
 /* An item of a list: a trace, or a span standing alone (which makes the batch one of
  * loose spans, left for the linker to group). */
-static int parse_item(const json_t *item, size_t *span_no, struct sm_batch *b,
-                      struct sm_error *err)
+static int parse_item(const json_t *item, size_t *span_no, struct sm_batch *b, struct sm_error *err)
 {
     if (looks_like_span(item)) {
         b->whole_traces = false;
