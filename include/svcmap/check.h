@@ -17,6 +17,10 @@
  * rule (and its line) that fired and the edge or node it fired on. Gates (--fail-on)
  * pick the violation kinds that fail a build; reports come as text, Markdown or JSON
  * (schema svcmap.check/v1), deterministic for a sorted map.
+ *
+ * The model (rules, sm_check_run, the gate) is src/report/check.c; each report writer
+ * has a file of its own: check_text.c, check_markdown.c and check_json.c. Writers escape
+ * every name for where it lands (svcmap/escape.h).
  */
 #ifndef SVCMAP_CHECK_H
 #define SVCMAP_CHECK_H

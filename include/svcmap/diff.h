@@ -1,4 +1,4 @@
-/* diff.h: what changed between two maps, reports of it, and gates that fail a build.
+/* diff.h: what changed between two maps, gates that fail a build, and reports of both.
  *
  * sm_diff_maps compares a base map (the last release) with a head map (this change):
  * nodes and edges added and removed, and for every edge on both sides the change in
@@ -9,7 +9,12 @@
  *
  * Gates (sm_gate_parse) are the --fail-on rules: added-edge, removed-edge, added-node,
  * removed-node, pNN>+X% or pNN>+Xms (NN one of 50, 90, 95, 99), errors>+Xpp,
- * calls<-X% and calls>+X%.
+ * calls<-X% and calls>+X%. sm_diff_check_gates returns the gates that tripped as data
+ * (struct sm_gate_hit: which rule, on which node or edge); the words come at the edge.
+ *
+ * The model (sm_diff_maps, the gates) is src/report/diff.c; each report writer has a
+ * file of its own: diff_text.c, diff_markdown.c, diff_json.c and diff_draw.c (the change
+ * drawn on the map). Writers escape every name for where it lands (svcmap/escape.h).
  */
 #ifndef SVCMAP_DIFF_H
 #define SVCMAP_DIFF_H
@@ -22,6 +27,9 @@
 #include "svcmap/error.h"
 #include "svcmap/map.h"
 #include "svcmap/util.h"
+
+/* "No node" / "no edge" in the index fields below. */
+#define SM_DIFF_NONE ((size_t)-1)
 
 /* The quantiles compared, in this order: p50, p90, p95, p99. */
 #define SM_DIFF_NQUANTILES 4
@@ -73,8 +81,8 @@ struct sm_edge_diff {
 
 struct sm_change {
     enum sm_change_kind kind;
-    size_t node;     /* node changes: index into diff->map.nodes */
-    size_t edge;     /* edge changes: index into diff->map.edges */
+    size_t node;     /* node changes: index into diff->map.nodes, else SM_DIFF_NONE */
+    size_t edge;     /* edge changes: index into diff->map.edges, else SM_DIFF_NONE */
     bool regression; /* worse: more errors, slower, fewer calls, anything removed */
     /* calls: base and head call counts, delta relative (0.5 = +50 %);
      * errors: base and head rates (fractions), delta in percentage points;
@@ -126,20 +134,42 @@ struct sm_gate {
 /* Parses one rule; a malformed one is SM_EUSAGE with a message. */
 int sm_gate_parse(const char *text, struct sm_gate *gate, struct sm_error *err);
 
-/* Why gates tripped: one line per (gate, node or edge), appended to reasons
- * ("p99>+25%: service:payments -> external:card-api p99 120 -> 480 ms (+300%)").
- * Returns how many tripped. */
-size_t sm_diff_check_gates(const struct sm_diff *d, const struct sm_gate *gates, size_t ngates,
-                           struct sm_buf *reasons);
+/* A gate that tripped on one node or edge of the union map. */
+struct sm_gate_hit {
+    const struct sm_gate *gate; /* borrowed: the rule, from the array given to
+                                   sm_diff_check_gates (valid while that array is) */
+    size_t node; /* added-node, removed-node: index into d->map.nodes, else SM_DIFF_NONE */
+    size_t edge; /* every other gate: index into d->map.edges, else SM_DIFF_NONE */
+};
 
-/* Reports, appended to out. Each takes the gate reasons (may be NULL or empty) to list.
+struct sm_gate_hits {
+    struct sm_gate_hit *hits; /* owned: gate by gate in the order given; a structural
+                                 gate's hits in change order, the others' in edge order */
+    size_t nhits, cap;
+};
+void sm_gate_hits_init(struct sm_gate_hits *h);
+void sm_gate_hits_release(struct sm_gate_hits *h);
+
+/* Holds the diff against each gate and appends every (gate, node or edge) that trips to
+ * hits. Returns how many were appended. Cannot fail. */
+size_t sm_diff_check_gates(const struct sm_diff *d, const struct sm_gate *gates, size_t ngates,
+                           struct sm_gate_hits *hits);
+
+/* Why hit tripped, one line of plain text (unescaped, no line end) appended to out:
+ * "p99>+25%: payments -> external:card-api p99 120 -> 480 ms (+300%) [client]". */
+void sm_gate_hit_describe(const struct sm_diff *d, const struct sm_gate_hit *hit,
+                          struct sm_buf *out);
+
+/* Reports, appended to out. Each lists the gates that tripped (hits may be NULL: none).
  * Text is for a terminal (ANSI colours when color is true); Markdown is a pull-request
  * comment (a summary line and tables); JSON is the svcmap.diff/v1 document,
  * deterministic like the map document. */
-void sm_diff_write_text(const struct sm_diff *d, const char *reasons, bool color,
+void sm_diff_write_text(const struct sm_diff *d, const struct sm_gate_hits *hits, bool color,
                         struct sm_buf *out);
-void sm_diff_write_markdown(const struct sm_diff *d, const char *reasons, struct sm_buf *out);
-void sm_diff_write_json(const struct sm_diff *d, const char *reasons, struct sm_buf *out);
+void sm_diff_write_markdown(const struct sm_diff *d, const struct sm_gate_hits *hits,
+                            struct sm_buf *out);
+void sm_diff_write_json(const struct sm_diff *d, const struct sm_gate_hits *hits,
+                        struct sm_buf *out);
 
 /* Drawing the change on the union map: fills node_decor (d->map.nnodes entries) and
  * edge_decor (d->map.nedges entries) for struct sm_style: added green, removed red and

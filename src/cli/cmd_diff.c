@@ -415,17 +415,18 @@ static int draw(const struct diff_args *a, const struct sm_diff *d,
     return rc;
 }
 
-static int render(const struct diff_args *a, const struct sm_diff *d, const char *reasons,
-                  enum format fmt, const struct sm_emitter *emitter, struct sm_buf *out)
+static int render(const struct diff_args *a, const struct sm_diff *d,
+                  const struct sm_gate_hits *hits, enum format fmt,
+                  const struct sm_emitter *emitter, struct sm_buf *out)
 {
     int rc;
 
     switch (fmt) {
     case FMT_TEXT:
-        sm_diff_write_text(d, reasons, want_color(a), out);
+        sm_diff_write_text(d, hits, want_color(a), out);
         return 0;
     case FMT_MARKDOWN:
-        sm_diff_write_markdown(d, reasons, out);
+        sm_diff_write_markdown(d, hits, out);
         if (!a->with_map || !d->nchanges)
             return 0;
         /* GitHub draws Mermaid blocks in comments; folded, so the table comes first */
@@ -435,7 +436,7 @@ static int render(const struct diff_args *a, const struct sm_diff *d, const char
         sm_buf_adds(out, "```\n\n</details>\n");
         return 0;
     case FMT_JSON:
-        sm_diff_write_json(d, reasons, out);
+        sm_diff_write_json(d, hits, out);
         return 0;
     case FMT_MAP:
         break;
@@ -457,11 +458,12 @@ int cmd_diff(int argc, char **argv)
     struct sm_store *st = NULL;
     struct sm_map base, head;
     struct sm_diff d;
-    struct sm_buf reasons, out;
+    struct sm_gate_hits hits;
+    struct sm_buf out, line;
     struct sm_error err;
     const struct sm_emitter *emitter = NULL;
     enum format fmt = FMT_TEXT;
-    size_t tripped;
+    size_t i;
     char **sides = sm_xcalloc((size_t)argc + 1, sizeof(char *));
     int nsides = 0, status = 0;
 
@@ -473,7 +475,8 @@ int cmd_diff(int argc, char **argv)
     sm_map_init(&base);
     sm_map_init(&head);
     sm_diff_init(&d);
-    sm_buf_init(&reasons);
+    sm_gate_hits_init(&hits);
+    sm_buf_init(&line);
     sm_buf_init(&out);
     sm_error_init(&err);
     if ((status = cli_parse_args("diff", argc, argv, diff_option, &a, help, sides, &nsides)) >= 0)
@@ -507,31 +510,27 @@ int cmd_diff(int argc, char **argv)
     a.opt.base_name = a.sides[0];
     a.opt.head_name = a.sides[1];
     sm_diff_maps(&d, &base, &head, &a.opt);
-    tripped = sm_diff_check_gates(&d, a.gates, a.ngates, &reasons);
-    if ((status = render(&a, &d, reasons.data, fmt, emitter, &out)))
+    sm_diff_check_gates(&d, a.gates, a.ngates, &hits);
+    if ((status = render(&a, &d, &hits, fmt, emitter, &out)))
         goto out;
     if (cli_write_output(a.output, out.data ? out.data : "", out.len, &err)) {
         status = cli_report(&err);
         goto out;
     }
-    if (tripped) {
-        const char *p = reasons.data;
-
-        while (p && *p) {
-            const char *nl = strchr(p, '\n');
-            int len = nl ? (int)(nl - p) : (int)strlen(p);
-
-            cli_message("gate tripped: %.*s", len, p);
-            p += len + (nl ? 1 : 0);
-        }
-        status = 1;
+    for (i = 0; i < hits.nhits; i++) {
+        sm_buf_reset(&line);
+        sm_gate_hit_describe(&d, &hits.hits[i], &line);
+        cli_message("gate tripped: %s", line.data);
     }
+    if (hits.nhits)
+        status = 1;
 out:
     sm_store_close(st);
     sm_map_release(&base);
     sm_map_release(&head);
     sm_diff_release(&d);
-    sm_buf_release(&reasons);
+    sm_gate_hits_release(&hits);
+    sm_buf_release(&line);
     sm_buf_release(&out);
     free(a.gates);
     free(a.include);

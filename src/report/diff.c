@@ -1,4 +1,4 @@
-/* diff.c: compares two maps, orders the changes, checks gates and writes reports.
+/* diff.c: the diff model: compares two maps, orders the changes, checks the gates.
  *
  * The union map starts as an exact copy of head; nodes and edges only base has are then
  * added with base's figures, and the union is sorted canonically. Every union edge gets
@@ -7,6 +7,9 @@
  * regressions (more errors, slower, fewer calls), added nodes, added edges, then the
  * rest; within a tier by magnitude (calls for structure, multiples of the reporting
  * threshold for figures) and then by identity, so the order is the same on every run.
+ * Gates are held against the changes and the compared figures, and what tripped comes
+ * back as data; the report writers (diff_text.c, diff_markdown.c, diff_json.c,
+ * diff_draw.c) put it into words.
  */
 #include "svcmap/diff.h"
 
@@ -15,17 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NONE ((size_t)-1)
+#include "report_priv.h"
+
+#define NONE SM_DIFF_NONE
 
 const double sm_diff_quantiles[SM_DIFF_NQUANTILES] = {0.50, 0.90, 0.95, 0.99};
 const char *const sm_diff_quantile_names[SM_DIFF_NQUANTILES] = {"p50", "p90", "p95", "p99"};
 
 static const char *const change_names[] = {
     "removed-node", "removed-edge", "added-node", "added-edge", "errors", "latency", "calls"};
-
-#define COLOR_ADDED     "#2e7d32"
-#define COLOR_REMOVED   "#c62828"
-#define COLOR_REGRESSED "#ef6c00"
 
 const char *sm_change_kind_name(enum sm_change_kind kind)
 {
@@ -60,36 +61,6 @@ void sm_diff_release(struct sm_diff *d)
     free(d->node_in_head);
     free(d->changes);
     sm_diff_init(d);
-}
-
-static double quantile_of(const struct sm_latency_summary *s, int q)
-{
-    switch (q) {
-    case 0:
-        return s->p50;
-    case 1:
-        return s->p90;
-    case 2:
-        return s->p95;
-    default:
-        return s->p99;
-    }
-}
-
-/* Rounds for stable, readable output and turns -0 into 0. */
-static double tidy(double v)
-{
-    if (isnan(v) || isinf(v))
-        return v;
-    return round(v * 10000.0) / 10000.0 + 0.0;
-}
-
-/* (head - base) / base; NAN when base is 0 (no finite relative change). */
-static double relative(double base, double head)
-{
-    if (base == 0.0)
-        return head == 0.0 ? 0.0 : NAN;
-    return (head - base) / base;
 }
 
 /* The same node of another map, by kind and name. */
@@ -295,13 +266,13 @@ static void compare_edge(struct sm_diff *d, size_t i, size_t *cap)
         return;
     }
     /* call volume: meaningful as soon as one side is above the floor */
-    rel = relative((double)ed->base.calls, (double)ed->head.calls);
+    rel = sm_report_relative((double)ed->base.calls, (double)ed->head.calls);
     if (isnan(rel) || fabs(rel) >= o->calls_threshold) {
         c = add_change(d, cap, SM_CHANGE_CALLS);
         c->edge = i;
         c->base = (double)ed->base.calls;
         c->head = (double)ed->head.calls;
-        c->delta = tidy(rel);
+        c->delta = sm_report_tidy(rel);
         c->regression = rel < 0;
         c->severity = isnan(rel) ? HUGE_VAL : fabs(rel) / o->calls_threshold;
     }
@@ -315,7 +286,7 @@ static void compare_edge(struct sm_diff *d, size_t i, size_t *cap)
         c->edge = i;
         c->base = ed->base.error_rate;
         c->head = ed->head.error_rate;
-        c->delta = tidy((ed->head.error_rate - ed->base.error_rate) * 100.0);
+        c->delta = sm_report_tidy((ed->head.error_rate - ed->base.error_rate) * 100.0);
         c->regression = ed->head.error_rate > ed->base.error_rate;
         c->severity = fabs(ed->head.error_rate - ed->base.error_rate) /
                       (o->errors_threshold > 0 ? o->errors_threshold : 0.001);
@@ -323,8 +294,9 @@ static void compare_edge(struct sm_diff *d, size_t i, size_t *cap)
     if (!ed->base.has_latency || !ed->head.has_latency)
         return;
     for (q = 0; q < SM_DIFF_NQUANTILES; q++) {
-        double b = quantile_of(&ed->base.latency, q), h = quantile_of(&ed->head.latency, q);
-        double r = relative(b, h);
+        double b = sm_report_quantile(&ed->base.latency, q),
+               h = sm_report_quantile(&ed->head.latency, q);
+        double r = sm_report_relative(b, h);
 
         if (fabs(h - b) < o->latency_min_ms || (!isnan(r) && fabs(r) < o->latency_threshold))
             continue;
@@ -339,11 +311,13 @@ static void compare_edge(struct sm_diff *d, size_t i, size_t *cap)
     c->edge = i;
     /* the direction and the severity are the largest move's; the quantile shown is p99,
      * the one people quote, when it moved enough the same way */
-    c->regression = quantile_of(&ed->head.latency, best) > quantile_of(&ed->base.latency, best);
+    c->regression =
+        sm_report_quantile(&ed->head.latency, best) > sm_report_quantile(&ed->base.latency, best);
     q = SM_DIFF_NQUANTILES - 1;
     if (best != q) {
-        double b = quantile_of(&ed->base.latency, q), h = quantile_of(&ed->head.latency, q);
-        double r = relative(b, h);
+        double b = sm_report_quantile(&ed->base.latency, q),
+               h = sm_report_quantile(&ed->head.latency, q);
+        double r = sm_report_relative(b, h);
 
         if (fabs(h - b) >= o->latency_min_ms && (isnan(r) || fabs(r) >= o->latency_threshold) &&
             (h > b) == c->regression)
@@ -353,9 +327,9 @@ static void compare_edge(struct sm_diff *d, size_t i, size_t *cap)
     } else {
         c->quantile = best;
     }
-    c->base = quantile_of(&ed->base.latency, c->quantile);
-    c->head = quantile_of(&ed->head.latency, c->quantile);
-    c->delta = tidy(relative(c->base, c->head));
+    c->base = sm_report_quantile(&ed->base.latency, c->quantile);
+    c->head = sm_report_quantile(&ed->head.latency, c->quantile);
+    c->delta = sm_report_tidy(sm_report_relative(c->base, c->head));
     c->severity = isnan(best_rel)
                       ? HUGE_VAL
                       : fabs(best_rel) / (o->latency_threshold > 0 ? o->latency_threshold : 0.01);
@@ -504,656 +478,87 @@ int sm_gate_parse(const char *text, struct sm_gate *gate, struct sm_error *err)
                         text);
 }
 
-/* "name" for a service, "kind:name" for anything else. */
-static void add_node_label(struct sm_buf *b, const struct sm_node *n)
+/* The structural gate a change kind trips, or -1. */
+static int structural_gate(enum sm_change_kind kind)
 {
-    sm_buf_adds(b, n->kind == SM_NODE_SERVICE ? n->name : n->id);
-}
-
-static void add_edge_label(struct sm_buf *b, const struct sm_map *m, const struct sm_edge *e)
-{
-    add_node_label(b, &m->nodes[e->from]);
-    sm_buf_adds(b, " -> ");
-    add_node_label(b, &m->nodes[e->to]);
-}
-
-/* Milliseconds with as many digits as they deserve. */
-static void add_ms(struct sm_buf *b, double ms)
-{
-    if (ms >= 100.0)
-        sm_buf_printf(b, "%.0f", ms);
-    else if (ms >= 10.0)
-        sm_buf_printf(b, "%.1f", ms);
-    else
-        sm_buf_printf(b, "%.2f", ms);
-}
-
-static void add_percent(struct sm_buf *b, double fraction)
-{
-    if (isnan(fraction))
-        sm_buf_adds(b, "new");
-    else
-        sm_buf_printf(b, "%+.0f%%", fraction * 100.0);
-}
-
-static void add_rate(struct sm_buf *b, double rate)
-{
-    sm_buf_printf(b, "%.1f%%", rate * 100.0);
-}
-
-/* "p99 120 -> 480 ms (+300%)" */
-static void add_quantile_move(struct sm_buf *b, const struct sm_edge_diff *ed, int q)
-{
-    double vb = quantile_of(&ed->base.latency, q), vh = quantile_of(&ed->head.latency, q);
-
-    sm_buf_printf(b, "%s ", sm_diff_quantile_names[q]);
-    add_ms(b, vb);
-    sm_buf_adds(b, " -> ");
-    add_ms(b, vh);
-    sm_buf_adds(b, " ms (");
-    add_percent(b, relative(vb, vh));
-    sm_buf_adds(b, ")");
-}
-
-static void add_errors_move(struct sm_buf *b, const struct sm_edge_diff *ed)
-{
-    sm_buf_adds(b, "error rate ");
-    add_rate(b, ed->base.error_rate);
-    sm_buf_adds(b, " -> ");
-    add_rate(b, ed->head.error_rate);
-    sm_buf_printf(b, " (%+.1f pp)", (ed->head.error_rate - ed->base.error_rate) * 100.0);
-}
-
-static void add_calls_move(struct sm_buf *b, const struct sm_edge_diff *ed)
-{
-    sm_buf_printf(b, "calls %llu -> %llu (", (unsigned long long)ed->base.calls,
-                  (unsigned long long)ed->head.calls);
-    add_percent(b, relative((double)ed->base.calls, (double)ed->head.calls));
-    sm_buf_adds(b, ")");
-}
-
-static size_t gate_reason_prefix(struct sm_buf *r, const struct sm_gate *g)
-{
-    sm_buf_printf(r, "%s: ", g->text);
-    return 1;
-}
-
-static size_t check_gate(const struct sm_diff *d, const struct sm_gate *g, struct sm_buf *r)
-{
-    size_t i, n = 0;
-
-    for (i = 0; i < d->nchanges; i++) {
-        const struct sm_change *c = &d->changes[i];
-        enum sm_gate_kind want;
-
-        switch (c->kind) {
-        case SM_CHANGE_ADDED_EDGE:
-            want = SM_GATE_ADDED_EDGE;
-            break;
-        case SM_CHANGE_REMOVED_EDGE:
-            want = SM_GATE_REMOVED_EDGE;
-            break;
-        case SM_CHANGE_ADDED_NODE:
-            want = SM_GATE_ADDED_NODE;
-            break;
-        case SM_CHANGE_REMOVED_NODE:
-            want = SM_GATE_REMOVED_NODE;
-            break;
-        default:
-            continue;
-        }
-        if (want != g->kind)
-            continue;
-        n += gate_reason_prefix(r, g);
-        if (c->edge != NONE) {
-            sm_buf_printf(r, "%s edge ", c->kind == SM_CHANGE_ADDED_EDGE ? "new" : "vanished");
-            add_edge_label(r, &d->map, &d->map.edges[c->edge]);
-            sm_buf_printf(r, " (%s, %.0f calls)\n", sm_edge_kind_name(d->map.edges[c->edge].kind),
-                          c->kind == SM_CHANGE_ADDED_EDGE ? c->head : c->base);
-        } else {
-            sm_buf_printf(r, "%s node %s\n", c->kind == SM_CHANGE_ADDED_NODE ? "new" : "vanished",
-                          d->map.nodes[c->node].id);
-        }
+    switch (kind) {
+    case SM_CHANGE_ADDED_EDGE:
+        return SM_GATE_ADDED_EDGE;
+    case SM_CHANGE_REMOVED_EDGE:
+        return SM_GATE_REMOVED_EDGE;
+    case SM_CHANGE_ADDED_NODE:
+        return SM_GATE_ADDED_NODE;
+    case SM_CHANGE_REMOVED_NODE:
+        return SM_GATE_REMOVED_NODE;
+    default:
+        return -1;
     }
-    if (g->kind != SM_GATE_LATENCY && g->kind != SM_GATE_ERRORS && g->kind != SM_GATE_CALLS)
-        return n;
-    for (i = 0; i < d->map.nedges; i++) {
-        const struct sm_edge_diff *ed = &d->edges[i];
-        const struct sm_edge *e = &d->map.edges[i];
-        bool tripped = false;
+}
 
-        if (g->kind == SM_GATE_CALLS) {
-            double rel;
+static void add_hit(struct sm_gate_hits *h, const struct sm_gate *g, size_t node, size_t edge)
+{
+    sm_grow(&h->hits, &h->cap, h->nhits + 1, sizeof(*h->hits));
+    h->hits[h->nhits].gate = g;
+    h->hits[h->nhits].node = node;
+    h->hits[h->nhits].edge = edge;
+    h->nhits++;
+}
 
-            if (!ed->base.present || !ed->head.present || ed->below_floor)
-                continue;
-            rel = relative((double)ed->base.calls, (double)ed->head.calls);
-            tripped = g->rise ? (isnan(rel) || rel > g->threshold) : rel < -g->threshold;
-            if (!tripped)
-                continue;
-            n += gate_reason_prefix(r, g);
-            add_edge_label(r, &d->map, e);
-            sm_buf_adds(r, " ");
-            add_calls_move(r, ed);
-        } else if (g->kind == SM_GATE_ERRORS) {
-            if (!ed->comparable || ed->head.error_rate - ed->base.error_rate <= g->threshold)
-                continue;
-            n += gate_reason_prefix(r, g);
-            add_edge_label(r, &d->map, e);
-            sm_buf_adds(r, " ");
-            add_errors_move(r, ed);
-        } else {
-            double vb, vh;
+/* Whether the figures of edge ed trip gate g (latency, errors or calls). */
+static bool figures_trip(const struct sm_gate *g, const struct sm_edge_diff *ed)
+{
+    double vb, vh, rel;
 
-            if (!ed->comparable || !ed->base.has_latency || !ed->head.has_latency)
-                continue;
-            vb = quantile_of(&ed->base.latency, g->quantile);
-            vh = quantile_of(&ed->head.latency, g->quantile);
-            if (g->absolute_ms)
-                tripped = vh - vb > g->threshold;
-            else
-                tripped = vb > 0 ? (vh - vb) / vb > g->threshold : vh > 0;
-            if (!tripped)
-                continue;
-            n += gate_reason_prefix(r, g);
-            add_edge_label(r, &d->map, e);
-            sm_buf_adds(r, " ");
-            add_quantile_move(r, ed, g->quantile);
-            sm_buf_printf(r, " [%s]", ed->side == SM_SIDE_CLIENT ? "client" : "server");
-        }
-        sm_buf_adds(r, "\n");
+    switch (g->kind) {
+    case SM_GATE_CALLS:
+        if (!ed->base.present || !ed->head.present || ed->below_floor)
+            return false;
+        rel = sm_report_relative((double)ed->base.calls, (double)ed->head.calls);
+        return g->rise ? (isnan(rel) || rel > g->threshold) : rel < -g->threshold;
+    case SM_GATE_ERRORS:
+        return ed->comparable && ed->head.error_rate - ed->base.error_rate > g->threshold;
+    case SM_GATE_LATENCY:
+        if (!ed->comparable || !ed->base.has_latency || !ed->head.has_latency)
+            return false;
+        vb = sm_report_quantile(&ed->base.latency, g->quantile);
+        vh = sm_report_quantile(&ed->head.latency, g->quantile);
+        if (g->absolute_ms)
+            return vh - vb > g->threshold;
+        return vb > 0 ? (vh - vb) / vb > g->threshold : vh > 0;
+    default:
+        return false;
     }
-    return n;
+}
+
+void sm_gate_hits_init(struct sm_gate_hits *h)
+{
+    memset(h, 0, sizeof(*h));
+}
+
+void sm_gate_hits_release(struct sm_gate_hits *h)
+{
+    free(h->hits);
+    sm_gate_hits_init(h);
 }
 
 size_t sm_diff_check_gates(const struct sm_diff *d, const struct sm_gate *gates, size_t ngates,
-                           struct sm_buf *reasons)
+                           struct sm_gate_hits *hits)
 {
-    size_t i, n = 0;
+    size_t before = hits->nhits, i, k;
 
-    for (i = 0; i < ngates; i++)
-        n += check_gate(d, &gates[i], reasons);
-    return n;
-}
+    for (k = 0; k < ngates; k++) {
+        const struct sm_gate *g = &gates[k];
 
-/* ---- reports ---- */
-
-struct tally {
-    size_t nodes_added, nodes_removed, edges_added, edges_removed, edges_changed;
-};
-
-static void count_changes(const struct sm_diff *d, struct tally *t)
-{
-    bool *changed = sm_xcalloc(d->map.nedges ? d->map.nedges : 1, sizeof(bool));
-    size_t i;
-
-    memset(t, 0, sizeof(*t));
-    for (i = 0; i < d->nchanges; i++) {
-        const struct sm_change *c = &d->changes[i];
-
-        switch (c->kind) {
-        case SM_CHANGE_ADDED_NODE:
-            t->nodes_added++;
-            break;
-        case SM_CHANGE_REMOVED_NODE:
-            t->nodes_removed++;
-            break;
-        case SM_CHANGE_ADDED_EDGE:
-            t->edges_added++;
-            break;
-        case SM_CHANGE_REMOVED_EDGE:
-            t->edges_removed++;
-            break;
-        default:
-            if (!changed[c->edge]) {
-                changed[c->edge] = true;
-                t->edges_changed++;
-            }
-            break;
-        }
-    }
-    free(changed);
-}
-
-static void add_plural(struct sm_buf *b, size_t n, const char *what, const char *verb)
-{
-    sm_buf_printf(b, "%zu %s%s %s", n, what, n == 1 ? "" : "s", verb);
-}
-
-static void add_summary_line(struct sm_buf *b, const struct sm_diff *d)
-{
-    struct tally t;
-    size_t parts = 0;
-
-    count_changes(d, &t);
-    if (!d->nchanges) {
-        sm_buf_adds(b, "no changes");
-    } else {
-        struct {
-            size_t n;
-            const char *what, *verb;
-        } items[] = {
-            {t.nodes_added, "node", "added"},     {t.nodes_removed, "node", "removed"},
-            {t.edges_added, "edge", "added"},     {t.edges_removed, "edge", "removed"},
-            {t.edges_changed, "edge", "changed"},
-        };
-        size_t i;
-
-        for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
-            if (!items[i].n)
-                continue;
-            if (parts++)
-                sm_buf_adds(b, ", ");
-            add_plural(b, items[i].n, items[i].what, items[i].verb);
-        }
-    }
-    if (d->ignored_edges)
-        sm_buf_printf(b, " (%zu edge%s under %llu calls ignored)", d->ignored_edges,
-                      d->ignored_edges == 1 ? "" : "s", (unsigned long long)d->options.min_calls);
-}
-
-/* What moved on a changed edge, for the report line of change c. */
-static void add_change_detail(struct sm_buf *b, const struct sm_diff *d, const struct sm_change *c)
-{
-    const struct sm_edge_diff *ed = c->edge != NONE ? &d->edges[c->edge] : NULL;
-    int q, shown = 0;
-
-    switch (c->kind) {
-    case SM_CHANGE_ADDED_NODE:
-    case SM_CHANGE_REMOVED_NODE:
-        sm_buf_printf(b, "%.0f calls", c->kind == SM_CHANGE_ADDED_NODE ? c->head : c->base);
-        break;
-    case SM_CHANGE_ADDED_EDGE:
-    case SM_CHANGE_REMOVED_EDGE:
-        sm_buf_printf(b, "%s, %.0f calls", sm_edge_kind_name(d->map.edges[c->edge].kind),
-                      c->kind == SM_CHANGE_ADDED_EDGE ? c->head : c->base);
-        break;
-    case SM_CHANGE_ERRORS:
-        add_errors_move(b, ed);
-        break;
-    case SM_CHANGE_CALLS:
-        add_calls_move(b, ed);
-        break;
-    case SM_CHANGE_LATENCY:
-        /* the quantile that moved most first, then the others that moved enough */
-        add_quantile_move(b, ed, c->quantile);
-        shown++;
-        for (q = SM_DIFF_NQUANTILES - 1; q >= 0; q--) {
-            double vb = quantile_of(&ed->base.latency, q), vh = quantile_of(&ed->head.latency, q);
-            double r = relative(vb, vh);
-
-            if (q == c->quantile || fabs(vh - vb) < d->options.latency_min_ms ||
-                (!isnan(r) && fabs(r) < d->options.latency_threshold))
-                continue;
-            sm_buf_adds(b, shown++ ? ", " : "");
-            add_quantile_move(b, ed, q);
-        }
-        sm_buf_printf(b, " [%s]", ed->side == SM_SIDE_CLIENT ? "client" : "server");
-        break;
-    }
-}
-
-static void add_change_subject(struct sm_buf *b, const struct sm_diff *d, const struct sm_change *c)
-{
-    if (c->edge != NONE)
-        add_edge_label(b, &d->map, &d->map.edges[c->edge]);
-    else
-        add_node_label(b, &d->map.nodes[c->node]);
-}
-
-static const char *change_title(const struct sm_change *c)
-{
-    switch (c->kind) {
-    case SM_CHANGE_REMOVED_NODE:
-        return "removed node";
-    case SM_CHANGE_REMOVED_EDGE:
-        return "removed edge";
-    case SM_CHANGE_ADDED_NODE:
-        return "added node";
-    case SM_CHANGE_ADDED_EDGE:
-        return "added edge";
-    case SM_CHANGE_ERRORS:
-        return c->regression ? "more errors" : "fewer errors";
-    case SM_CHANGE_LATENCY:
-        return c->regression ? "slower" : "faster";
-    default:
-        return c->regression ? "fewer calls" : "more calls";
-    }
-}
-
-/* Splits the newline-separated reasons and calls fn for each line. */
-static void each_reason(const char *reasons, struct sm_buf *out,
-                        void (*fn)(struct sm_buf *out, const char *line, size_t len))
-{
-    const char *p = reasons;
-
-    while (p && *p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-
-        if (len)
-            fn(out, p, len);
-        p += len + (nl ? 1 : 0);
-    }
-}
-
-static size_t count_reasons(const char *reasons)
-{
-    size_t n = 0;
-    const char *p;
-
-    for (p = reasons; p && *p; p++)
-        n += *p == '\n';
-    if (reasons && *reasons && reasons[strlen(reasons) - 1] != '\n')
-        n++;
-    return n;
-}
-
-static void text_reason(struct sm_buf *out, const char *line, size_t len)
-{
-    sm_buf_adds(out, "  ");
-    sm_buf_add(out, line, len);
-    sm_buf_adds(out, "\n");
-}
-
-void sm_diff_write_text(const struct sm_diff *d, const char *reasons, bool color,
-                        struct sm_buf *out)
-{
-    const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "";
-    const char *yellow = color ? "\033[33m" : "", *bold = color ? "\033[1m" : "";
-    const char *reset = color ? "\033[0m" : "";
-    size_t i, nreasons = count_reasons(reasons);
-
-    sm_buf_printf(out, "%ssvcmap diff", bold);
-    if (d->options.base_name && d->options.head_name)
-        sm_buf_printf(out, " %s -> %s", d->options.base_name, d->options.head_name);
-    sm_buf_printf(out, ":%s ", reset);
-    add_summary_line(out, d);
-    sm_buf_adds(out, "\n");
-    for (i = 0; i < d->nchanges; i++) {
-        const struct sm_change *c = &d->changes[i];
-        const char *mark, *col;
-
-        if (c->kind == SM_CHANGE_ADDED_NODE || c->kind == SM_CHANGE_ADDED_EDGE) {
-            mark = "+";
-            col = green;
-        } else if (c->kind == SM_CHANGE_REMOVED_NODE || c->kind == SM_CHANGE_REMOVED_EDGE) {
-            mark = "-";
-            col = red;
-        } else {
-            mark = c->regression ? "!" : "~";
-            col = c->regression ? yellow : "";
-        }
-        sm_buf_printf(out, "%s%s %-12s%s ", col, mark, change_title(c), color && *col ? reset : "");
-        add_change_subject(out, d, c);
-        sm_buf_adds(out, "  ");
-        add_change_detail(out, d, c);
-        sm_buf_adds(out, "\n");
-    }
-    if (nreasons) {
-        sm_buf_printf(out, "%s%zu gate%s tripped:%s\n", color ? "\033[1;31m" : "", nreasons,
-                      nreasons == 1 ? "" : "s", reset);
-        each_reason(reasons, out, text_reason);
-    }
-}
-
-/* Markdown text: what GitHub would read as a table border, code, emphasis or HTML is
- * escaped; '>' is only special at the start of a line, which a cell never is. */
-static void md_cell(struct sm_buf *out, const char *s, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] == '|' || s[i] == '`' || s[i] == '*' || s[i] == '_' || s[i] == '<' || s[i] == '\\')
-            sm_buf_addc(out, '\\');
-        sm_buf_addc(out, s[i]);
-    }
-}
-
-static void md_reason(struct sm_buf *out, const char *line, size_t len)
-{
-    sm_buf_adds(out, "- ");
-    md_cell(out, line, len);
-    sm_buf_adds(out, "\n");
-}
-
-void sm_diff_write_markdown(const struct sm_diff *d, const char *reasons, struct sm_buf *out)
-{
-    struct sm_buf cell;
-    size_t i, nreasons = count_reasons(reasons);
-
-    sm_buf_init(&cell);
-    sm_buf_adds(out, "### svcmap diff");
-    if (d->options.base_name && d->options.head_name) {
-        sm_buf_adds(out, ": ");
-        md_cell(out, d->options.base_name, strlen(d->options.base_name));
-        sm_buf_adds(out, " -> ");
-        md_cell(out, d->options.head_name, strlen(d->options.head_name));
-    }
-    sm_buf_adds(out, "\n\n");
-    sm_buf_adds(out, nreasons ? "**Failed:** " : "**Summary:** ");
-    add_summary_line(&cell, d);
-    md_cell(out, cell.data, cell.len);
-    sm_buf_adds(out, ".\n");
-    if (nreasons) {
-        sm_buf_printf(out, "\n**%zu gate%s tripped:**\n\n", nreasons, nreasons == 1 ? "" : "s");
-        each_reason(reasons, out, md_reason);
-    }
-    if (d->nchanges) {
-        sm_buf_adds(out, "\n| | change | from | to | details |\n|---|---|---|---|---|\n");
         for (i = 0; i < d->nchanges; i++) {
             const struct sm_change *c = &d->changes[i];
-            const char *mark =
-                c->kind == SM_CHANGE_ADDED_NODE || c->kind == SM_CHANGE_ADDED_EDGE       ? "+"
-                : c->kind == SM_CHANGE_REMOVED_NODE || c->kind == SM_CHANGE_REMOVED_EDGE ? "-"
-                : c->regression                                                          ? "!"
-                                                                                         : "~";
 
-            sm_buf_printf(out, "| %s | %s | ", mark, change_title(c));
-            sm_buf_reset(&cell);
-            if (c->edge != NONE)
-                add_node_label(&cell, &d->map.nodes[d->map.edges[c->edge].from]);
-            else
-                add_node_label(&cell, &d->map.nodes[c->node]);
-            md_cell(out, cell.data, cell.len);
-            sm_buf_adds(out, " | ");
-            if (c->edge != NONE) {
-                sm_buf_reset(&cell);
-                add_node_label(&cell, &d->map.nodes[d->map.edges[c->edge].to]);
-                md_cell(out, cell.data, cell.len);
-            }
-            sm_buf_adds(out, " | ");
-            sm_buf_reset(&cell);
-            add_change_detail(&cell, d, c);
-            md_cell(out, cell.data, cell.len);
-            sm_buf_adds(out, " |\n");
+            if (structural_gate(c->kind) == (int)g->kind)
+                add_hit(hits, g, c->node, c->edge);
+        }
+        for (i = 0; i < d->map.nedges; i++) {
+            if (figures_trip(g, &d->edges[i]))
+                add_hit(hits, g, NONE, i);
         }
     }
-    sm_buf_release(&cell);
-}
-
-static void json_latency(struct sm_buf *out, const struct sm_edge_figures *f)
-{
-    int q;
-
-    sm_buf_adds(out, "{");
-    for (q = 0; q < SM_DIFF_NQUANTILES; q++) {
-        sm_buf_printf(out, "%s\"%s\":", q ? "," : "", sm_diff_quantile_names[q]);
-        sm_buf_add_number(out, tidy(quantile_of(&f->latency, q)));
-    }
-    sm_buf_adds(out, "}");
-}
-
-static void json_figures(struct sm_buf *out, const struct sm_edge_figures *f)
-{
-    if (!f->present) {
-        sm_buf_adds(out, "null");
-        return;
-    }
-    sm_buf_printf(out,
-                  "{\"calls\":%llu,\"errors\":%llu,\"error_rate\":", (unsigned long long)f->calls,
-                  (unsigned long long)f->errors);
-    sm_buf_add_number(out, tidy(f->error_rate));
-    if (f->has_latency) {
-        sm_buf_adds(out, ",\"latency_ms\":");
-        json_latency(out, f);
-    }
-    sm_buf_adds(out, "}");
-}
-
-static void json_reason(struct sm_buf *out, const char *line, size_t len)
-{
-    char *s = sm_xstrndup(line, len);
-
-    if (out->len && out->data[out->len - 1] != '[')
-        sm_buf_adds(out, ",");
-    sm_buf_add_json_string(out, s);
-    free(s);
-}
-
-void sm_diff_write_json(const struct sm_diff *d, const char *reasons, struct sm_buf *out)
-{
-    struct tally t;
-    size_t i;
-
-    count_changes(d, &t);
-    sm_buf_adds(out, "{\"schema\":\"svcmap.diff/v1\",\"options\":{\"min_calls\":");
-    sm_buf_printf(out, "%llu,\"latency_side\":\"%s\",\"calls_threshold\":",
-                  (unsigned long long)d->options.min_calls,
-                  d->options.side == SM_SIDE_CLIENT ? "client" : "server");
-    sm_buf_add_number(out, d->options.calls_threshold);
-    sm_buf_adds(out, ",\"errors_threshold_pp\":");
-    sm_buf_add_number(out, tidy(d->options.errors_threshold * 100.0));
-    sm_buf_adds(out, ",\"latency_threshold\":");
-    sm_buf_add_number(out, d->options.latency_threshold);
-    sm_buf_adds(out, ",\"latency_min_ms\":");
-    sm_buf_add_number(out, d->options.latency_min_ms);
-    if (d->options.base_name && d->options.head_name) {
-        sm_buf_adds(out, ",\"base\":");
-        sm_buf_add_json_string(out, d->options.base_name);
-        sm_buf_adds(out, ",\"head\":");
-        sm_buf_add_json_string(out, d->options.head_name);
-    }
-    sm_buf_printf(out,
-                  "},\"summary\":{\"nodes_added\":%zu,\"nodes_removed\":%zu,\"edges_added\":%zu,"
-                  "\"edges_removed\":%zu,\"edges_changed\":%zu,\"ignored_edges\":%zu,"
-                  "\"changes\":%zu,\"gates_tripped\":%zu},\n\"changes\":[",
-                  t.nodes_added, t.nodes_removed, t.edges_added, t.edges_removed, t.edges_changed,
-                  d->ignored_edges, d->nchanges, count_reasons(reasons));
-    for (i = 0; i < d->nchanges; i++) {
-        const struct sm_change *c = &d->changes[i];
-
-        sm_buf_printf(out, "%s\n{\"kind\":\"%s\",\"regression\":%s", i ? "," : "",
-                      sm_change_kind_name(c->kind), c->regression ? "true" : "false");
-        if (c->edge == NONE) {
-            const struct sm_node *n = &d->map.nodes[c->node];
-
-            sm_buf_adds(out, ",\"node\":");
-            sm_buf_add_json_string(out, n->id);
-            sm_buf_adds(out, ",\"calls\":");
-            sm_buf_add_number(out, c->kind == SM_CHANGE_ADDED_NODE ? c->head : c->base);
-        } else {
-            const struct sm_edge *e = &d->map.edges[c->edge];
-            const struct sm_edge_diff *ed = &d->edges[c->edge];
-
-            sm_buf_adds(out, ",\"from\":");
-            sm_buf_add_json_string(out, d->map.nodes[e->from].id);
-            sm_buf_adds(out, ",\"to\":");
-            sm_buf_add_json_string(out, d->map.nodes[e->to].id);
-            sm_buf_printf(out, ",\"edge_kind\":\"%s\"", sm_edge_kind_name(e->kind));
-            if (c->kind == SM_CHANGE_LATENCY)
-                sm_buf_printf(out, ",\"quantile\":\"%s\",\"latency_side\":\"%s\"",
-                              sm_diff_quantile_names[c->quantile],
-                              ed->side == SM_SIDE_CLIENT ? "client" : "server");
-            if (c->kind == SM_CHANGE_LATENCY || c->kind == SM_CHANGE_CALLS ||
-                c->kind == SM_CHANGE_ERRORS) {
-                /* calls and latency: relative (0.5 = +50 %); errors: percentage points */
-                sm_buf_adds(out, ",\"delta\":");
-                sm_buf_add_number(out, c->delta);
-            }
-            sm_buf_adds(out, ",\"base\":");
-            json_figures(out, &ed->base);
-            sm_buf_adds(out, ",\"head\":");
-            json_figures(out, &ed->head);
-        }
-        sm_buf_adds(out, "}");
-    }
-    sm_buf_adds(out, "],\n\"gates\":[");
-    each_reason(reasons, out, json_reason);
-    sm_buf_adds(out, "]}\n");
-}
-
-/* ---- drawing ---- */
-
-void sm_diff_decorate(const struct sm_diff *d, struct sm_decor *node_decor,
-                      struct sm_decor *edge_decor, struct sm_buf *notes)
-{
-    size_t *note_at = sm_xcalloc(d->map.nedges ? d->map.nedges : 1, sizeof(size_t));
-    size_t i;
-
-    memset(node_decor, 0, d->map.nnodes * sizeof(*node_decor));
-    memset(edge_decor, 0, d->map.nedges * sizeof(*edge_decor));
-    sm_buf_reset(notes);
-    sm_buf_addc(notes, '\0'); /* offset 0 means "no note" */
-    for (i = 0; i < d->nchanges; i++) {
-        const struct sm_change *c = &d->changes[i];
-        struct sm_decor *dec = c->edge != NONE ? &edge_decor[c->edge] : &node_decor[c->node];
-        const struct sm_edge_diff *ed = c->edge != NONE ? &d->edges[c->edge] : NULL;
-
-        switch (c->kind) {
-        case SM_CHANGE_ADDED_NODE:
-        case SM_CHANGE_ADDED_EDGE:
-            dec->color = COLOR_ADDED;
-            dec->bold = true;
-            continue;
-        case SM_CHANGE_REMOVED_NODE:
-        case SM_CHANGE_REMOVED_EDGE:
-            dec->color = COLOR_REMOVED;
-            dec->dashed = true;
-            continue;
-        default:
-            break;
-        }
-        if (!c->regression)
-            continue;
-        dec->color = COLOR_REGRESSED;
-        dec->bold = true;
-        /* notes of one edge are joined; changes of one edge are not adjacent in the
-         * list, so an edge's note is rebuilt whole when a later change extends it */
-        {
-            struct sm_buf one;
-            size_t prev = note_at[c->edge];
-
-            sm_buf_init(&one);
-            if (prev) {
-                sm_buf_adds(&one, notes->data + prev);
-                sm_buf_adds(&one, ", ");
-            }
-            if (c->kind == SM_CHANGE_LATENCY) {
-                sm_buf_printf(&one, "%s ", sm_diff_quantile_names[c->quantile]);
-                add_ms(&one, c->base);
-                sm_buf_adds(&one, " -> ");
-                add_ms(&one, c->head);
-                sm_buf_adds(&one, " ms");
-            } else if (c->kind == SM_CHANGE_ERRORS) {
-                sm_buf_adds(&one, "errors ");
-                add_rate(&one, ed->base.error_rate);
-                sm_buf_adds(&one, " -> ");
-                add_rate(&one, ed->head.error_rate);
-            } else {
-                sm_buf_printf(&one, "calls %llu -> %llu", (unsigned long long)ed->base.calls,
-                              (unsigned long long)ed->head.calls);
-            }
-            note_at[c->edge] = notes->len;
-            sm_buf_add(notes, one.data, one.len);
-            sm_buf_addc(notes, '\0');
-            sm_buf_release(&one);
-        }
-    }
-    /* the buffer has stopped moving: turn offsets into pointers */
-    for (i = 0; i < d->map.nedges; i++) {
-        if (note_at[i])
-            edge_decor[i].note = notes->data + note_at[i];
-    }
-    free(note_at);
+    return hits->nhits - before;
 }

@@ -138,6 +138,23 @@ static void test_changes_found_and_ranked(void **state)
     sm_map_release(&head);
 }
 
+/* The gates' hits as reason lines, one a line, as a person reads them. */
+static size_t check_gates(const struct sm_diff *d, const struct sm_gate *g, size_t n,
+                          struct sm_gate_hits *hits, struct sm_buf *reasons)
+{
+    size_t i, tripped;
+
+    sm_gate_hits_release(hits);
+    sm_buf_reset(reasons);
+    tripped = sm_diff_check_gates(d, g, n, hits);
+    assert_int_equal(tripped, hits->nhits);
+    for (i = 0; i < hits->nhits; i++) {
+        sm_gate_hit_describe(d, &hits->hits[i], reasons);
+        sm_buf_adds(reasons, "\n");
+    }
+    return tripped;
+}
+
 static void test_self_diff_is_empty(void **state)
 {
     struct sm_map base;
@@ -146,6 +163,7 @@ static void test_self_diff_is_empty(void **state)
     const char *rules[] = {"added-edge", "removed-edge", "added-node", "removed-node",
                            "p99>+0%",    "errors>+0pp",  "calls<-0%",  "p50>+0ms"};
     struct sm_buf reasons, text;
+    struct sm_gate_hits hits;
     size_t i;
 
     (void)state;
@@ -156,13 +174,15 @@ static void test_self_diff_is_empty(void **state)
     for (i = 0; i < 8; i++)
         assert_int_equal(sm_gate_parse(rules[i], &gates[i], NULL), 0);
     sm_buf_init(&reasons);
-    assert_int_equal(sm_diff_check_gates(&d, gates, 8, &reasons), 0);
+    sm_gate_hits_init(&hits);
+    assert_int_equal(check_gates(&d, gates, 8, &hits, &reasons), 0);
     assert_int_equal(reasons.len, 0);
     sm_buf_init(&text);
-    sm_diff_write_text(&d, reasons.data, false, &text);
+    sm_diff_write_text(&d, &hits, false, &text);
     assert_string_equal(text.data, "svcmap diff: no changes\n");
     sm_buf_release(&text);
     sm_buf_release(&reasons);
+    sm_gate_hits_release(&hits);
     sm_diff_release(&d);
     sm_map_release(&base);
 }
@@ -238,10 +258,14 @@ static void test_gate_parse(void **state)
 static size_t trips(const struct sm_diff *d, const char *rule, struct sm_buf *reasons)
 {
     struct sm_gate g;
+    struct sm_gate_hits hits;
+    size_t n;
 
     assert_int_equal(sm_gate_parse(rule, &g, NULL), 0);
-    sm_buf_reset(reasons);
-    return sm_diff_check_gates(d, &g, 1, reasons);
+    sm_gate_hits_init(&hits);
+    n = check_gates(d, &g, 1, &hits, reasons);
+    sm_gate_hits_release(&hits);
+    return n;
 }
 
 static void test_gates_trip(void **state)
@@ -279,12 +303,19 @@ static void test_gates_trip(void **state)
     assert_int_equal(trips(&d, "calls>+10%", &r), 0);
     {
         struct sm_gate g[3];
+        struct sm_gate_hits hits;
 
         assert_int_equal(sm_gate_parse("added-edge", &g[0], NULL), 0);
         assert_int_equal(sm_gate_parse("p95>+25%", &g[1], NULL), 0);
         assert_int_equal(sm_gate_parse("calls<-50%", &g[2], NULL), 0);
-        sm_buf_reset(&r);
-        assert_int_equal(sm_diff_check_gates(&d, g, 3, &r), 2);
+        sm_gate_hits_init(&hits);
+        assert_int_equal(check_gates(&d, g, 3, &hits, &r), 2);
+        /* the hits are data: the rule that tripped and the edge it tripped on */
+        assert_ptr_equal(hits.hits[0].gate, &g[0]);
+        assert_int_equal(hits.hits[0].node, SM_DIFF_NONE);
+        assert_int_equal(d.map.edges[hits.hits[0].edge].kind, SM_EDGE_RPC);
+        assert_ptr_equal(hits.hits[1].gate, &g[1]);
+        sm_gate_hits_release(&hits);
     }
     sm_buf_release(&r);
     sm_diff_release(&d);
@@ -328,6 +359,7 @@ static void test_reports(void **state)
     struct sm_map base, head;
     struct sm_diff d;
     struct sm_buf r, out;
+    struct sm_gate_hits hits;
     struct sm_gate g;
     json_t *doc, *changes;
     json_error_t jerr;
@@ -338,11 +370,12 @@ static void test_reports(void **state)
     sm_diff_init(&d);
     sm_diff_maps(&d, &base, &head, NULL);
     sm_buf_init(&r);
+    sm_gate_hits_init(&hits);
     sm_buf_init(&out);
     assert_int_equal(sm_gate_parse("removed-edge", &g, NULL), 0);
-    assert_int_equal(sm_diff_check_gates(&d, &g, 1, &r), 1);
+    assert_int_equal(check_gates(&d, &g, 1, &hits, &r), 1);
 
-    sm_diff_write_text(&d, r.data, false, &out);
+    sm_diff_write_text(&d, &hits, false, &out);
     assert_non_null(strstr(out.data, "svcmap diff: 1 node added, 1 node removed, 1 edge added, "
                                      "1 edge removed, 2 edges changed (1 edge under 10 calls "
                                      "ignored)\n"));
@@ -354,12 +387,12 @@ static void test_reports(void **state)
     assert_non_null(strstr(out.data, "1 gate tripped:\n  removed-edge: vanished edge"));
     assert_null(strchr(out.data, '\033'));
     sm_buf_reset(&out);
-    sm_diff_write_text(&d, r.data, true, &out);
+    sm_diff_write_text(&d, &hits, true, &out);
     assert_non_null(strstr(out.data, "\033[31m- removed edge"));
     assert_non_null(strstr(out.data, "\033[32m+ added edge"));
 
     sm_buf_reset(&out);
-    sm_diff_write_markdown(&d, r.data, &out);
+    sm_diff_write_markdown(&d, &hits, &out);
     assert_non_null(strstr(out.data, "### svcmap diff\n\n**Failed:** 1 node added"));
     assert_non_null(strstr(out.data, "| | change | from | to | details |\n|---|---|---|---|---|\n"
                                      "| - | removed node | fraud-check |  | 50 calls |\n"));
@@ -369,7 +402,7 @@ static void test_reports(void **state)
                                      "payments -> fraud-check (rpc, 50 calls)\n"));
 
     sm_buf_reset(&out);
-    sm_diff_write_json(&d, r.data, &out);
+    sm_diff_write_json(&d, &hits, &out);
     doc = json_loads(out.data, 0, &jerr);
     if (!doc)
         fail_msg("diff JSON does not parse: %s at %d:%d", jerr.text, jerr.line, jerr.column);
@@ -395,13 +428,14 @@ static void test_reports(void **state)
         sm_buf_init(&again);
         sm_diff_init(&d2);
         sm_diff_maps(&d2, &base, &head, NULL);
-        sm_diff_write_json(&d2, r.data, &again);
+        sm_diff_write_json(&d2, &hits, &again);
         assert_string_equal(out.data, again.data);
         sm_diff_release(&d2);
         sm_buf_release(&again);
     }
     sm_buf_release(&out);
     sm_buf_release(&r);
+    sm_gate_hits_release(&hits);
     sm_diff_release(&d);
     sm_map_release(&base);
     sm_map_release(&head);

@@ -1,0 +1,59 @@
+/* diff_markdown.c: the diff report as a pull-request comment: a heading, a summary line,
+ * the gates that tripped as a list, and the changes as a table.
+ *
+ * Every name goes through the Markdown escape, so no name can end a cell or a line, or
+ * open HTML, code, emphasis or a link. The words around the names are svcmap's own
+ * (summaries, figures, the --fail-on rule, which its parser has validated).
+ */
+#include <string.h>
+
+#include "report_priv.h"
+#include "svcmap/escape.h"
+
+#define NONE SM_DIFF_NONE
+
+void sm_diff_write_markdown(const struct sm_diff *d, const struct sm_gate_hits *hits,
+                            struct sm_buf *out)
+{
+    size_t i, nhits = hits ? hits->nhits : 0;
+
+    sm_buf_adds(out, "### svcmap diff");
+    if (d->options.base_name && d->options.head_name) {
+        sm_buf_adds(out, ": ");
+        sm_escape_markdown(out, d->options.base_name, strlen(d->options.base_name));
+        sm_buf_adds(out, " -> ");
+        sm_escape_markdown(out, d->options.head_name, strlen(d->options.head_name));
+    }
+    sm_buf_adds(out, "\n\n");
+    sm_buf_adds(out, nhits ? "**Failed:** " : "**Summary:** ");
+    sm_diff_add_summary(out, d);
+    sm_buf_adds(out, ".\n");
+    if (nhits) {
+        sm_buf_printf(out, "\n**%zu gate%s tripped:**\n\n", nhits, nhits == 1 ? "" : "s");
+        for (i = 0; i < nhits; i++) {
+            sm_buf_adds(out, "- ");
+            sm_report_hit(out, d, &hits->hits[i], sm_escape_markdown);
+            sm_buf_adds(out, "\n");
+        }
+    }
+    if (!d->nchanges)
+        return;
+    sm_buf_adds(out, "\n| | change | from | to | details |\n|---|---|---|---|---|\n");
+    for (i = 0; i < d->nchanges; i++) {
+        const struct sm_change *c = &d->changes[i];
+
+        sm_buf_printf(out, "| %s | %s | ", sm_diff_change_mark(c), sm_diff_change_title(c));
+        if (c->edge != NONE)
+            sm_report_node_label(out, &d->map.nodes[d->map.edges[c->edge].from],
+                                 sm_escape_markdown);
+        else
+            sm_report_node_label(out, &d->map.nodes[c->node], sm_escape_markdown);
+        sm_buf_adds(out, " | ");
+        if (c->edge != NONE) {
+            sm_report_node_label(out, &d->map.nodes[d->map.edges[c->edge].to], sm_escape_markdown);
+        }
+        sm_buf_adds(out, " | ");
+        sm_diff_add_change_detail(out, d, c);
+        sm_buf_adds(out, " |\n");
+    }
+}
