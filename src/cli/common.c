@@ -20,6 +20,7 @@
 #include "svcmap/input.h"
 #include "svcmap/link.h"
 #include "svcmap/mapdoc.h"
+#include "svcmap/output.h"
 #include "svcmap/preagg.h"
 
 int cli_report(const struct sm_error *err)
@@ -54,110 +55,40 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
-/* The temporary file of an output being written, removed if a signal ends the run. */
-static char pending_tmp[4096];
-
 static void remove_pending(int sig)
 {
-    if (pending_tmp[0])
-        unlink(pending_tmp);
+    sm_output_remove_pending();
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
-/* Writes to an existing file that is not a regular file (a device such as /dev/full or
- * /dev/null, a FIFO) in place: renaming a temporary file over it would replace the
- * device node itself. */
-static int write_in_place(const char *path, const char *p, size_t len, struct sm_error *err)
+/* True when path names the file standard output already writes to (/dev/stdout,
+ * /dev/fd/1, /proc/self/fd/1, or the redirect target itself). */
+static bool is_stdout(const char *path)
 {
-    size_t done = 0;
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    struct stat a, b;
 
-    if (fd < 0)
-        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot open output: %s",
-                           strerror(errno));
-    while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : ENOSPC;
-
-            close(fd);
-            return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s",
-                               strerror(e));
-        }
-        done += (size_t)n;
-    }
-    if (close(fd) != 0)
-        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s",
-                           strerror(errno));
-    return 0;
+    return fstat(STDOUT_FILENO, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino && !S_ISDIR(b.st_mode);
 }
 
 int cli_write_output(const char *path, const void *data, size_t len, struct sm_error *err)
 {
-    const char *p = data;
-    size_t done = 0;
-    struct stat st;
-    int fd;
+    static bool handlers;
 
-    if (!path || !strcmp(path, "-")) {
+    if (!path || !strcmp(path, "-") || is_stdout(path)) {
         if (len && fwrite(data, 1, len, stdout) != len)
             return sm_error_set(err, SM_ESYSTEM, "cannot write to standard output: %s",
                                 strerror(errno));
         return 0;
     }
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-        return write_in_place(path, p, len, err);
-    if (snprintf(pending_tmp, sizeof(pending_tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-        (int)sizeof(pending_tmp))
-        return sm_error_set(err, SM_EUSAGE, "output path too long");
-    signal(SIGINT, remove_pending);
-    signal(SIGTERM, remove_pending);
-    signal(SIGHUP, remove_pending);
-    fd = open(pending_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        int e = errno;
-
-        pending_tmp[0] = '\0';
-        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot create output file: %s",
-                           strerror(e));
+    if (!handlers) {
+        signal(SIGINT, remove_pending);
+        signal(SIGTERM, remove_pending);
+        signal(SIGHUP, remove_pending);
+        handlers = true;
     }
-    while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : ENOSPC;
-
-            close(fd);
-            unlink(pending_tmp);
-            pending_tmp[0] = '\0';
-            return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s",
-                               strerror(e));
-        }
-        done += (size_t)n;
-    }
-    if (fsync(fd) != 0 && errno != EINVAL) {
-        int e = errno;
-
-        close(fd);
-        unlink(pending_tmp);
-        pending_tmp[0] = '\0';
-        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s", strerror(e));
-    }
-    if (close(fd) != 0 || rename(pending_tmp, path) != 0) {
-        int e = errno;
-
-        unlink(pending_tmp);
-        pending_tmp[0] = '\0';
-        return sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot write output: %s", strerror(e));
-    }
-    pending_tmp[0] = '\0';
-    return 0;
+    return sm_output_write(path, data, len, err);
 }
 
 int cli_close_stdout(int status)

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "svcmap/emit.h"
 #include "svcmap/inject.h"
+#include "svcmap/output.h"
 #include "svcmap/shape.h"
 
 struct cli_render_options {
@@ -416,46 +417,35 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && !sm_strcasecmp(s + n - m, suffix);
 }
 
-/* Reads a whole file into out. */
-static int read_file(const char *path, struct sm_buf *out, struct sm_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
+/* The largest Markdown file --inject edits: far above any real document, and low
+ * enough that --inject /dev/zero stops at once. */
+#define INJECT_MAX_BYTES (64u << 20)
 
-    if (!f)
-        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "cannot open: %s", strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        sm_buf_add(out, chunk, n);
-    if (ferror(f))
-        rc = sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "cannot read: %s", strerror(errno));
-    fclose(f);
-    return rc;
+struct inject_ctx {
+    const char *path, *name;
+    const struct sm_buf *block;
+};
+
+static int inject_edit(void *ctx, const char *doc, size_t len, struct sm_buf *out,
+                       struct sm_error *err)
+{
+    const struct inject_ctx *c = ctx;
+
+    snprintf(err->file, sizeof(err->file), "%s", c->path);
+    return sm_inject(doc, len, c->name, c->block->data, c->block->len, out, err);
 }
 
 static int inject_into(const char *path, const char *name, const struct sm_emitter *em,
                        const struct sm_buf *text, struct sm_error *err)
 {
-    struct sm_buf doc, block, result;
+    struct sm_buf block;
+    struct inject_ctx ctx = {path, name, &block};
     int rc;
 
-    sm_buf_init(&doc);
     sm_buf_init(&block);
-    sm_buf_init(&result);
-    rc = read_file(path, &doc, err);
-    if (rc < 0)
-        goto out;
     add_fenced(&block, em, text);
-    snprintf(err->file, sizeof(err->file), "%s", path);
-    rc = sm_inject(doc.data ? doc.data : "", doc.len, name, block.data, block.len, &result, err);
-    if (rc < 0)
-        goto out;
-    rc = cli_write_output(path, result.data ? result.data : "", result.len, err);
-out:
-    sm_buf_release(&doc);
+    rc = sm_output_edit(path, INJECT_MAX_BYTES, inject_edit, &ctx, err);
     sm_buf_release(&block);
-    sm_buf_release(&result);
     return rc;
 }
 

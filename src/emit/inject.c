@@ -3,10 +3,12 @@
  * The document is searched as bytes (it need not be valid UTF-8 or end with a newline):
  * exactly one begin marker and exactly one end marker after it must be present. The
  * result is the bytes up to the end of the begin marker, the new block, and the bytes
- * from the start of the end marker on, so nothing outside the block can change.
+ * from the start of the end marker on, so nothing outside the block can change. When
+ * the begin marker's line ends in CRLF, the block's lines do too.
  */
 #include "svcmap/inject.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,12 +51,46 @@ static long line_of(const char *doc, const char *at)
     return line;
 }
 
+/* True when the line the begin marker ends (the first newline from at on) ends in CRLF:
+ * a Windows-style document stays one. */
+static bool uses_crlf(const char *at, size_t len)
+{
+    const char *nl = memchr(at, '\n', len);
+
+    return nl && nl > at && nl[-1] == '\r';
+}
+
+static void add_line_end(struct sm_buf *out, bool crlf)
+{
+    sm_buf_adds(out, crlf ? "\r\n" : "\n");
+}
+
+/* Appends text with every bare LF turned into CRLF when crlf is set. */
+static void add_lines(struct sm_buf *out, const char *text, size_t len, bool crlf)
+{
+    size_t i, from = 0;
+
+    if (!crlf) {
+        sm_buf_add(out, text, len);
+        return;
+    }
+    for (i = 0; i < len; i++) {
+        if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) {
+            sm_buf_add(out, text + from, i - from);
+            sm_buf_adds(out, "\r\n");
+            from = i + 1;
+        }
+    }
+    sm_buf_add(out, text + from, len - from);
+}
+
 int sm_inject(const char *doc, size_t len, const char *name, const char *block, size_t block_len,
               struct sm_buf *out, struct sm_error *err)
 {
     char begin_mark[96], end_mark[96];
     size_t blen, elen;
     const char *begin, *end, *again;
+    bool crlf;
 
     if (!sm_inject_name_ok(name))
         return sm_error_set(err, SM_EUSAGE,
@@ -84,11 +120,12 @@ int sm_inject(const char *doc, size_t len, const char *name, const char *block, 
                            "'%s' comes before '%s' (line %ld)", end_mark, begin_mark,
                            line_of(doc, begin));
 
+    crlf = uses_crlf(begin + blen, len - (size_t)(begin + blen - doc));
     sm_buf_add(out, doc, (size_t)(begin + blen - doc));
-    sm_buf_addc(out, '\n');
-    sm_buf_add(out, block, block_len);
+    add_line_end(out, crlf);
+    add_lines(out, block, block_len, crlf);
     if (block_len > 0 && block[block_len - 1] != '\n')
-        sm_buf_addc(out, '\n');
+        add_line_end(out, crlf);
     sm_buf_add(out, end, len - (size_t)(end - doc));
     return 0;
 }
