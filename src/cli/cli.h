@@ -93,8 +93,8 @@ int cli_render_map(struct sm_map *map, struct cli_render_options *o, const char 
 /* Prints the rendering options' help lines. */
 void cli_render_help(FILE *out);
 
-/* Parses a time for --since/--until: RFC 3339 ("2026-11-26T13:15:02Z", fractions and
- * offsets allowed) or Unix seconds. 0 on success. */
+/* Parses a time for --since/--until with sm_time_parse (timeparse.h): RFC 3339 or Unix
+ * seconds, 1970 to 2262. 0 on success. */
 int cli_parse_time(const char *text, int64_t *ns);
 
 #endif

@@ -22,6 +22,7 @@
 #include "svcmap/mapdoc.h"
 #include "svcmap/output.h"
 #include "svcmap/preagg.h"
+#include "svcmap/timeparse.h"
 
 int cli_report(const struct sm_error *err)
 {
@@ -232,8 +233,8 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
             return -1;
         if (cli_parse_time(v, &ns)) {
             cli_usage_error(cmd,
-                            "cannot read time '%s' (expected RFC 3339, e.g. "
-                            "2026-11-26T13:15:00Z, or Unix seconds)",
+                            "cannot read time '%s' (expected RFC 3339 or Unix seconds "
+                            "between 1970 and 2262-04-11, e.g. 2026-11-26T13:15:00Z)",
                             v);
             return -1;
         }
@@ -475,54 +476,5 @@ int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct s
 
 int cli_parse_time(const char *text, int64_t *ns)
 {
-    int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
-    int64_t frac = 0, offset_s = 0;
-    const char *p;
-    char *end;
-
-    if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10) {
-        p = text + 10;
-        if (*p == 'T' || *p == 't' || *p == ' ') {
-            if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &s, &n) != 3 || n != 8)
-                return -1;
-            p += 1 + 8;
-            if (*p == '.') {
-                int digits = 0;
-
-                p++;
-                while (*p >= '0' && *p <= '9') {
-                    if (digits < 9) {
-                        frac = frac * 10 + (*p - '0');
-                        digits++;
-                    }
-                    p++;
-                }
-                while (digits++ < 9)
-                    frac *= 10;
-            }
-            if (*p == 'Z' || *p == 'z') {
-                p++;
-            } else if (*p == '+' || *p == '-') {
-                int oh, om;
-
-                if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
-                    return -1;
-                offset_s = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
-                p += 6;
-            }
-        }
-        if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-            return -1;
-        *ns = (sm_civil_to_unix(y, mo, d, h, mi, s) - offset_s) * 1000000000LL + frac;
-        return 0;
-    }
-    errno = 0;
-    {
-        double v = strtod(text, &end);
-
-        if (errno || end == text || *end || v < 0)
-            return -1;
-        *ns = (int64_t)(v * 1e9);
-    }
-    return 0;
+    return sm_time_parse(text, ns);
 }
