@@ -42,10 +42,35 @@ int sm_read_int64(const json_t *v, int64_t *out);
 /* True for JSON true and for the string "true" in any case. */
 bool sm_read_is_true(const json_t *v);
 
-/* Sets the linker's field for an attribute or tag named key (peer.service, db.*,
- * messaging.*, server.*, net.peer.name, http.host, HTTP status codes); other keys are
- * ignored. Newer OpenTelemetry names win over older ones whatever their order. */
+/* What an attribute or tag named key means to the linker, given what s holds already
+ * (newer OpenTelemetry names win over older ones whatever their order):
+ * SM_READ_ATTR_TEXT with *field the span's string field to set (peer.service, db.*,
+ * messaging.*, server.*, net.peer.name, http.host), SM_READ_ATTR_HTTP_STATUS for an HTTP
+ * status code (set it with sm_read_set_http_status), or SM_READ_ATTR_NONE (ignored).
+ * One mapping for every reader, JSON or protobuf. */
+enum sm_read_attr {
+    SM_READ_ATTR_NONE = 0,
+    SM_READ_ATTR_TEXT,
+    SM_READ_ATTR_HTTP_STATUS,
+};
+enum sm_read_attr sm_read_attr_target(struct sm_span *s, const char *key, const char ***field);
+
+/* Keeps code as the span's HTTP status when it is one (1 to 999). */
+void sm_read_set_http_status(struct sm_span *s, int64_t code);
+
+/* Sets the linker's field for an attribute or tag named key with a JSON scalar value,
+ * through sm_read_attr_target: text as sm_read_text makes it, status codes as
+ * sm_read_int64 reads them. Other keys are ignored. */
 void sm_read_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, const json_t *v);
+
+/* A whole string of decimal digits (optional '-') as an int64: 0, -1 for other text,
+ * -2 when out of range. */
+int sm_read_decimal(const char *s, int64_t *out);
+
+/* The resource field of res that an OTLP resource attribute named key sets
+ * (service.name, service.namespace, service.version), or NULL. Shared by the OTLP JSON
+ * and protobuf readers; implemented in read_otlp.c. */
+const char **sm_read_otlp_resource_field(struct sm_span *res, const char *key);
 
 /* Fills err with SM_EINPUT and "span N: " (N 1-based within the element) followed by
  * the message, or just the message when span_no is 0. Returns SM_EINPUT. */

@@ -128,14 +128,23 @@ static int each_attribute(const json_t *attrs, const char *what, size_t span_no,
     return 0;
 }
 
-static void resource_attr(struct sm_batch *b, struct sm_span *res, const char *key, const json_t *v)
+const char **sm_read_otlp_resource_field(struct sm_span *res, const char *key)
 {
     if (!strcmp(key, "service.name"))
-        res->service = sm_read_text(b, v);
-    else if (!strcmp(key, "service.namespace"))
-        res->service_namespace = sm_read_text(b, v);
-    else if (!strcmp(key, "service.version"))
-        res->service_version = sm_read_text(b, v);
+        return &res->service;
+    if (!strcmp(key, "service.namespace"))
+        return &res->service_namespace;
+    if (!strcmp(key, "service.version"))
+        return &res->service_version;
+    return NULL;
+}
+
+static void resource_attr(struct sm_batch *b, struct sm_span *res, const char *key, const json_t *v)
+{
+    const char **field = sm_read_otlp_resource_field(res, key);
+
+    if (field)
+        *field = sm_read_text(b, v);
 }
 
 /* An id field: required (trace and span ids) or not; bytes is 16 or 8. */

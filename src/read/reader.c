@@ -129,7 +129,7 @@ const char *sm_read_text(struct sm_batch *b, const json_t *v)
     }
 }
 
-static int parse_decimal(const char *s, int64_t *out)
+int sm_read_decimal(const char *s, int64_t *out)
 {
     bool neg = false;
     uint64_t limit, acc = 0;
@@ -176,7 +176,7 @@ int sm_read_int64(const json_t *v, int64_t *out)
         *out = (int64_t)d;
         return 0;
     case JSON_STRING:
-        return parse_decimal(json_string_value(v), out);
+        return sm_read_decimal(json_string_value(v), out);
     default:
         return -1;
     }
@@ -189,60 +189,78 @@ bool sm_read_is_true(const json_t *v)
     return json_is_string(v) && !sm_strcasecmp(json_string_value(v), "true");
 }
 
-static void set_http_status(struct sm_span *s, const json_t *v)
+void sm_read_set_http_status(struct sm_span *s, int64_t code)
 {
-    int64_t code;
-
-    if (sm_read_int64(v, &code) == 0 && code > 0 && code < 1000)
+    if (code > 0 && code < 1000)
         s->http_status = (int)code;
 }
 
-void sm_read_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, const json_t *v)
+enum sm_read_attr sm_read_attr_target(struct sm_span *s, const char *key, const char ***field)
 {
+    *field = NULL;
     /* Called for every tag of every span: dispatch on the first byte, so that most keys
      * cost one comparison. */
     switch (key[0]) {
     case 'd':
         if (!strcmp(key, "db.system.name"))
-            s->db_system = sm_read_text(b, v);
+            *field = &s->db_system;
         else if (!strcmp(key, "db.system") && !s->db_system)
-            s->db_system = sm_read_text(b, v);
+            *field = &s->db_system;
         else if (!strcmp(key, "db.namespace"))
-            s->db_namespace = sm_read_text(b, v);
+            *field = &s->db_namespace;
         else if (!strcmp(key, "db.name"))
-            s->db_name = sm_read_text(b, v);
+            *field = &s->db_name;
         break;
     case 'h':
         if (!strcmp(key, "http.response.status_code"))
-            set_http_status(s, v);
+            return SM_READ_ATTR_HTTP_STATUS;
         else if (!strcmp(key, "http.status_code") && s->http_status == 0)
-            set_http_status(s, v);
+            return SM_READ_ATTR_HTTP_STATUS;
         else if (!strcmp(key, "http.host"))
-            s->http_host = sm_read_text(b, v);
+            *field = &s->http_host;
         break;
     case 'm':
         if (!strcmp(key, "messaging.system"))
-            s->messaging_system = sm_read_text(b, v);
+            *field = &s->messaging_system;
         else if (!strcmp(key, "messaging.destination.name"))
-            s->messaging_destination = sm_read_text(b, v);
+            *field = &s->messaging_destination;
         else if (!strcmp(key, "messaging.destination") && !s->messaging_destination)
-            s->messaging_destination = sm_read_text(b, v);
+            *field = &s->messaging_destination;
         break;
     case 'n':
         if (!strcmp(key, "net.peer.name"))
-            s->net_peer_name = sm_read_text(b, v);
+            *field = &s->net_peer_name;
         break;
     case 'p':
         if (!strcmp(key, "peer.service"))
-            s->peer_service = sm_read_text(b, v);
+            *field = &s->peer_service;
         break;
     case 's':
         if (!strcmp(key, "server.address"))
-            s->server_address = sm_read_text(b, v);
+            *field = &s->server_address;
         else if (!strcmp(key, "server.port"))
-            s->server_port = sm_read_text(b, v);
+            *field = &s->server_port;
         break;
     default:
+        break;
+    }
+    return *field ? SM_READ_ATTR_TEXT : SM_READ_ATTR_NONE;
+}
+
+void sm_read_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, const json_t *v)
+{
+    const char **field;
+    int64_t code;
+
+    switch (sm_read_attr_target(s, key, &field)) {
+    case SM_READ_ATTR_TEXT:
+        *field = sm_read_text(b, v);
+        break;
+    case SM_READ_ATTR_HTTP_STATUS:
+        if (sm_read_int64(v, &code) == 0)
+            sm_read_set_http_status(s, code);
+        break;
+    case SM_READ_ATTR_NONE:
         break;
     }
 }

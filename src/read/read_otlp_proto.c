@@ -1,0 +1,801 @@
+/* read_otlp_proto.c: the OTLP protobuf reader (Tempo trace-by-id, the Collector file
+ * exporter's `format: proto`, OTLP/HTTP request bodies).
+ *
+ * The outer messages (TracesData, ResourceSpans, ScopeSpans) are walked here, tag by tag,
+ * without decoding them whole; each Resource and each Span is unpacked by protobuf-c (C
+ * generated from proto/svcmap_otlp.proto) into a scratch arena that is reset after every
+ * span. Memory therefore follows the largest span, and the arena's allocator refuses to
+ * grow past a bound, so a flood of tiny fields in one span is an error, not gigabytes.
+ * A span is mapped exactly as read_otlp.c maps its JSON twin: the same attribute table
+ * (read_common.h), ids as lowercase hex, the same rules for what makes a span bad.
+ */
+#include "svcmap/otlp_proto.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "read_common.h"
+#include "svcmap_otlp.pb-c.h"
+
+/* Wire types (protobuf encoding). */
+enum wire {
+    WIRE_VARINT = 0,
+    WIRE_I64 = 1,
+    WIRE_LEN = 2,
+    WIRE_SGROUP = 3,
+    WIRE_EGROUP = 4,
+    WIRE_I32 = 5,
+};
+
+/* Field numbers of the outer messages, from the OTLP specification. */
+#define TRACES_DATA_RESOURCE_SPANS   1
+#define RESOURCE_SPANS_RESOURCE      1
+#define RESOURCE_SPANS_SCOPE_SPANS   2
+#define RESOURCE_SPANS_LIBRARY_SPANS 1000
+#define SCOPE_SPANS_SPANS            2
+
+/* The scratch arena of one span may hold this much beyond twice the span's bytes: room
+ * for one huge string attribute, not for millions of tiny fields (each a 48-byte struct
+ * decoded from 2 bytes). */
+#define DECODE_SLACK_BYTES ((size_t)64 << 20)
+
+/* One field read from the wire. */
+struct field {
+    uint32_t number;
+    enum wire type;
+    uint64_t value;      /* VARINT, I64, I32 */
+    const uint8_t *data; /* LEN */
+    size_t len;          /* LEN */
+    size_t offset;       /* of the tag, from the start of the walked buffer */
+};
+
+/* Fills err with a malformed-protobuf message placed at offset (of the walked buffer). */
+static int malformed(struct sm_error *err, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int malformed(struct sm_error *err, size_t offset, const char *fmt, ...)
+{
+    char text[sizeof(err->text)];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    return sm_error_at(err, SM_EINPUT, NULL, 0, 0, (long long)offset, "malformed protobuf: %s",
+                       text);
+}
+
+/* Reads a varint at *p (< end) into *out: 0, or -1 when it is cut short or longer than
+ * 10 bytes. */
+static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned shift;
+
+    for (shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The next field of buf[0..len) at *pos: 1 with *f filled, 0 at the end, -1 when the
+ * bytes are not protobuf (err's text says why, err->offset where). */
+static int next_field(const uint8_t *buf, size_t len, size_t *pos, struct field *f,
+                      struct sm_error *err)
+{
+    const uint8_t *p = buf + *pos, *end = buf + len;
+    uint64_t tag, n;
+
+    if (*pos >= len)
+        return 0;
+    f->offset = *pos;
+    if (read_varint(&p, end, &tag) != 0 || tag >> 32)
+        goto bad_tag;
+    f->number = (uint32_t)(tag >> 3);
+    f->type = (enum wire)(tag & 7);
+    if (f->number == 0 || f->number > 536870911u)
+        goto bad_tag;
+    switch (f->type) {
+    case WIRE_VARINT:
+        if (read_varint(&p, end, &f->value) != 0)
+            goto cut;
+        break;
+    case WIRE_I64:
+        if ((size_t)(end - p) < 8)
+            goto cut;
+        memcpy(&f->value, p, 8); /* little-endian on the wire and on every target we build */
+        p += 8;
+        break;
+    case WIRE_I32:
+        if ((size_t)(end - p) < 4)
+            goto cut;
+        f->value =
+            (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+        p += 4;
+        break;
+    case WIRE_LEN:
+        if (read_varint(&p, end, &n) != 0)
+            goto cut;
+        if (n > (uint64_t)(end - p)) {
+            malformed(err, f->offset,
+                      "field %" PRIu32 " says %" PRIu64 " bytes, only %zu are left in its message",
+                      f->number, n, (size_t)(end - p));
+            return -1;
+        }
+        f->data = p;
+        f->len = (size_t)n;
+        p += n;
+        break;
+    default:
+        malformed(err, f->offset, "field %" PRIu32 " has wire type %d (groups or unknown)",
+                  f->number, (int)f->type);
+        return -1;
+    }
+    *pos = (size_t)(p - buf);
+    return 1;
+
+bad_tag:
+    malformed(err, f->offset, "not a field tag");
+    return -1;
+cut:
+    malformed(err, f->offset, "field %" PRIu32 " is cut short", f->number);
+    return -1;
+}
+
+/* A field the OTLP specification defines as a message must be length-delimited. */
+static int expect_len(const struct field *f, const char *message, struct sm_error *err)
+{
+    if (f->type == WIRE_LEN)
+        return 0;
+    return malformed(err, f->offset, "field %" PRIu32 " of %s must be a message, got wire type %d",
+                     f->number, message, (int)f->type);
+}
+
+/* ---- the scratch arena protobuf-c decodes into ---- */
+
+struct scratch {
+    struct sm_arena arena;
+    size_t used_bytes;
+    size_t limit_bytes;
+    ProtobufCAllocator alloc;
+};
+
+static void *scratch_alloc(void *data, size_t size)
+{
+    struct scratch *s = data;
+
+    if (size > s->limit_bytes - s->used_bytes)
+        return NULL; /* protobuf-c then fails the unpack */
+    s->used_bytes += size;
+    return sm_arena_alloc(&s->arena, size);
+}
+
+static void scratch_free(void *data, void *p)
+{
+    (void)data;
+    (void)p; /* freed all at once by scratch_reset */
+}
+
+static void scratch_init(struct scratch *s)
+{
+    sm_arena_init(&s->arena);
+    s->used_bytes = 0;
+    s->limit_bytes = 0;
+    s->alloc.alloc = scratch_alloc;
+    s->alloc.free = scratch_free;
+    s->alloc.allocator_data = s;
+}
+
+/* Empties the arena and sets the budget for decoding a message of len bytes. */
+static void scratch_reset(struct scratch *s, size_t len)
+{
+    if (s->used_bytes)
+        sm_arena_reset(&s->arena);
+    s->used_bytes = 0;
+    s->limit_bytes = DECODE_SLACK_BYTES + (len > SIZE_MAX / 4 ? SIZE_MAX / 2 : 2 * len);
+}
+
+static void scratch_release(struct scratch *s)
+{
+    sm_arena_release(&s->arena);
+}
+
+/* ---- mapping one span ---- */
+
+/* True when p[0..n) is UTF-8 without NUL, as a JSON string decoded by jansson is. */
+static bool valid_text(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        uint8_t c = p[i];
+        uint32_t cp;
+        size_t k, len;
+
+        if (c >= 0x01 && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return false; /* NUL, a continuation byte, or 0xc0, 0xc1, 0xf5.. */
+        }
+        if (n - i < len)
+            return false;
+        for (k = 1; k < len; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* A text field into the batch arena ("" is NULL, as sm_batch_str makes it); *ok false
+ * when it is not valid text. */
+static const char *batch_text(struct sm_batch *b, const ProtobufCBinaryData *d, bool *ok)
+{
+    *ok = valid_text(d->data, d->len);
+    if (!*ok || d->len == 0)
+        return NULL;
+    return sm_arena_strndup(&b->arena, (const char *)d->data, d->len);
+}
+
+/* An AnyValue scalar as the JSON reader's sm_read_text writes it; NULL (leave the field
+ * as it was) for arrays, maps, bytes, no value, and doubles JSON cannot hold. *empty is
+ * true for a value that sets the field to NULL (the empty string). */
+static const char *any_text(struct sm_batch *b, const SvcmapOtlp__AnyValue *v, bool *set, bool *ok)
+{
+    char tmp[64];
+    struct sm_buf buf;
+    const char *s;
+
+    *set = true;
+    *ok = true;
+    switch (v ? v->value_case : SVCMAP_OTLP__ANY_VALUE__VALUE__NOT_SET) {
+    case SVCMAP_OTLP__ANY_VALUE__VALUE_STRING_VALUE:
+        return batch_text(b, &v->string_value, ok);
+    case SVCMAP_OTLP__ANY_VALUE__VALUE_INT_VALUE:
+        snprintf(tmp, sizeof(tmp), "%" PRId64, v->int_value);
+        return sm_batch_str(b, tmp);
+    case SVCMAP_OTLP__ANY_VALUE__VALUE_BOOL_VALUE:
+        return sm_batch_str(b, v->bool_value ? "true" : "false");
+    case SVCMAP_OTLP__ANY_VALUE__VALUE_DOUBLE_VALUE:
+        if (isnan(v->double_value) || isinf(v->double_value))
+            break;
+        sm_buf_init(&buf);
+        sm_buf_add_number(&buf, v->double_value);
+        s = sm_batch_str(b, buf.data);
+        sm_buf_release(&buf);
+        return s;
+    default:
+        break;
+    }
+    *set = false;
+    return NULL;
+}
+
+/* An HTTP status code from an AnyValue, read as sm_read_int64 reads its JSON twin: an
+ * integer, an integral double, or a string of decimal digits. */
+static void any_http_status(struct sm_span *s, const SvcmapOtlp__AnyValue *v)
+{
+    int64_t code;
+    double d;
+    char tmp[64];
+
+    if (!v)
+        return;
+    switch (v->value_case) {
+    case SVCMAP_OTLP__ANY_VALUE__VALUE_INT_VALUE:
+        sm_read_set_http_status(s, v->int_value);
+        break;
+    case SVCMAP_OTLP__ANY_VALUE__VALUE_DOUBLE_VALUE:
+        d = v->double_value;
+        if (d != d || d < -9.2e18 || d > 9.2e18 || (double)(int64_t)d != d)
+            break;
+        sm_read_set_http_status(s, (int64_t)d);
+        break;
+    case SVCMAP_OTLP__ANY_VALUE__VALUE_STRING_VALUE:
+        if (v->string_value.len == 0 || v->string_value.len >= sizeof(tmp))
+            break;
+        memcpy(tmp, v->string_value.data, v->string_value.len);
+        tmp[v->string_value.len] = '\0';
+        if (strlen(tmp) == v->string_value.len && sm_read_decimal(tmp, &code) == 0)
+            sm_read_set_http_status(s, code);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The key of an attribute as a C string for the name tables: keys with a NUL, or longer
+ * than any name svcmap knows, match nothing and are skipped (NULL). */
+static const char *attr_key(const ProtobufCBinaryData *key, char *buf, size_t size)
+{
+    if (key->len >= size || memchr(key->data, '\0', key->len))
+        return NULL;
+    memcpy(buf, key->data, key->len);
+    buf[key->len] = '\0';
+    return buf;
+}
+
+static int span_attributes(struct sm_batch *b, struct sm_span *s, SvcmapOtlp__KeyValue **attrs,
+                           size_t n, size_t span_no, struct sm_error *err)
+{
+    char keybuf[64];
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const SvcmapOtlp__KeyValue *kv = attrs[i];
+        const char *key = attr_key(&kv->key, keybuf, sizeof(keybuf));
+        const char **field;
+        const char *text;
+        bool set, ok;
+
+        if (!key)
+            continue;
+        switch (sm_read_attr_target(s, key, &field)) {
+        case SM_READ_ATTR_TEXT:
+            text = any_text(b, kv->value, &set, &ok);
+            if (!ok)
+                return sm_read_fail(err, span_no, "attribute \"%s\" is not valid UTF-8 text", key);
+            if (set)
+                *field = text;
+            break;
+        case SM_READ_ATTR_HTTP_STATUS:
+            any_http_status(s, kv->value);
+            break;
+        case SM_READ_ATTR_NONE:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* A Resource message's service name, namespace and version into res. */
+static int parse_resource(const uint8_t *data, size_t len, struct scratch *sc, struct sm_batch *b,
+                          struct sm_span *res, struct sm_error *err)
+{
+    SvcmapOtlp__Resource *r;
+    char keybuf[64];
+    size_t i;
+
+    scratch_reset(sc, len);
+    r = svcmap_otlp__resource__unpack(&sc->alloc, len, data);
+    if (!r)
+        return malformed(err, 0, "the resource does not decode");
+    for (i = 0; i < r->n_attributes; i++) {
+        const SvcmapOtlp__KeyValue *kv = r->attributes[i];
+        const char *key = attr_key(&kv->key, keybuf, sizeof(keybuf));
+        const char **field = key ? sm_read_otlp_resource_field(res, key) : NULL;
+        const char *text;
+        bool set, ok;
+
+        if (!field)
+            continue;
+        text = any_text(b, kv->value, &set, &ok);
+        if (!ok)
+            return sm_error_set(err, SM_EINPUT, "resource attribute \"%s\" is not valid UTF-8 text",
+                                key);
+        if (set)
+            *field = text;
+    }
+    return 0;
+}
+
+/* An id of bytes (16 or 8) as lowercase hex in the batch; required ids must be there and
+ * not all zeros; an all-zero optional id is NULL. */
+static int read_id(struct sm_batch *b, const ProtobufCBinaryData *d, size_t bytes, bool required,
+                   const char *name, size_t span_no, const char **out, struct sm_error *err)
+{
+    static const char digits[] = "0123456789abcdef";
+    char hex[33];
+    size_t i;
+
+    *out = NULL;
+    if (d->len == 0) {
+        if (required)
+            return sm_read_fail(err, span_no, "\"%s\" is missing", name);
+        return 0;
+    }
+    if (d->len != bytes)
+        return sm_read_fail(err, span_no, "\"%s\" must be %zu bytes, got %zu", name, bytes, d->len);
+    for (i = 0; i < bytes; i++) {
+        hex[2 * i] = digits[d->data[i] >> 4];
+        hex[2 * i + 1] = digits[d->data[i] & 15];
+    }
+    hex[2 * bytes] = '\0';
+    *out = sm_batch_otlp_id(b, hex);
+    if (!*out && required)
+        return sm_read_fail(err, span_no, "\"%s\" must not be all zeros", name);
+    return 0;
+}
+
+static int map_span(const SvcmapOtlp__Span *ps, const struct sm_span *res, size_t span_no,
+                    struct sm_batch *b, struct sm_error *err)
+{
+    struct sm_span *s = sm_batch_add(b);
+    bool ok;
+    int rc;
+
+    s->format = SM_FORMAT_OTLP;
+    s->service = res->service;
+    s->service_namespace = res->service_namespace;
+    s->service_version = res->service_version;
+    rc = read_id(b, &ps->trace_id, 16, true, "trace_id", span_no, &s->trace_id, err);
+    if (!rc)
+        rc = read_id(b, &ps->span_id, 8, true, "span_id", span_no, &s->span_id, err);
+    if (!rc)
+        rc = read_id(b, &ps->parent_span_id, 8, false, "parent_span_id", span_no, &s->parent_id,
+                     err);
+    if (rc)
+        return rc;
+
+    s->name = batch_text(b, &ps->name, &ok);
+    if (!ok)
+        return sm_read_fail(err, span_no, "\"name\" is not valid UTF-8 text");
+
+    /* OTLP's numbering is the same as enum sm_span_kind's. */
+    if ((int)ps->kind < 0 || (int)ps->kind > 5)
+        return sm_read_fail(err, span_no, "\"kind\" must be 0 to 5, got %d", (int)ps->kind);
+    s->kind = (enum sm_span_kind)ps->kind;
+
+    if (ps->start_time_unix_nano > INT64_MAX || ps->end_time_unix_nano > INT64_MAX)
+        return sm_read_fail(err, span_no, "\"%s\" must be a non-negative integer of nanoseconds",
+                            ps->start_time_unix_nano > INT64_MAX ? "start_time_unix_nano"
+                                                                 : "end_time_unix_nano");
+    s->start_ns = (int64_t)ps->start_time_unix_nano;
+    /* A span that ends before it starts has no usable duration; keep the span. protobuf
+     * has no "absent": an unset end is 0 and so ends before any start. */
+    if (s->start_ns > 0 && ps->end_time_unix_nano >= ps->start_time_unix_nano) {
+        s->duration_ns = (int64_t)(ps->end_time_unix_nano - ps->start_time_unix_nano);
+        s->has_duration = true;
+    }
+
+    if (ps->status) {
+        if ((int)ps->status->code < 0 || (int)ps->status->code > 2)
+            return sm_read_fail(err, span_no, "\"status.code\" must be 0 to 2, got %d",
+                                (int)ps->status->code);
+        s->error = ps->status->code == SVCMAP_OTLP__STATUS__STATUS_CODE__STATUS_CODE_ERROR;
+    }
+    return span_attributes(b, s, ps->attributes, ps->n_attributes, span_no, err);
+}
+
+/* ---- walking the outer messages ---- */
+
+struct item_state {
+    struct scratch scratch;
+    struct sm_span res; /* the resource's fields, strings in the batch */
+};
+
+/* The spans of one ScopeSpans message (at offset base of the item). */
+static int parse_scope(const uint8_t *data, size_t len, size_t base, struct item_state *st,
+                       size_t *span_no, struct sm_batch *b, struct sm_error *err)
+{
+    size_t pos = 0;
+    struct field f;
+    int rc;
+
+    while ((rc = next_field(data, len, &pos, &f, err)) > 0) {
+        SvcmapOtlp__Span *ps;
+
+        if (f.number != SCOPE_SPANS_SPANS)
+            continue;
+        if (expect_len(&f, "ScopeSpans", err) != 0) {
+            err->offset += (long long)base;
+            return SM_EINPUT;
+        }
+        ++*span_no;
+        scratch_reset(&st->scratch, f.len);
+        ps = svcmap_otlp__span__unpack(&st->scratch.alloc, f.len, f.data);
+        if (!ps) {
+            if (st->scratch.used_bytes >= st->scratch.limit_bytes / 2)
+                sm_read_fail(err, *span_no, "needs more than %zu MiB to decode",
+                             st->scratch.limit_bytes >> 20);
+            else
+                sm_read_fail(err, *span_no, "malformed protobuf: the span does not decode");
+            err->offset = (long long)(base + f.offset);
+            return SM_EINPUT;
+        }
+        rc = map_span(ps, &st->res, *span_no, b, err);
+        if (rc) {
+            err->offset = (long long)(base + f.offset);
+            return rc;
+        }
+    }
+    if (rc < 0)
+        err->offset += (long long)base;
+    return rc;
+}
+
+int sm_otlp_proto_parse_item(const void *data, size_t len, size_t *span_no, struct sm_batch *out,
+                             struct sm_error *err)
+{
+    const uint8_t *buf = data;
+    struct item_state st;
+    struct field f;
+    size_t pos = 0;
+    bool has_scope_spans = false;
+    int rc;
+
+    out->format = SM_FORMAT_OTLP;
+    memset(&st.res, 0, sizeof(st.res));
+    scratch_init(&st.scratch);
+    /* First pass: the resource (which a sender may put anywhere, even twice: protobuf
+     * merges repeated message fields, so its attributes apply in order) and whether the
+     * item has scope_spans, which win over the deprecated instrumentation_library_spans. */
+    while ((rc = next_field(buf, len, &pos, &f, err)) > 0) {
+        if (f.number == RESOURCE_SPANS_RESOURCE) {
+            rc = expect_len(&f, "ResourceSpans", err);
+            if (!rc) {
+                rc = parse_resource(f.data, f.len, &st.scratch, out, &st.res, err);
+                if (rc)
+                    err->offset = (long long)f.offset;
+            }
+            if (rc)
+                goto out;
+        } else if (f.number == RESOURCE_SPANS_SCOPE_SPANS) {
+            has_scope_spans = true;
+        }
+    }
+    if (rc < 0)
+        goto out;
+    pos = 0;
+    while ((rc = next_field(buf, len, &pos, &f, err)) > 0) {
+        uint32_t want = has_scope_spans ? RESOURCE_SPANS_SCOPE_SPANS : RESOURCE_SPANS_LIBRARY_SPANS;
+
+        if (f.number != want)
+            continue;
+        rc = expect_len(&f, "ResourceSpans", err);
+        if (!rc)
+            rc = parse_scope(f.data, f.len, (size_t)(f.data - buf), &st, span_no, out, err);
+        if (rc)
+            goto out;
+    }
+out:
+    scratch_release(&st.scratch);
+    return rc < 0 ? SM_EINPUT : 0;
+}
+
+int sm_otlp_proto_next_item(const void *msg, size_t len, size_t *pos,
+                            struct sm_otlp_proto_item *item, struct sm_error *err)
+{
+    struct field f;
+    int rc;
+
+    while ((rc = next_field(msg, len, pos, &f, err)) > 0) {
+        if (f.number != TRACES_DATA_RESOURCE_SPANS)
+            continue;
+        if (expect_len(&f, "TracesData", err) != 0)
+            return SM_EINPUT;
+        item->data = f.data;
+        item->len = f.len;
+        item->offset = (size_t)(f.data - (const uint8_t *)msg);
+        return 1;
+    }
+    return rc < 0 ? SM_EINPUT : 0;
+}
+
+int sm_otlp_proto_parse(const void *data, size_t len, struct sm_batch *out, struct sm_error *err)
+{
+    struct sm_otlp_proto_item item;
+    size_t pos = 0, span_no = 0;
+    char text[sizeof(err->text)];
+    int rc;
+
+    out->format = SM_FORMAT_OTLP;
+    while ((rc = sm_otlp_proto_next_item(data, len, &pos, &item, err)) > 0) {
+        rc = sm_otlp_proto_parse_item(item.data, item.len, &span_no, out, err);
+        if (rc < 0) {
+            if (err->offset >= 0)
+                err->offset += (long long)item.offset;
+            break;
+        }
+    }
+    if (rc < 0 && err->offset >= 0) {
+        /* No file to carry the place: say it in the text. */
+        snprintf(text, sizeof(text), "%s", err->text);
+        sm_error_set(err, SM_EINPUT, "byte %lld: %s", err->offset, text);
+    }
+    return rc < 0 ? SM_EINPUT : 0;
+}
+
+/* ---- recognizing a message from its first bytes ---- */
+
+/* The OTLP messages a sniff walks into, with the fields each may hold. */
+enum sniff_msg {
+    S_NONE = 0, /* a scalar or a string: not walked */
+    S_TRACES,
+    S_RESOURCE_SPANS,
+    S_RESOURCE,
+    S_SCOPE_SPANS,
+    S_SCOPE,
+    S_SPAN,
+    S_STATUS,
+    S_EVENT,
+    S_LINK,
+    S_KEY_VALUE,
+    S_ANY_VALUE,
+    S_ARRAY,
+    S_KVLIST,
+};
+
+struct sniff_field {
+    uint8_t msg;
+    uint16_t number;
+    uint8_t type;
+    uint8_t sub;
+};
+
+static const struct sniff_field sniff_fields[] = {
+    {S_TRACES, 1, WIRE_LEN, S_RESOURCE_SPANS},
+    {S_RESOURCE_SPANS, 1, WIRE_LEN, S_RESOURCE},
+    {S_RESOURCE_SPANS, 2, WIRE_LEN, S_SCOPE_SPANS},
+    {S_RESOURCE_SPANS, 3, WIRE_LEN, S_NONE},
+    {S_RESOURCE_SPANS, 1000, WIRE_LEN, S_SCOPE_SPANS},
+    {S_RESOURCE, 1, WIRE_LEN, S_KEY_VALUE},
+    {S_RESOURCE, 2, WIRE_VARINT, S_NONE},
+    {S_SCOPE_SPANS, 1, WIRE_LEN, S_SCOPE},
+    {S_SCOPE_SPANS, 2, WIRE_LEN, S_SPAN},
+    {S_SCOPE_SPANS, 3, WIRE_LEN, S_NONE},
+    {S_SCOPE, 1, WIRE_LEN, S_NONE},
+    {S_SCOPE, 2, WIRE_LEN, S_NONE},
+    {S_SCOPE, 3, WIRE_LEN, S_KEY_VALUE},
+    {S_SCOPE, 4, WIRE_VARINT, S_NONE},
+    {S_SPAN, 1, WIRE_LEN, S_NONE},
+    {S_SPAN, 2, WIRE_LEN, S_NONE},
+    {S_SPAN, 3, WIRE_LEN, S_NONE},
+    {S_SPAN, 4, WIRE_LEN, S_NONE},
+    {S_SPAN, 5, WIRE_LEN, S_NONE},
+    {S_SPAN, 6, WIRE_VARINT, S_NONE},
+    {S_SPAN, 7, WIRE_I64, S_NONE},
+    {S_SPAN, 8, WIRE_I64, S_NONE},
+    {S_SPAN, 9, WIRE_LEN, S_KEY_VALUE},
+    {S_SPAN, 10, WIRE_VARINT, S_NONE},
+    {S_SPAN, 11, WIRE_LEN, S_EVENT},
+    {S_SPAN, 12, WIRE_VARINT, S_NONE},
+    {S_SPAN, 13, WIRE_LEN, S_LINK},
+    {S_SPAN, 14, WIRE_VARINT, S_NONE},
+    {S_SPAN, 15, WIRE_LEN, S_STATUS},
+    {S_SPAN, 16, WIRE_I32, S_NONE},
+    {S_STATUS, 1, WIRE_VARINT, S_NONE},
+    {S_STATUS, 2, WIRE_LEN, S_NONE},
+    {S_STATUS, 3, WIRE_VARINT, S_NONE},
+    {S_EVENT, 1, WIRE_I64, S_NONE},
+    {S_EVENT, 2, WIRE_LEN, S_NONE},
+    {S_EVENT, 3, WIRE_LEN, S_KEY_VALUE},
+    {S_EVENT, 4, WIRE_VARINT, S_NONE},
+    {S_LINK, 1, WIRE_LEN, S_NONE},
+    {S_LINK, 2, WIRE_LEN, S_NONE},
+    {S_LINK, 3, WIRE_LEN, S_NONE},
+    {S_LINK, 4, WIRE_LEN, S_KEY_VALUE},
+    {S_LINK, 5, WIRE_VARINT, S_NONE},
+    {S_LINK, 6, WIRE_I32, S_NONE},
+    {S_KEY_VALUE, 1, WIRE_LEN, S_NONE},
+    {S_KEY_VALUE, 2, WIRE_LEN, S_ANY_VALUE},
+    {S_ANY_VALUE, 1, WIRE_LEN, S_NONE},
+    {S_ANY_VALUE, 2, WIRE_VARINT, S_NONE},
+    {S_ANY_VALUE, 3, WIRE_VARINT, S_NONE},
+    {S_ANY_VALUE, 4, WIRE_I64, S_NONE},
+    {S_ANY_VALUE, 5, WIRE_LEN, S_ARRAY},
+    {S_ANY_VALUE, 6, WIRE_LEN, S_KVLIST},
+    {S_ANY_VALUE, 7, WIRE_LEN, S_NONE},
+    {S_ARRAY, 1, WIRE_LEN, S_ANY_VALUE},
+    {S_KVLIST, 1, WIRE_LEN, S_KEY_VALUE},
+};
+
+#define SNIFF_MAX_DEPTH 16
+
+/* Walks a message of kind msg whose first avail bytes are at p and whose whole length is
+ * declared (>= avail; SIZE_MAX when unknown). Returns how many known fields were seen,
+ * or -1 when the bytes cannot be this message. The outer messages (TracesData down to
+ * ScopeSpans) admit only their known fields; inner ones also unknown fields of a valid
+ * wire type, as a newer sender may add them. */
+static int sniff_walk(const uint8_t *p, size_t avail, size_t declared, enum sniff_msg msg,
+                      int depth)
+{
+    bool strict = msg == S_TRACES || msg == S_RESOURCE_SPANS || msg == S_SCOPE_SPANS;
+    bool cut_ok = avail < declared; /* the head ends inside this message */
+    const uint8_t *q = p, *end = p + avail;
+    int known = 0;
+
+    while (q < end) {
+        const struct sniff_field *sf = NULL;
+        uint64_t tag, n;
+        uint32_t number;
+        unsigned type;
+        size_t i, left;
+        int sub;
+
+        if (read_varint(&q, end, &tag) != 0)
+            return cut_ok ? known : -1;
+        number = (uint32_t)(tag >> 3);
+        type = (unsigned)(tag & 7);
+        if (tag >> 32 || number == 0 || type == WIRE_SGROUP || type == WIRE_EGROUP || type > 5)
+            return -1;
+        for (i = 0; i < sizeof(sniff_fields) / sizeof(sniff_fields[0]); i++) {
+            if (sniff_fields[i].msg == msg && sniff_fields[i].number == number) {
+                sf = &sniff_fields[i];
+                break;
+            }
+        }
+        if (sf ? sf->type != type : strict)
+            return -1;
+        if (sf)
+            known++;
+        left = (size_t)(end - q);
+        switch (type) {
+        case WIRE_VARINT:
+            if (read_varint(&q, end, &n) != 0)
+                return cut_ok ? known : -1;
+            break;
+        case WIRE_I64:
+        case WIRE_I32:
+            if (left < (type == WIRE_I64 ? 8u : 4u))
+                return cut_ok ? known : -1;
+            q += type == WIRE_I64 ? 8 : 4;
+            break;
+        default: /* WIRE_LEN */
+            if (read_varint(&q, end, &n) != 0)
+                return cut_ok ? known : -1;
+            left = (size_t)(end - q);
+            /* the length must fit the message it is in */
+            if (declared != SIZE_MAX && n > declared - (size_t)(q - p))
+                return -1;
+            if (!cut_ok && n > left)
+                return -1;
+            if (sf && sf->sub != S_NONE && depth < SNIFF_MAX_DEPTH) {
+                sub = sniff_walk(q, n < left ? (size_t)n : left, (size_t)n, (enum sniff_msg)sf->sub,
+                                 depth + 1);
+                if (sub < 0)
+                    return -1;
+                known += sub;
+            }
+            if (n > left)
+                return known; /* the head ends inside this field */
+            q += n;
+            break;
+        }
+    }
+    return known;
+}
+
+int sm_otlp_proto_sniff_message(const void *head, size_t head_len, size_t msg_len)
+{
+    const uint8_t *p = head;
+    size_t avail = head_len;
+    int known;
+
+    if (msg_len && avail > msg_len)
+        avail = msg_len;
+    /* Every real producer writes field 1 (resource_spans) first; an empty message is no
+     * evidence of anything. */
+    if (avail < 2 || p[0] != 0x0a)
+        return 0;
+    known = sniff_walk(p, avail, msg_len ? msg_len : SIZE_MAX, S_TRACES, 0);
+    /* the item, and something inside it */
+    if (known < 2)
+        return 0;
+    return known >= 4 ? 100 : 80;
+}
