@@ -89,6 +89,10 @@ struct sm_source {
     uint64_t unresolved_calls;
     int64_t start_ns; /* 0: unknown */
     int64_t end_ns;
+    /* Edge sides merged without a sketch on one side (a map document without sketches,
+     * a pre-aggregated input, a snapshot of either): their latency is estimated. Not part
+     * of the map document: a fact of this run, for the command line to tell once. */
+    uint64_t estimated_merges;
 };
 
 struct sm_map {
@@ -125,9 +129,17 @@ size_t sm_map_find_edge(const struct sm_map *m, size_t from, size_t to, enum sm_
 /* Records a source file name (kept once). */
 void sm_map_add_file(struct sm_map *m, const char *path);
 
-/* dst += src: nodes and edges matched by identity, counts added, sketches merged,
- * source window widened. */
+/* dst += src: nodes and edges matched by identity, counts added (saturating at
+ * SM_COUNT_MAX), source window widened. Latency sides with sketches on both sides merge
+ * exactly, whatever the order of merges; a side merged into an empty one is copied. A side
+ * where either has only a summary (no sketch) is merged approximately: the edge is marked
+ * latency_estimated and source.estimated_merges counts it. */
 void sm_map_merge(struct sm_map *dst, const struct sm_map *src);
+
+/* The edge part of sm_map_merge: counts, latency sides and latency_estimated of src
+ * added into dst (same identity; from, to and kind are not looked at). Returns how many
+ * sides (0..2) were merged approximately, for source.estimated_merges. */
+unsigned sm_edge_merge(struct sm_edge *dst, const struct sm_edge *src);
 
 /* Canonical order: nodes by id, edges by (from id, to id, kind name). */
 void sm_map_sort(struct sm_map *m);

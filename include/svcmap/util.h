@@ -18,6 +18,28 @@ void *sm_xrealloc(void *p, size_t size);
 char *sm_xstrdup(const char *s);
 char *sm_xstrndup(const char *s, size_t n);
 
+/* The largest count svcmap keeps (calls, errors, spans, sketch counts): what a SQLite
+ * integer and a JSON integer in jansson hold. Sums saturate there instead of wrapping. */
+#define SM_COUNT_MAX ((uint64_t)INT64_MAX)
+
+/* a + b, saturated at SM_COUNT_MAX (either operand above it counts as SM_COUNT_MAX). */
+static inline uint64_t sm_count_add(uint64_t a, uint64_t b)
+{
+    if (a >= SM_COUNT_MAX || b >= SM_COUNT_MAX || b > SM_COUNT_MAX - a)
+        return SM_COUNT_MAX;
+    return a + b;
+}
+
+/* a * b, saturated at SM_COUNT_MAX. */
+static inline uint64_t sm_count_mul(uint64_t a, uint64_t b)
+{
+    if (a == 0 || b == 0)
+        return 0;
+    if (a >= SM_COUNT_MAX || b >= SM_COUNT_MAX || a > SM_COUNT_MAX / b)
+        return SM_COUNT_MAX;
+    return a * b;
+}
+
 /* Grows *items (of elem_size bytes each) so that it holds at least need elements. */
 void sm_grow(void *items_ptr, size_t *cap, size_t need, size_t elem_size);
 
@@ -39,6 +61,13 @@ void sm_buf_add_json_string(struct sm_buf *b, const char *s);
 /* Appends a double the same way on every run: shortest of %.{1..17}g that round-trips,
  * integers without exponent up to 1e15, never "nan" (null instead). */
 void sm_buf_add_number(struct sm_buf *b, double v);
+
+/* Appends the standard base64 (RFC 4648, with padding) of len bytes. */
+void sm_buf_add_base64(struct sm_buf *b, const void *data, size_t len);
+/* Decodes standard base64 with padding (no whitespace, leftover bits zero, so that each
+ * byte string has exactly one spelling). 0 and *out (owned by the caller: free(); NULL
+ * when *out_len is 0) on success, -1 on anything else. */
+int sm_base64_decode(const char *s, size_t len, unsigned char **out, size_t *out_len);
 
 /* An arena for the many small strings of a parse. sm_arena_reset keeps the first
  * block for reuse. Built with -DSM_DEBUG_ARENA every allocation is a plain malloc so

@@ -177,6 +177,94 @@ void sm_buf_add_json_string(struct sm_buf *b, const char *s)
     sm_buf_addc(b, '"');
 }
 
+static const char base64_digits[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void sm_buf_add_base64(struct sm_buf *b, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    size_t i;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+        sm_buf_addc(b, base64_digits[v >> 18]);
+        sm_buf_addc(b, base64_digits[(v >> 12) & 63]);
+        sm_buf_addc(b, base64_digits[(v >> 6) & 63]);
+        sm_buf_addc(b, base64_digits[v & 63]);
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
+
+        sm_buf_addc(b, base64_digits[v >> 18]);
+        sm_buf_addc(b, base64_digits[(v >> 12) & 63]);
+        sm_buf_addc(b, i + 1 < len ? base64_digits[(v >> 6) & 63] : '=');
+        sm_buf_addc(b, '=');
+    }
+}
+
+static int base64_digit(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+int sm_base64_decode(const char *s, size_t len, unsigned char **out, size_t *out_len)
+{
+    unsigned char *bytes;
+    size_t n = 0, pad = 0;
+
+    *out = NULL;
+    *out_len = 0;
+    if (len % 4)
+        return -1;
+    if (len >= 1 && s[len - 1] == '=')
+        pad++;
+    if (pad && s[len - 2] == '=')
+        pad++;
+    if (len == 0)
+        return 0;
+    bytes = sm_xmalloc(len / 4 * 3);
+    for (size_t i = 0; i < len; i += 4) {
+        int d[4];
+        uint32_t v;
+
+        for (int k = 0; k < 4; k++) {
+            bool padding = i + 4 == len && k >= 4 - (int)pad;
+
+            d[k] = padding ? 0 : base64_digit(s[i + k]);
+            if (d[k] < 0)
+                goto out_bad;
+        }
+        v = (uint32_t)d[0] << 18 | (uint32_t)d[1] << 12 | (uint32_t)d[2] << 6 | (uint32_t)d[3];
+        bytes[n++] = (unsigned char)(v >> 16);
+        if (i + 4 < len || pad < 2)
+            bytes[n++] = (unsigned char)(v >> 8);
+        else if ((v >> 8) & 0xff)
+            goto out_bad;
+        if (i + 4 < len || pad < 1)
+            bytes[n++] = (unsigned char)v;
+        else if (v & 0xff)
+            goto out_bad;
+    }
+    *out = bytes;
+    *out_len = n;
+    return 0;
+
+out_bad:
+    free(bytes);
+    return -1;
+}
+
 void sm_buf_add_number(struct sm_buf *b, double v)
 {
     char tmp[40];

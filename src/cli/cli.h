@@ -74,6 +74,12 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
 int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct sm_map *map,
                  struct sm_error *err);
 
+/* Says once on stderr (unless quiet) that latency was merged from a side without a
+ * sketch (map->source.estimated_merges), then clears the count so that it is not said
+ * again when this map is merged on. cli_load_map calls it; commands that merge stored
+ * snapshots after loading call it before they render. */
+void cli_tell_estimated(struct sm_map *map, bool quiet);
+
 /* Rendering: shaping (--focus, --depth, --include, --exclude, --min-calls, --clients,
  * --group-by), style (--direction, --edge-label, --latency, --warn-*, --crit-*,
  * --no-legend, --title), output (-o, -f, --inject FILE.md --name NAME).

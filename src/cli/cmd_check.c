@@ -190,6 +190,7 @@ static int load(struct check_args *a, struct sm_map *map)
             sm_map_merge(map, &loaded);
         sm_map_release(&loaded);
     }
+    cli_tell_estimated(map, a->in.quiet);
     sm_map_sort(map);
 out:
     sm_store_close(st);

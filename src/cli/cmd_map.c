@@ -127,6 +127,7 @@ int cmd_map(int argc, char **argv)
         status = cli_report(&err);
         goto out;
     }
+    cli_tell_estimated(&map, in.quiet);
     sm_map_sort(&map);
     status = cli_render_map(&map, render, "json");
 out:

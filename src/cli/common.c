@@ -431,7 +431,7 @@ int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct s
         if (kind == SM_FORMAT_UNKNOWN)
             kind = sniff_file(files[i]);
         if (kind == SM_FORMAT_MAP) {
-            rc = sm_mapdoc_read(files[i], map, err);
+            rc = sm_mapdoc_read(files[i], &iopt, map, err);
             continue;
         }
         if (is_preagg(kind)) {
@@ -469,9 +469,22 @@ int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct s
         map->source.start_ns = stats.start_ns;
     if (stats.end_ns > map->source.end_ns)
         map->source.end_ns = stats.end_ns;
-    if (rc == 0)
+    if (rc == 0) {
+        cli_tell_estimated(map, o->quiet);
         sm_map_sort(map);
+    }
     return rc;
+}
+
+void cli_tell_estimated(struct sm_map *map, bool quiet)
+{
+    unsigned long long n = (unsigned long long)map->source.estimated_merges;
+
+    if (n > 0 && !quiet)
+        cli_message("latency of %llu edge side%s merged from an input without a sketch (an older "
+                    "map document or pre-aggregated data): marked latency_estimated",
+                    n, n == 1 ? " was" : "s were");
+    map->source.estimated_merges = 0;
 }
 
 int cli_parse_time(const char *text, int64_t *ns)

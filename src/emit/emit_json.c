@@ -2,12 +2,15 @@
  *
  * The writer prints keys in a fixed order, numbers through sm_buf_add_number after
  * rounding latencies to the microsecond, and times as RFC 3339 UTC with milliseconds,
- * so the same map gives the same bytes on every run. src/read/read_mapdoc.c reads it
- * back.
+ * so the same map gives the same bytes on every run. Each latency side that has a sketch
+ * carries it as "sketch" (the binary form of sketch.h in base64, which is the same bytes
+ * however the sketch was merged), so that documents merge exactly.
+ * src/read/read_mapdoc.c reads it back.
  */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,7 +35,8 @@ static void add_ms(struct sm_buf *b, double v)
     sm_buf_add_number(b, round(v * 1000.0) / 1000.0);
 }
 
-static void add_latency(struct sm_buf *b, const struct sm_latency_summary *s)
+static void add_latency(struct sm_buf *b, const struct sm_latency_summary *s,
+                        const struct sm_sketch *sketch)
 {
     sm_buf_printf(b, "{\"count\": %llu, \"min\": ", (unsigned long long)s->count);
     add_ms(b, s->min);
@@ -48,6 +52,15 @@ static void add_latency(struct sm_buf *b, const struct sm_latency_summary *s)
     add_ms(b, s->max);
     sm_buf_adds(b, ", \"mean\": ");
     add_ms(b, s->mean);
+    if (sketch->count) {
+        unsigned char *bytes = NULL;
+        size_t len = sm_sketch_serialize(sketch, &bytes);
+
+        sm_buf_adds(b, ",\n                               \"sketch\": \"");
+        sm_buf_add_base64(b, bytes, len);
+        sm_buf_addc(b, '"');
+        free(bytes);
+    }
     sm_buf_addc(b, '}');
 }
 
@@ -176,11 +189,11 @@ static int emit_json(const struct sm_map *map, const struct sm_style *style, str
             sm_buf_adds(out, ",\n     \"latency_ms\": {");
             if (hc) {
                 sm_buf_adds(out, "\"client\": ");
-                add_latency(out, &c);
+                add_latency(out, &c, &e->client);
             }
             if (hs) {
                 sm_buf_adds(out, hc ? ",\n                    \"server\": " : "\"server\": ");
-                add_latency(out, &s);
+                add_latency(out, &s, &e->server);
             }
             sm_buf_addc(out, '}');
             if (e->latency_estimated) {

@@ -6,6 +6,7 @@
  */
 #include "svcmap/map.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,6 +276,89 @@ void sm_map_add_file(struct sm_map *m, const char *path)
     m->source.files[m->source.nfiles++] = sm_xstrdup(path);
 }
 
+/* An approximate sketch of the values a summary describes: one value at min, one at
+ * max, the rest spread evenly between the quantiles around them (half between min and
+ * p50, 40 % between p50 and p90, ...), and the sum taken from the mean. Used only for a
+ * merge that cannot be exact; the edge is then marked latency_estimated. */
+static void sketch_from_summary(struct sm_sketch *out, const struct sm_latency_summary *s)
+{
+    enum { SLICES = 8 };
+    const double q[6] = {0.0, 0.50, 0.90, 0.95, 0.99, 1.0};
+    const double v[6] = {s->min, s->p50, s->p90, s->p95, s->p99, s->max};
+    uint64_t rest, placed = 0;
+    double mean_ns;
+
+    sm_sketch_add(out, s->min);
+    if (s->count < 2)
+        return;
+    sm_sketch_add(out, s->max);
+    rest = s->count - 2;
+    /* Cumulative rounding, so that the slices add up to rest exactly. */
+    for (int k = 0; k < 5; k++) {
+        for (int j = 0; j < SLICES; j++) {
+            double upto = q[k] + (q[k + 1] - q[k]) * (double)(j + 1) / SLICES;
+            uint64_t cum = k == 4 && j == SLICES - 1 ? rest : (uint64_t)((double)rest * upto);
+            double value = v[k] + (v[k + 1] - v[k]) * ((double)j + 0.5) / SLICES;
+
+            if (cum > rest)
+                cum = rest;
+            if (cum > placed) {
+                sm_sketch_add_n(out, value, cum - placed);
+                placed = cum;
+            }
+        }
+    }
+    mean_ns = s->mean * 1e6 * (double)out->count;
+    if (isfinite(mean_ns) && mean_ns >= 0.0)
+        out->sum_ns = mean_ns >= (double)SM_COUNT_MAX ? SM_COUNT_MAX : (uint64_t)llround(mean_ns);
+}
+
+/* Merges one latency side of src into dst. A side's figures are its sketch when it has
+ * one, else its summary. Sketch into sketch is exact; into an empty side, a copy; any
+ * other pair goes through sketch_from_summary and returns true (estimated). */
+static bool merge_side(struct sm_sketch *dsk, struct sm_latency_summary *dsum,
+                       const struct sm_sketch *ssk, const struct sm_latency_summary *ssum)
+{
+    struct sm_sketch tmp;
+
+    if (ssk->count == 0 && ssum->count == 0)
+        return false;
+    if (dsk->count == 0 && dsum->count == 0) {
+        sm_sketch_merge(dsk, ssk);
+        *dsum = *ssum;
+        return false;
+    }
+    if (dsk->count > 0 && ssk->count > 0) {
+        sm_sketch_merge(dsk, ssk);
+        return false;
+    }
+    if (dsk->count == 0) {
+        sketch_from_summary(dsk, dsum);
+        memset(dsum, 0, sizeof(*dsum));
+    }
+    if (ssk->count > 0) {
+        sm_sketch_merge(dsk, ssk);
+    } else {
+        sm_sketch_init(&tmp);
+        sketch_from_summary(&tmp, ssum);
+        sm_sketch_merge(dsk, &tmp);
+        sm_sketch_release(&tmp);
+    }
+    return true;
+}
+
+unsigned sm_edge_merge(struct sm_edge *d, const struct sm_edge *s)
+{
+    unsigned estimated = 0;
+
+    d->calls = sm_count_add(d->calls, s->calls);
+    d->errors = sm_count_add(d->errors, s->errors);
+    estimated += merge_side(&d->client, &d->client_summary, &s->client, &s->client_summary);
+    estimated += merge_side(&d->server, &d->server_summary, &s->server, &s->server_summary);
+    d->latency_estimated = d->latency_estimated || s->latency_estimated || estimated;
+    return estimated;
+}
+
 void sm_map_merge(struct sm_map *dst, const struct sm_map *src)
 {
     size_t *node_map = sm_xmalloc((src->nnodes ? src->nnodes : 1) * sizeof(size_t));
@@ -289,30 +373,26 @@ void sm_map_merge(struct sm_map *dst, const struct sm_map *src)
         sm_node_set_attr(&d->namespace_, s->namespace_);
         sm_node_set_attr(&d->version, s->version);
         sm_node_set_attr(&d->system, s->system);
-        d->entry_calls += s->entry_calls;
+        d->entry_calls = sm_count_add(d->entry_calls, s->entry_calls);
     }
     for (i = 0; i < src->nedges; i++) {
         const struct sm_edge *s = &src->edges[i];
         struct sm_edge *d = sm_map_edge(dst, node_map[s->from], node_map[s->to], s->kind);
 
-        d->calls += s->calls;
-        d->errors += s->errors;
-        sm_sketch_merge(&d->client, &s->client);
-        sm_sketch_merge(&d->server, &s->server);
-        d->latency_estimated = d->latency_estimated || s->latency_estimated;
-        /* summaries cannot be merged exactly; keep the one with more calls behind it */
-        if (s->client_summary.count > d->client_summary.count)
-            d->client_summary = s->client_summary;
-        if (s->server_summary.count > d->server_summary.count)
-            d->server_summary = s->server_summary;
+        dst->source.estimated_merges =
+            sm_count_add(dst->source.estimated_merges, sm_edge_merge(d, s));
     }
     for (i = 0; i < src->source.nfiles; i++)
         sm_map_add_file(dst, src->source.files[i]);
     dst->source.formats |= src->source.formats;
-    dst->source.spans += src->source.spans;
-    dst->source.traces += src->source.traces;
-    dst->source.skipped_records += src->source.skipped_records;
-    dst->source.unresolved_calls += src->source.unresolved_calls;
+    dst->source.spans = sm_count_add(dst->source.spans, src->source.spans);
+    dst->source.traces = sm_count_add(dst->source.traces, src->source.traces);
+    dst->source.skipped_records =
+        sm_count_add(dst->source.skipped_records, src->source.skipped_records);
+    dst->source.unresolved_calls =
+        sm_count_add(dst->source.unresolved_calls, src->source.unresolved_calls);
+    dst->source.estimated_merges =
+        sm_count_add(dst->source.estimated_merges, src->source.estimated_merges);
     if (src->source.start_ns &&
         (!dst->source.start_ns || src->source.start_ns < dst->source.start_ns))
         dst->source.start_ns = src->source.start_ns;

@@ -10,11 +10,18 @@
  * stay exact anyway). Bins are one dense array grown on demand in both directions with
  * some slack, so adding is a log, a compare and an increment.
  *
- * Binary form, version 1 (every integer a LEB128 varint):
- *   u8 version, count, zero_count, f64le min, f64le max, f64le sum,
- *   [if count > zero_count] zigzag(first index), nbins, then the bins from the first to
- *   the last non-empty one: a non-zero count stands for itself, a 0 is followed by the
- *   length of a run of empty bins.
+ * The sum is kept in whole nanoseconds and every count saturates at SM_COUNT_MAX: integer
+ * sums, min and max do not depend on the order of adds and merges, so a sketch built from
+ * the same values in any order, or merged from parts in any order, is the same sketch and
+ * has the same binary form (a floating-point sum would differ in its last bits).
+ *
+ * Binary form, version 2 (every integer a LEB128 varint):
+ *   u8 version, count, zero_count, f64le min, f64le max, sum_ns, nbins (0: no bins),
+ *   [if nbins > 0] zigzag(first index), then the bins from the first to the last
+ *   non-empty one: a non-zero count stands for itself, a 0 is followed by the length of
+ *   a run of empty bins.
+ * Version 1 (schema-3 stores) had f64le sum in milliseconds in place of sum_ns, and
+ * zigzag(first index) before nbins, present only when count > zero_count.
  * The reader checks each field against the others and the index bounds, so any truncated
  * or altered buffer is refused rather than trusted.
  */
@@ -26,10 +33,10 @@
 
 #include "svcmap/util.h"
 
-#define SKETCH_VERSION   1
-#define SKETCH_MIN_VALUE 1e-6 /* ms: smaller values go to the zero bucket */
-#define SKETCH_MAX_VALUE 1e12 /* ms: larger values share the top bucket */
-#define SKETCH_SLACK     32   /* extra bins added on each side when growing */
+#define SKETCH_VERSION   2
+#define SKETCH_MIN_VALUE 1e-6             /* ms: smaller values go to the zero bucket */
+#define SKETCH_MAX_VALUE SM_SKETCH_MAX_MS /* larger values share the top bucket */
+#define SKETCH_SLACK     32               /* extra bins added on each side when growing */
 
 /* Fixed here rather than computed at run time, so that every build and every thread
  * agrees on the buckets (the binary form depends on them): log((1 + a) / (1 - a)),
@@ -62,7 +69,7 @@ void sm_sketch_init(struct sm_sketch *s)
     s->zero_count = 0;
     s->min = 0.0;
     s->max = 0.0;
-    s->sum = 0.0;
+    s->sum_ns = 0;
     s->offset = 0;
     s->bins = NULL;
     s->nbins = 0;
@@ -103,6 +110,12 @@ static void sketch_cover(struct sm_sketch *s, int32_t lo, int32_t hi)
     s->nbins = (size_t)(new_hi - new_lo + 1);
 }
 
+/* A value in milliseconds (0 .. SKETCH_MAX_VALUE) as whole nanoseconds. */
+static uint64_t value_ns(double v_ms)
+{
+    return (uint64_t)llround(v_ms * 1e6);
+}
+
 void sm_sketch_add_n(struct sm_sketch *s, double value_ms, uint64_t n)
 {
     double v = value_ms;
@@ -122,15 +135,15 @@ void sm_sketch_add_n(struct sm_sketch *s, double value_ms, uint64_t n)
         if (v > s->max)
             s->max = v;
     }
-    s->count += n;
-    s->sum += v * (double)n;
+    s->count = sm_count_add(s->count, n);
+    s->sum_ns = sm_count_add(s->sum_ns, sm_count_mul(value_ns(v), n));
     if (v < SKETCH_MIN_VALUE) {
-        s->zero_count += n;
+        s->zero_count = sm_count_add(s->zero_count, n);
     } else {
         int32_t i = sketch_index(v);
 
         sketch_cover(s, i, i);
-        s->bins[i - s->offset] += n;
+        s->bins[i - s->offset] = sm_count_add(s->bins[i - s->offset], n);
     }
 }
 
@@ -170,13 +183,16 @@ void sm_sketch_merge(struct sm_sketch *dst, const struct sm_sketch *src)
         if (src->max > dst->max)
             dst->max = src->max;
     }
-    dst->count += src->count;
-    dst->zero_count += src->zero_count;
-    dst->sum += src->sum;
+    dst->count = sm_count_add(dst->count, src->count);
+    dst->zero_count = sm_count_add(dst->zero_count, src->zero_count);
+    dst->sum_ns = sm_count_add(dst->sum_ns, src->sum_ns);
     if (sketch_used_range(src, &lo, &hi)) {
         sketch_cover(dst, lo, hi);
-        for (int32_t i = lo; i <= hi; i++)
-            dst->bins[i - dst->offset] += src->bins[i - src->offset];
+        for (int32_t i = lo; i <= hi; i++) {
+            uint64_t *bin = &dst->bins[i - dst->offset];
+
+            *bin = sm_count_add(*bin, src->bins[i - src->offset]);
+        }
     }
 }
 
@@ -227,7 +243,17 @@ double sm_sketch_quantile(const struct sm_sketch *s, double q)
 
 double sm_sketch_mean(const struct sm_sketch *s)
 {
-    return s->count ? s->sum / (double)s->count : 0.0;
+    double mean;
+
+    if (!s->count)
+        return 0.0;
+    /* Rounding each value to the nanosecond can put the mean a hair outside [min, max]. */
+    mean = (double)s->sum_ns / 1e6 / (double)s->count;
+    if (mean < s->min)
+        mean = s->min;
+    if (mean > s->max)
+        mean = s->max;
+    return mean;
 }
 
 /* ---- binary form ---- */
@@ -283,10 +309,12 @@ size_t sm_sketch_serialize(const struct sm_sketch *s, unsigned char **out)
     w_varint(&w, s->zero_count);
     w_double(&w, s->min);
     w_double(&w, s->max);
-    w_double(&w, s->sum);
-    if (s->count > s->zero_count && sketch_used_range(s, &lo, &hi)) {
-        w_varint(&w, zigzag(lo));
+    w_varint(&w, s->sum_ns);
+    if (!sketch_used_range(s, &lo, &hi)) {
+        w_varint(&w, 0);
+    } else {
         w_varint(&w, (uint64_t)(hi - lo) + 1);
+        w_varint(&w, zigzag(lo));
         for (int32_t i = lo; i <= hi;) {
             uint64_t c = s->bins[i - s->offset];
             uint64_t run = 0;
@@ -351,38 +379,74 @@ static int bad(struct sm_error *err, const char *what)
     return sm_error_set(err, SM_EINPUT, "corrupt latency sketch: %s", what);
 }
 
+/* The header of either version into t; *version set. */
+static int read_header(struct rbuf *r, struct sm_sketch *t, int *version, struct sm_error *err)
+{
+    double sum_ms;
+
+    if (r->p == r->end || (*r->p != 1 && *r->p != SKETCH_VERSION))
+        return bad(err, r->p == r->end ? "empty" : "unknown version");
+    *version = *r->p++;
+    if (r_varint(r, &t->count) || r_varint(r, &t->zero_count) || r_double(r, &t->min) ||
+        r_double(r, &t->max))
+        return bad(err, "truncated header");
+    if (*version == SKETCH_VERSION) {
+        if (r_varint(r, &t->sum_ns))
+            return bad(err, "truncated header");
+    } else {
+        if (r_double(r, &sum_ms))
+            return bad(err, "truncated header");
+        if (!isfinite(sum_ms) || sum_ms < 0.0)
+            return bad(err, "min, max or sum out of range");
+        t->sum_ns = sum_ms * 1e6 >= (double)SM_COUNT_MAX ? SM_COUNT_MAX : value_ns(sum_ms);
+    }
+    if (t->count > SM_COUNT_MAX || t->sum_ns > SM_COUNT_MAX)
+        return bad(err, "count or sum out of range");
+    if (t->zero_count > t->count)
+        return bad(err, "zero count above count");
+    if (t->count == 0) {
+        if (t->min != 0.0 || t->max != 0.0 || t->sum_ns != 0)
+            return bad(err, "empty sketch with values");
+    } else if (!isfinite(t->min) || !isfinite(t->max) || t->min < 0.0 || t->min > t->max ||
+               t->max > SKETCH_MAX_VALUE) {
+        return bad(err, "min, max or sum out of range");
+    }
+    return SM_OK;
+}
+
 int sm_sketch_deserialize(struct sm_sketch *s, const unsigned char *data, size_t len,
                           struct sm_error *err)
 {
     struct rbuf r = {data, data + len};
     struct sm_sketch t;
-    uint64_t u, nbins, binned, total;
-    int64_t first;
-    int rc = SM_OK;
+    uint64_t u = 0, nbins = 0, binned, total;
+    int64_t first = 0;
+    int version = 0, rc;
+    /* A saturated count no longer equals the sum of its parts. */
+    bool saturated;
 
     sm_sketch_init(&t);
-    if (len < 1 || data[0] != SKETCH_VERSION)
-        return bad(err, len < 1 ? "empty" : "unknown version");
-    r.p++;
-    if (r_varint(&r, &t.count) || r_varint(&r, &t.zero_count) || r_double(&r, &t.min) ||
-        r_double(&r, &t.max) || r_double(&r, &t.sum))
-        return bad(err, "truncated header");
-    if (t.zero_count > t.count)
-        return bad(err, "zero count above count");
-    if (t.count == 0) {
-        if (t.min != 0.0 || t.max != 0.0 || t.sum != 0.0)
-            return bad(err, "empty sketch with values");
-    } else if (!isfinite(t.min) || !isfinite(t.max) || !isfinite(t.sum) || t.min < 0.0 ||
-               t.min > t.max || t.max > SKETCH_MAX_VALUE || t.sum < 0.0) {
-        return bad(err, "min, max or sum out of range");
-    }
+    if ((rc = read_header(&r, &t, &version, err)))
+        return rc;
+    saturated = t.count == SM_COUNT_MAX;
     binned = t.count - t.zero_count;
-    if (binned > 0) {
+    if (version == SKETCH_VERSION) {
+        if (r_varint(&r, &nbins) || (nbins > 0 && r_varint(&r, &u)))
+            return bad(err, "truncated bins");
+        if (!saturated && (nbins > 0) != (binned > 0))
+            return bad(err, "bin counts do not add up");
+        if (nbins > 0)
+            first = unzigzag(u);
+    } else if (binned > 0) {
         if (r_varint(&r, &u) || r_varint(&r, &nbins))
             return bad(err, "truncated bins");
         first = unzigzag(u);
+        if (nbins == 0)
+            return bad(err, "bins out of range");
+    }
+    if (nbins > 0) {
         /* Bounding nbins by the index range bounds the allocation. */
-        if (first < SKETCH_MIN_INDEX || first > SKETCH_MAX_INDEX || nbins == 0 ||
+        if (first < SKETCH_MIN_INDEX || first > SKETCH_MAX_INDEX ||
             nbins > (uint64_t)(SKETCH_MAX_INDEX - first) + 1)
             return bad(err, "bins out of range");
         t.offset = (int32_t)first;
@@ -397,11 +461,11 @@ int sm_sketch_deserialize(struct sm_sketch *s, const unsigned char *data, size_t
                 goto out_release;
             }
             if (c != 0) {
-                if (c > binned - total) {
+                if (c > SM_COUNT_MAX || (!saturated && c > binned - total)) {
                     rc = bad(err, "bin counts above count");
                     goto out_release;
                 }
-                total += c;
+                total = sm_count_add(total, c);
                 t.bins[i++] = c;
                 continue;
             }
@@ -412,7 +476,7 @@ int sm_sketch_deserialize(struct sm_sketch *s, const unsigned char *data, size_t
             }
             i += (size_t)run;
         }
-        if (total != binned || t.bins[t.nbins - 1] == 0) {
+        if ((!saturated && total != binned) || t.bins[t.nbins - 1] == 0) {
             rc = bad(err, "bin counts do not add up");
             goto out_release;
         }

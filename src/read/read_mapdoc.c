@@ -1,13 +1,25 @@
 /* read_mapdoc.c: reads a svcmap.map/v1 document back into a map.
  *
- * The reader accepts what emit_json.c writes (and hand-written documents): latency comes
- * back as summaries, not sketches.
+ * The reader accepts what emit_json.c writes (and hand-written documents). A latency
+ * side that carries "sketch" comes back as that sketch, so documents merge exactly; one
+ * without comes back as a summary of the figures it printed. Every record (each node,
+ * each edge, the source block) is checked before it touches the map: counts are whole
+ * numbers from 0 to SM_COUNT_MAX, errors at most calls, latencies finite, from 0 to
+ * SM_SKETCH_MAX_MS and in order (min <= p50 <= ... <= max, min <= mean <= max), a sketch
+ * valid and of the side's count. A bad record is named with its place (the line and
+ * column where it starts, found by a small scan of the raw text, as jansson keeps no
+ * places) and skipped and counted, or with strict it ends the read. Records are merged
+ * into the map with sm_edge_merge, so a document that names an edge twice, or a map that
+ * already holds the edge, adds up like any other merge.
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "svcmap/ingest.h"
 #include "svcmap/input.h"
 #include "svcmap/mapdoc.h"
 #include "svcmap/scan.h"
@@ -15,9 +27,15 @@
 
 static const char *const quantile_names[4] = {"p50", "p90", "p95", "p99"};
 
+/* A UTF-8 byte order mark, as some editors write at the start of a file. */
+static size_t bom_length(const char *data, size_t len)
+{
+    return len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+}
+
 bool sm_mapdoc_sniff(const char *head, size_t len)
 {
-    size_t i = 0;
+    size_t i = bom_length(head, len);
     const char *needle = "\"" SM_MAP_SCHEMA "\"";
     size_t nlen = strlen(needle);
 
@@ -32,52 +50,268 @@ bool sm_mapdoc_sniff(const char *head, size_t len)
     return false;
 }
 
-static int bad(struct sm_error *err, const char *name, const char *what, size_t index)
+/* ---- places of records ---- */
+
+/* Byte offsets where the elements of the top-level member key's array start, in order;
+ * *n of them. The text has already parsed as JSON, so the scan only tracks strings,
+ * escapes and depth. Owned by the caller: free(). NULL when there is no such array. */
+static size_t *element_offsets(const char *data, size_t len, const char *key, size_t *n)
 {
-    return sm_error_at(err, SM_EINPUT, name, 0, 0, -1, "map document: %s %zu is malformed", what,
-                       index);
+    size_t *offs = NULL, cap = 0, keylen = strlen(key);
+    const char *last_str = NULL; /* the last string closed at depth 1 */
+    size_t last_len = 0;
+    int depth = 0;
+    bool in_target = false, expect = false;
+
+    *n = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+            continue;
+        if (in_target && depth == 2 && expect && c != ']') {
+            sm_grow(&offs, &cap, *n + 1, sizeof(*offs));
+            offs[(*n)++] = i;
+            expect = false;
+        }
+        if (c == '"') {
+            size_t start = ++i;
+
+            while (i < len && data[i] != '"')
+                i += data[i] == '\\' ? 2 : 1;
+            if (depth == 1) {
+                last_str = data + start;
+                last_len = i - start;
+            }
+        } else if (c == '{' || c == '[') {
+            if (c == '[' && depth == 1 && last_str && last_len == keylen &&
+                !memcmp(last_str, key, keylen)) {
+                in_target = true;
+                expect = true;
+            }
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+            if (in_target && depth < 2)
+                break;
+        } else if (c == ',' && in_target && depth == 2) {
+            expect = true;
+        }
+    }
+    return offs;
 }
 
-static double num(const json_t *o, const char *key)
+struct place {
+    const char *data;
+    size_t off; /* the cursor: byte offset, its line and the offset its line starts at */
+    long line;
+    size_t line_start;
+};
+
+/* Line and column (1-based, in bytes) of offset; offsets asked for mostly increase. */
+static void place_of(struct place *p, size_t off, long *line, long *col)
+{
+    if (off < p->off) {
+        p->off = 0;
+        p->line = 1;
+        p->line_start = 0;
+    }
+    for (; p->off < off; p->off++) {
+        if (p->data[p->off] == '\n') {
+            p->line++;
+            p->line_start = p->off + 1;
+        }
+    }
+    *line = p->line;
+    *col = (long)(off - p->line_start) + 1;
+}
+
+/* ---- the document being read ---- */
+
+struct doc {
+    const char *name;
+    const struct sm_ingest_options *opt; /* NULL: strict, no callback */
+    struct sm_map *map;
+    struct place place;
+    size_t base; /* bytes skipped before data (a BOM), added to offsets */
+    size_t *node_offs, nnode_offs;
+    size_t *edge_offs, nedge_offs;
+};
+
+/* A bad record: with strict (or no options) the error of the read; otherwise told to
+ * on_skip, counted, and 0 so that reading goes on. offs/noffs locate record index. */
+static int bad_record(struct doc *d, const size_t *offs, size_t noffs, size_t index,
+                      struct sm_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int bad_record(struct doc *d, const size_t *offs, size_t noffs, size_t index,
+                      struct sm_error *err, const char *fmt, ...)
+{
+    struct sm_error local;
+    struct sm_error *e = d->opt && !d->opt->strict ? &local : err;
+    char text[400];
+    long line = 0, col = 0;
+    long long off = -1;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (offs && index < noffs) {
+        place_of(&d->place, offs[index], &line, &col);
+        off = (long long)(offs[index] + d->base);
+    }
+    sm_error_init(&local);
+    sm_error_at(e, SM_EINPUT, d->name, line, col, off, "map document: %s", text);
+    if (e == err)
+        return SM_EINPUT;
+    d->map->source.skipped_records = sm_count_add(d->map->source.skipped_records, 1);
+    if (d->opt->on_skip)
+        d->opt->on_skip(d->opt->ctx, &local);
+    return SM_OK;
+}
+
+/* ---- checked fields; each returns false with a reason in why ---- */
+
+#define WHY_SIZE 200
+
+/* A count: absent is 0; else a whole number from 0 to SM_COUNT_MAX. */
+static bool get_count(const json_t *o, const char *key, uint64_t *out, char *why)
 {
     const json_t *v = json_object_get(o, key);
 
-    return json_is_number(v) ? json_number_value(v) : 0.0;
-}
-
-static void read_bounds(const json_t *o, struct sm_latency_summary *s)
-{
-    int k;
-
-    if (!json_is_object(o))
-        return;
-    s->bounded = true;
-    for (k = 0; k < 4; k++) {
-        const json_t *pair = json_object_get(o, quantile_names[k]);
-        const json_t *hi = json_array_get(pair, 1);
-
-        if (json_array_size(pair) != 2 || !json_is_number(json_array_get(pair, 0))) {
-            s->bounded = false;
-            return;
-        }
-        s->lo[k] = json_number_value(json_array_get(pair, 0));
-        s->hi[k] = json_is_number(hi) ? json_number_value(hi) : INFINITY;
+    *out = 0;
+    if (!v)
+        return true;
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (uint64_t)json_integer_value(v);
+        return true;
     }
+    /* 2^63 as a double is one above SM_COUNT_MAX. */
+    if (json_is_real(v) && json_real_value(v) >= 0.0 &&
+        json_real_value(v) < 9223372036854775808.0 &&
+        json_real_value(v) == floor(json_real_value(v))) {
+        *out = (uint64_t)json_real_value(v);
+        return true;
+    }
+    snprintf(why, WHY_SIZE, "\"%s\" must be a whole number from 0 to %llu", key,
+             (unsigned long long)SM_COUNT_MAX);
+    return false;
 }
 
-static void read_latency(const json_t *o, struct sm_latency_summary *s)
+/* A latency in milliseconds: a number from 0 to SM_SKETCH_MAX_MS. */
+static bool get_ms(const json_t *o, const char *side, const char *key, double *out, char *why)
 {
-    memset(s, 0, sizeof(*s));
+    const json_t *v = json_object_get(o, key);
+
+    if (!json_is_number(v)) {
+        snprintf(why, WHY_SIZE, "%s latency \"%s\" must be a number", side, key);
+        return false;
+    }
+    *out = json_number_value(v);
+    if (!(*out >= 0.0 && *out <= SM_SKETCH_MAX_MS)) { /* also NaN */
+        snprintf(why, WHY_SIZE, "%s latency \"%s\" must be from 0 to %.0f ms", side, key,
+                 SM_SKETCH_MAX_MS);
+        return false;
+    }
+    return true;
+}
+
+/* The bucket bounds of estimated figures: [lo, hi] pairs, hi null for +Inf. */
+static bool read_bounds(const json_t *o, const char *side, struct sm_latency_summary *s, char *why)
+{
+    if (!o)
+        return true;
+    for (int k = 0; k < 4 && json_is_object(o); k++) {
+        const json_t *pair = json_object_get(o, quantile_names[k]);
+        const json_t *lo = json_array_get(pair, 0), *hi = json_array_get(pair, 1);
+
+        if (json_array_size(pair) != 2 || !json_is_number(lo) ||
+            !(json_is_number(hi) || json_is_null(hi)))
+            goto out_bad;
+        s->lo[k] = json_number_value(lo);
+        s->hi[k] = json_is_number(hi) ? json_number_value(hi) : INFINITY;
+        if (!(s->lo[k] >= 0.0 && s->lo[k] <= s->hi[k] && s->lo[k] <= SM_SKETCH_MAX_MS) ||
+            (json_is_number(hi) && s->hi[k] > SM_SKETCH_MAX_MS))
+            goto out_bad;
+    }
     if (!json_is_object(o))
-        return;
-    s->count = (uint64_t)num(o, "count");
-    s->min = num(o, "min");
-    s->p50 = num(o, "p50");
-    s->p90 = num(o, "p90");
-    s->p95 = num(o, "p95");
-    s->p99 = num(o, "p99");
-    s->max = num(o, "max");
-    s->mean = num(o, "mean");
+        goto out_bad;
+    s->bounded = true;
+    return true;
+
+out_bad:
+    snprintf(why, WHY_SIZE,
+             "%s latency bounds must be [low, high] pairs from 0 to %.0f ms (high null for +Inf)",
+             side, SM_SKETCH_MAX_MS);
+    return false;
+}
+
+/* One latency side: its sketch when it carries one, else its summary. */
+static bool read_side(const json_t *o, const json_t *bounds, const char *side, struct sm_sketch *sk,
+                      struct sm_latency_summary *s, char *why)
+{
+    const double *order[] = {&s->min, &s->p50, &s->p90, &s->p95, &s->p99, &s->max};
+    const json_t *sketch;
+
+    memset(s, 0, sizeof(*s));
+    if (!o)
+        return true;
+    if (!json_is_object(o)) {
+        snprintf(why, WHY_SIZE, "%s latency must be an object", side);
+        return false;
+    }
+    if (!get_count(o, "count", &s->count, why))
+        return false;
+    if (s->count == 0)
+        return true; /* no figures */
+    if (!get_ms(o, side, "min", &s->min, why) || !get_ms(o, side, "p50", &s->p50, why) ||
+        !get_ms(o, side, "p90", &s->p90, why) || !get_ms(o, side, "p95", &s->p95, why) ||
+        !get_ms(o, side, "p99", &s->p99, why) || !get_ms(o, side, "max", &s->max, why) ||
+        !get_ms(o, side, "mean", &s->mean, why))
+        return false;
+    for (size_t k = 1; k < sizeof(order) / sizeof(order[0]); k++) {
+        if (*order[k] < *order[k - 1]) {
+            snprintf(why, WHY_SIZE,
+                     "%s latency figures out of order (min <= p50 <= p90 <= "
+                     "p95 <= p99 <= max)",
+                     side);
+            return false;
+        }
+    }
+    if (s->mean < s->min || s->mean > s->max) {
+        snprintf(why, WHY_SIZE, "%s latency mean outside [min, max]", side);
+        return false;
+    }
+    sketch = json_object_get(o, "sketch");
+    if (sketch) {
+        const char *text = json_string_value(sketch);
+        unsigned char *bytes = NULL;
+        size_t nbytes = 0;
+        struct sm_error serr;
+        int rc;
+
+        if (!text || sm_base64_decode(text, json_string_length(sketch), &bytes, &nbytes)) {
+            snprintf(why, WHY_SIZE, "%s \"sketch\" must be a base64 string", side);
+            return false;
+        }
+        sm_error_init(&serr);
+        rc = sm_sketch_deserialize(sk, bytes, nbytes, &serr);
+        free(bytes);
+        if (rc) {
+            snprintf(why, WHY_SIZE, "%s %.160s", side, serr.text);
+            return false;
+        }
+        if (sk->count != s->count) {
+            snprintf(why, WHY_SIZE, "%s \"sketch\" holds %llu values, \"count\" says %llu", side,
+                     (unsigned long long)sk->count, (unsigned long long)s->count);
+            sm_sketch_release(sk);
+            return false;
+        }
+        memset(s, 0, sizeof(*s)); /* the sketch is the figures */
+        return true;
+    }
+    return read_bounds(bounds, side, s, why);
 }
 
 static int64_t read_time(const json_t *v)
@@ -92,17 +326,147 @@ static int64_t read_time(const json_t *v)
     return sm_civil_to_unix(y, mo, d, h, mi, sec) * 1000000000LL + (int64_t)ms * 1000000LL;
 }
 
-int sm_mapdoc_parse(const char *data, size_t len, const char *name, struct sm_map *map,
-                    struct sm_error *err)
+/* ---- records ---- */
+
+static int read_node(struct doc *d, const json_t *n, size_t i, struct sm_error *err)
+{
+    const char *nname = json_string_value(json_object_get(n, "name"));
+    const char *kind = json_string_value(json_object_get(n, "kind"));
+    char why[WHY_SIZE];
+    enum sm_node_kind k;
+    uint64_t entry;
+    size_t idx;
+
+    if (!nname || !kind || sm_node_kind_parse(kind, &k))
+        return bad_record(d, d->node_offs, d->nnode_offs, i, err,
+                          "node %zu needs a \"name\" and a known \"kind\"", i);
+    if (!get_count(n, "entry_calls", &entry, why))
+        return bad_record(d, d->node_offs, d->nnode_offs, i, err, "node %zu: %s", i, why);
+    idx = sm_map_node(d->map, k, nname);
+    sm_node_set_attr(&d->map->nodes[idx].namespace_,
+                     json_string_value(json_object_get(n, "namespace")));
+    sm_node_set_attr(&d->map->nodes[idx].version, json_string_value(json_object_get(n, "version")));
+    sm_node_set_attr(&d->map->nodes[idx].system, json_string_value(json_object_get(n, "system")));
+    d->map->nodes[idx].entry_calls = sm_count_add(d->map->nodes[idx].entry_calls, entry);
+    return SM_OK;
+}
+
+static int read_edge(struct doc *d, const json_t *e, size_t i, struct sm_error *err)
+{
+    const char *from = json_string_value(json_object_get(e, "from"));
+    const char *to = json_string_value(json_object_get(e, "to"));
+    const char *kind = json_string_value(json_object_get(e, "kind"));
+    const json_t *lat = json_object_get(e, "latency_ms");
+    const json_t *bounds = json_object_get(e, "latency_bounds_ms");
+    char why[WHY_SIZE];
+    struct sm_edge one;
+    size_t fi, ti;
+    enum sm_edge_kind k;
+    int rc = SM_OK;
+
+    memset(&one, 0, sizeof(one));
+    sm_sketch_init(&one.client);
+    sm_sketch_init(&one.server);
+    if (!from || !to || !kind || sm_edge_kind_parse(kind, &k))
+        return bad_record(d, d->edge_offs, d->nedge_offs, i, err,
+                          "edge %zu needs \"from\", \"to\" and a known \"kind\"", i);
+    fi = sm_map_find_node_id(d->map, from);
+    ti = sm_map_find_node_id(d->map, to);
+    if (fi == (size_t)-1 || ti == (size_t)-1)
+        return bad_record(d, d->edge_offs, d->nedge_offs, i, err,
+                          "edge %zu names a node that is not in \"nodes\"", i);
+    if (!get_count(e, "calls", &one.calls, why) || !get_count(e, "errors", &one.errors, why))
+        goto out_bad;
+    if (one.errors > one.calls) {
+        snprintf(why, sizeof(why), "\"errors\" (%llu) above \"calls\" (%llu)",
+                 (unsigned long long)one.errors, (unsigned long long)one.calls);
+        goto out_bad;
+    }
+    if ((lat && !json_is_object(lat)) || (bounds && !json_is_object(bounds))) {
+        snprintf(why, sizeof(why), "\"latency_ms\" and \"latency_bounds_ms\" must be objects");
+        goto out_bad;
+    }
+    if (!read_side(json_object_get(lat, "client"), json_object_get(bounds, "client"), "client",
+                   &one.client, &one.client_summary, why) ||
+        !read_side(json_object_get(lat, "server"), json_object_get(bounds, "server"), "server",
+                   &one.server, &one.server_summary, why))
+        goto out_bad;
+    one.latency_estimated = json_is_true(json_object_get(e, "latency_estimated"));
+    d->map->source.estimated_merges = sm_count_add(
+        d->map->source.estimated_merges, sm_edge_merge(sm_map_edge(d->map, fi, ti, k), &one));
+    goto out_release;
+
+out_bad:
+    rc = bad_record(d, d->edge_offs, d->nedge_offs, i, err, "edge %zu: %s", i, why);
+out_release:
+    sm_sketch_release(&one.client);
+    sm_sketch_release(&one.server);
+    return rc;
+}
+
+static int read_source(struct doc *d, const json_t *src, struct sm_error *err)
+{
+    static const char *const counts[] = {"spans", "traces", "skipped_records", "unresolved_calls"};
+    const json_t *files = json_object_get(src, "files"), *formats = json_object_get(src, "formats");
+    uint64_t *fields[] = {&d->map->source.spans, &d->map->source.traces,
+                          &d->map->source.skipped_records, &d->map->source.unresolved_calls};
+    uint64_t values[4];
+    char why[WHY_SIZE];
+    int64_t start, end;
+    size_t i;
+
+    if (!src)
+        return SM_OK;
+    if (!json_is_object(src))
+        return bad_record(d, NULL, 0, 0, err, "\"source\" must be an object");
+    for (i = 0; i < 4; i++) {
+        if (!get_count(src, counts[i], &values[i], why))
+            return bad_record(d, NULL, 0, 0, err, "source: %s", why);
+    }
+    for (i = 0; i < 4; i++)
+        *fields[i] = sm_count_add(*fields[i], values[i]);
+    start = read_time(json_object_get(src, "start"));
+    end = read_time(json_object_get(src, "end"));
+    for (i = 0; i < json_array_size(files); i++) {
+        if (json_is_string(json_array_get(files, i)))
+            sm_map_add_file(d->map, json_string_value(json_array_get(files, i)));
+    }
+    for (i = 0; i < json_array_size(formats); i++) {
+        const char *f = json_string_value(json_array_get(formats, i));
+        enum sm_input_format fmt = f ? sm_format_from_name(f) : SM_FORMAT_UNKNOWN;
+
+        if (fmt != SM_FORMAT_UNKNOWN)
+            d->map->source.formats |= 1u << fmt;
+    }
+    if (start && (!d->map->source.start_ns || start < d->map->source.start_ns))
+        d->map->source.start_ns = start;
+    if (end > d->map->source.end_ns)
+        d->map->source.end_ns = end;
+    return SM_OK;
+}
+
+int sm_mapdoc_parse(const char *data, size_t len, const char *name,
+                    const struct sm_ingest_options *opt, struct sm_map *map, struct sm_error *err)
 {
     json_error_t jerr;
-    json_t *doc = json_loadb(data, len, 0, &jerr), *nodes, *edges, *src, *v;
-    size_t i;
+    json_t *doc, *nodes, *edges, *v;
+    struct doc d;
+    size_t i, bom = bom_length(data, len);
     int rc = 0;
 
+    data += bom;
+    len -= bom;
+    doc = json_loadb(data, len, 0, &jerr);
     if (!doc)
-        return sm_error_at(err, SM_EINPUT, name, jerr.line, jerr.column, jerr.position, "%s",
-                           jerr.text);
+        return sm_error_at(err, SM_EINPUT, name, jerr.line, jerr.column, jerr.position + (int)bom,
+                           "%s", jerr.text);
+    memset(&d, 0, sizeof(d));
+    d.name = name;
+    d.opt = opt;
+    d.map = map;
+    d.base = bom;
+    d.place.data = data;
+    d.place.line = 1;
     v = json_object_get(doc, "schema");
     if (!json_is_string(v) || strcmp(json_string_value(v), SM_MAP_SCHEMA)) {
         rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
@@ -116,88 +480,27 @@ int sm_mapdoc_parse(const char *data, size_t len, const char *name, struct sm_ma
                          "map document: \"nodes\" and \"edges\" must be arrays");
         goto out;
     }
-    for (i = 0; i < json_array_size(nodes); i++) {
-        const json_t *n = json_array_get(nodes, i);
-        const char *nname = json_string_value(json_object_get(n, "name"));
-        const char *kind = json_string_value(json_object_get(n, "kind"));
-        enum sm_node_kind k;
-        size_t idx;
-
-        if (!nname || !kind || sm_node_kind_parse(kind, &k)) {
-            rc = bad(err, name, "node", i);
-            goto out;
-        }
-        idx = sm_map_node(map, k, nname);
-        sm_node_set_attr(&map->nodes[idx].namespace_,
-                         json_string_value(json_object_get(n, "namespace")));
-        sm_node_set_attr(&map->nodes[idx].version,
-                         json_string_value(json_object_get(n, "version")));
-        sm_node_set_attr(&map->nodes[idx].system, json_string_value(json_object_get(n, "system")));
-        map->nodes[idx].entry_calls += (uint64_t)num(n, "entry_calls");
-    }
-    for (i = 0; i < json_array_size(edges); i++) {
-        const json_t *e = json_array_get(edges, i), *lat;
-        const char *from = json_string_value(json_object_get(e, "from"));
-        const char *to = json_string_value(json_object_get(e, "to"));
-        const char *kind = json_string_value(json_object_get(e, "kind"));
-        size_t fi, ti;
-        enum sm_edge_kind k;
-        struct sm_edge *edge;
-
-        if (!from || !to || !kind || sm_edge_kind_parse(kind, &k)) {
-            rc = bad(err, name, "edge", i);
-            goto out;
-        }
-        fi = sm_map_find_node_id(map, from);
-        ti = sm_map_find_node_id(map, to);
-        if (fi == (size_t)-1 || ti == (size_t)-1) {
-            rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
-                             "map document: edge %zu names a node that is not in \"nodes\"", i);
-            goto out;
-        }
-        edge = sm_map_edge(map, fi, ti, k);
-        edge->calls += (uint64_t)num(e, "calls");
-        edge->errors += (uint64_t)num(e, "errors");
-        lat = json_object_get(e, "latency_ms");
-        read_latency(json_object_get(lat, "client"), &edge->client_summary);
-        read_latency(json_object_get(lat, "server"), &edge->server_summary);
-        edge->latency_estimated = json_is_true(json_object_get(e, "latency_estimated"));
-        lat = json_object_get(e, "latency_bounds_ms");
-        read_bounds(json_object_get(lat, "client"), &edge->client_summary);
-        read_bounds(json_object_get(lat, "server"), &edge->server_summary);
-    }
-    src = json_object_get(doc, "source");
-    if (json_is_object(src)) {
-        json_t *files = json_object_get(src, "files"), *formats = json_object_get(src, "formats");
-        int64_t start = read_time(json_object_get(src, "start"));
-        int64_t end = read_time(json_object_get(src, "end"));
-
-        for (i = 0; i < json_array_size(files); i++) {
-            if (json_is_string(json_array_get(files, i)))
-                sm_map_add_file(map, json_string_value(json_array_get(files, i)));
-        }
-        for (i = 0; i < json_array_size(formats); i++) {
-            const char *f = json_string_value(json_array_get(formats, i));
-            enum sm_input_format fmt = f ? sm_format_from_name(f) : SM_FORMAT_UNKNOWN;
-
-            if (fmt != SM_FORMAT_UNKNOWN)
-                map->source.formats |= 1u << fmt;
-        }
-        map->source.spans += (uint64_t)num(src, "spans");
-        map->source.traces += (uint64_t)num(src, "traces");
-        map->source.skipped_records += (uint64_t)num(src, "skipped_records");
-        map->source.unresolved_calls += (uint64_t)num(src, "unresolved_calls");
-        if (start && (!map->source.start_ns || start < map->source.start_ns))
-            map->source.start_ns = start;
-        if (end > map->source.end_ns)
-            map->source.end_ns = end;
-    }
+    d.node_offs = element_offsets(data, len, "nodes", &d.nnode_offs);
+    d.edge_offs = element_offsets(data, len, "edges", &d.nedge_offs);
+    if (d.nnode_offs != json_array_size(nodes))
+        d.nnode_offs = 0; /* a duplicate key or an escaped one: no places */
+    if (d.nedge_offs != json_array_size(edges))
+        d.nedge_offs = 0;
+    for (i = 0; i < json_array_size(nodes) && rc == 0; i++)
+        rc = read_node(&d, json_array_get(nodes, i), i, err);
+    for (i = 0; i < json_array_size(edges) && rc == 0; i++)
+        rc = read_edge(&d, json_array_get(edges, i), i, err);
+    if (rc == 0)
+        rc = read_source(&d, json_object_get(doc, "source"), err);
 out:
+    free(d.node_offs);
+    free(d.edge_offs);
     json_decref(doc);
     return rc;
 }
 
-int sm_mapdoc_read(const char *path, struct sm_map *map, struct sm_error *err)
+int sm_mapdoc_read(const char *path, const struct sm_ingest_options *opt, struct sm_map *map,
+                   struct sm_error *err)
 {
     struct sm_input *in = NULL;
     struct sm_buf buf;
@@ -209,7 +512,7 @@ int sm_mapdoc_read(const char *path, struct sm_map *map, struct sm_error *err)
         return rc;
     rc = sm_input_read_rest(in, &buf, SM_DEFAULT_MAX_ELEMENT_BYTES, err);
     if (rc == 0)
-        rc = sm_mapdoc_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), map, err);
+        rc = sm_mapdoc_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), opt, map, err);
     sm_input_free(in);
     sm_buf_release(&buf);
     return rc;

@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sm_buf_init(&out);
     sm_error_init(&err);
     if (sm_mapdoc_sniff((const char *)data, size < 4096 ? size : 4096)) {
-        rc = sm_mapdoc_parse((const char *)data, size, "fuzz", &map, &err);
+        rc = sm_mapdoc_parse((const char *)data, size, "fuzz", NULL, &map, &err);
         if (rc == 0)
             sm_map_sort(&map);
     } else {
@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 struct sm_map back;
 
                 sm_map_init(&back);
-                if (sm_mapdoc_parse(out.data, out.len, "emitted", &back, &err) < 0) {
+                if (sm_mapdoc_parse(out.data, out.len, "emitted", NULL, &back, &err) < 0) {
                     fprintf(stderr, "fuzz_map: cannot read back the json map: %s\n", err.text);
                     abort();
                 }

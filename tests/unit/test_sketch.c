@@ -81,8 +81,10 @@ static void check_quantiles(const struct sm_sketch *s, double *values, size_t n)
     assert_int_equal(s->count, n);
     for (size_t i = 0; i < n; i++)
         sum += values[i];
-    assert_true(fabs(s->sum - sum) <= 1e-9 * sum);
-    assert_true(fabs(sm_sketch_mean(s) * (double)s->count - s->sum) <= 1e-9 * s->sum);
+    /* Each value is summed to the nanosecond: at most half a nanosecond off each. */
+    assert_true(fabs((double)s->sum_ns / 1e6 - sum) <= 1e-9 * sum + 0.5e-6 * (double)n);
+    assert_true(fabs(sm_sketch_mean(s) * (double)s->count - (double)s->sum_ns / 1e6) <=
+                1e-9 * (double)s->sum_ns / 1e6);
 }
 
 static void run_distribution(double (*draw)(void), uint64_t seed)
@@ -167,7 +169,7 @@ static void assert_same_sketch(const struct sm_sketch *a, const struct sm_sketch
     assert_int_equal(a->zero_count, b->zero_count);
     assert_true(a->min == b->min);
     assert_true(a->max == b->max);
-    assert_true(fabs(a->sum - b->sum) <= 1e-12 * fabs(a->sum));
+    assert_true(a->sum_ns == b->sum_ns);
     lo = a->offset < b->offset ? a->offset : b->offset;
     hi = a->offset + (int32_t)a->nbins;
     if (b->offset + (int32_t)b->nbins > hi)
@@ -248,9 +250,128 @@ static void roundtrip(const struct sm_sketch *s)
     sm_sketch_add(&back, 42.0); /* old contents must be replaced */
     assert_int_equal(sm_sketch_deserialize(&back, buf, len, &err), 0);
     assert_same_sketch(&back, s);
-    assert_true(back.sum == s->sum);
+    assert_true(back.sum_ns == s->sum_ns);
     free(buf);
     sm_sketch_release(&back);
+}
+
+/* The binary form of a sketch merged from four parts is the same bytes in all 24 orders,
+ * and the same as one sketch fed every value in another order: the sum is an integer. */
+static void test_merge_order_same_bytes(void **state)
+{
+    enum { PARTS = 4, PER_PART = 3000 };
+    struct sm_sketch part[PARTS], all;
+    unsigned char *ref = NULL;
+    size_t ref_len;
+    int perm[PARTS] = {0, 1, 2, 3};
+    int orders = 0;
+
+    (void)state;
+    rng_state = 11;
+    sm_sketch_init(&all);
+    for (int p = 0; p < PARTS; p++)
+        sm_sketch_init(&part[p]);
+    for (int p = 0; p < PARTS; p++) {
+        for (int i = 0; i < PER_PART; i++) {
+            /* Values with many significant digits: a double sum would depend on order. */
+            double v = draw_lognormal() * (1.0 + 0.1234567 * p) + (i % 97 == 0 ? 0.0 : 1e-7 * i);
+
+            sm_sketch_add(&part[p], v);
+        }
+    }
+    /* The whole, fed back to front. */
+    for (int p = PARTS - 1; p >= 0; p--) {
+        struct sm_sketch copy;
+
+        sm_sketch_init(&copy);
+        sm_sketch_copy(&copy, &part[p]);
+        sm_sketch_merge(&all, &copy);
+        sm_sketch_release(&copy);
+    }
+    ref_len = sm_sketch_serialize(&all, &ref);
+    /* Every permutation (Heap's algorithm, iteratively). */
+    {
+        int c[PARTS] = {0}, k = 1;
+
+        for (;;) {
+            struct sm_sketch m;
+            unsigned char *bytes = NULL;
+            size_t len;
+
+            sm_sketch_init(&m);
+            for (int p = 0; p < PARTS; p++)
+                sm_sketch_merge(&m, &part[perm[p]]);
+            len = sm_sketch_serialize(&m, &bytes);
+            assert_int_equal(len, ref_len);
+            assert_memory_equal(bytes, ref, len);
+            free(bytes);
+            sm_sketch_release(&m);
+            orders++;
+            while (k < PARTS && c[k] >= k) {
+                c[k] = 0;
+                k++;
+            }
+            if (k == PARTS)
+                break;
+            {
+                int j = k % 2 ? c[k] : 0, t = perm[j];
+
+                perm[j] = perm[k];
+                perm[k] = t;
+            }
+            c[k]++;
+            k = 1;
+        }
+    }
+    assert_int_equal(orders, 24);
+    free(ref);
+    sm_sketch_release(&all);
+    for (int p = 0; p < PARTS; p++)
+        sm_sketch_release(&part[p]);
+}
+
+/* Counts saturate at SM_COUNT_MAX instead of wrapping, and the result still round-trips. */
+static void test_saturation(void **state)
+{
+    struct sm_sketch a, b;
+
+    (void)state;
+    sm_sketch_init(&a);
+    sm_sketch_init(&b);
+    sm_sketch_add_n(&a, 5.0, SM_COUNT_MAX - 1);
+    sm_sketch_add_n(&b, 5.0, 10);
+    sm_sketch_add_n(&b, 0.0, 3);
+    sm_sketch_merge(&a, &b);
+    assert_true(a.count == SM_COUNT_MAX);
+    assert_true(a.sum_ns == SM_COUNT_MAX);
+    assert_true(a.zero_count == 3);
+    assert_true(sm_sketch_mean(&a) <= 5.0 && sm_sketch_mean(&a) >= 0.0);
+    roundtrip(&a);
+    sm_sketch_merge(&a, &a);
+    assert_true(a.count == SM_COUNT_MAX);
+    roundtrip(&a);
+    sm_sketch_release(&a);
+    sm_sketch_release(&b);
+}
+
+/* A version-1 blob (what schema-3 stores hold) still reads, its sum in nanoseconds. */
+static void test_reads_version_1(void **state)
+{
+    /* count 2, zero 0, min 1.0, max 1.0, sum 2.0 ms, first index 0, 1 bin of 2. */
+    static const unsigned char v1[] = {1, 2, 0,    0,    0, 0, 0, 0, 0, 0xf0, 0x3f, 0,    0, 0, 0,
+                                       0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0,    0,    0x40, 0, 1, 2};
+    struct sm_sketch s;
+    struct sm_error err;
+
+    (void)state;
+    sm_error_init(&err);
+    sm_sketch_init(&s);
+    assert_int_equal(sm_sketch_deserialize(&s, v1, sizeof(v1), &err), 0);
+    assert_int_equal(s.count, 2);
+    assert_true(s.sum_ns == 2000000);
+    assert_true(sm_sketch_mean(&s) == 1.0);
+    roundtrip(&s);
+    sm_sketch_release(&s);
 }
 
 static void test_serialize_roundtrip(void **state)
@@ -397,7 +518,7 @@ static void test_zero_and_negative(void **state)
     assert_int_equal(s.zero_count, 3);
     assert_true(s.min == 0.0);
     assert_true(s.max == 10.0);
-    assert_true(fabs(s.sum - (10.0 + 1e-9)) < 1e-12);
+    assert_true(s.sum_ns == 10000000); /* 1e-9 ms is below a nanosecond */
     assert_true(sm_sketch_quantile(&s, 0.0) == 0.0);
     assert_true(sm_sketch_quantile(&s, 0.5) == 0.0);
     /* rank floor(0.99 * 3) = 2 is the 1e-9 value: the zero bucket, read as min. */
@@ -427,8 +548,8 @@ static void test_add_n_and_mean(void **state)
     for (int i = 0; i < 11; i++)
         sm_sketch_add(&b, 30000.0);
     assert_same_sketch(&a, &b);
-    assert_true(sm_sketch_mean(&a) * (double)a.count == a.sum);
-    assert_true(a.sum == 7.5 * 1000 + 30000.0 * 11);
+    assert_true(sm_sketch_mean(&a) * (double)a.count * 1e6 == (double)a.sum_ns);
+    assert_true(a.sum_ns == (7500 + 330000) * 1000000ULL);
     /* The Grafana Agent case: a sum of 7.8 s over 3 calls comes back from the mean. */
     sm_sketch_release(&a);
     sm_sketch_add(&a, 1000.0);
@@ -439,7 +560,7 @@ static void test_add_n_and_mean(void **state)
     sm_sketch_add(&a, 1e300);
     sm_sketch_add(&a, INFINITY);
     sm_sketch_add(&a, NAN);
-    assert_true(isfinite(a.sum) && isfinite(a.max));
+    assert_true(a.sum_ns < SM_COUNT_MAX && isfinite(a.max));
     assert_true(a.nbins < 2200);
     roundtrip(&a);
     sm_sketch_release(&a);
@@ -516,6 +637,9 @@ int main(void)
         cmocka_unit_test(test_wide_range),
         cmocka_unit_test(test_merge_equals_union),
         cmocka_unit_test(test_serialize_roundtrip),
+        cmocka_unit_test(test_merge_order_same_bytes),
+        cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_reads_version_1),
         cmocka_unit_test(test_corrupt_rejected),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_single_value),
