@@ -171,6 +171,16 @@ void sm_diff_write_markdown(const struct sm_diff *d, const struct sm_gate_hits *
 void sm_diff_write_json(const struct sm_diff *d, const struct sm_gate_hits *hits,
                         struct sm_buf *out);
 
+/* The interactive HTML page of the diff (diff_html.c): the union map drawn once with
+ * the change marked, every node's and edge's figures in base and head (the maps d was
+ * made from, for the tooltips' before and after), and the gate result at the top:
+ * the rules (gates, ngates of them, may be 0) and what tripped (hits, may be NULL).
+ * style as for the map emitters; its decor is replaced. Fails only when Graphviz does. */
+int sm_diff_write_html(const struct sm_diff *d, const struct sm_map *base,
+                       const struct sm_map *head, const struct sm_gate *gates, size_t ngates,
+                       const struct sm_gate_hits *hits, const struct sm_style *style,
+                       struct sm_buf *out, struct sm_error *err);
+
 /* Drawing the change on the union map: fills node_decor (d->map.nnodes entries) and
  * edge_decor (d->map.nedges entries) for struct sm_style: added green, removed red and
  * dashed, regressed orange with a note such as "p99 120 -> 480 ms". The notes live in

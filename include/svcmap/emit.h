@@ -1,4 +1,4 @@
-/* emit.h: the registry of map writers (json, table, csv, dot, svg, png, mermaid).
+/* emit.h: the registry of map writers (json, table, csv, dot, svg, png, html, mermaid).
  *
  * Each emitter is one file exporting one const struct sm_emitter. An emitter writes the
  * whole document into a memory buffer; the command line then writes it atomically.
@@ -36,6 +36,9 @@ struct sm_style {
     /* Optional, indexed like map->nodes / map->edges; NULL entries draw normally. */
     const struct sm_decor *node_decor;
     const struct sm_decor *edge_decor;
+    /* Graphviz pictures: give each node and edge an element id made from the node ids
+     * ("node:service:cart"), as the HTML page needs. Off: Graphviz's own. */
+    bool element_ids;
 };
 
 /* Defaults: LR, default label, client latency, warn p99 500 ms / crit 2000 ms,
@@ -57,6 +60,7 @@ extern const struct sm_emitter sm_emit_dot;
 extern const struct sm_emitter sm_emit_svg;
 extern const struct sm_emitter sm_emit_png;
 extern const struct sm_emitter sm_emit_mermaid;
+extern const struct sm_emitter sm_emit_html;
 
 /* NULL-terminated table of every emitter. */
 extern const struct sm_emitter *const sm_emitters[];
@@ -72,5 +76,31 @@ void sm_edge_label(const struct sm_map *map, const struct sm_edge *e, const stru
 
 /* 0 normal, 1 warn, 2 crit, by p99 and error rate. */
 int sm_edge_severity(const struct sm_edge *e, const struct sm_style *style);
+
+/* The interactive HTML page (emit_html.c) around a map, with what a caller such as the
+ * diff adds. Every string is borrowed. The JSON members ("\"key\":value,...") go into
+ * the page's data block: strings in them must be written with sm_html_add_json_string,
+ * which keeps them from closing the block. */
+struct sm_html_extra {
+    const char *page;         /* "map" (default) or "diff": which legend and table */
+    const char *top;          /* NULL or members of the data block's top level */
+    const char *const *nodes; /* NULL or map->nnodes entries, each NULL or members */
+    const char *const *edges; /* NULL or map->nedges entries, likewise */
+    const char *banner;       /* NULL or a line of text above the map (the gate result) */
+    bool banner_failed;       /* draw the banner as a failure */
+};
+/* Appends the whole page to out. extra may be NULL (the -f html emitter). */
+int sm_emit_html_page(const struct sm_map *map, const struct sm_style *style,
+                      const struct sm_html_extra *extra, struct sm_buf *out, struct sm_error *err);
+/* A JSON string of text that is safe inside the page's data block: invalid UTF-8 and
+ * control characters become U+FFFD, and '<', '>', '&' are written as \u00XX. */
+void sm_html_add_json_string(struct sm_buf *out, const char *text);
+/* text escaped for HTML element content and attribute values (cleaned the same way). */
+void sm_html_add_text(struct sm_buf *out, const char *text);
+/* One side's latency of e as a JSON object {count, p50, p90, p95, p99, max} in
+ * milliseconds rounded as in the map document, or null when that side has none. */
+void sm_html_add_latency(struct sm_buf *out, const struct sm_edge *e, enum sm_side side);
+/* The SHA-256 digest of data (the page's Content-Security-Policy hashes). */
+void sm_sha256(const void *data, size_t len, unsigned char digest[32]);
 
 #endif

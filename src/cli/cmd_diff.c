@@ -33,10 +33,12 @@ static void help(FILE *out)
             "most severe first.\n"
             "\n"
             "  --db FILE               BASE and HEAD may be snapshot labels in FILE\n"
-            "  -f, --format FMT        text (default), markdown, json, or the map with the\n"
-            "                          changes drawn on it: mermaid, dot, svg, png\n"
+            "  -f, --format FMT        text (default), markdown, json, html (the interactive\n"
+            "                          page: union map, before/after on hover, gate result),\n"
+            "                          or the map with the changes drawn on it: mermaid, dot,\n"
+            "                          svg, png\n"
             "  -o FILE                 write atomically to FILE; the format follows its\n"
-            "                          extension (.txt .md .json .mmd .dot .gv .svg .png)\n"
+            "                          extension (.txt .md .json .html .mmd .dot .gv .svg .png)\n"
             "  --fail-on LIST          exit 1 when a rule trips (comma-separated, repeatable):\n"
             "                          added-edge, removed-edge, added-node, removed-node,\n"
             "                          pNN>+X%% or pNN>+Xms (NN: 50 90 95 99), errors>+Xpp,\n"
@@ -65,7 +67,7 @@ static void help(FILE *out)
             "3 bad input, 4 system failure.\n");
 }
 
-enum format { FMT_TEXT, FMT_MARKDOWN, FMT_JSON, FMT_MAP };
+enum format { FMT_TEXT, FMT_MARKDOWN, FMT_JSON, FMT_HTML, FMT_MAP };
 
 struct diff_args {
     const char *db, *output, *format, *sides[2], *title;
@@ -259,7 +261,7 @@ static int pick_format(const struct diff_args *a, enum format *fmt,
     } exts[] = {{".txt", "text"},  {".md", "markdown"}, {".markdown", "markdown"},
                 {".json", "json"}, {".mmd", "mermaid"}, {".mermaid", "mermaid"},
                 {".dot", "dot"},   {".gv", "dot"},      {".svg", "svg"},
-                {".png", "png"}};
+                {".png", "png"},   {".html", "html"},   {".htm", "html"}};
     const char *name = a->format;
     size_t i;
 
@@ -281,6 +283,10 @@ static int pick_format(const struct diff_args *a, enum format *fmt,
         *fmt = FMT_JSON;
         return 0;
     }
+    if (!strcmp(name, "html")) {
+        *fmt = FMT_HTML;
+        return 0;
+    }
     if (!strcmp(name, "mermaid") || !strcmp(name, "dot") || !strcmp(name, "svg") ||
         !strcmp(name, "png")) {
         *emitter = sm_emitter_find(name);
@@ -290,7 +296,7 @@ static int pick_format(const struct diff_args *a, enum format *fmt,
         }
     }
     return cli_usage_error(
-        "diff", "unknown format '%s' (text, markdown, json, mermaid, dot, svg, png)", name);
+        "diff", "unknown format '%s' (text, markdown, json, html, mermaid, dot, svg, png)", name);
 }
 
 /* Loads one side: a label of the store, or a map document / trace file. */
@@ -415,8 +421,28 @@ static int draw(const struct diff_args *a, const struct sm_diff *d,
     return rc;
 }
 
-static int render(const struct diff_args *a, const struct sm_diff *d,
-                  const struct sm_gate_hits *hits, enum format fmt,
+/* The interactive page: the whole union, the gate result at the top. */
+static int draw_html(const struct diff_args *a, const struct sm_diff *d, const struct sm_map *base,
+                     const struct sm_map *head, const struct sm_gate_hits *hits, struct sm_buf *out)
+{
+    struct sm_style style;
+    struct sm_error err;
+
+    sm_style_init(&style);
+    style.direction = a->direction;
+    style.latency = a->opt.side == SM_SIDE_CLIENT ? SM_LATENCY_CLIENT : SM_LATENCY_SERVER;
+    style.title = a->title;
+    /* only the change is coloured, as in the other pictures of a diff */
+    style.warn_p99_ms = style.crit_p99_ms = HUGE_VAL;
+    style.warn_error_rate = style.crit_error_rate = HUGE_VAL;
+    sm_error_init(&err);
+    if (sm_diff_write_html(d, base, head, a->gates, a->ngates, hits, &style, out, &err))
+        return cli_report(&err);
+    return 0;
+}
+
+static int render(const struct diff_args *a, const struct sm_diff *d, const struct sm_map *base,
+                  const struct sm_map *head, const struct sm_gate_hits *hits, enum format fmt,
                   const struct sm_emitter *emitter, struct sm_buf *out)
 {
     int rc;
@@ -438,6 +464,8 @@ static int render(const struct diff_args *a, const struct sm_diff *d,
     case FMT_JSON:
         sm_diff_write_json(d, hits, out);
         return 0;
+    case FMT_HTML:
+        return draw_html(a, d, base, head, hits, out);
     case FMT_MAP:
         break;
     }
@@ -511,7 +539,7 @@ int cmd_diff(int argc, char **argv)
     a.opt.head_name = a.sides[1];
     sm_diff_maps(&d, &base, &head, &a.opt);
     sm_diff_check_gates(&d, a.gates, a.ngates, &hits);
-    if ((status = render(&a, &d, &hits, fmt, emitter, &out)))
+    if ((status = render(&a, &d, &base, &head, &hits, fmt, emitter, &out)))
         goto out;
     if (cli_write_output(a.output, out.data ? out.data : "", out.len, &err)) {
         status = cli_report(&err);

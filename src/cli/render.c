@@ -189,8 +189,8 @@ int cli_parse_render_option(const char *cmd, int argc, char **argv, int *i,
             return -1;
         if (!sm_emitter_find(v)) {
             cli_usage_error(cmd,
-                            "unknown format '%s' (expected json, table, csv, dot, svg, png or "
-                            "mermaid)",
+                            "unknown format '%s' (expected json, table, csv, dot, svg, png, html "
+                            "or mermaid)",
                             v);
             return -1;
         }
@@ -379,8 +379,9 @@ void cli_render_help(FILE *out)
             "\n"
             "output:\n"
             "  -o FILE                 write FILE atomically; the format follows the extension:\n"
-            "                          .json .csv .dot .gv .svg .png .mmd .md (Mermaid)\n"
-            "  -f FORMAT               json, table, csv, dot, svg, png or mermaid\n"
+            "                          .json .csv .dot .gv .svg .png .html .mmd .md (Mermaid)\n"
+            "  -f FORMAT               json, table, csv, dot, svg, png, html (one interactive\n"
+            "                          page: hover, search, focus, filters) or mermaid\n"
             "  --inject FILE.md        rewrite the block between '<!-- svcmap:begin NAME -->'\n"
             "                          and '<!-- svcmap:end NAME -->' in FILE.md (Mermaid\n"
             "                          unless -f says otherwise); nothing else changes\n"
@@ -462,7 +463,7 @@ static const struct sm_emitter *choose_emitter(struct cli_render_options *o,
         if (!em)
             cli_usage_error("map",
                             "cannot tell the format from '%s'; name it .json .csv .dot .gv .svg "
-                            ".png .mmd or .md, or give -f",
+                            ".png .html .mmd or .md, or give -f",
                             o->output);
         return em;
     }

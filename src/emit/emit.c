@@ -16,8 +16,8 @@
 #include <string.h>
 
 const struct sm_emitter *const sm_emitters[] = {
-    &sm_emit_json, &sm_emit_table, &sm_emit_csv,     &sm_emit_dot,
-    &sm_emit_svg,  &sm_emit_png,   &sm_emit_mermaid, NULL,
+    &sm_emit_json, &sm_emit_table, &sm_emit_csv,     &sm_emit_dot, &sm_emit_svg,
+    &sm_emit_png,  &sm_emit_html,  &sm_emit_mermaid, NULL,
 };
 
 void sm_style_init(struct sm_style *style)

@@ -321,6 +321,12 @@ static void style_node(Agnode_t *n, const struct sm_map *map, size_t i,
     sm_buf_init(&st);
     sm_emit_node_text(map, i, style, &text);
     gv_set_label(n, "label", text.data ? text.data : "");
+    if (style->element_ids) {
+        sm_buf_reset(&st);
+        sm_emit_node_elid(map, i, &st);
+        gv_set(n, "id", st.data);
+        sm_buf_reset(&st);
+    }
     gv_set(n, "shape", node_shape(node->kind));
     gv_set(n, "fillcolor", node_fill(node->kind));
     /* Kinds differ by shape and by line: externals dashed, clients plain. */
@@ -354,6 +360,11 @@ static void style_edge(Agedge_t *ge, const struct sm_map *map, size_t j,
     sm_buf_init(&st);
     sm_emit_edge_text(map, j, style, &text);
     gv_set_label(ge, "label", text.data ? text.data : "");
+    if (style->element_ids) {
+        sm_emit_edge_elid(map, j, &st);
+        gv_set(ge, "id", st.data);
+        sm_buf_reset(&st);
+    }
     if (d && d->bold)
         w += 1.5;
     snprintf(width, sizeof(width), "%g", w);

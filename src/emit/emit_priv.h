@@ -52,4 +52,15 @@ const struct sm_decor *sm_emit_edge_decor(const struct sm_style *style, size_t j
 int sm_emit_graphviz_render(const struct sm_map *map, const struct sm_style *style,
                             const char *format, struct sm_buf *out, struct sm_error *err);
 
+/* Element ids of the HTML page, from node ids: "node:" + the node id, and
+ * "edge:" + from id + "__" + to id + "__" + edge kind; bytes outside [A-Za-z0-9.:-]
+ * written as _XX. In emit_html.c. */
+void sm_emit_node_elid(const struct sm_map *map, size_t i, struct sm_buf *out);
+void sm_emit_edge_elid(const struct sm_map *map, size_t j, struct sm_buf *out);
+
+/* The page's script and stylesheet: src/emit/html/svcmap.js and svcmap.css, made into
+ * C strings at build time (cmake/embed.cmake). */
+extern const char sm_html_script[];
+extern const char sm_html_style[];
+
 #endif

@@ -154,6 +154,6 @@ cmp -s m.mmd c.mmd || check "--with-map draws what --changed-only draws"
 grep -q "no snapshot labelled 'v9'" err.txt || check "missing label: message"
 "$bin" diff --db nope.db v1 v2 2>err.txt
 [ $? = 3 ] || check "missing database: exit 3"
-"$bin" diff v1.jsonl v2.jsonl -f html 2>/dev/null
+"$bin" diff v1.jsonl v2.jsonl -f pdf 2>/dev/null
 [ $? = 2 ] || check "unknown format: exit 2"
 exit $fail
