@@ -40,6 +40,7 @@ struct sm_reader {
 extern const struct sm_reader sm_reader_otlp;
 extern const struct sm_reader sm_reader_jaeger;
 extern const struct sm_reader sm_reader_zipkin;
+extern const struct sm_reader sm_reader_zipkin1;
 
 /* NULL-terminated table of every span reader. */
 extern const struct sm_reader *const sm_readers[];

@@ -17,6 +17,7 @@ const struct sm_reader *const sm_readers[] = {
     &sm_reader_otlp,
     &sm_reader_jaeger,
     &sm_reader_zipkin,
+    &sm_reader_zipkin1,
     NULL,
 };
 

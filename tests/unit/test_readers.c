@@ -170,6 +170,8 @@ static void test_names(void **state)
     assert_int_equal(sm_format_from_name("protobuf"), SM_FORMAT_UNKNOWN);
     assert_ptr_equal(sm_reader_for(SM_FORMAT_ZIPKIN), &sm_reader_zipkin);
     assert_null(sm_reader_for(SM_FORMAT_PROMETHEUS));
+    assert_string_equal(sm_format_name(SM_FORMAT_ZIPKIN1), "zipkin1");
+    assert_ptr_equal(sm_reader_for(sm_format_from_name("zipkin1")), &sm_reader_zipkin1);
 }
 
 static void test_span_to_json(void **state)
@@ -727,6 +729,169 @@ static void test_zipkin_bad(void **state)
                       "must be an object");
 }
 
+/* ---- Zipkin v1 ---- */
+
+/* One v1 span holding both halves of an RPC, logged by two hosts: two v2 spans, the
+ * server half shared, each with its own times and remote end, as V1SpanConverter. */
+static void test_zipkin1_shared(void **state)
+{
+    const struct sm_span *c, *s;
+
+    (void)state;
+    assert_int_equal(
+        parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                 "{\"traceId\":\"48485a3953bb6124\",\"id\":\"6b221d5bc9e6496c\","
+                 "\"parentId\":\"48485a3953bb6124\",\"name\":\"get\",\"timestamp\":1000,"
+                 "\"duration\":900,\"annotations\":["
+                 "{\"timestamp\":1900,\"value\":\"cr\",\"endpoint\":{\"serviceName\":\"web\"}},"
+                 "{\"timestamp\":1000,\"value\":\"cs\",\"endpoint\":{\"serviceName\":\"web\"}},"
+                 "{\"timestamp\":1100,\"value\":\"sr\",\"endpoint\":{\"serviceName\":\"app\","
+                 "\"ipv4\":\"10.0.0.2\",\"port\":8080}},"
+                 "{\"timestamp\":1700,\"value\":\"ss\",\"endpoint\":{\"serviceName\":\"app\","
+                 "\"ipv4\":\"10.0.0.2\",\"port\":8080}},"
+                 "{\"timestamp\":1500,\"value\":\"error\",\"endpoint\":{\"serviceName\":\"app\"}}],"
+                 "\"binaryAnnotations\":["
+                 "{\"key\":\"sa\",\"value\":true,\"endpoint\":{\"serviceName\":\"app\"}},"
+                 "{\"key\":\"ca\",\"value\":true,\"endpoint\":{\"serviceName\":\"web\","
+                 "\"ipv4\":\"10.0.0.1\"}},"
+                 "{\"key\":\"http.status_code\",\"value\":\"503\",\"endpoint\":{\"serviceName\":"
+                 "\"app\"}},"
+                 "{\"key\":\"otel.status_code\",\"value\":\"ERROR\",\"endpoint\":{\"serviceName\":"
+                 "\"web\"}},"
+                 "{\"key\":\"retries\",\"value\":3,\"endpoint\":{\"serviceName\":\"web\"}}]}"),
+        0);
+    assert_int_equal(batch.len, 2);
+    assert_int_equal(batch.format, SM_FORMAT_ZIPKIN1);
+    assert_false(batch.whole_traces);
+    c = &batch.spans[0];
+    s = &batch.spans[1];
+    assert_str(c->span_id, "6b221d5bc9e6496c");
+    assert_str(c->parent_id, "48485a3953bb6124");
+    assert_str(c->service, "web");
+    assert_int_equal(c->kind, SM_KIND_CLIENT);
+    assert_false(c->shared);
+    assert_true(c->start_ns == 1000000 && c->duration_ns == 900000); /* the span's own */
+    assert_str(c->remote_service, "app");                            /* sa */
+    assert_true(c->error);                                           /* otel.status_code */
+    assert_str(s->span_id, "6b221d5bc9e6496c");
+    assert_str(s->service, "app");
+    assert_int_equal(s->kind, SM_KIND_SERVER);
+    assert_true(s->shared);
+    assert_true(s->start_ns == 1100000 && s->duration_ns == 600000); /* sr, ss - sr */
+    assert_str(s->remote_service, "web");                            /* ca */
+    assert_str(s->local_address, "10.0.0.2||8080");
+    assert_int_equal(s->http_status, 503);
+    assert_false(s->error); /* the "error" annotation is not; a numeric tag is dropped */
+    assert_int_equal(s->format, SM_FORMAT_ZIPKIN1);
+}
+
+static void test_zipkin1_shapes(void **state)
+{
+    const struct sm_span *s;
+
+    (void)state;
+    /* loopback: client and server halves logged by one service are two spans */
+    assert_int_equal(
+        parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                 "{\"traceId\":\"a\",\"id\":\"b\",\"annotations\":["
+                 "{\"timestamp\":1,\"value\":\"cs\",\"endpoint\":{\"serviceName\":\"loop\"}},"
+                 "{\"timestamp\":2,\"value\":\"sr\",\"endpoint\":{\"serviceName\":\"loop\"}},"
+                 "{\"timestamp\":3,\"value\":\"ss\",\"endpoint\":{\"serviceName\":\"loop\"}},"
+                 "{\"timestamp\":4,\"value\":\"cr\",\"endpoint\":{\"serviceName\":\"loop\"}}],"
+                 "\"binaryAnnotations\":[{\"key\":\"ca\",\"value\":true,\"endpoint\":{"
+                 "\"serviceName\":\"loop\",\"port\":5000}}]}"),
+        0);
+    assert_int_equal(batch.len, 2);
+    assert_int_equal(batch.spans[0].kind, SM_KIND_CLIENT);
+    assert_true(batch.spans[0].duration_ns == 3000);
+    assert_int_equal(batch.spans[1].kind, SM_KIND_SERVER);
+    assert_true(batch.spans[1].shared);
+    /* Finagle's "ca" under the server's own name would go to the server half, which in a
+     * loopback is found as the client part: its service name is dropped, no loopback */
+    assert_null(batch.spans[0].remote_service);
+
+    /* no core annotations: "ca" and "sa" make ca's part call sa; "lc" names the host */
+    assert_int_equal(
+        parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                 "[{\"traceId\":\"a\",\"id\":\"c\",\"binaryAnnotations\":["
+                 "{\"key\":\"sa\",\"value\":true,\"endpoint\":{\"serviceName\":\"db\"}},"
+                 "{\"key\":\"ca\",\"value\":true,\"endpoint\":{\"serviceName\":\"app\"}}]},"
+                 "{\"traceId\":\"a\",\"id\":\"d\",\"binaryAnnotations\":["
+                 "{\"key\":\"ca\",\"value\":true,\"endpoint\":{\"serviceName\":\"web\"}}]},"
+                 "{\"traceId\":\"a\",\"id\":\"e\",\"timestamp\":7,\"duration\":3,"
+                 "\"binaryAnnotations\":[{\"key\":\"lc\",\"value\":\"\",\"endpoint\":{"
+                 "\"serviceName\":\"app\"}}]},"
+                 "{\"traceId\":\"a\",\"id\":\"f\",\"annotations\":["
+                 "{\"timestamp\":10,\"value\":\"cs\",\"endpoint\":{\"serviceName\":\"app\"}}],"
+                 "\"binaryAnnotations\":[{\"key\":\"sa\",\"value\":true,\"endpoint\":{"
+                 "\"ipv4\":\"10.1.2.3\",\"port\":5432}}]},"
+                 "{\"traceId\":\"a\",\"id\":\"10\",\"annotations\":["
+                 "{\"timestamp\":10,\"value\":\"ms\",\"endpoint\":{\"serviceName\":\"app\"}},"
+                 "{\"timestamp\":30,\"value\":\"mr\",\"endpoint\":{\"serviceName\":\"worker\"}}],"
+                 "\"binaryAnnotations\":[{\"key\":\"ma\",\"value\":true,\"endpoint\":{"
+                 "\"serviceName\":\"kafka\"}}]}]"),
+        0);
+    assert_true(batch.whole_traces);
+    assert_int_equal(batch.len, 6);
+    s = &batch.spans[0];
+    assert_str(s->service, "app");
+    assert_int_equal(s->kind, SM_KIND_UNSET);
+    assert_str(s->remote_service, "db");
+    s = &batch.spans[1];
+    assert_null(s->service);
+    assert_int_equal(s->kind, SM_KIND_SERVER);
+    assert_str(s->remote_service, "web");
+    s = &batch.spans[2];
+    assert_str(s->service, "app");
+    assert_int_equal(s->kind, SM_KIND_UNSET);
+    assert_true(s->start_ns == 7000 && s->duration_ns == 3000);
+    s = &batch.spans[3];
+    assert_int_equal(s->kind, SM_KIND_CLIENT);
+    assert_false(s->has_duration); /* cs alone: a one-way call */
+    assert_str(s->server_address, "10.1.2.3");
+    assert_str(s->server_port, "5432");
+    s = &batch.spans[4];
+    assert_int_equal(s->kind, SM_KIND_PRODUCER);
+    assert_str(s->service, "app");
+    assert_str(s->remote_service, "kafka");
+    s = &batch.spans[5];
+    assert_int_equal(s->kind, SM_KIND_CONSUMER);
+    assert_str(s->service, "worker");
+    assert_true(s->shared);
+    assert_str(s->remote_service, "kafka");
+    assert_true(s->start_ns == 30000);
+}
+
+static void test_zipkin1_bad(void **state)
+{
+    (void)state;
+    assert_fails_with(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"xyz\",\"id\":\"1\",\"annotations\":[]}"),
+                      "span 1: \"traceId\" must be 1 to 32 hex digits, got \"xyz\"");
+    assert_fails_with(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"1\",\"annotations\":[{\"value\":"
+                               "\"cs\"}]}"),
+                      "span 1: annotation 1 needs a \"timestamp\" and a string \"value\"");
+    assert_fails_with(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"1\",\"annotations\":[{\"timestamp\":"
+                               "-4,\"value\":\"cs\"}]}"),
+                      "span 1: annotation 1: \"timestamp\" must be a non-negative integer");
+    assert_fails_with(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"1\",\"binaryAnnotations\":[{"
+                               "\"value\":\"x\"}]}"),
+                      "span 1: binary annotation 1 needs a string \"key\"");
+    assert_fails_with(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"1\",\"binaryAnnotations\":[{\"key\":"
+                               "\"sa\",\"value\":true,\"endpoint\":{\"serviceName\":7}}]}"),
+                      "span 1: binary annotation 1: \"endpoint.serviceName\" must be a string");
+    assert_fails_with(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                               "{\"traceId\":\"1\",\"id\":\"1\",\"annotations\":{}}"),
+                      "span 1: \"annotations\" must be an array");
+    assert_fails_with(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                               "[[{\"traceId\":\"1\",\"id\":\"1\"}],7]"),
+                      "trace 2 must be an array of spans, got a number");
+}
+
 /* ---- detection ---- */
 
 static void test_detect(void **state)
@@ -766,6 +931,31 @@ static void test_detect(void **state)
         detect(SM_ELEM_MEMBER_ITEM, "data", "{\"parent\":\"a\",\"child\":\"b\",\"callCount\":3}"));
     assert_null(detect(SM_ELEM_DOCUMENT, NULL, "{\"schema\":\"svcmap.map/v1\",\"nodes\":[]}"));
     assert_null(detect(SM_ELEM_DOCUMENT, NULL, "42"));
+    /* Jaeger: one span standing alone (jaeger-anonymizer), the UI's fetched-trace state */
+    assert_ptr_equal(
+        detect(SM_ELEM_ARRAY_ITEM, NULL, "{\"traceID\":\"1\",\"spanID\":\"2\",\"process\":{}}"),
+        &sm_reader_jaeger);
+    assert_ptr_equal(detect(SM_ELEM_DOCUMENT, NULL,
+                            "{\"data\":{\"traceID\":\"1\",\"spans\":[]},\"id\":\"1\","
+                            "\"state\":\"FETCH_DONE\"}"),
+                     &sm_reader_jaeger);
+    /* Zipkin v1: binary annotations, or annotations logged by an endpoint */
+    assert_ptr_equal(detect(SM_ELEM_ARRAY_ITEM, NULL,
+                            "{\"traceId\":\"1\",\"id\":\"2\",\"binaryAnnotations\":[]}"),
+                     &sm_reader_zipkin1);
+    assert_ptr_equal(detect(SM_ELEM_ARRAY_ITEM, NULL,
+                            "[{\"traceId\":\"1\",\"id\":\"2\",\"annotations\":[{"
+                            "\"timestamp\":1,\"value\":\"sr\",\"endpoint\":{}}]}]"),
+                     &sm_reader_zipkin1);
+    /* v2 annotations have no endpoint; a v2 field makes it v2 whatever else is there */
+    assert_ptr_equal(detect(SM_ELEM_ARRAY_ITEM, NULL,
+                            "{\"traceId\":\"1\",\"id\":\"2\",\"annotations\":[{"
+                            "\"timestamp\":1,\"value\":\"x\"}]}"),
+                     &sm_reader_zipkin);
+    assert_ptr_equal(detect(SM_ELEM_ARRAY_ITEM, NULL,
+                            "{\"traceId\":\"1\",\"id\":\"2\",\"kind\":\"CLIENT\","
+                            "\"binaryAnnotations\":[]}"),
+                     &sm_reader_zipkin);
 }
 
 /* ---- hostile values everywhere ---- */
@@ -867,8 +1057,18 @@ static void test_hostile_values(void **state)
         "\"timestamp\":1,\"duration\":2,\"shared\":true,\"localEndpoint\":{\"serviceName\":\"s\","
         "\"ipv4\":\"1.2.3.4\",\"port\":80},\"remoteEndpoint\":{\"ipv6\":\"::1\",\"port\":9},"
         "\"tags\":{\"error\":\"\",\"http.status_code\":\"404\"}}]",
+        /* Zipkin v1 trace */
+        "[{\"traceId\":\"a\",\"parentId\":\"1\",\"id\":\"2\",\"name\":\"x\",\"timestamp\":1,"
+        "\"duration\":2,\"annotations\":[{\"timestamp\":1,\"value\":\"cs\",\"endpoint\":{"
+        "\"serviceName\":\"s\",\"ipv4\":\"1.2.3.4\",\"port\":80}},{\"timestamp\":2,\"value\":"
+        "\"sr\",\"endpoint\":{\"serviceName\":\"t\"}},{\"timestamp\":3,\"value\":\"ms\","
+        "\"endpoint\":{\"serviceName\":\"t\"}}],\"binaryAnnotations\":[{\"key\":\"sa\","
+        "\"value\":true,\"endpoint\":{\"ipv6\":\"::1\",\"port\":9}},{\"key\":\"ca\",\"value\":"
+        "true,\"endpoint\":{\"serviceName\":\"t\"}},{\"key\":\"error\",\"value\":\"\","
+        "\"endpoint\":{\"serviceName\":\"s\"}}]}]",
     };
-    const struct sm_reader *readers[] = {&sm_reader_otlp, &sm_reader_jaeger, &sm_reader_zipkin};
+    const struct sm_reader *readers[] = {&sm_reader_otlp, &sm_reader_jaeger, &sm_reader_zipkin,
+                                         &sm_reader_zipkin1};
     size_t e, h, n, total, r, runs = 0;
 
     (void)state;
@@ -882,7 +1082,7 @@ static void test_hostile_values(void **state)
                 size_t k = n;
 
                 root = replace_nth(copy, &k, with);
-                for (r = 0; r < 3; r++) {
+                for (r = 0; r < sizeof(readers) / sizeof(readers[0]); r++) {
                     struct sm_element el;
                     size_t i;
                     int rc;
@@ -932,6 +1132,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zipkin_span, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zipkin_errors_and_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zipkin_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zipkin1_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zipkin1_shapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zipkin1_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
     };
