@@ -54,6 +54,8 @@ static void help(FILE *out)
             "                          that changed\n"
             "  --with-map              markdown: append those as a folded Mermaid diagram\n"
             "  --clients               keep the client node (requests from outside)\n"
+            "  --collapse ATTR         one node per service.namespace, service.version, kind\n"
+            "                          or system, on both sides\n"
             "  --include GLOB, --exclude GLOB\n"
             "                          compare only / leave out the nodes whose names match\n"
             "  --direction LR|TB, --title TEXT\n"
@@ -177,6 +179,19 @@ static int parse_option(struct diff_args *a, int argc, char **argv, int *i)
             return -1;
         a->exclude = sm_xrealloc(a->exclude, (a->shape.nexclude + 1) * sizeof(*a->exclude));
         a->exclude[a->shape.nexclude++] = v;
+        return 1;
+    }
+    if ((r = take("--collapse", argc, argv, i, &v))) {
+        if (r < 0)
+            return -1;
+        if (!sm_shape_attr_known(v)) {
+            cli_usage_error("diff",
+                            "--collapse takes service.namespace, service.version, kind or "
+                            "system, got '%s'",
+                            v);
+            return -1;
+        }
+        a->shape.collapse = v;
         return 1;
     }
     if (!strcmp(argv[*i], "--color") || !strcmp(argv[*i], "--no-color")) {

@@ -253,6 +253,19 @@ int cli_parse_render_option(const char *cmd, int argc, char **argv, int *i,
         o->style.group_by = v;
         return 1;
     }
+    if (is_option(arg, "--collapse")) {
+        if (!(v = value_of(cmd, "--collapse", argc, argv, i)))
+            return -1;
+        if (!sm_shape_attr_known(v)) {
+            cli_usage_error(cmd,
+                            "--collapse takes service.namespace, service.version, kind or "
+                            "system, got '%s'",
+                            v);
+            return -1;
+        }
+        o->shape.collapse = v;
+        return 1;
+    }
     if (is_option(arg, "--direction")) {
         if (!(v = value_of(cmd, "--direction", argc, argv, i)))
             return -1;
@@ -358,6 +371,9 @@ void cli_render_help(FILE *out)
             "  --exclude GLOB          drop nodes whose name matches (repeatable)\n"
             "  --min-calls N           drop edges with fewer than N calls\n"
             "  --clients               draw the 'client' node: requests from outside\n"
+            "  --collapse ATTR         one node per service.namespace, service.version, kind\n"
+            "                          or system: calls and errors summed, latency merged\n"
+            "                          (nodes without ATTR stay themselves)\n"
             "\n"
             "style:\n"
             "  --group-by ATTR         clusters by service.namespace, service.version, kind or\n"

@@ -9,6 +9,7 @@
 #include "svcmap/emit.h"
 
 #include "emit_priv.h"
+#include "svcmap/shape.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -227,18 +228,8 @@ const char *sm_emit_severity_color(int level)
 
 const char *sm_emit_group_of(const struct sm_node *n, const char *group_by)
 {
-    if (!group_by)
-        return NULL;
-    if (!strcmp(group_by, "service.namespace") || !strcmp(group_by, "namespace"))
-        return n->namespace_;
-    if (!strcmp(group_by, "service.version") || !strcmp(group_by, "version"))
-        return n->version;
-    if (!strcmp(group_by, "kind"))
-        return sm_node_kind_name(n->kind);
-    if (!strcmp(group_by, "system") || !strcmp(group_by, "db.system") ||
-        !strcmp(group_by, "messaging.system"))
-        return n->system;
-    return NULL;
+    /* one list of attribute names, shared with --collapse */
+    return sm_shape_group_of(n, group_by);
 }
 
 double sm_emit_width(uint64_t calls)

@@ -176,9 +176,141 @@ static int focus_on(struct sm_map *map, const struct sm_shape *shape, struct sm_
     return 0;
 }
 
+const char *sm_shape_group_of(const struct sm_node *n, const char *attr)
+{
+    if (!attr)
+        return NULL;
+    if (!strcmp(attr, "service.namespace") || !strcmp(attr, "namespace"))
+        return n->namespace_;
+    if (!strcmp(attr, "service.version") || !strcmp(attr, "version"))
+        return n->version;
+    if (!strcmp(attr, "kind"))
+        return sm_node_kind_name(n->kind);
+    if (!strcmp(attr, "system") || !strcmp(attr, "db.system") || !strcmp(attr, "messaging.system"))
+        return n->system;
+    return NULL;
+}
+
+bool sm_shape_attr_known(const char *attr)
+{
+    static const char *const known[] = {
+        "service.namespace", "namespace",       "service.version", "version", "kind", "system",
+        "db.system",         "messaging.system"};
+    size_t k;
+
+    for (k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+        if (!strcmp(known[k], attr))
+            return true;
+    }
+    return false;
+}
+
+/* The kind of a group's node: its members' kind when they all share one, else service. */
+static enum sm_node_kind group_kind(const struct sm_map *map, const char *attr, const char *value)
+{
+    enum sm_node_kind kind = SM_NODE_SERVICE;
+    bool first = true;
+    size_t i;
+
+    for (i = 0; i < map->nnodes; i++) {
+        const char *v = sm_shape_group_of(&map->nodes[i], attr);
+
+        if (!v || strcmp(v, value))
+            continue;
+        if (first)
+            kind = map->nodes[i].kind;
+        else if (kind != map->nodes[i].kind)
+            return SM_NODE_SERVICE;
+        first = false;
+    }
+    return kind;
+}
+
+/* Rebuilds map with one node per group. Nodes without the attribute go in first, as
+ * themselves; a group whose name is taken by one of them is named "VALUE (group)", so
+ * that no group silently absorbs a node that is not in it. */
+static void collapse(struct sm_map *map, const char *attr)
+{
+    struct sm_map out;
+    size_t *to = sm_xcalloc(map->nnodes ? map->nnodes : 1, sizeof(*to));
+    size_t i, plain;
+    struct sm_buf name;
+
+    sm_map_init(&out);
+    sm_buf_init(&name);
+    for (i = 0; i < map->nnodes; i++) {
+        const struct sm_node *n = &map->nodes[i];
+        struct sm_node *d;
+
+        if (sm_shape_group_of(n, attr))
+            continue;
+        to[i] = sm_map_node(&out, n->kind, n->name);
+        d = &out.nodes[to[i]];
+        sm_node_set_attr(&d->namespace_, n->namespace_);
+        sm_node_set_attr(&d->version, n->version);
+        sm_node_set_attr(&d->system, n->system);
+        d->entry_calls += n->entry_calls;
+    }
+    plain = out.nnodes;
+    for (i = 0; i < map->nnodes; i++) {
+        const struct sm_node *n = &map->nodes[i];
+        const char *v = sm_shape_group_of(n, attr);
+        enum sm_node_kind kind;
+        struct sm_node *d;
+        size_t at;
+
+        if (!v)
+            continue;
+        kind = group_kind(map, attr, v);
+        sm_buf_reset(&name);
+        sm_buf_adds(&name, v);
+        while ((at = sm_map_find_node(&out, kind, name.data)) != (size_t)-1 && at < plain)
+            sm_buf_adds(&name, " (group)");
+        to[i] = sm_map_node(&out, kind, name.data);
+        d = &out.nodes[to[i]];
+        if (!strcmp(attr, "service.namespace") || !strcmp(attr, "namespace"))
+            sm_node_set_attr(&d->namespace_, v);
+        else if (!strcmp(attr, "service.version") || !strcmp(attr, "version"))
+            sm_node_set_attr(&d->version, v);
+        else if (strcmp(attr, "kind"))
+            sm_node_set_attr(&d->system, v);
+        d->entry_calls += n->entry_calls;
+    }
+    for (i = 0; i < map->nedges; i++) {
+        const struct sm_edge *s = &map->edges[i];
+        struct sm_edge *d = sm_map_edge(&out, to[s->from], to[s->to], s->kind);
+        bool had_client = d->client_summary.count > 0, had_server = d->server_summary.count > 0;
+
+        d->calls += s->calls;
+        d->errors += s->errors;
+        sm_sketch_merge(&d->client, &s->client);
+        sm_sketch_merge(&d->server, &s->server);
+        d->latency_estimated = d->latency_estimated || s->latency_estimated;
+        /* Figures without a sketch cannot be merged: keep the side with more calls and
+         * say the result is approximate. */
+        if ((had_client && s->client_summary.count > 0) ||
+            (had_server && s->server_summary.count > 0))
+            d->latency_estimated = true;
+        if (s->client_summary.count > d->client_summary.count)
+            d->client_summary = s->client_summary;
+        if (s->server_summary.count > d->server_summary.count)
+            d->server_summary = s->server_summary;
+    }
+    /* the source block moves over whole */
+    out.source = map->source;
+    memset(&map->source, 0, sizeof(map->source));
+    sm_map_release(map);
+    *map = out;
+    sm_map_sort(map);
+    sm_buf_release(&name);
+    free(to);
+}
+
 int sm_shape_apply(struct sm_map *map, const struct sm_shape *shape, struct sm_error *err)
 {
     filter_names(map, shape);
+    if (shape->collapse)
+        collapse(map, shape->collapse);
     if (shape->min_calls > 0)
         filter_min_calls(map, shape->min_calls);
     if (shape->focus)

@@ -48,6 +48,13 @@ for kind in script style; do
         fail=1
     }
 done
+# --collapse reaches the page too: one node for the shop namespace
+"$bin" map -q fixtures/shop/shop-otlp.jsonl --collapse service.namespace -o "$tmp/collapsed.html" &&
+    grep -q 'id="node:service:shop"' "$tmp/collapsed.html" &&
+    ! grep -q 'id="node:service:inventory"' "$tmp/collapsed.html" || {
+    echo "FAIL: --collapse service.namespace in the HTML page"
+    fail=1
+}
 # the data block cannot be closed by a name
 if grep -c '</script>' "$tmp/hostile.html" | grep -qv '^2$'; then
     echo "FAIL: hostile.html has a </script> beyond the two of the page"
