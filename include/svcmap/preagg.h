@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "svcmap/error.h"
+#include "svcmap/ingest.h"
 #include "svcmap/map.h"
 #include "svcmap/span.h"
 
@@ -44,15 +45,23 @@
 bool sm_preagg_sniff(const char *head, size_t len, enum sm_input_format *format);
 
 /* Reads a pre-aggregated file ("-" is standard input; gzip allowed) into an initialised
- * map, adding to what it holds, and records the file and its format in map->source.
- * The shape is sniffed from the content. SM_EINPUT with file:line:column on malformed
- * input or an unrecognised shape. */
-int sm_preagg_read(const char *path, struct sm_map *map, struct sm_error *err);
+ * map, adding to what it holds (sm_map_merge's rules: counts saturate, latency merged
+ * into an edge that has some is estimated), and records the file and its format in
+ * map->source. The shape is sniffed from the content. SM_EINPUT with file:line:column
+ * on malformed input or an unrecognised shape.
+ * Numbers are checked: a link's counts are whole numbers from 0 to SM_COUNT_MAX with
+ * errorCount at most callCount; a service-graph sample is from 0 to 2^53 (not +Inf,
+ * 1e300 or 2^64; NaN, the staleness marker, is passed over), a bucket's le is from 0 up
+ * or +Inf, and a histogram's buckets grow. Such a bad record is SM_EINPUT with its
+ * place when opt is NULL or opt->strict; otherwise it is told to opt->on_skip (may be
+ * NULL), counted in map->source.skipped_records and left out. opt is borrowed. */
+int sm_preagg_read(const char *path, const struct sm_ingest_options *opt, struct sm_map *map,
+                   struct sm_error *err);
 
 /* The same for a document held in memory; name is used in messages. format may be
  * SM_FORMAT_UNKNOWN (sniffed) or one of the three pre-aggregated formats. */
 int sm_preagg_parse(const char *data, size_t len, const char *name, enum sm_input_format format,
-                    struct sm_map *map, struct sm_error *err);
+                    const struct sm_ingest_options *opt, struct sm_map *map, struct sm_error *err);
 
 /* One histogram bucket: the cumulative count of observations <= le. */
 struct sm_bucket {

@@ -435,7 +435,7 @@ int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct s
             continue;
         }
         if (is_preagg(kind)) {
-            rc = sm_preagg_read(files[i], map, err);
+            rc = sm_preagg_read(files[i], &iopt, map, err);
             continue;
         }
         rc = sm_ingest_file(files[i], &iopt, on_batch, &st, &stats, err);

@@ -11,12 +11,14 @@
  * latency is interpolated from the buckets.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "svcmap/ingest.h"
 #include "svcmap/input.h"
 #include "svcmap/scan.h"
 #include "svcmap/preagg.h"
@@ -133,33 +135,55 @@ bool sm_preagg_sniff(const char *head, size_t len, enum sm_input_format *format)
 
 /* ---- Zipkin and Jaeger dependency links ---- */
 
+/* A bad record: the error of the read with strict (or no options); otherwise told to
+ * on_skip, counted in *skipped, and 0 so that reading goes on. */
+static int bad_record(const struct sm_ingest_options *opt, uint64_t *skipped,
+                      const struct sm_error *bad, struct sm_error *err)
+{
+    if (!opt || opt->strict) {
+        *err = *bad;
+        return SM_EINPUT;
+    }
+    *skipped = sm_count_add(*skipped, 1);
+    if (opt->on_skip)
+        opt->on_skip(opt->ctx, bad);
+    return SM_OK;
+}
+
+/* A count in a link: a whole number from 0 to SM_COUNT_MAX. 1 when it is bad (bad
+ * filled), 0 when it is good or absent and not required. */
 static int link_count(const json_t *v, const char *key, bool required, uint64_t *out,
-                      const char *name, size_t i, struct sm_error *err)
+                      const char *name, size_t i, struct sm_error *bad)
 {
     const json_t *c = json_object_get(v, key);
 
     *out = 0;
     if (!c || json_is_null(c)) {
-        if (required)
-            return sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
-                               "dependency link %zu: \"%s\" is missing", i, key);
+        if (required) {
+            sm_error_at(bad, SM_EINPUT, name, 0, 0, -1, "dependency link %zu: \"%s\" is missing", i,
+                        key);
+            return 1;
+        }
         return 0;
     }
     if (json_is_integer(c) && json_integer_value(c) >= 0) {
         *out = (uint64_t)json_integer_value(c);
         return 0;
     }
-    if (json_is_real(c) && json_real_value(c) >= 0 && json_real_value(c) < 1.8e19) {
+    /* 2^63 as a double is one above SM_COUNT_MAX */
+    if (json_is_real(c) && json_real_value(c) >= 0 && json_real_value(c) < 9223372036854775808.0 &&
+        json_real_value(c) == floor(json_real_value(c))) {
         *out = (uint64_t)json_real_value(c);
         return 0;
     }
-    return sm_error_at(err, SM_EINPUT, name, 0, 0, -1,
-                       "dependency link %zu: \"%s\" must be a count (a non-negative integer)", i,
-                       key);
+    sm_error_at(bad, SM_EINPUT, name, 0, 0, -1,
+                "dependency link %zu: \"%s\" must be a whole number from 0 to %llu", i, key,
+                (unsigned long long)SM_COUNT_MAX);
+    return 1;
 }
 
-static int read_links(const json_t *links, const char *name, struct sm_map *map,
-                      struct sm_error *err)
+static int read_links(const json_t *links, const char *name, const struct sm_ingest_options *opt,
+                      struct sm_map *map, struct sm_error *err)
 {
     size_t i;
     int rc;
@@ -170,6 +194,7 @@ static int read_links(const json_t *links, const char *name, struct sm_map *map,
         const char *child = json_string_value(json_object_get(v, "child"));
         uint64_t calls, errors;
         struct sm_edge *e;
+        struct sm_error bad;
         size_t from, to;
 
         if (!json_is_object(v))
@@ -180,20 +205,29 @@ static int read_links(const json_t *links, const char *name, struct sm_map *map,
                                "dependency link %zu: \"parent\" and \"child\" must be service "
                                "names",
                                i);
-        if ((rc = link_count(v, "callCount", true, &calls, name, i, err)) ||
-            (rc = link_count(v, "errorCount", false, &errors, name, i, err)))
-            return rc;
+        sm_error_init(&bad);
+        if (link_count(v, "callCount", true, &calls, name, i, &bad) ||
+            link_count(v, "errorCount", false, &errors, name, i, &bad) ||
+            (errors > calls &&
+             sm_error_at(&bad, SM_EINPUT, name, 0, 0, -1,
+                         "dependency link %zu: \"errorCount\" (%llu) above \"callCount\" (%llu)", i,
+                         (unsigned long long)errors, (unsigned long long)calls))) {
+            if ((rc = bad_record(opt, &map->source.skipped_records, &bad, err)))
+                return rc;
+            continue;
+        }
         from = sm_map_node(map, SM_NODE_SERVICE, parent);
         to = sm_map_node(map, SM_NODE_SERVICE, child);
         e = sm_map_edge(map, from, to, SM_EDGE_RPC);
-        e->calls += calls;
-        e->errors += errors < calls ? errors : calls;
+        e->calls = sm_count_add(e->calls, calls);
+        e->errors = sm_count_add(e->errors, errors);
     }
     return 0;
 }
 
 static int parse_links(const char *data, size_t len, const char *name, enum sm_input_format format,
-                       struct sm_map *map, struct sm_error *err)
+                       const struct sm_ingest_options *opt, struct sm_map *map,
+                       struct sm_error *err)
 {
     json_error_t jerr;
     json_t *doc = json_loadb(data, len, 0, &jerr), *links;
@@ -224,7 +258,7 @@ static int parse_links(const char *data, size_t len, const char *name, enum sm_i
                              : "Zipkin dependencies: expected an array of links");
         goto out;
     }
-    rc = read_links(links, name, map, err);
+    rc = read_links(links, name, opt, map, err);
 out:
     json_decref(doc);
     return rc;
@@ -258,9 +292,14 @@ struct series {
     struct hist side[2]; /* SM_SIDE_CLIENT, SM_SIDE_SERVER */
 };
 
+/* The largest sample value taken as a count (or a sum of seconds): 2^53, above which a
+ * double no longer holds every whole number. +Inf, 1e300 or 2^64 there is a bad sample. */
+#define PROM_MAX_VALUE 9007199254740992.0
+
 struct prom {
-    const char *name; /* for messages */
-    struct series *s; /* owned */
+    const char *name;                    /* for messages */
+    const struct sm_ingest_options *opt; /* strict, on_skip; NULL: strict */
+    struct series *s;                    /* owned */
     size_t n, cap;
     size_t *slots; /* open addressing: index + 1, 0 empty */
     size_t nslots;
@@ -273,6 +312,11 @@ struct prom {
     /* labels of the current sample */
     struct sm_buf client, server, ctype, le, scratch;
     bool has_client, has_server, has_le;
+    uint64_t label_hash; /* of every label but le */
+    /* the previous line's _bucket sample, to check that a histogram's buckets grow */
+    bool prev_bucket;
+    uint64_t prev_key;
+    double prev_le, prev_count;
 };
 
 static uint64_t key_hash(const char *c, const char *s, const char *t)
@@ -411,6 +455,27 @@ static int bad_line(struct prom *p, long line, const char *start, const char *at
     return sm_error_at(err, SM_EINPUT, p->name, line, (long)(at - start) + 1, -1, "%s", what);
 }
 
+/* A well-formed sample whose numbers cannot be right: with strict (or no options) the
+ * error of the read; otherwise told to on_skip, counted, and left out. */
+static int bad_sample(struct prom *p, long line, const char *start, const char *at,
+                      struct sm_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int bad_sample(struct prom *p, long line, const char *start, const char *at,
+                      struct sm_error *err, const char *fmt, ...)
+{
+    struct sm_error bad;
+    char text[300];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    sm_error_init(&bad);
+    sm_error_at(&bad, SM_EINPUT, p->name, line, (long)(at - start) + 1, -1, "%s", text);
+    return bad_record(p->opt, &p->skipped, &bad, err);
+}
+
 /* Reads a label value at q (after the opening quote) into b, undoing \\ \" \n. */
 static const char *read_label_value(const char *q, const char *end, struct sm_buf *b)
 {
@@ -494,6 +559,9 @@ static const char *read_labels(struct prom *p, const char *q, const char *end, c
             *why = "bad label value: unterminated, or an escape other than \\\\ \\\" \\n";
             return NULL;
         }
+        if (dst != &p->le)
+            p->label_hash = (p->label_hash ^ sm_hash64(ln, lnlen)) * 0x100000001b3ULL +
+                            sm_hash64(dst->data, dst->len);
         q = skip_blank(q, end);
         if (q < end && *q == ',') {
             q++;
@@ -529,10 +597,8 @@ static void add_sample(struct prom *p, enum metric m, int side, double v)
         s->failed += v;
         break;
     case M_BUCKET:
-        if (p->has_le && p->le.data && parse_value(p->le.data, p->le.len, &le) && le == le)
+        if (parse_value(p->le.data, p->le.len, &le)) /* checked by check_sample */
             hist_add_bucket(h, le, v);
-        else
-            p->skipped++;
         break;
     case M_SUM:
         h->sum += v;
@@ -545,6 +611,54 @@ static void add_sample(struct prom *p, enum metric m, int side, double v)
     case M_OTHER:
         break;
     }
+}
+
+/* Checks the numbers of a service-graph sample, then adds it. Counters, bucket counts,
+ * _count and _sum are from 0 to PROM_MAX_VALUE (NaN, Prometheus' staleness marker, says
+ * nothing and is passed over); a bucket's le is a number of seconds from 0 up or +Inf,
+ * and the buckets of one histogram (consecutive lines with the same labels but le) have
+ * growing bounds and counts that do not shrink. */
+static int check_sample(struct prom *p, enum metric m, int side, double v, const char *name,
+                        size_t namelen, const char *start, const char *val, long line,
+                        struct sm_error *err)
+{
+    bool prev = p->prev_bucket;
+    uint64_t key;
+    double le;
+
+    p->prev_bucket = false;
+    if (v != v)
+        return 0;
+    if (!(v >= 0 && v <= PROM_MAX_VALUE))
+        return bad_sample(p, line, start, val, err,
+                          "service-graph sample value %g out of range: must be from 0 to 2^53", v);
+    if (m != M_BUCKET) {
+        add_sample(p, m, side, v);
+        return 0;
+    }
+    if (!p->has_le || !p->le.data || !parse_value(p->le.data, p->le.len, &le) || le != le || le < 0)
+        return bad_sample(p, line, start, start, err,
+                          "histogram bucket needs le=\"SECONDS\" from 0 up or \"+Inf\"%s%.40s%s",
+                          p->has_le ? ", not \"" : "", p->has_le && p->le.data ? p->le.data : "",
+                          p->has_le ? "\"" : "");
+    key = sm_hash64(name, namelen) ^ p->label_hash;
+    if (prev && key == p->prev_key) {
+        if (le <= p->prev_le)
+            return bad_sample(p, line, start, start, err,
+                              "histogram bucket le=\"%g\" after le=\"%g\": bounds must grow", le,
+                              p->prev_le);
+        if (v < p->prev_count)
+            return bad_sample(p, line, start, val, err,
+                              "histogram bucket le=\"%g\" counts %g, fewer than the %g of the "
+                              "bucket before it",
+                              le, v, p->prev_count);
+    }
+    p->prev_bucket = true;
+    p->prev_key = key;
+    p->prev_le = le;
+    p->prev_count = v;
+    add_sample(p, m, side, v);
+    return 0;
 }
 
 static int parse_line(struct prom *p, const char *start, const char *end, long line,
@@ -580,6 +694,7 @@ static int parse_line(struct prom *p, const char *start, const char *end, long l
         q++;
     namelen = (size_t)(q - name);
     p->has_client = p->has_server = p->has_le = false;
+    p->label_hash = 0;
     sm_buf_reset(&p->client);
     sm_buf_reset(&p->server);
     sm_buf_reset(&p->ctype);
@@ -630,12 +745,39 @@ static int parse_line(struct prom *p, const char *start, const char *end, long l
     /* q at '#': an OpenMetrics exemplar, which says nothing about the totals */
     m = classify(name, namelen, &side, &sg);
     p->seen = p->seen || sg;
-    if (m != M_OTHER)
-        add_sample(p, m, side, v);
-    return 0;
+    if (m == M_OTHER)
+        return 0;
+    return check_sample(p, m, side, v, name, namelen, start, val, line, err);
 }
 
-/* Latency figures of one side from its histogram, in milliseconds. */
+/* A sum of sample values as a count: rounded, saturating at SM_COUNT_MAX. */
+static uint64_t to_count(double v)
+{
+    if (!(v > 0))
+        return 0;
+    if (v >= 9223372036854775807.0)
+        return SM_COUNT_MAX;
+    return (uint64_t)llround(v);
+}
+
+/* A figure in milliseconds within what a map document holds: 0 .. SM_SKETCH_MAX_MS. */
+static double clamp_ms(double v)
+{
+    if (!(v > 0)) /* also NaN */
+        return 0;
+    return v > SM_SKETCH_MAX_MS ? SM_SKETCH_MAX_MS : v;
+}
+
+/* Bounds of estimated figures: the same, +Inf kept as the mark of the open bucket. */
+static double clamp_bound_ms(double v)
+{
+    return isinf(v) && v > 0 ? v : clamp_ms(v);
+}
+
+/* Latency figures of one side from its histogram, in milliseconds. Every figure is
+ * within 0 .. SM_SKETCH_MAX_MS and in order (min <= p50 <= ... <= p99 <= max, the mean
+ * between min and max, which _sum / _count need not be), so that the map document it
+ * becomes reads back. */
 static bool hist_summary(struct hist *h, struct sm_latency_summary *out)
 {
     double total, prev = 0, lo = NAN, hi = NAN;
@@ -666,13 +808,23 @@ static bool hist_summary(struct hist *h, struct sm_latency_summary *out)
         }
         prev = h->b[i].count;
     }
-    out->count = (uint64_t)llround(total);
-    out->min = lo * 1000.0;
-    out->max = hi * 1000.0;
-    out->p50 = sm_histogram_quantile(h->b, h->n, 0.50) * 1000.0;
-    out->p90 = sm_histogram_quantile(h->b, h->n, 0.90) * 1000.0;
-    out->p95 = sm_histogram_quantile(h->b, h->n, 0.95) * 1000.0;
-    out->p99 = sm_histogram_quantile(h->b, h->n, 0.99) * 1000.0;
+    out->count = to_count(total);
+    if (out->count == 0)
+        return false; /* below one observation in all */
+    out->min = clamp_ms(lo * 1000.0);
+    out->max = clamp_ms(hi * 1000.0);
+    out->p50 = clamp_ms(sm_histogram_quantile(h->b, h->n, 0.50) * 1000.0);
+    out->p90 = clamp_ms(sm_histogram_quantile(h->b, h->n, 0.90) * 1000.0);
+    out->p95 = clamp_ms(sm_histogram_quantile(h->b, h->n, 0.95) * 1000.0);
+    out->p99 = clamp_ms(sm_histogram_quantile(h->b, h->n, 0.99) * 1000.0);
+    {
+        double *order[] = {&out->min, &out->p50, &out->p90, &out->p95, &out->p99, &out->max};
+
+        for (size_t k = 1; k < sizeof(order) / sizeof(order[0]); k++) {
+            if (*order[k] < *order[k - 1])
+                *order[k] = *order[k - 1];
+        }
+    }
     {
         static const double qs[4] = {0.50, 0.90, 0.95, 0.99};
         int k;
@@ -681,8 +833,10 @@ static bool hist_summary(struct hist *h, struct sm_latency_summary *out)
         for (k = 0; k < 4; k++) {
             if (!sm_histogram_quantile_bounds(h->b, h->n, qs[k], &out->lo[k], &out->hi[k]))
                 out->bounded = false;
-            out->lo[k] *= 1000.0;
-            out->hi[k] *= 1000.0;
+            out->lo[k] = clamp_ms(out->lo[k] * 1000.0);
+            out->hi[k] = clamp_bound_ms(out->hi[k] * 1000.0);
+            if (out->hi[k] < out->lo[k])
+                out->hi[k] = out->lo[k];
         }
     }
     if (h->has_sum && (h->has_count ? h->count : total) > 0) {
@@ -700,6 +854,11 @@ static bool hist_summary(struct hist *h, struct sm_latency_summary *out)
         }
         out->mean = acc / total * 1000.0;
     }
+    out->mean = clamp_ms(out->mean);
+    if (out->mean < out->min)
+        out->mean = out->min;
+    if (out->mean > out->max)
+        out->mean = out->max;
     return true;
 }
 
@@ -810,10 +969,10 @@ static void prom_to_map(struct prom *p, struct sm_map *map)
         f = sm_map_node(map, fk, from);
         t = sm_map_node(map, tk, s->server);
         if (fk == SM_NODE_CLIENT)
-            map->nodes[t].entry_calls += (uint64_t)llround(calls);
+            map->nodes[t].entry_calls = sm_count_add(map->nodes[t].entry_calls, to_count(calls));
         e = sm_map_edge(map, f, t, ek);
-        e->calls += (uint64_t)llround(calls);
-        e->errors += (uint64_t)llround(s->failed < calls ? s->failed : calls);
+        e->calls = sm_count_add(e->calls, to_count(calls));
+        e->errors = sm_count_add(e->errors, to_count(s->failed < calls ? s->failed : calls));
         if (keep[SM_SIDE_CLIENT] && hist_summary(&s->side[SM_SIDE_CLIENT], &e->client_summary))
             e->latency_estimated = true;
         if (keep[SM_SIDE_SERVER] && hist_summary(&s->side[SM_SIDE_SERVER], &e->server_summary))
@@ -894,11 +1053,18 @@ static int prom_feed(struct prom *p, const char *data, size_t len, bool last, si
 
 static int prom_finish(struct prom *p, struct sm_map *map, struct sm_error *err)
 {
+    struct sm_map own;
+
     if (!p->seen)
         return sm_error_at(err, SM_EINPUT, p->name, 0, 0, -1,
                            "no traces_service_graph_* metrics: not service-graph connector output");
-    prom_to_map(p, map);
-    map->source.skipped_records += p->skipped;
+    /* a map of this file's own, merged: a second metrics file adds to the first by
+     * sm_map_merge's rules rather than overwriting its latency */
+    sm_map_init(&own);
+    prom_to_map(p, &own);
+    sm_map_merge(map, &own);
+    sm_map_release(&own);
+    map->source.skipped_records = sm_count_add(map->source.skipped_records, p->skipped);
     if (p->has_ts) {
         int64_t lo = p->min_ts_ms * 1000000, hi = p->max_ts_ms * 1000000;
 
@@ -910,7 +1076,8 @@ static int prom_finish(struct prom *p, struct sm_map *map, struct sm_error *err)
     return 0;
 }
 
-static int parse_prometheus(const char *data, size_t len, const char *name, struct sm_map *map,
+static int parse_prometheus(const char *data, size_t len, const char *name,
+                            const struct sm_ingest_options *opt, struct sm_map *map,
                             struct sm_error *err)
 {
     struct prom p;
@@ -918,6 +1085,7 @@ static int parse_prometheus(const char *data, size_t len, const char *name, stru
     int rc;
 
     prom_init(&p, name);
+    p.opt = opt;
     rc = prom_feed(&p, data, len, true, &used, err);
     if (rc == 0)
         rc = prom_finish(&p, map, err);
@@ -928,7 +1096,7 @@ static int parse_prometheus(const char *data, size_t len, const char *name, stru
 /* ---- entry points ---- */
 
 int sm_preagg_parse(const char *data, size_t len, const char *name, enum sm_input_format format,
-                    struct sm_map *map, struct sm_error *err)
+                    const struct sm_ingest_options *opt, struct sm_map *map, struct sm_error *err)
 {
     int rc;
 
@@ -939,10 +1107,10 @@ int sm_preagg_parse(const char *data, size_t len, const char *name, enum sm_inpu
     switch (format) {
     case SM_FORMAT_ZIPKIN_DEPS:
     case SM_FORMAT_JAEGER_DEPS:
-        rc = parse_links(data, len, name, format, map, err);
+        rc = parse_links(data, len, name, format, opt, map, err);
         break;
     case SM_FORMAT_PROMETHEUS:
-        rc = parse_prometheus(data, len, name, map, err);
+        rc = parse_prometheus(data, len, name, opt, map, err);
         break;
     default:
         return sm_error_at(err, SM_EUSAGE, name, 0, 0, -1, "%s is not a pre-aggregated format",
@@ -956,7 +1124,8 @@ int sm_preagg_parse(const char *data, size_t len, const char *name, enum sm_inpu
 }
 
 /* Streams a metrics file line by line: memory stays with the series, not the file. */
-static int read_prometheus(struct sm_input *in, struct sm_buf *buf, struct sm_map *map,
+static int read_prometheus(struct sm_input *in, struct sm_buf *buf,
+                           const struct sm_ingest_options *opt, struct sm_map *map,
                            struct sm_error *err)
 {
     struct prom p;
@@ -966,6 +1135,7 @@ static int read_prometheus(struct sm_input *in, struct sm_buf *buf, struct sm_ma
     int rc = 0;
 
     prom_init(&p, sm_input_name(in));
+    p.opt = opt;
     for (;;) {
         rc = prom_feed(&p, buf->data ? buf->data : "", buf->len, n == 0, &used, err);
         if (rc || n == 0 || p.eof)
@@ -990,7 +1160,8 @@ static int read_prometheus(struct sm_input *in, struct sm_buf *buf, struct sm_ma
     return rc;
 }
 
-int sm_preagg_read(const char *path, struct sm_map *map, struct sm_error *err)
+int sm_preagg_read(const char *path, const struct sm_ingest_options *opt, struct sm_map *map,
+                   struct sm_error *err)
 {
     struct sm_input *in = NULL;
     enum sm_input_format format = SM_FORMAT_UNKNOWN;
@@ -1012,7 +1183,7 @@ int sm_preagg_read(const char *path, struct sm_map *map, struct sm_error *err)
     }
     if (sm_preagg_sniff(buf.data ? buf.data : "", buf.len, &format) &&
         format == SM_FORMAT_PROMETHEUS) {
-        rc = read_prometheus(in, &buf, map, err);
+        rc = read_prometheus(in, &buf, opt, map, err);
         if (rc == 0) {
             map->source.formats |= 1u << format;
             sm_map_add_file(map, sm_input_name(in));
@@ -1021,8 +1192,8 @@ int sm_preagg_read(const char *path, struct sm_map *map, struct sm_error *err)
     }
     rc = sm_input_read_rest(in, &buf, SM_DEFAULT_MAX_ELEMENT_BYTES, err);
     if (rc == 0)
-        rc =
-            sm_preagg_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), format, map, err);
+        rc = sm_preagg_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), format, opt, map,
+                             err);
 out:
     sm_input_free(in);
     sm_buf_release(&buf);

@@ -319,6 +319,33 @@ static int corrupt(struct sm_store *st, struct sm_error *err, const char *what)
     return sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1, "corrupt snapshot: %s", what);
 }
 
+/* A count as it is written: at most SM_COUNT_MAX, which an int64 column holds. */
+static sqlite3_int64 count_value(uint64_t v)
+{
+    return (sqlite3_int64)(v > SM_COUNT_MAX ? SM_COUNT_MAX : v);
+}
+
+/* A count column: counts are written from 0 to SM_COUNT_MAX; a negative value can only
+ * be one that wrapped past INT64_MAX (written by an older svcmap), so it reads as
+ * SM_COUNT_MAX rather than as a huge or negative number. */
+static uint64_t column_count(sqlite3_stmt *stmt, int col)
+{
+    sqlite3_int64 v = sqlite3_column_int64(stmt, col);
+
+    return v < 0 ? SM_COUNT_MAX : (uint64_t)v;
+}
+
+/* A sum over rows, taken with total() (a double, which cannot overflow as SQLite's
+ * integer sum() does and fail the whole query), saturated at SM_COUNT_MAX. */
+static uint64_t column_total(sqlite3_stmt *stmt, int col)
+{
+    double v = sqlite3_column_double(stmt, col);
+
+    if (!(v > 0))
+        return 0;
+    return v >= 9223372036854775807.0 ? SM_COUNT_MAX : (uint64_t)v;
+}
+
 static int load_source(struct sm_store *st, int64_t id, struct sm_map *map, struct sm_error *err)
 {
     sqlite3_stmt *stmt = NULL;
@@ -335,10 +362,10 @@ static int load_source(struct sm_store *st, int64_t id, struct sm_map *map, stru
         goto out_finalize;
     }
     map->source.formats = (unsigned)sqlite3_column_int64(stmt, 0);
-    map->source.spans = (uint64_t)sqlite3_column_int64(stmt, 1);
-    map->source.traces = (uint64_t)sqlite3_column_int64(stmt, 2);
-    map->source.skipped_records = (uint64_t)sqlite3_column_int64(stmt, 3);
-    map->source.unresolved_calls = (uint64_t)sqlite3_column_int64(stmt, 4);
+    map->source.spans = column_count(stmt, 1);
+    map->source.traces = column_count(stmt, 2);
+    map->source.skipped_records = column_count(stmt, 3);
+    map->source.unresolved_calls = column_count(stmt, 4);
     map->source.start_ns = sqlite3_column_int64(stmt, 5);
     map->source.end_ns = sqlite3_column_int64(stmt, 6);
     sqlite3_finalize(stmt);
@@ -387,7 +414,7 @@ static int load_nodes(struct sm_store *st, int64_t id, struct sm_map *map, struc
         sm_node_set_attr(&n->namespace_, column_text(stmt, 3));
         sm_node_set_attr(&n->version, column_text(stmt, 4));
         sm_node_set_attr(&n->system, column_text(stmt, 5));
-        n->entry_calls = (uint64_t)sqlite3_column_int64(stmt, 6);
+        n->entry_calls = column_count(stmt, 6);
     }
     rc = rc == SQLITE_DONE ? 0 : db_fail(st, err, "reading nodes");
 out_finalize:
@@ -438,8 +465,8 @@ static int load_edges(struct sm_store *st, int64_t id, struct sm_map *map, struc
             rc = corrupt(st, err, "edge positions out of order");
             goto out_finalize;
         }
-        e->calls = (uint64_t)sqlite3_column_int64(stmt, 4);
-        e->errors = (uint64_t)sqlite3_column_int64(stmt, 5);
+        e->calls = column_count(stmt, 4);
+        e->errors = column_count(stmt, 5);
         e->latency_estimated = sqlite3_column_int(stmt, 6) != 0;
         if ((rc = load_sketch(st, stmt, 7, &e->client, err)) ||
             (rc = load_sketch(st, stmt, 8, &e->server, err)))
@@ -474,7 +501,7 @@ static int load_summaries(struct sm_store *st, int64_t id, struct sm_map *map, s
         }
         s = !strcmp(side, "server") ? &map->edges[edge].server_summary
                                     : &map->edges[edge].client_summary;
-        s->count = (uint64_t)sqlite3_column_int64(stmt, 2);
+        s->count = column_count(stmt, 2);
         s->min = sqlite3_column_double(stmt, 3);
         s->max = sqlite3_column_double(stmt, 4);
         s->mean = sqlite3_column_double(stmt, 5);
@@ -595,10 +622,10 @@ static int write_snapshot_row(struct sm_store *st, int64_t *id, const char *labe
     else
         sqlite3_bind_text(stmt, 1, label, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, (sqlite3_int64)src->formats);
-    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)src->spans);
-    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)src->traces);
-    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)src->skipped_records);
-    sqlite3_bind_int64(stmt, 6, (sqlite3_int64)src->unresolved_calls);
+    sqlite3_bind_int64(stmt, 3, count_value(src->spans));
+    sqlite3_bind_int64(stmt, 4, count_value(src->traces));
+    sqlite3_bind_int64(stmt, 5, count_value(src->skipped_records));
+    sqlite3_bind_int64(stmt, 6, count_value(src->unresolved_calls));
     sqlite3_bind_int64(stmt, 7, src->start_ns);
     sqlite3_bind_int64(stmt, 8, src->end_ns);
     rc = step_done(st, stmt, "writing a snapshot", err);
@@ -658,7 +685,7 @@ static int write_nodes(struct sm_store *st, int64_t id, const struct sm_map *map
         bind_text_or_null(stmt, 5, n->namespace_);
         bind_text_or_null(stmt, 6, n->version);
         bind_text_or_null(stmt, 7, n->system);
-        sqlite3_bind_int64(stmt, 8, (sqlite3_int64)n->entry_calls);
+        sqlite3_bind_int64(stmt, 8, count_value(n->entry_calls));
         rc = step_done(st, stmt, "writing nodes", err);
     }
     sqlite3_finalize(stmt);
@@ -691,7 +718,7 @@ static int write_summary(struct sm_store *st, sqlite3_stmt *stmt, int64_t id, si
     sqlite3_bind_int64(stmt, 1, id);
     sqlite3_bind_int64(stmt, 2, (sqlite3_int64)edge);
     sqlite3_bind_text(stmt, 3, side, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)s->count);
+    sqlite3_bind_int64(stmt, 4, count_value(s->count));
     sqlite3_bind_double(stmt, 5, s->min);
     sqlite3_bind_double(stmt, 6, s->max);
     sqlite3_bind_double(stmt, 7, s->mean);
@@ -740,8 +767,8 @@ static int write_edges(struct sm_store *st, int64_t id, const struct sm_map *map
         sqlite3_bind_int64(stmt, 3, (sqlite3_int64)e->from);
         sqlite3_bind_int64(stmt, 4, (sqlite3_int64)e->to);
         sqlite3_bind_text(stmt, 5, sm_edge_kind_name(e->kind), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 6, (sqlite3_int64)e->calls);
-        sqlite3_bind_int64(stmt, 7, (sqlite3_int64)e->errors);
+        sqlite3_bind_int64(stmt, 6, count_value(e->calls));
+        sqlite3_bind_int64(stmt, 7, count_value(e->errors));
         sqlite3_bind_int(stmt, 8, e->latency_estimated ? 1 : 0);
         bind_sketch(stmt, 9, &e->client, &client);
         bind_sketch(stmt, 10, &e->server, &server);
@@ -842,8 +869,8 @@ int sm_store_list(struct sm_store *st, struct sm_snapshot_info **out, size_t *n,
                       "s.start_ns, s.end_ns, "
                       "(SELECT count(*) FROM nodes WHERE snapshot_id = s.id), "
                       "(SELECT count(*) FROM edges WHERE snapshot_id = s.id), "
-                      "(SELECT coalesce(sum(calls), 0) FROM edges WHERE snapshot_id = s.id), "
-                      "(SELECT coalesce(sum(errors), 0) FROM edges WHERE snapshot_id = s.id) "
+                      "(SELECT total(calls) FROM edges WHERE snapshot_id = s.id), "
+                      "(SELECT total(errors) FROM edges WHERE snapshot_id = s.id) "
                       "FROM snapshots s ORDER BY s.id",
                       &stmt, err)))
         return rc;
@@ -856,15 +883,15 @@ int sm_store_list(struct sm_store *st, struct sm_snapshot_info **out, size_t *n,
         info->label = sm_xstrdup(column_text(stmt, 0) ? column_text(stmt, 0) : "");
         info->created_at = sm_xstrdup(column_text(stmt, 1) ? column_text(stmt, 1) : "");
         info->updated_at = sm_xstrdup(column_text(stmt, 2) ? column_text(stmt, 2) : "");
-        info->ingests = (uint64_t)sqlite3_column_int64(stmt, 3);
-        info->spans = (uint64_t)sqlite3_column_int64(stmt, 4);
-        info->traces = (uint64_t)sqlite3_column_int64(stmt, 5);
+        info->ingests = column_count(stmt, 3);
+        info->spans = column_count(stmt, 4);
+        info->traces = column_count(stmt, 5);
         info->start_ns = sqlite3_column_int64(stmt, 6);
         info->end_ns = sqlite3_column_int64(stmt, 7);
-        info->nodes = (uint64_t)sqlite3_column_int64(stmt, 8);
-        info->edges = (uint64_t)sqlite3_column_int64(stmt, 9);
-        info->calls = (uint64_t)sqlite3_column_int64(stmt, 10);
-        info->errors = (uint64_t)sqlite3_column_int64(stmt, 11);
+        info->nodes = column_count(stmt, 8);
+        info->edges = column_count(stmt, 9);
+        info->calls = column_total(stmt, 10);
+        info->errors = column_total(stmt, 11);
     }
     if (rc != SQLITE_DONE) {
         rc = db_fail(st, err, "listing snapshots");

@@ -22,6 +22,8 @@
 #include <zlib.h>
 
 #include "svcmap/map.h"
+#include "svcmap/emit.h"
+#include "svcmap/mapdoc.h"
 #include "svcmap/preagg.h"
 
 #define FIX SVCMAP_SOURCE_DIR "/fixtures/preagg/"
@@ -33,7 +35,7 @@ static void load(const char *file, struct sm_map *m)
 
     sm_map_init(m);
     sm_error_init(&err);
-    rc = sm_preagg_read(file, m, &err);
+    rc = sm_preagg_read(file, NULL, m, &err);
     if (rc)
         fail_msg("%s: %s", file, err.text);
     sm_map_sort(m);
@@ -150,20 +152,21 @@ static void test_jaeger(void **state)
     /* the query API's error answer names its cause */
     sm_map_init(&m);
     sm_error_init(&err);
-    assert_int_equal(sm_preagg_read(FIX "jaeger-dependencies-error.json", &m, &err), SM_EINPUT);
+    assert_int_equal(sm_preagg_read(FIX "jaeger-dependencies-error.json", NULL, &m, &err),
+                     SM_EINPUT);
     assert_non_null(strstr(err.text, "unable to parse param 'endTs'"));
     sm_map_release(&m);
 
     /* no dependencies in the window: an empty map, not an error */
     sm_map_init(&m);
     text = "{\"data\":null,\"errors\":null}";
-    if (sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_JAEGER_DEPS, &m, &err))
+    if (sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_JAEGER_DEPS, NULL, &m, &err))
         fail_msg("%s", err.text);
     assert_int_equal(m.nedges, 0);
     /* links add up */
     text = "[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":2},"
            "{\"parent\":\"a\",\"child\":\"b\",\"callCount\":3}]";
-    if (sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err))
+    if (sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, NULL, &m, &err))
         fail_msg("%s", err.text);
     assert_int_equal(m.edges[0].calls, 5);
     sm_map_release(&m);
@@ -176,8 +179,9 @@ static void expect_link_error(const char *doc, const char *text)
 
     sm_map_init(&m);
     sm_error_init(&err);
-    assert_int_equal(sm_preagg_parse(doc, strlen(doc), "deps.json", SM_FORMAT_UNKNOWN, &m, &err),
-                     SM_EINPUT);
+    assert_int_equal(
+        sm_preagg_parse(doc, strlen(doc), "deps.json", SM_FORMAT_UNKNOWN, NULL, &m, &err),
+        SM_EINPUT);
     if (!strstr(err.text, text))
         fail_msg("%s: got '%s', wanted '%s'", doc, err.text, text);
     assert_string_equal(err.file, "deps.json");
@@ -193,16 +197,174 @@ static void test_links_malformed(void **state)
     (void)state;
     expect_link_error("[{\"parent\":\"a\",\"callCount\":1}]", "\"parent\" and \"child\"");
     expect_link_error("[{\"parent\":\"a\",\"child\":\"b\"}]", "\"callCount\" is missing");
-    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":-1}]", "non-negative");
-    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":\"7\"}]", "non-negative");
+    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":-1}]", "whole number");
+    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":\"7\"}]", "whole number");
+    /* numbers a count cannot be (issue 11 item 10): they used to become 2^63 or wrap */
+    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":1e300}]", "whole number");
+    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":1e19}]", "whole number");
+    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":2.5}]", "whole number");
+    expect_link_error("[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":3,\"errorCount\":4}]",
+                      "\"errorCount\" (4) above \"callCount\" (3)");
     /* jansson's place for broken JSON */
     sm_map_init(&m);
     sm_error_init(&err);
     assert_int_equal(
-        sm_preagg_parse(doc, strlen(doc), "deps.json", SM_FORMAT_ZIPKIN_DEPS, &m, &err), SM_EINPUT);
+        sm_preagg_parse(doc, strlen(doc), "deps.json", SM_FORMAT_ZIPKIN_DEPS, NULL, &m, &err),
+        SM_EINPUT);
     assert_int_equal(err.line, 2);
     assert_true(err.column > 0);
     sm_map_release(&m);
+}
+
+static void expect_prom_error(const char *text, long line, long column, const char *what);
+
+struct skips {
+    int n;
+    struct sm_error last;
+};
+
+static void count_skip(void *ctx, const struct sm_error *err)
+{
+    struct skips *k = ctx;
+
+    k->n++;
+    k->last = *err;
+}
+
+/* Without strict, a bad link is told, counted and left out; the good ones stay. Links
+ * that add up past SM_COUNT_MAX saturate instead of wrapping to a small number. */
+static void test_links_skipped_and_saturated(void **state)
+{
+    const char *doc = "[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":5,\"errorCount\":1},"
+                      "{\"parent\":\"a\",\"child\":\"b\",\"callCount\":-5},"
+                      "{\"parent\":\"a\",\"child\":\"c\",\"callCount\":9223372036854775807},"
+                      "{\"parent\":\"a\",\"child\":\"c\",\"callCount\":9223372036854775807}]";
+    struct sm_ingest_options opt;
+    struct skips k = {0};
+    struct sm_map m;
+    struct sm_error err;
+    size_t a, b, c;
+
+    (void)state;
+    sm_ingest_options_init(&opt);
+    opt.on_skip = count_skip;
+    opt.ctx = &k;
+    sm_map_init(&m);
+    sm_error_init(&err);
+    assert_int_equal(
+        sm_preagg_parse(doc, strlen(doc), "deps.json", SM_FORMAT_ZIPKIN_DEPS, &opt, &m, &err), 0);
+    assert_int_equal(k.n, 1);
+    assert_non_null(strstr(k.last.text, "dependency link 1"));
+    assert_int_equal(m.source.skipped_records, 1);
+    a = sm_map_find_node(&m, SM_NODE_SERVICE, "a");
+    b = sm_map_find_node(&m, SM_NODE_SERVICE, "b");
+    c = sm_map_find_node(&m, SM_NODE_SERVICE, "c");
+    assert_int_equal(m.edges[sm_map_find_edge(&m, a, b, SM_EDGE_RPC)].calls, 5);
+    assert_true(m.edges[sm_map_find_edge(&m, a, c, SM_EDGE_RPC)].calls == SM_COUNT_MAX);
+    sm_map_release(&m);
+}
+
+#define SG "traces_service_graph_request_"
+
+/* Service-graph samples whose numbers cannot be right are bad records with their place
+ * (issue 11 item 10): +Inf, 1e300 and 2^64 counters used to give 2^63 calls, le="-1" a
+ * negative latency, shrinking buckets a silently repaired histogram. */
+static void test_prom_bad_numbers(void **state)
+{
+    (void)state;
+    expect_prom_error(SG "total{client=\"a\",server=\"b\"} +Inf\n", 1, 59, "out of range");
+    expect_prom_error(SG "total{client=\"a\",server=\"b\"} 1e300\n", 1, 59, "out of range");
+    expect_prom_error("# c\n" SG "total{client=\"a\",server=\"b\"} 18446744073709551616\n", 2, 59,
+                      "out of range");
+    expect_prom_error(SG "failed_total{client=\"a\",server=\"b\"} -3\n", 1, 66, "out of range");
+    expect_prom_error(SG "server_seconds_bucket{client=\"a\",server=\"b\",le=\"-1\"} 3\n", 1, 1,
+                      "le=\"SECONDS\" from 0 up");
+    expect_prom_error(SG "server_seconds_bucket{client=\"a\",server=\"b\"} 3\n", 1, 1,
+                      "le=\"SECONDS\"");
+    expect_prom_error(SG "server_seconds_bucket{client=\"a\",server=\"b\",le=\"0.1\"} 5\n" SG
+                         "server_seconds_bucket{client=\"a\",server=\"b\",le=\"0.2\"} 3\n",
+                      2, 84, "fewer than the 5");
+    expect_prom_error(SG "server_seconds_bucket{client=\"a\",server=\"b\",le=\"0.2\"} 3\n" SG
+                         "server_seconds_bucket{client=\"a\",server=\"b\",le=\"0.1\"} 5\n",
+                      2, 1, "bounds must grow");
+    expect_prom_error(SG "server_seconds_sum{client=\"a\",server=\"b\"} -1\n", 1, 72,
+                      "out of range");
+}
+
+/* Without strict the bad samples are skipped and counted; the rest maps. Buckets of other
+ * label sets (another instance) may start low again; NaN (staleness) is passed over. */
+static void test_prom_bad_numbers_skipped(void **state)
+{
+    const char *text =
+        SG "total{client=\"a\",server=\"b\"} 10\n" SG
+           "total{client=\"a\",server=\"b\",i=\"2\"} +Inf\n" SG
+           "total{client=\"a\",server=\"b\",i=\"3\"} NaN\n" SG
+           "server_seconds_bucket{client=\"a\",server=\"b\",i=\"1\",le=\"0.1\"} 6\n" SG
+           "server_seconds_bucket{client=\"a\",server=\"b\",i=\"1\",le=\"+Inf\"} 10\n" SG
+           "server_seconds_bucket{client=\"a\",server=\"b\",i=\"2\",le=\"0.1\"} 0\n" SG
+           "server_seconds_bucket{client=\"a\",server=\"b\",i=\"2\",le=\"-1\"} 4\n" SG
+           "server_seconds_bucket{client=\"a\",server=\"b\",i=\"2\",le=\"+Inf\"} 0\n";
+    struct sm_ingest_options opt;
+    struct skips k = {0};
+    struct sm_latency_summary l;
+    struct sm_map m;
+    struct sm_error err;
+
+    (void)state;
+    sm_ingest_options_init(&opt);
+    opt.on_skip = count_skip;
+    opt.ctx = &k;
+    sm_map_init(&m);
+    sm_error_init(&err);
+    if (sm_preagg_parse(text, strlen(text), "m.prom", SM_FORMAT_PROMETHEUS, &opt, &m, &err))
+        fail_msg("%s", err.text);
+    assert_int_equal(k.n, 2);
+    assert_int_equal(m.source.skipped_records, 2);
+    assert_int_equal(m.nedges, 1);
+    assert_int_equal(m.edges[0].calls, 10);
+    assert_true(sm_edge_latency(&m.edges[0], SM_SIDE_SERVER, &l));
+    assert_int_equal(l.count, 10);
+    assert_true(l.min >= 0 && l.p50 >= 0);
+    sm_map_release(&m);
+}
+
+/* Counts that add up past what a map holds saturate instead of wrapping (llround of a
+ * sum above 2^63 was undefined: 2^63 calls); the figures stay within what a map
+ * document reads back. */
+static void test_prom_saturates(void **state)
+{
+    struct sm_buf text;
+    struct sm_latency_summary l;
+    struct sm_map m, back;
+    struct sm_error err;
+    struct sm_buf doc;
+
+    (void)state;
+    sm_buf_init(&text);
+    for (int i = 0; i < 1100; i++)
+        sm_buf_printf(&text, SG "total{client=\"a\",server=\"b\",i=\"%d\"} 9007199254740992\n", i);
+    sm_buf_adds(&text, SG "server_seconds_bucket{client=\"a\",server=\"b\",le=\"1e300\"} 5\n" SG
+                          "server_seconds_bucket{client=\"a\",server=\"b\",le=\"+Inf\"} 5\n" SG
+                          "server_seconds_sum{client=\"a\",server=\"b\"} 9007199254740992\n");
+    sm_map_init(&m);
+    sm_error_init(&err);
+    if (sm_preagg_parse(text.data, text.len, "m.prom", SM_FORMAT_PROMETHEUS, NULL, &m, &err))
+        fail_msg("%s", err.text);
+    assert_true(m.edges[0].calls == SM_COUNT_MAX);
+    assert_true(sm_edge_latency(&m.edges[0], SM_SIDE_SERVER, &l));
+    assert_true(l.max <= SM_SKETCH_MAX_MS && l.p99 <= l.max && l.mean <= l.max);
+    /* and the map document of it reads back */
+    sm_buf_init(&doc);
+    sm_map_sort(&m);
+    assert_int_equal(sm_emit_json.emit(&m, NULL, &doc, &err), 0);
+    sm_map_init(&back);
+    if (sm_mapdoc_parse(doc.data, doc.len, "doc", NULL, &back, &err))
+        fail_msg("%s:%ld:%ld: %s", err.file, err.line, err.column, err.text);
+    assert_true(back.edges[0].calls == SM_COUNT_MAX);
+    sm_map_release(&back);
+    sm_buf_release(&doc);
+    sm_map_release(&m);
+    sm_buf_release(&text);
 }
 
 static void test_histogram_quantile(void **state)
@@ -380,8 +542,9 @@ static void expect_prom_error(const char *text, long line, long column, const ch
 
     sm_map_init(&m);
     sm_error_init(&err);
-    assert_int_equal(sm_preagg_parse(text, strlen(text), "m.prom", SM_FORMAT_PROMETHEUS, &m, &err),
-                     SM_EINPUT);
+    assert_int_equal(
+        sm_preagg_parse(text, strlen(text), "m.prom", SM_FORMAT_PROMETHEUS, NULL, &m, &err),
+        SM_EINPUT);
     if (err.line != line || err.column != column || !strstr(err.text, what))
         fail_msg("%s: got %ld:%ld '%s', wanted %ld:%ld '%s'", text, err.line, err.column, err.text,
                  line, column, what);
@@ -428,7 +591,8 @@ static void test_prom_details(void **state)
     (void)state;
     sm_map_init(&m);
     sm_error_init(&err);
-    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err), 0);
+    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, NULL, &m, &err),
+                     0);
     /* a namespace prefix, a trailing comma, CRLF and spaces are all fine; no client is
      * a skipped record; errors never exceed calls */
     assert_int_equal(m.nedges, 1);
@@ -444,7 +608,8 @@ static void test_prom_details(void **state)
            "le=\"+Inf\"} 4\n"
            "traces_service_graph_request_client_seconds_sum{client=\"a\",server=\"b\"} 2\n";
     sm_map_init(&m);
-    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err), 0);
+    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, NULL, &m, &err),
+                     0);
     assert_int_equal(m.edges[0].calls, 4);
     assert_int_equal(m.edges[0].client_summary.count, 0);
     assert_false(m.edges[0].latency_estimated);
@@ -454,7 +619,8 @@ static void test_prom_details(void **state)
     text = "traces_service_graph_request_total{client=\"a\",server=\"b\"} 1 1795700102\n"
            "traces_service_graph_request_total{client=\"a\",server=\"c\"} 1 1795700103000\n";
     sm_map_init(&m);
-    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err), 0);
+    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, NULL, &m, &err),
+                     0);
     assert_true(m.source.start_ns == 1795700102LL * 1000000000);
     assert_true(m.source.end_ns == 1795700103LL * 1000000000);
     sm_map_release(&m);
@@ -464,7 +630,8 @@ static void test_prom_details(void **state)
            "traces_service_graph_request_total{client=\"b\",server=\"a\","
            "connection_type=\"virtual_node\"} 4\n";
     sm_map_init(&m);
-    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, &m, &err), 0);
+    assert_int_equal(sm_preagg_parse(text, strlen(text), "x", SM_FORMAT_UNKNOWN, NULL, &m, &err),
+                     0);
     assert_true(sm_map_find_edge(&m, sm_map_find_node(&m, SM_NODE_SERVICE, "b"),
                                  sm_map_find_node(&m, SM_NODE_SERVICE, "a"),
                                  SM_EDGE_RPC) != (size_t)-1);
@@ -529,7 +696,7 @@ static void test_truncated(void **state)
             memcpy(cut, data, n);
             sm_map_init(&m);
             sm_error_init(&err);
-            rc = sm_preagg_parse(cut, n, "cut", SM_FORMAT_UNKNOWN, &m, &err);
+            rc = sm_preagg_parse(cut, n, "cut", SM_FORMAT_UNKNOWN, NULL, &m, &err);
             assert_true(rc == 0 || rc == SM_EINPUT);
             if (rc)
                 assert_true(err.text[0] != '\0');
@@ -567,7 +734,7 @@ static void test_streamed(void **state)
     fclose(fp);
     sm_map_init(&m);
     sm_error_init(&err);
-    assert_int_equal(sm_preagg_read(path, &m, &err), SM_EINPUT);
+    assert_int_equal(sm_preagg_read(path, NULL, &m, &err), SM_EINPUT);
     assert_int_equal(err.line, 3002);
     assert_int_equal(err.column, 63);
     sm_map_release(&m);
@@ -579,7 +746,7 @@ static void test_streamed(void **state)
     fclose(fp);
     sm_map_init(&m);
     sm_error_init(&err);
-    assert_int_equal(sm_preagg_read(path, &m, &err), SM_EINPUT);
+    assert_int_equal(sm_preagg_read(path, NULL, &m, &err), SM_EINPUT);
     assert_non_null(strstr(err.text, "longer than"));
     assert_int_equal(err.line, 2);
     sm_map_release(&m);
@@ -593,6 +760,10 @@ int main(void)
         cmocka_unit_test(test_zipkin),
         cmocka_unit_test(test_jaeger),
         cmocka_unit_test(test_links_malformed),
+        cmocka_unit_test(test_links_skipped_and_saturated),
+        cmocka_unit_test(test_prom_bad_numbers),
+        cmocka_unit_test(test_prom_bad_numbers_skipped),
+        cmocka_unit_test(test_prom_saturates),
         cmocka_unit_test(test_histogram_quantile),
         cmocka_unit_test(test_otelcol),
         cmocka_unit_test(test_tempo_federate),
