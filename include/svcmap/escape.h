@@ -26,7 +26,7 @@
 /* Appends s[0..len) as Markdown inline text (a table cell, a list item or heading after
  * its marker: never the start of a line) that reads as the same characters: a backslash
  * before \ ` * _ ~ < [ ] | & and before what would start an autolink (the ':' of "://",
- * the '.' of "www.", '@'); line breaks (\n, \r) become spaces. */
+ * the '.' of "www.", '@'); line breaks (\n, \r, \r\n) become a space. */
 void sm_escape_markdown(struct sm_buf *out, const char *s, size_t len);
 
 /* Appends a fenced code block: a backtick fence longer than any backtick run in text (at

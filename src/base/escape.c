@@ -24,7 +24,9 @@ void sm_escape_markdown(struct sm_buf *out, const char *s, size_t len)
         char c = s[i];
 
         if (c == '\n' || c == '\r') {
-            sm_buf_addc(out, ' ');
+            /* a line break of any style is one space */
+            if (!(c == '\r' && i + 1 < len && s[i + 1] == '\n'))
+                sm_buf_addc(out, ' ');
             continue;
         }
         if (strchr("\\`*_~<[]|&@", c) ||

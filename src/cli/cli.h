@@ -26,6 +26,10 @@ int cmd_diff(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
+/* Every message on stderr goes through the terminal escape (svcmap/escape.h): names
+ * and values quoted from the input cannot move the cursor or reorder the line. */
+/* Prints "svcmap: " and text, escaped, and a line end on stderr. */
+void cli_say(const char *text);
 /* Prints "svcmap: " and the formatted error (with its place) on stderr; returns the
  * exit status for err->status. */
 int cli_report(const struct sm_error *err);

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "svcmap/diff.h"
 #include "svcmap/emit.h"
+#include "svcmap/escape.h"
 #include "svcmap/shape.h"
 #include "svcmap/store.h"
 
@@ -460,6 +461,7 @@ static int render(const struct diff_args *a, const struct sm_diff *d, const stru
                   const struct sm_map *head, const struct sm_gate_hits *hits, enum format fmt,
                   const struct sm_emitter *emitter, struct sm_buf *out)
 {
+    struct sm_buf diagram;
     int rc;
 
     switch (fmt) {
@@ -471,11 +473,15 @@ static int render(const struct diff_args *a, const struct sm_diff *d, const stru
         if (!a->with_map || !d->nchanges)
             return 0;
         /* GitHub draws Mermaid blocks in comments; folded, so the table comes first */
-        sm_buf_adds(out, "\n<details><summary>The change on the map</summary>\n\n```mermaid\n");
-        if ((rc = draw(a, d, &sm_emit_mermaid, true, out)))
-            return rc;
-        sm_buf_adds(out, "```\n\n</details>\n");
-        return 0;
+        sm_buf_adds(out, "\n<details><summary>The change on the map</summary>\n\n");
+        sm_buf_init(&diagram);
+        rc = draw(a, d, &sm_emit_mermaid, true, &diagram);
+        if (rc == 0) {
+            sm_escape_fenced(out, "mermaid", diagram.data ? diagram.data : "", diagram.len);
+            sm_buf_adds(out, "\n</details>\n");
+        }
+        sm_buf_release(&diagram);
+        return rc;
     case FMT_JSON:
         sm_diff_write_json(d, hits, out);
         return 0;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "svcmap/escape.h"
 #include "svcmap/input.h"
 #include "svcmap/link.h"
 #include "svcmap/mapdoc.h"
@@ -24,12 +25,43 @@
 #include "svcmap/preagg.h"
 #include "svcmap/timeparse.h"
 
+void cli_say(const char *text)
+{
+    struct sm_buf line;
+
+    sm_buf_init(&line);
+    sm_buf_adds(&line, "svcmap: ");
+    sm_escape_terminal(&line, text, strlen(text), false);
+    sm_buf_addc(&line, '\n');
+    fwrite(line.data, 1, line.len, stderr);
+    sm_buf_release(&line);
+}
+
+/* Formats fmt and says it. */
+static void say_v(const char *fmt, va_list ap)
+{
+    char small[1024], *text = small;
+    va_list again;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(small, sizeof(small), fmt, ap);
+    if (n >= (int)sizeof(small)) {
+        text = sm_xmalloc((size_t)n + 1);
+        vsnprintf(text, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    cli_say(n < 0 ? "" : text);
+    if (text != small)
+        free(text);
+}
+
 int cli_report(const struct sm_error *err)
 {
     char buf[1024];
 
     sm_error_format(err, buf, sizeof(buf));
-    fprintf(stderr, "svcmap: %s\n", buf);
+    cli_say(buf);
     return sm_status_exit_code(err->status ? err->status : SM_ESYSTEM);
 }
 
@@ -37,22 +69,19 @@ void cli_message(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("svcmap: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say_v(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("svcmap: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say_v(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nsee 'svcmap %s --help'\n", cmd);
+    fprintf(stderr, "see 'svcmap %s --help'\n", cmd);
     return 2;
 }
 

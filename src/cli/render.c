@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "svcmap/escape.h"
 #include "svcmap/emit.h"
 #include "svcmap/inject.h"
 #include "svcmap/output.h"
@@ -418,13 +419,11 @@ static const char *fence_language(const struct sm_emitter *em)
     return "";
 }
 
+/* A fence no line of the text can close (a name with a line break and backticks in
+ * CSV, JSON or DOT would otherwise end the block and write Markdown of its own). */
 static void add_fenced(struct sm_buf *out, const struct sm_emitter *em, const struct sm_buf *text)
 {
-    sm_buf_printf(out, "```%s\n", fence_language(em));
-    sm_buf_add(out, text->data ? text->data : "", text->len);
-    if (text->len && text->data[text->len - 1] != '\n')
-        sm_buf_addc(out, '\n');
-    sm_buf_adds(out, "```\n");
+    sm_escape_fenced(out, fence_language(em), text->data ? text->data : "", text->len);
 }
 
 static bool ends_with(const char *s, const char *suffix)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "svcmap/emit.h"
+#include "svcmap/escape.h"
 
 static const struct sm_map *sort_map;
 
@@ -78,6 +79,19 @@ static size_t width(const char *s)
 
 #define NCOLS 9
 
+/* s escaped for a terminal (svcmap/escape.h), as a string the caller frees. */
+static char *terminal_text(const char *s)
+{
+    struct sm_buf b;
+    char *t;
+
+    sm_buf_init(&b);
+    sm_escape_terminal(&b, s, strlen(s), false);
+    t = sm_xstrdup(b.data ? b.data : "");
+    sm_buf_release(&b);
+    return t;
+}
+
 static void pad(struct sm_buf *out, const char *s, size_t w, bool right)
 {
     size_t n = width(s);
@@ -85,9 +99,7 @@ static void pad(struct sm_buf *out, const char *s, size_t w, bool right)
     if (right)
         while (n++ < w)
             sm_buf_addc(out, ' ');
-    /* names are printed as they are, but control characters would break the table */
-    for (; *s; s++)
-        sm_buf_addc(out, (unsigned char)*s < 0x20 ? '?' : *s);
+    sm_buf_adds(out, s);
     if (!right)
         while (n++ < w)
             sm_buf_addc(out, ' ');
@@ -119,8 +131,10 @@ static int emit_table(const struct sm_map *map, const struct sm_style *style, st
         format_ms(tmp[7], 64, have, e->latency_estimated, s.p95);
         format_ms(tmp[8], 64, have, e->latency_estimated, s.p99);
         cells[i] = sm_xcalloc(NCOLS, sizeof(char *));
-        cells[i][0] = sm_xstrdup(map->nodes[e->from].id);
-        cells[i][1] = sm_xstrdup(map->nodes[e->to].id);
+        /* the table is read on a terminal: names are escaped for it before the columns
+         * are measured */
+        cells[i][0] = terminal_text(map->nodes[e->from].id);
+        cells[i][1] = terminal_text(map->nodes[e->to].id);
         cells[i][2] = sm_xstrdup(sm_edge_kind_name(e->kind));
         for (c = 3; c < NCOLS; c++)
             cells[i][c] = sm_xstrdup(tmp[c]);
