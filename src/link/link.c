@@ -99,6 +99,10 @@ struct sm_linker {
     size_t nagg_slots;
     struct service_info *services; /* indexed by interned id */
     size_t services_cap;
+    /* DESIGN rule 3: for a peer name made from a host field with a port
+     * ("checkout:8080"), the host alone ("checkout"); indexed by interned id, 0: none */
+    uint32_t *host_of;
+    size_t host_of_cap;
     uint64_t traces;
     uint64_t unresolved;
     uint64_t oversized; /* traces over max_trace_spans, not linked */
@@ -198,8 +202,28 @@ static uint64_t id_key(const char *id)
 
 /* ---- DESIGN rule 3: the name of a peer that may send no spans ---- */
 
-static const char *peer_name(const struct sm_span *s, char *tmp, size_t tmpsize)
+/* The host of a "host:port" name: its length without a trailing ":digits" (an IPv6
+ * address keeps its colons unless bracketed), or the whole length. */
+static size_t host_length(const char *name)
 {
+    size_t len = strlen(name), i = len, colons = 0;
+
+    while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+        i--;
+    if (i == len || i < 2 || name[i - 1] != ':')
+        return len;
+    for (size_t k = 0; k < i; k++)
+        colons += name[k] == ':';
+    if (colons > 1 && name[i - 2] != ']')
+        return len;
+    return i - 1;
+}
+
+/* The peer's name; *from_host is true when it came from a host field (server.address,
+ * net.peer.name, http.host), whose host alone may name an instrumented service. */
+static const char *peer_name(const struct sm_span *s, char *tmp, size_t tmpsize, bool *from_host)
+{
+    *from_host = false;
     if (s->remote_service)
         return s->remote_service;
     if (s->peer_service)
@@ -216,6 +240,7 @@ static const char *peer_name(const struct sm_span *s, char *tmp, size_t tmpsize)
             return s->messaging_destination;
         return s->messaging_system;
     }
+    *from_host = s->server_address || s->net_peer_name || s->http_host;
     if (s->server_address) {
         if (s->server_port) {
             size_t a = strlen(s->server_address), b = strlen(s->server_port);
@@ -364,10 +389,46 @@ static bool is_remote_kind(uint8_t kind)
            kind == SM_KIND_CONSUMER;
 }
 
+/* Remembers the host of a peer named "host:port" (see host_of). */
+static void note_host(struct sm_linker *l, uint32_t peer, const char *name)
+{
+    size_t n = host_length(name);
+    char host[512];
+
+    if (!peer || n == strlen(name) || n == 0 || n >= sizeof(host))
+        return;
+    if (peer >= l->host_of_cap) {
+        size_t old = l->host_of_cap, cap = old ? old : 64;
+
+        while (cap <= peer)
+            cap *= 2;
+        l->host_of = sm_xrealloc(l->host_of, cap * sizeof(*l->host_of));
+        memset(l->host_of + old, 0, (cap - old) * sizeof(*l->host_of));
+        l->host_of_cap = cap;
+    }
+    if (l->host_of[peer])
+        return;
+    memcpy(host, name, n);
+    host[n] = '\0';
+    /* interning may grow the table of names, not host_of */
+    l->host_of[peer] = intern(&l->names, host);
+}
+
+static uint32_t host_of(const struct sm_linker *l, uint32_t name)
+{
+    return name < l->host_of_cap ? l->host_of[name] : NO_NAME;
+}
+
+static bool instrumented(const struct sm_linker *l, uint32_t name)
+{
+    return name && name < l->services_cap && l->services[name].seen;
+}
+
 static void to_rec(struct sm_linker *l, const struct sm_span *s, struct rec *r)
 {
     char tmp[512];
-    const char *peer = peer_name(s, tmp, sizeof(tmp));
+    bool from_host;
+    const char *peer = peer_name(s, tmp, sizeof(tmp), &from_host);
     struct service_info *si;
 
     memset(r, 0, sizeof(*r));
@@ -380,6 +441,8 @@ static void to_rec(struct sm_linker *l, const struct sm_span *s, struct rec *r)
     r->service = intern(&l->names, s->service);
     r->remote = intern(&l->names, s->remote_service);
     r->peer = intern(&l->names, peer);
+    if (from_host)
+        note_host(l, r->peer, peer);
     r->kind = (uint8_t)s->kind;
     r->seq = l->seq++;
     if (s->error)
@@ -747,6 +810,51 @@ static void link_server(struct sm_linker *l, struct rec *r, size_t i)
              client, s);
 }
 
+/* The span that answered client i: a SERVER child, or a kind-less child in another
+ * service (client_continues without the nested clients); NONE when nothing did. */
+static size_t answer_of(const struct sm_linker *l, const struct rec *r, size_t i)
+{
+    size_t c;
+
+    for (c = l->child_start[i]; c < l->child_start[i + 1]; c++) {
+        const struct rec *k = &r[l->children[c]];
+
+        if (k->kind == SM_KIND_SERVER)
+            return l->children[c];
+        if ((k->kind == SM_KIND_UNSET || k->kind == SM_KIND_INTERNAL) && k->service &&
+            r[i].service && k->service != r[i].service)
+            return l->children[c];
+    }
+    return NONE;
+}
+
+/* DESIGN rule 3: a CLIENT with no answer, inside another CLIENT of its own service whose
+ * call reached a server, is that call's transport (an HTTP client under an RPC client,
+ * say) when it names the same peer, the answering service (by host, port dropped), or
+ * no peer at all: it is not a second call. Local spans between them are looked
+ * through; a span of another kind ends the search. */
+static bool is_transport(const struct sm_linker *l, const struct rec *r, size_t i)
+{
+    size_t p = l->parent[i];
+
+    if (!r[i].service)
+        return false;
+    while (p != NONE && r[p].service == r[i].service) {
+        if (r[p].kind == SM_KIND_CLIENT) {
+            size_t answer = answer_of(l, r, p);
+
+            if (answer != NONE &&
+                (!r[i].peer || r[i].peer == r[p].peer || r[i].peer == r[answer].service ||
+                 (host_of(l, r[i].peer) && host_of(l, r[i].peer) == r[answer].service)))
+                return true;
+        } else if (r[p].kind != SM_KIND_UNSET && r[p].kind != SM_KIND_INTERNAL) {
+            break;
+        }
+        p = l->parent[p];
+    }
+    return false;
+}
+
 static void link_client(struct sm_linker *l, struct rec *r, size_t i)
 {
     struct rec *s = &r[i];
@@ -755,7 +863,7 @@ static void link_client(struct sm_linker *l, struct rec *r, size_t i)
     bool error = (s->flags & REC_ERROR) || (s->flags & REC_HTTP_4XX);
     int kind;
 
-    if (client_continues(l, r, i))
+    if (client_continues(l, r, i) || is_transport(l, r, i))
         return;
     anc = rpc_ancestor(l, r, i);
     if (anc != NONE && r[anc].service) {
@@ -974,9 +1082,12 @@ static size_t node_for(struct sm_linker *l, int kind, uint32_t name, uint32_t sy
     size_t idx;
 
     if (kind == RESOLVE) {
-        bool instrumented = name < l->services_cap && l->services[name].seen;
-
-        kind = instrumented ? SM_NODE_SERVICE : SM_NODE_EXTERNAL;
+        /* a "host:port" peer whose host is an instrumented service is that service */
+        if (!instrumented(l, name) && instrumented(l, host_of(l, name))) {
+            name = host_of(l, name);
+            s = name_of(l, name);
+        }
+        kind = instrumented(l, name) ? SM_NODE_SERVICE : SM_NODE_EXTERNAL;
     }
     idx = sm_map_node(l->map, (enum sm_node_kind)kind, s);
     if (system && (kind == SM_NODE_DATABASE || kind == SM_NODE_QUEUE))
@@ -1056,6 +1167,7 @@ void sm_linker_free(struct sm_linker *l)
     free(l->aggs);
     free(l->agg_slots);
     free(l->services);
+    free(l->host_of);
     free(l->parent);
     free(l->child_start);
     free(l->children);
