@@ -483,6 +483,16 @@ static Agraph_t *build_graph(const struct sm_map *map, const struct sm_style *st
 
         style_edge(ge, map, j, style);
     }
+    if (map->nedges == 0) {
+        /* an empty map still draws something that says so (DOT, SVG, PNG alike) */
+        Agnode_t *n = gv_node(g, "empty");
+
+        gv_set_label(n, "label", SM_EMIT_EMPTY_NOTE);
+        gv_set(n, "shape", "note");
+        gv_set(n, "style", "dashed");
+        gv_set(n, "color", "#999999");
+        gv_set(n, "fontcolor", "#555555");
+    }
     if (sm_emit_wants_legend(map, style))
         add_legend(g, style);
     free(home);

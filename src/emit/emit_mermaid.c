@@ -253,6 +253,13 @@ static int emit_mermaid(const struct sm_map *map, const struct sm_style *style, 
     add_edges(out, map, style);
     add_classes(out, map, style);
     add_link_styles(out, map, style);
+    if (map->nedges == 0) {
+        /* GitHub draws a flowchart with nothing in it as a blank box: say why */
+        sm_buf_adds(out, "    empty[\"");
+        add_label(out, SM_EMIT_EMPTY_NOTE);
+        sm_buf_adds(out, "\"]\n    style empty fill:#ffffff,stroke:#999999,color:#555555,"
+                         "stroke-dasharray:4 3\n");
+    }
     if (sm_emit_wants_legend(map, style))
         add_legend(out, style);
     return 0;

@@ -31,6 +31,10 @@ bool sm_emit_wants_legend(const struct sm_map *map, const struct sm_style *style
 /* The legend's lines for warn and crit ("p99 >= 500 ms or errors >= 1.0 %"). */
 void sm_emit_legend_text(const struct sm_style *style, int level, struct sm_buf *out);
 
+/* The note a picture of a map with no edges carries instead of a blank canvas, so that
+ * a CI artifact says "nothing was called" rather than looking broken. */
+#define SM_EMIT_EMPTY_NOTE "empty map: no calls to draw"
+
 /* Appends text with every byte that is not valid UTF-8, and every control character
  * except newline, replaced by U+FFFD, so that any output format can carry it. */
 void sm_emit_clean_text(struct sm_buf *out, const char *text);
