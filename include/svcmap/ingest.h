@@ -27,6 +27,9 @@ struct sm_ingest_options {
     int threads;
     /* Told about every skipped record (err has file and place); may be NULL. */
     void (*on_skip)(void *ctx, const struct sm_error *err);
+    /* Told once per input that held records of other signals (OTLP logs or metrics):
+     * how many, and their kinds ("resourceLogs, resourceMetrics"); may be NULL. */
+    void (*on_ignored)(void *ctx, const char *file, uint64_t count, const char *what);
     /* Told about progress now and then; may be NULL. */
     void (*on_progress)(void *ctx, const char *file, long long done_bytes, long long total_bytes);
     void *ctx;
@@ -39,6 +42,7 @@ struct sm_ingest_stats {
     uint64_t spans;           /* spans handed to the callback */
     uint64_t elements;        /* elements read */
     uint64_t skipped_records; /* bad elements skipped */
+    uint64_t ignored_records; /* records of other signals (OTLP logs, metrics) left out */
     unsigned formats;         /* bit (1 << format) for each format seen */
     int64_t start_ns;         /* earliest span start, 0 when none */
     int64_t end_ns;           /* latest span end, 0 when none */
@@ -48,7 +52,8 @@ struct sm_ingest_stats {
  * the ingest and is passed up. */
 typedef int (*sm_batch_fn)(void *ctx, struct sm_batch *batch, struct sm_error *err);
 
-/* Reads one file ("-" for stdin). Statistics are added to *stats (not cleared).
+/* Reads one file ("-" for stdin) of a format that holds spans (the format table's rows
+ * with .spans; opt->format or sniffed from the head). Statistics are added to *stats (not cleared).
  * Returns 0 when the file was read (possibly with skipped records), SM_EINPUT when it
  * could not be read at all or, with strict, at the first bad record; SM_ESYSTEM on I/O
  * failure; or what fn returned. */

@@ -31,6 +31,12 @@ struct sm_link_options {
      * server span, a caller by the server span of its own service it works for. Peers
      * that send no spans (databases, queues, external APIs) stay one node each. */
     bool by_operation;
+    /* A trace over max_trace_spans is told to on_skip (may be NULL) as a skipped
+     * record; with strict it is an error instead (SM_EINPUT from sm_linker_add or
+     * sm_linker_finish). */
+    bool strict;
+    void (*on_skip)(void *ctx, const struct sm_error *err);
+    void *ctx;
 };
 
 struct sm_linker;

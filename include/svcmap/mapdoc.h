@@ -34,6 +34,12 @@ bool sm_mapdoc_sniff(const char *head, size_t len);
 int sm_mapdoc_parse(const char *data, size_t len, const char *name,
                     const struct sm_ingest_options *opt, struct sm_map *map, struct sm_error *err);
 
+/* Reads a document from an open input (its head may have been peeked), as
+ * sm_mapdoc_parse. */
+struct sm_input;
+int sm_mapdoc_read_input(struct sm_input *in, const struct sm_ingest_options *opt,
+                         struct sm_map *map, struct sm_error *err);
+
 /* Reads a document from a file ("-" is standard input; gzip allowed), as sm_mapdoc_parse. */
 int sm_mapdoc_read(const char *path, const struct sm_ingest_options *opt, struct sm_map *map,
                    struct sm_error *err);

@@ -58,6 +58,13 @@ bool sm_preagg_sniff(const char *head, size_t len, enum sm_input_format *format)
 int sm_preagg_read(const char *path, const struct sm_ingest_options *opt, struct sm_map *map,
                    struct sm_error *err);
 
+/* The same from an open input (its head may have been peeked); format may be
+ * SM_FORMAT_UNKNOWN (sniffed) or one of the three pre-aggregated formats. */
+struct sm_input;
+int sm_preagg_read_input(struct sm_input *in, enum sm_input_format format,
+                         const struct sm_ingest_options *opt, struct sm_map *map,
+                         struct sm_error *err);
+
 /* The same for a document held in memory; name is used in messages. format may be
  * SM_FORMAT_UNKNOWN (sniffed) or one of the three pre-aggregated formats. */
 int sm_preagg_parse(const char *data, size_t len, const char *name, enum sm_input_format format,

@@ -32,10 +32,17 @@ struct sm_reader {
      * overflows int64 nanoseconds, an unknown kind or status code. null counts as absent.
      * Messages name the span by its 1-based place in the element and the field as it
      * was spelled: `span 3: "traceId" must be 32 hex digits or base64 of 16 bytes,
-     * got "xyz"`. */
+     * got "xyz"`.
+     *
+     * An element that is a record of another signal (an OTLP file exporter's
+     * resourceLogs or resourceMetrics line) is SM_READ_IGNORED with err->text naming
+     * it ("resourceLogs"): counted as ignored, not as bad. */
     int (*parse)(const struct sm_element *el, const json_t *value, struct sm_batch *out,
                  struct sm_error *err);
 };
+
+/* parse: the element is not trace data and is left out on purpose. */
+#define SM_READ_IGNORED 1
 
 extern const struct sm_reader sm_reader_otlp;
 extern const struct sm_reader sm_reader_jaeger;

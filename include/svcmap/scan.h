@@ -54,6 +54,9 @@ struct sm_scanner;
 
 /* Takes ownership of in (freed by sm_scanner_free). */
 struct sm_scanner *sm_scanner_new(struct sm_input *in, const struct sm_scan_limits *limits);
+/* The same, with in borrowed: valid until sm_scanner_free, which leaves it open. */
+struct sm_scanner *sm_scanner_new_borrowed(struct sm_input *in,
+                                           const struct sm_scan_limits *limits);
 
 /* The next element: 1 with *el filled, 0 at the end of the input, or a negative
  * status with err filled with the file, line, column and offset of the problem.

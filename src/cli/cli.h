@@ -73,10 +73,14 @@ void cli_input_options_init(struct cli_input_options *o);
 int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
                            struct cli_input_options *o);
 
-/* Builds a map from inputs: trace files of any format or map documents. No files
- * means stdin. Returns 0 or a negative status with err filled. */
-int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct sm_map *map,
-                 struct sm_error *err);
+/* Builds a map from inputs (sm_load_map: files of any format in the format table,
+ * "-", or with db store labels), printing skipped records, ignored records and
+ * progress on stderr unless --quiet. No files means stdin. Returns 0 or a negative
+ * status with err filled. */
+int cli_load_map(char **files, int nfiles, const char *db, struct cli_input_options *o,
+                 struct sm_map *map, struct sm_error *err);
+/* Prints the input formats of the format table as help lines. */
+void cli_input_formats_help(FILE *out, bool spans_only);
 
 /* Says once on stderr (unless quiet) that latency was merged from a side without a
  * sketch (map->source.estimated_merges), then clears the count so that it is not said

@@ -9,11 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "svcmap/check.h"
-#include "svcmap/store.h"
 
 static void help(FILE *out)
 {
@@ -142,60 +140,16 @@ static int pick_format(const struct check_args *a, enum format *fmt)
     return 0;
 }
 
-/* The map to check: with --db, labels from the store (an argument that is no label but
- * an existing file is read as a file); every file is loaded in one go so that traces
- * split across files link. */
+/* The map to check: every MAP (with --db, labels too) loaded in one go, so that
+ * traces split across files link. */
 static int load(struct check_args *a, struct sm_map *map)
 {
-    struct sm_store *st = NULL;
     struct sm_error err;
-    char **files = sm_xcalloc((size_t)a->nmaps + 1, sizeof(*files));
-    int nfiles = 0, i, status = 0;
 
     sm_error_init(&err);
-    if (a->db && sm_store_open(&st, a->db, SM_STORE_READ, &err)) {
-        status = cli_report(&err);
-        goto out;
-    }
-    for (i = 0; i < a->nmaps; i++) {
-        struct sm_map one;
-        int rc;
-
-        if (!st) {
-            files[nfiles++] = a->maps[i];
-            continue;
-        }
-        sm_map_init(&one);
-        sm_error_init(&err);
-        rc = sm_store_load(st, a->maps[i], &one, &err);
-        if (rc == 0)
-            sm_map_merge(map, &one);
-        sm_map_release(&one);
-        if (rc == 0)
-            continue;
-        if (rc != SM_EINPUT || access(a->maps[i], F_OK) != 0) {
-            status = cli_report(&err);
-            goto out;
-        }
-        files[nfiles++] = a->maps[i];
-    }
-    if (nfiles > 0 || a->nmaps == 0) {
-        struct sm_map loaded;
-
-        sm_map_init(&loaded);
-        sm_error_init(&err);
-        if (cli_load_map(files, nfiles, &a->in, &loaded, &err))
-            status = cli_report(&err);
-        else
-            sm_map_merge(map, &loaded);
-        sm_map_release(&loaded);
-    }
-    cli_tell_estimated(map, a->in.quiet);
-    sm_map_sort(map);
-out:
-    sm_store_close(st);
-    free(files);
-    return status;
+    if (cli_load_map(a->maps, a->nmaps, a->db, &a->in, map, &err))
+        return cli_report(&err);
+    return 0;
 }
 
 static int check_option(void *ctx, int argc, char **argv, int *i)

@@ -1,7 +1,7 @@
 /* cmd_diff.c: `svcmap diff BASE HEAD`: what changed between two maps, and build gates.
  *
- * Each side is a map document or a trace file (loaded with cli_load_map), or with --db a
- * snapshot label (a side that names no label but an existing file is read as a file).
+ * Each side is a map document or a trace file, or with --db a snapshot label (a side
+ * that names no label but an existing file is read as a file), loaded with cli_load_map.
  * sm_diff_maps compares them; the report is text (coloured on a terminal unless NO_COLOR
  * is set), Markdown, JSON, or the union map drawn by the ordinary emitters with the
  * changes as decorations. --fail-on rules are parsed before anything is read (a bad
@@ -20,7 +20,6 @@
 #include "svcmap/emit.h"
 #include "svcmap/escape.h"
 #include "svcmap/shape.h"
-#include "svcmap/store.h"
 
 static void help(FILE *out)
 {
@@ -315,25 +314,14 @@ static int pick_format(const struct diff_args *a, enum format *fmt,
         "diff", "unknown format '%s' (text, markdown, json, html, mermaid, dot, svg, png)", name);
 }
 
-/* Loads one side: a label of the store, or a map document / trace file. */
-static int load_side(struct diff_args *a, struct sm_store *st, int which, struct sm_map *map)
+/* Loads one side: a label of the store (with --db), or a map document / trace file. */
+static int load_side(struct diff_args *a, int which, struct sm_map *map)
 {
     char *path = (char *)a->sides[which];
     struct sm_error err;
-    int rc;
 
     sm_error_init(&err);
-    if (st) {
-        rc = sm_store_load(st, path, map, &err);
-        if (rc == 0)
-            return 0;
-        if (rc != SM_EINPUT || access(path, F_OK) != 0)
-            return cli_report(&err);
-        sm_map_release(map);
-        sm_map_init(map);
-        sm_error_init(&err);
-    }
-    if (cli_load_map(&path, 1, &a->in, map, &err))
+    if (cli_load_map(&path, 1, a->db, &a->in, map, &err))
         return cli_report(&err);
     return 0;
 }
@@ -504,7 +492,6 @@ static int diff_option(void *ctx, int argc, char **argv, int *i)
 int cmd_diff(int argc, char **argv)
 {
     struct diff_args a;
-    struct sm_store *st = NULL;
     struct sm_map base, head;
     struct sm_diff d;
     struct sm_gate_hits hits;
@@ -549,11 +536,7 @@ int cmd_diff(int argc, char **argv)
     }
     if ((status = pick_format(&a, &fmt, &emitter)))
         goto out;
-    if (a.db && sm_store_open(&st, a.db, SM_STORE_READ, &err)) {
-        status = cli_report(&err);
-        goto out;
-    }
-    if ((status = load_side(&a, st, 0, &base)) || (status = load_side(&a, st, 1, &head)) ||
+    if ((status = load_side(&a, 0, &base)) || (status = load_side(&a, 1, &head)) ||
         (status = shape_side(&a, &base)) || (status = shape_side(&a, &head)))
         goto out;
     a.opt.base_name = a.sides[0];
@@ -574,7 +557,6 @@ int cmd_diff(int argc, char **argv)
     if (hits.nhits)
         status = 1;
 out:
-    sm_store_close(st);
     sm_map_release(&base);
     sm_map_release(&head);
     sm_diff_release(&d);

@@ -1,30 +1,27 @@
 /* cmd_map.c: `svcmap map`: trace files (or map documents) in, a map out.
  *
- * Reads every input into one map (cli_load_map), then hands it to the rendering code
- * (src/cli/render.c) for shaping, the emitter and the atomic write.
+ * Reads every input into one map (cli_load_map: files, '-' or store labels), then hands it to the
+ * rendering code (src/cli/render.c) for shaping, the emitter and the atomic write.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "svcmap/store.h"
 
 static void help(FILE *out)
 {
+    fprintf(out, "usage: svcmap map [options] [FILE...]\n"
+                 "\n"
+                 "Reads OpenTelemetry (OTLP JSON), Jaeger JSON or Zipkin v2 JSON trace exports,\n"
+                 "dependencies a backend already aggregated (Zipkin or Jaeger dependency JSON,\n"
+                 "service-graph Prometheus metrics) or svcmap map documents, and writes the\n"
+                 "service dependency map. No FILE or '-' reads standard input. Files may be\n"
+                 "gzip- or zstd-compressed.\n"
+                 "\n"
+                 "input options:\n");
+    cli_input_formats_help(out, false);
     fprintf(out,
-            "usage: svcmap map [options] [FILE...]\n"
-            "\n"
-            "Reads OpenTelemetry (OTLP JSON), Jaeger JSON or Zipkin v2 JSON trace exports,\n"
-            "dependencies a backend already aggregated (Zipkin or Jaeger dependency JSON,\n"
-            "service-graph Prometheus metrics) or svcmap map documents, and writes the\n"
-            "service dependency map. No FILE or '-' reads standard input. Files may be\n"
-            "gzip-compressed.\n"
-            "\n"
-            "input options:\n"
-            "  --input-format FMT      otlp, jaeger, zipkin, zipkin-deps, jaeger-deps,\n"
-            "                          prometheus or map (default: detected from content)\n"
             "  --strict                stop at the first bad record (default: skip and count)\n"
             "  --since TIME, --until TIME\n"
             "                          keep spans starting in [since, until) (RFC 3339 or Unix s)\n"
@@ -77,10 +74,8 @@ int cmd_map(int argc, char **argv)
     struct sm_error err;
     struct sm_map map;
     char **files = sm_xcalloc((size_t)argc + 1, sizeof(char *));
-    int nfiles = 0, i, status;
+    int nfiles = 0, status;
     struct map_options o;
-    const char *db;
-    struct sm_store *st = NULL;
 
     cli_input_options_init(&in);
     sm_map_init(&map);
@@ -90,40 +85,7 @@ int cmd_map(int argc, char **argv)
     o.db = NULL;
     if ((status = cli_parse_args("map", argc, argv, map_option, &o, help, files, &nfiles)) >= 0)
         goto out;
-    db = o.db;
-    if (db) {
-        int kept = 0;
-
-        if (sm_store_open(&st, db, SM_STORE_READ, &err)) {
-            status = cli_report(&err);
-            goto out;
-        }
-        /* labels first (merged into the map), then what is left as files */
-        for (i = 0; i < nfiles; i++) {
-            struct sm_map snap;
-            int rc;
-
-            sm_map_init(&snap);
-            sm_error_init(&err);
-            rc = sm_store_load(st, files[i], &snap, &err);
-            if (rc == 0)
-                sm_map_merge(&map, &snap);
-            sm_map_release(&snap);
-            if (rc == 0)
-                continue;
-            if (rc != SM_EINPUT || access(files[i], F_OK) != 0) {
-                status = cli_report(&err);
-                goto out;
-            }
-            files[kept++] = files[i];
-        }
-        if (kept == 0 && nfiles > 0)
-            nfiles = -1; /* only labels: no stdin */
-        else
-            nfiles = kept;
-        sm_error_init(&err);
-    }
-    if (nfiles >= 0 && cli_load_map(files, nfiles, &in, &map, &err)) {
+    if (cli_load_map(files, nfiles, o.db, &in, &map, &err)) {
         status = cli_report(&err);
         goto out;
     }
@@ -131,7 +93,6 @@ int cmd_map(int argc, char **argv)
     sm_map_sort(&map);
     status = cli_render_map(&map, render, "json");
 out:
-    sm_store_close(st);
     sm_map_release(&map);
     cli_render_options_free(render);
     free(files);

@@ -34,10 +34,11 @@ static void help(FILE *out)
             "net_peer_name, http_host, http_status, service_namespace, service_version and\n"
             "format, in that order; absent fields are left out. Ids are lowercase hex padded\n"
             "to 16 or 32 digits (OTLP base64 ids decoded), or kept as they are when not hex.\n"
-            "No FILE or '-' reads standard input. Files may be gzip-compressed.\n"
+            "No FILE or '-' reads standard input. Files may be gzip- or zstd-compressed.\n"
             "\n"
-            "options:\n"
-            "  --input-format FMT      otlp, jaeger or zipkin (default: detected from content)\n"
+            "options:\n");
+    cli_input_formats_help(out, true);
+    fprintf(out,
             "  --strict                stop at the first bad record (default: skip and count)\n"
             "  --since TIME, --until TIME\n"
             "                          keep spans starting in [since, until) (RFC 3339 or Unix s)\n"
@@ -63,6 +64,15 @@ static void on_skip(void *ctx, const struct sm_error *err)
         fprintf(stderr, "svcmap: further skipped records are not shown\n");
     }
     st->skipped++;
+}
+
+static void on_ignored(void *ctx, const char *file, uint64_t count, const char *what)
+{
+    struct spans_state *st = ctx;
+
+    if (!st->quiet)
+        fprintf(stderr, "svcmap: %s: %llu record%s of other signals ignored (%s)\n", file,
+                (unsigned long long)count, count == 1 ? "" : "s", what);
 }
 
 static int print_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
@@ -114,6 +124,7 @@ int cmd_spans(int argc, char **argv)
     st.quiet = in.quiet;
     opt = in.ingest;
     opt.on_skip = on_skip;
+    opt.on_ignored = on_ignored;
     opt.on_progress = NULL; /* progress lines would interleave with a terminal's output */
     opt.ctx = &st;
     for (i = 0; i < nfiles; i++) {

@@ -118,7 +118,7 @@ static int store_ingest(int argc, char **argv)
         goto out;
     }
     /* read the traces first: a bad input leaves the database untouched */
-    if (cli_load_map(files, nfiles, &in, &map, &err)) {
+    if (cli_load_map(files, nfiles, NULL, &in, &map, &err)) {
         status = cli_report(&err);
         goto out;
     }

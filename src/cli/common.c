@@ -18,11 +18,9 @@
 
 #include "cli.h"
 #include "svcmap/escape.h"
-#include "svcmap/input.h"
-#include "svcmap/link.h"
-#include "svcmap/mapdoc.h"
+#include "svcmap/format.h"
+#include "svcmap/load.h"
 #include "svcmap/output.h"
-#include "svcmap/preagg.h"
 #include "svcmap/timeparse.h"
 
 void cli_say(const char *text)
@@ -221,6 +219,7 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
                            struct cli_input_options *o)
 {
     const char *arg = argv[*i], *v;
+    const struct sm_format *f;
 
     if (!strcmp(arg, "--strict")) {
         o->ingest.strict = true;
@@ -234,14 +233,12 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
     if (is_option(arg, "--input-format")) {
         if (!(v = option_value(cmd, "--input-format", argc, argv, i)))
             return -1;
-        o->ingest.format = sm_format_from_name(v);
-        if (o->ingest.format == SM_FORMAT_UNKNOWN) {
-            cli_usage_error(cmd,
-                            "unknown input format '%s' (expected otlp, jaeger, zipkin, "
-                            "zipkin-deps, jaeger-deps, prometheus or map)",
-                            v);
+        f = sm_format_find(v);
+        if (!f) {
+            cli_usage_error(cmd, "unknown input format '%s' (expected %s)", v, sm_format_names());
             return -1;
         }
+        o->ingest.format = f->id;
         return 1;
     }
     if (is_option(arg, "--by")) {
@@ -336,7 +333,6 @@ int cli_parse_input_option(const char *cmd, int argc, char **argv, int *i,
 
 struct load_state {
     struct cli_input_options *opt;
-    struct sm_linker *linker;
     unsigned long skipped_shown;
     struct timespec started;
     bool progress_shown;
@@ -349,16 +345,29 @@ static void on_skip(void *ctx, const struct sm_error *err)
     struct load_state *st = ctx;
     char buf[1024];
 
-    if (st->progress_shown) {
+    st->skipped_shown++;
+    if (st->opt->quiet)
+        return;
+    if (st->progress_shown)
         fputs("\r\033[K", stderr);
-    }
-    if (st->skipped_shown < MAX_SKIP_LINES) {
+    if (st->skipped_shown <= MAX_SKIP_LINES) {
         sm_error_format(err, buf, sizeof(buf));
         fprintf(stderr, "svcmap: %s (record skipped)\n", buf);
-    } else if (st->skipped_shown == MAX_SKIP_LINES) {
+    } else if (st->skipped_shown == MAX_SKIP_LINES + 1) {
         fprintf(stderr, "svcmap: further skipped records are not shown\n");
     }
-    st->skipped_shown++;
+}
+
+static void on_ignored(void *ctx, const char *file, uint64_t count, const char *what)
+{
+    struct load_state *st = ctx;
+
+    if (st->opt->quiet)
+        return;
+    if (st->progress_shown)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "svcmap: %s: %llu record%s of other signals ignored (%s)\n", file,
+            (unsigned long long)count, count == 1 ? "" : "s", what);
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -386,122 +395,32 @@ static void on_progress(void *ctx, const char *file, long long done, long long t
                 (double)done / 1e6 / secs);
 }
 
-static int on_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
+int cli_load_map(char **files, int nfiles, const char *db, struct cli_input_options *o,
+                 struct sm_map *map, struct sm_error *err)
 {
-    struct load_state *st = ctx;
-
-    return sm_linker_add(st->linker, batch, err);
-}
-
-/* What a file holds, from its first bytes: a map document, a pre-aggregated shape,
- * or (SM_FORMAT_UNKNOWN) trace data for the ingest to detect. Standard input is always
- * trace data unless --input-format says otherwise: it cannot be read twice. */
-static enum sm_input_format sniff_file(const char *path)
-{
-    struct sm_input *in = NULL;
-    struct sm_error err;
-    char head[4096];
-    ssize_t n;
-    enum sm_input_format format = SM_FORMAT_UNKNOWN;
-
-    if (!strcmp(path, "-"))
-        return SM_FORMAT_UNKNOWN;
-    sm_error_init(&err);
-    if (sm_input_open(&in, path, &err))
-        return SM_FORMAT_UNKNOWN;
-    if (sm_input_size(in) < 0) {
-        /* a pipe (<(curl ...)) cannot be read twice: the ingest detects trace data;
-         * other shapes need --input-format there, as on standard input */
-        sm_input_free(in);
-        return SM_FORMAT_UNKNOWN;
-    }
-    n = sm_input_read(in, head, sizeof(head), &err);
-    if (n > 0 && sm_mapdoc_sniff(head, (size_t)n))
-        format = SM_FORMAT_MAP;
-    else if (n > 0 && !sm_preagg_sniff(head, (size_t)n, &format))
-        format = SM_FORMAT_UNKNOWN;
-    sm_input_free(in);
-    return format;
-}
-
-static bool is_preagg(enum sm_input_format f)
-{
-    return f == SM_FORMAT_ZIPKIN_DEPS || f == SM_FORMAT_JAEGER_DEPS || f == SM_FORMAT_PROMETHEUS;
-}
-
-int cli_load_map(char **files, int nfiles, struct cli_input_options *o, struct sm_map *map,
-                 struct sm_error *err)
-{
-    static char *stdin_only[] = {(char *)"-"};
-    struct sm_ingest_stats stats;
+    struct sm_load_options lopt;
     struct load_state st;
-    struct sm_ingest_options iopt = o->ingest;
-    struct sm_link_options lopt;
-    int i, rc = 0;
+    int rc;
 
-    if (nfiles == 0) {
-        files = stdin_only;
-        nfiles = 1;
-    }
-    memset(&stats, 0, sizeof(stats));
     memset(&st, 0, sizeof(st));
-    memset(&lopt, 0, sizeof(lopt));
     st.opt = o;
     clock_gettime(CLOCK_MONOTONIC, &st.started);
+    sm_load_options_init(&lopt);
+    lopt.read = o->ingest;
+    lopt.read.on_skip = on_skip;
+    lopt.read.on_ignored = on_ignored;
+    lopt.read.on_progress = on_progress;
+    lopt.read.ctx = &st;
+    lopt.db = db;
     lopt.by_operation = o->by_operation;
     lopt.max_trace_spans = o->max_trace_spans;
-    st.linker = sm_linker_new(map, &lopt);
-    iopt.on_skip = on_skip;
-    iopt.on_progress = on_progress;
-    iopt.ctx = &st;
-    for (i = 0; i < nfiles && rc == 0; i++) {
-        enum sm_input_format kind = o->ingest.format;
-
-        if (kind == SM_FORMAT_UNKNOWN)
-            kind = sniff_file(files[i]);
-        if (kind == SM_FORMAT_MAP) {
-            rc = sm_mapdoc_read(files[i], &iopt, map, err);
-            continue;
-        }
-        if (is_preagg(kind)) {
-            rc = sm_preagg_read(files[i], &iopt, map, err);
-            continue;
-        }
-        rc = sm_ingest_file(files[i], &iopt, on_batch, &st, &stats, err);
-        if (rc == 0)
-            sm_map_add_file(map, strcmp(files[i], "-") ? files[i] : "<stdin>");
-    }
+    rc = sm_load_map((const char *const *)files, nfiles > 0 ? (size_t)nfiles : 0, &lopt, map, err);
     if (st.progress_shown)
         fputs("\r\033[K", stderr);
-    if (rc == 0)
-        rc = sm_linker_finish(st.linker, err);
-    if (rc == 0 && sm_linker_oversized_traces(st.linker) > 0) {
-        unsigned long long n = (unsigned long long)sm_linker_oversized_traces(st.linker);
-        size_t limit = o->max_trace_spans ? o->max_trace_spans : SM_DEFAULT_MAX_TRACE_SPANS;
-
-        if (o->ingest.strict)
-            rc = sm_error_set(err, SM_EINPUT,
-                              "%llu trace%s more than %zu spans (raise --max-trace-spans)", n,
-                              n == 1 ? " has" : "s have", limit);
-        else if (!o->quiet)
-            cli_message("%llu trace%s more than %zu spans and %s not linked "
-                        "(--max-trace-spans)",
-                        n, n == 1 ? " has" : "s have", limit, n == 1 ? "was" : "were");
-    }
-    sm_linker_free(st.linker);
     if (st.skipped_shown > 0 && !o->quiet)
         cli_message("skipped %lu bad record%s", st.skipped_shown, st.skipped_shown == 1 ? "" : "s");
-    map->source.formats |= stats.formats;
-    map->source.spans += stats.spans;
-    map->source.skipped_records += stats.skipped_records;
-    if (stats.start_ns && (!map->source.start_ns || stats.start_ns < map->source.start_ns))
-        map->source.start_ns = stats.start_ns;
-    if (stats.end_ns > map->source.end_ns)
-        map->source.end_ns = stats.end_ns;
-    if (rc == 0) {
+    if (rc == 0)
         cli_tell_estimated(map, o->quiet);
-        sm_map_sort(map);
-    }
     return rc;
 }
 
@@ -519,4 +438,17 @@ void cli_tell_estimated(struct sm_map *map, bool quiet)
 int cli_parse_time(const char *text, int64_t *ns)
 {
     return sm_time_parse(text, ns);
+}
+
+void cli_input_formats_help(FILE *out, bool spans_only)
+{
+    size_t i;
+
+    fprintf(out, "  --input-format FMT      read every FILE as FMT (default: detected from\n"
+                 "                          content, file by file); FMT is one of:\n");
+    for (i = 0; sm_formats[i]; i++) {
+        if (spans_only && !sm_formats[i]->spans)
+            continue;
+        fprintf(out, "      %-13s %s\n", sm_formats[i]->name, sm_formats[i]->summary);
+    }
 }

@@ -106,6 +106,8 @@ struct sm_linker {
     uint64_t traces;
     uint64_t unresolved;
     uint64_t oversized; /* traces over max_trace_spans, not linked */
+    bool failed;        /* strict: an oversized trace; fail_err says which */
+    struct sm_error fail_err;
     size_t max_trace_spans;
     /* scratch for linking one trace */
     size_t *parent, *child_start, *children, *queue;
@@ -514,7 +516,10 @@ int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_e
 {
     size_t i;
 
-    (void)err;
+    if (l->failed) {
+        *err = l->fail_err;
+        return SM_EINPUT;
+    }
     if (batch->whole_traces) {
         /* kept between batches: a fresh large allocation per batch made glibc
          * consolidate the parse's freed chunks every time */
@@ -522,6 +527,10 @@ int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_e
         for (i = 0; i < batch->len; i++)
             to_rec(l, &batch->spans[i], &l->whole[i]);
         link_grouped(l, l->whole, batch->len);
+        if (l->failed) {
+            *err = l->fail_err;
+            return SM_EINPUT;
+        }
         return 0;
     }
     sm_grow(&l->pending, &l->pending_cap, l->npending + batch->len, sizeof(*l->pending));
@@ -966,7 +975,22 @@ static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
         return;
     l->traces++;
     if (n > l->max_trace_spans) {
+        struct sm_error e;
+
         l->oversized++;
+        if (l->failed || (!l->opt.strict && !l->opt.on_skip))
+            return;
+        /* the key of a hex id is its low 64 bits: enough to find the trace */
+        sm_error_init(&e);
+        sm_error_set(&e, SM_EINPUT,
+                     "trace %016llx has %zu spans, more than --max-trace-spans %zu: not linked",
+                     (unsigned long long)r[0].trace_key, n, l->max_trace_spans);
+        if (l->opt.strict) {
+            l->failed = true;
+            l->fail_err = e;
+        } else {
+            l->opt.on_skip(l->opt.ctx, &e);
+        }
         return;
     }
     n = merge_duplicates(r, n);
@@ -1099,11 +1123,14 @@ int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
 {
     size_t i;
 
-    (void)err;
     link_grouped(l, l->pending, l->npending);
     free(l->pending);
     l->pending = NULL;
     l->npending = l->pending_cap = 0;
+    if (l->failed) {
+        *err = l->fail_err;
+        return SM_EINPUT;
+    }
 
     for (i = 1; i < l->names.len && i < l->services_cap; i++) {
         struct service_info *si = &l->services[i];

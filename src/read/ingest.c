@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "svcmap/format.h"
 #include "svcmap/reader.h"
 #include "svcmap/util.h"
 
@@ -158,6 +159,10 @@ static int element_to_batch(const struct sm_reader *reader, const struct sm_elem
     out->format = reader->format;
     out->whole_traces = false;
     rc = reader->parse(el, value, out, err);
+    if (rc == SM_READ_IGNORED) {
+        out->len = start;
+        return rc;
+    }
     if (rc < 0) {
         char text[sizeof(err->text)];
 
@@ -189,57 +194,99 @@ static void count_batch(const struct sm_batch *b, struct sm_ingest_stats *stats)
     }
 }
 
-static void describe_start(int c, char *out, size_t size)
-{
-    if (c >= 0x20 && c < 0x7f)
-        snprintf(out, size, "text starting with '%c'", c);
-    else
-        snprintf(out, size, "binary data (first byte 0x%02x)", (unsigned)c);
-}
-
 /* The state of one file's ingest, kept by the calling thread. */
 struct run {
     const struct sm_ingest_options *opt;
-    sm_batch_fn fn;
-    void *fn_ctx;
-    struct sm_ingest_stats *stats;
+    struct sm_read_sink *sink;
     const char *file;
     const struct sm_reader *reader;
     uint64_t read_ok;
     uint64_t skipped;
+    uint64_t ignored;
     uint64_t spans_read;
 };
 
-/* Takes the outcome of one element, in file order: a batch (rc 0), a bad record
- * (SM_EINPUT in bad; resumable says whether scanning went on) or a failure. Returns 0 to
- * go on, 1 to stop reading (the rest of the input is lost), negative to fail with err. */
+/* Statistics and the callback for a batch already filtered. */
+static int sink_deliver(struct sm_read_sink *sink, struct sm_batch *batch, struct sm_error *err)
+{
+    count_batch(batch, sink->stats);
+    if (batch->len > 0 && sink->fn)
+        return sink->fn(sink->fn_ctx, batch, err);
+    return 0;
+}
+
+int sm_sink_spans(struct sm_read_sink *sink, struct sm_batch *batch, struct sm_error *err)
+{
+    filter_time(batch, 0, sink->opt->since_ns, sink->opt->until_ns);
+    sink->stats->formats |= 1u << batch->format;
+    return sink_deliver(sink, batch, err);
+}
+
+int sm_sink_bad_record(struct sm_read_sink *sink, const struct sm_error *bad, struct sm_error *err)
+{
+    if (sink->opt->strict) {
+        *err = *bad;
+        if (!err->status)
+            err->status = SM_EINPUT;
+        return err->status;
+    }
+    sink->stats->skipped_records++;
+    if (sink->opt->on_skip)
+        sink->opt->on_skip(sink->opt->ctx, bad);
+    return 0;
+}
+
+void sm_sink_ignored(struct sm_read_sink *sink, const char *what)
+{
+    size_t have = strlen(sink->ignored_what), n = strlen(what);
+    const char *p = sink->ignored_what;
+
+    sink->stats->ignored_records++;
+    sink->ignored++;
+    /* each kind named once: a comma-separated list of what was seen */
+    while ((p = strstr(p, what))) {
+        if ((p == sink->ignored_what || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return;
+        p += n;
+    }
+    if (have + n + 3 < sizeof(sink->ignored_what))
+        snprintf(sink->ignored_what + have, sizeof(sink->ignored_what) - have, "%s%s",
+                 have ? ", " : "", what);
+}
+
+/* Takes the outcome of one element, in file order: a batch (rc 0), a record of another
+ * signal (SM_READ_IGNORED, its name in bad), a bad record (SM_EINPUT in bad;
+ * resumable says whether scanning went on) or a failure. Returns 0 to go on, 1 to stop
+ * reading (the rest of the input is lost), negative to fail with err. */
 static int deliver(struct run *r, int rc, bool resumable, const struct sm_error *bad,
                    struct sm_batch *batch, size_t spans_read, struct sm_error *err)
 {
     if (rc == SM_EINPUT) {
         /* a broken file with nothing read yet is one error, not a skipped record */
-        if (r->opt->strict || (!resumable && r->read_ok == 0)) {
+        if (!resumable && r->read_ok == 0) {
             *err = *bad;
             return SM_EINPUT;
         }
+        rc = sm_sink_bad_record(r->sink, bad, err);
+        if (rc < 0)
+            return rc;
         r->skipped++;
-        r->stats->skipped_records++;
-        if (r->opt->on_skip)
-            r->opt->on_skip(r->opt->ctx, bad);
         return resumable ? 0 : 1;
     }
     if (rc < 0) {
         *err = *bad;
         return rc;
     }
+    if (rc == SM_READ_IGNORED) {
+        r->ignored++;
+        sm_sink_ignored(r->sink, bad->text);
+        return 0;
+    }
     r->read_ok++;
     r->spans_read += spans_read;
-    r->stats->elements++;
-    r->stats->formats |= 1u << r->reader->format;
-    count_batch(batch, r->stats);
-    if (batch->len > 0)
-        return r->fn(r->fn_ctx, batch, err);
-    return 0;
+    r->sink->stats->elements++;
+    r->sink->stats->formats |= 1u << r->reader->format;
+    return sink_deliver(r->sink, batch, err);
 }
 
 /* ---- worker threads ----
@@ -533,10 +580,10 @@ static int pool_drain(struct pool *p, struct run *r, struct sm_error *err)
     return rc;
 }
 
-int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_batch_fn fn,
-                   void *fn_ctx, struct sm_ingest_stats *stats, struct sm_error *err)
+int sm_read_json_elements(const struct sm_format *f, struct sm_input *in, struct sm_read_sink *sink,
+                          struct sm_error *err)
 {
-    struct sm_input *in = NULL;
+    const struct sm_ingest_options *opt = sink->opt;
     struct sm_scanner *sc = NULL;
     json_t *value = NULL;
     struct sm_batch batch;
@@ -546,47 +593,18 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
     struct run r;
     long long next_progress = PROGRESS_EVERY_BYTES;
     size_t n = 0;
-    int rc, first;
+    int rc;
     bool pooled = false;
-    char what[64];
 
     memset(&pool, 0, sizeof(pool));
     memset(&r, 0, sizeof(r));
     r.opt = opt;
-    r.fn = fn;
-    r.fn_ctx = fn_ctx;
-    r.stats = stats;
-    sm_batch_init(&batch);
-    rc = sm_input_open(&in, path, err);
-    if (rc < 0)
-        return rc;
+    r.sink = sink;
     r.file = sm_input_name(in);
-    sc = sm_scanner_new(in, &opt->limits);
-    if (opt->format != SM_FORMAT_UNKNOWN) {
-        r.reader = sm_reader_for(opt->format);
-        if (!r.reader) {
-            rc = sm_error_at(err, SM_EUSAGE, r.file, 0, 0, -1, "svcmap cannot read %s input here",
-                             sm_format_name(opt->format));
-            goto out;
-        }
-    }
-
-    first = sm_scanner_first_byte(sc, err);
-    if (first < -1) {
-        rc = first;
-        goto out;
-    }
-    if (first == -1) {
-        rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1, "empty input");
-        goto out;
-    }
-    if (first != '{' && first != '[') {
-        describe_start(first, what, sizeof(what));
-        rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1,
-                         "unknown format: expected OTLP, Jaeger or Zipkin JSON, found %s", what);
-        goto out;
-    }
-
+    r.reader = f ? f->elements : NULL;
+    sm_batch_init(&batch);
+    /* the scanner borrows the input here: the caller frees it */
+    sc = sm_scanner_new_borrowed(in, &opt->limits);
     for (;;) {
         bool resumable;
 
@@ -613,7 +631,7 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
             r.reader = sm_reader_detect(&el, value);
             if (!r.reader) {
                 rc = sm_error_at(err, SM_EINPUT, r.file, el.line, el.column, el.offset,
-                                 "unknown format: expected OTLP, Jaeger or Zipkin JSON");
+                                 "unknown format: expected %s", sm_format_span_names());
                 goto out;
             }
         }
@@ -644,7 +662,8 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
             sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1,
                         "no spans found: all %llu records were bad", (unsigned long long)r.skipped);
     else if (r.read_ok == 0)
-        rc = 0; /* a well-formed export with no records ([], {"data": []}): an empty map */
+        rc = 0; /* a well-formed export with no records ([], {"data": []}), or only records
+                   of other signals: an empty map */
     else if (r.spans_read == 0)
         rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1, "no spans found in %s input",
                          r.reader->name);

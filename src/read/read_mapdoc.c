@@ -499,21 +499,30 @@ out:
     return rc;
 }
 
-int sm_mapdoc_read(const char *path, const struct sm_ingest_options *opt, struct sm_map *map,
-                   struct sm_error *err)
+int sm_mapdoc_read_input(struct sm_input *in, const struct sm_ingest_options *opt,
+                         struct sm_map *map, struct sm_error *err)
 {
-    struct sm_input *in = NULL;
     struct sm_buf buf;
     int rc;
 
     sm_buf_init(&buf);
-    rc = sm_input_open(&in, path, err);
-    if (rc)
-        return rc;
     rc = sm_input_read_rest(in, &buf, SM_DEFAULT_MAX_ELEMENT_BYTES, err);
     if (rc == 0)
         rc = sm_mapdoc_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), opt, map, err);
-    sm_input_free(in);
     sm_buf_release(&buf);
+    return rc;
+}
+
+int sm_mapdoc_read(const char *path, const struct sm_ingest_options *opt, struct sm_map *map,
+                   struct sm_error *err)
+{
+    struct sm_input *in = NULL;
+    int rc;
+
+    rc = sm_input_open(&in, path, err);
+    if (rc)
+        return rc;
+    rc = sm_mapdoc_read_input(in, opt, map, err);
+    sm_input_free(in);
     return rc;
 }

@@ -1160,20 +1160,16 @@ static int read_prometheus(struct sm_input *in, struct sm_buf *buf,
     return rc;
 }
 
-int sm_preagg_read(const char *path, const struct sm_ingest_options *opt, struct sm_map *map,
-                   struct sm_error *err)
+int sm_preagg_read_input(struct sm_input *in, enum sm_input_format format,
+                         const struct sm_ingest_options *opt, struct sm_map *map,
+                         struct sm_error *err)
 {
-    struct sm_input *in = NULL;
-    enum sm_input_format format = SM_FORMAT_UNKNOWN;
     struct sm_buf buf;
     char chunk[65536];
     ssize_t n = 1;
     int rc;
 
     sm_buf_init(&buf);
-    rc = sm_input_open(&in, path, err);
-    if (rc)
-        return rc;
     /* enough of the head to tell the shape */
     while (buf.len < 4096 && (n = sm_input_read(in, chunk, sizeof(chunk), err)) > 0)
         sm_buf_add(&buf, chunk, (size_t)n);
@@ -1181,8 +1177,9 @@ int sm_preagg_read(const char *path, const struct sm_ingest_options *opt, struct
         rc = (int)n;
         goto out;
     }
-    if (sm_preagg_sniff(buf.data ? buf.data : "", buf.len, &format) &&
-        format == SM_FORMAT_PROMETHEUS) {
+    if (format == SM_FORMAT_UNKNOWN)
+        sm_preagg_sniff(buf.data ? buf.data : "", buf.len, &format);
+    if (format == SM_FORMAT_PROMETHEUS) {
         rc = read_prometheus(in, &buf, opt, map, err);
         if (rc == 0) {
             map->source.formats |= 1u << format;
@@ -1195,7 +1192,20 @@ int sm_preagg_read(const char *path, const struct sm_ingest_options *opt, struct
         rc = sm_preagg_parse(buf.data ? buf.data : "", buf.len, sm_input_name(in), format, opt, map,
                              err);
 out:
-    sm_input_free(in);
     sm_buf_release(&buf);
+    return rc;
+}
+
+int sm_preagg_read(const char *path, const struct sm_ingest_options *opt, struct sm_map *map,
+                   struct sm_error *err)
+{
+    struct sm_input *in = NULL;
+    int rc;
+
+    rc = sm_input_open(&in, path, err);
+    if (rc)
+        return rc;
+    rc = sm_preagg_read_input(in, SM_FORMAT_UNKNOWN, opt, map, err);
+    sm_input_free(in);
     return rc;
 }

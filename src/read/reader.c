@@ -14,11 +14,7 @@
 #include "read_common.h"
 
 const struct sm_reader *const sm_readers[] = {
-    &sm_reader_otlp,
-    &sm_reader_jaeger,
-    &sm_reader_zipkin,
-    &sm_reader_zipkin1,
-    NULL,
+    &sm_reader_otlp, &sm_reader_jaeger, &sm_reader_zipkin, &sm_reader_zipkin1, NULL,
 };
 
 const struct sm_reader *sm_reader_for(enum sm_input_format format)

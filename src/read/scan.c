@@ -81,6 +81,7 @@ static inline const unsigned char *string_stop(const unsigned char *p)
 
 struct sm_scanner {
     struct sm_input *in;
+    bool owns_in;
     size_t max_element_bytes;
     size_t max_depth;
     size_t max_string_bytes;
@@ -150,6 +151,7 @@ struct sm_scanner *sm_scanner_new(struct sm_input *in, const struct sm_scan_limi
     struct sm_scanner *s = sm_xcalloc(1, sizeof(*s));
 
     s->in = in;
+    s->owns_in = true;
     s->max_element_bytes = SM_DEFAULT_MAX_ELEMENT_BYTES;
     s->max_depth = SM_DEFAULT_MAX_DEPTH;
     s->max_string_bytes = SM_DEFAULT_MAX_STRING_BYTES;
@@ -174,6 +176,14 @@ struct sm_scanner *sm_scanner_new(struct sm_input *in, const struct sm_scan_limi
     return s;
 }
 
+struct sm_scanner *sm_scanner_new_borrowed(struct sm_input *in, const struct sm_scan_limits *limits)
+{
+    struct sm_scanner *s = sm_scanner_new(in, limits);
+
+    s->owns_in = false;
+    return s;
+}
+
 void sm_scanner_set_read_size(struct sm_scanner *s, size_t bytes)
 {
     s->read_bytes = bytes ? bytes : DEFAULT_READ_BYTES;
@@ -183,7 +193,8 @@ void sm_scanner_free(struct sm_scanner *s)
 {
     if (!s)
         return;
-    sm_input_free(s->in);
+    if (s->owns_in)
+        sm_input_free(s->in);
     free(s->buf);
     free(s->types);
     free(s);

@@ -1,8 +1,8 @@
-/* fuzz_map.c: libFuzzer target for the whole map path: ingest, link, map, emit.
+/* fuzz_map.c: libFuzzer target for the whole map path: load, link, map, emit.
  *
- * The input goes where `svcmap map` sends it: a map document (sniffed) to the document
- * reader, anything else through sm_ingest_file with format detection and skipping of bad
- * records into the linker; one input in two (a bit of the first byte) is read again
+ * The input goes where `svcmap map` sends it: through sm_load_map, which sniffs it with
+ * the format table (map document, pre-aggregated, trace formats) and skips bad records;
+ * one input in two (a bit of the first byte) is read again
  * with two ingest threads and must give the same status and the same map. The finished,
  * sorted map is then written by the json, dot, mermaid, table and csv emitters; the json
  * output is read back as a map document, which must succeed: svcmap must read what it
@@ -10,42 +10,21 @@
  */
 #include "fuzz_common.h"
 #include "svcmap/emit.h"
-#include "svcmap/ingest.h"
-#include "svcmap/link.h"
+#include "svcmap/load.h"
 #include "svcmap/mapdoc.h"
 
-static int on_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
+/* Any input -> sorted map through the one road in (sm_load_map), with the given
+ * ingest threads and small limits. */
+static int load(const char *path, int threads, struct sm_map *map, struct sm_error *err)
 {
-    return sm_linker_add(ctx, batch, err);
-}
+    struct sm_load_options opt;
 
-/* Trace input -> sorted map, as cli_load_map does it, with the given ingest threads. */
-static int load_traces(const char *path, int threads, struct sm_map *map, struct sm_error *err)
-{
-    struct sm_ingest_options opt;
-    struct sm_ingest_stats stats;
-    struct sm_linker *linker;
-    int rc;
-
-    sm_ingest_options_init(&opt);
-    opt.limits.max_element_bytes = 256 << 10;
-    opt.limits.max_depth = 64;
-    opt.limits.max_string_bytes = 16 << 10;
-    opt.threads = threads;
-    memset(&stats, 0, sizeof(stats));
-    linker = sm_linker_new(map, NULL);
-    rc = sm_ingest_file(path, &opt, on_batch, linker, &stats, err);
-    if (rc == 0)
-        rc = sm_linker_finish(linker, err);
-    sm_linker_free(linker);
-    map->source.spans += stats.spans;
-    map->source.skipped_records += stats.skipped_records;
-    map->source.formats |= stats.formats;
-    map->source.start_ns = stats.start_ns;
-    map->source.end_ns = stats.end_ns;
-    if (rc == 0)
-        sm_map_sort(map);
-    return rc;
+    sm_load_options_init(&opt);
+    opt.read.limits.max_element_bytes = 256 << 10;
+    opt.read.limits.max_depth = 64;
+    opt.read.limits.max_string_bytes = 16 << 10;
+    opt.read.threads = threads;
+    return sm_load_map(&path, 1, &opt, map, err);
 }
 
 /* Reading with worker threads must give the same result as reading without. */
@@ -59,7 +38,7 @@ static void check_threads_agree(const char *path, int rc1, const struct sm_map *
 
     sm_map_init(&map2);
     sm_error_init(&err);
-    rc2 = load_traces(path, 2, &map2, &err);
+    rc2 = load(path, 2, &map2, &err);
     if (rc2 != rc1) {
         fprintf(stderr, "fuzz_map: -j 1 gave status %d, -j 2 status %d (%s)\n", rc1, rc2, err.text);
         abort();
@@ -95,16 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sm_map_init(&map);
     sm_buf_init(&out);
     sm_error_init(&err);
-    if (sm_mapdoc_sniff((const char *)data, size < 4096 ? size : 4096)) {
-        rc = sm_mapdoc_parse((const char *)data, size, "fuzz", NULL, &map, &err);
-        if (rc == 0)
-            sm_map_sort(&map);
-    } else {
-        rc = load_traces(path, 1, &map, &err);
-        /* one input in two is read again through the ingest's worker threads */
-        if (size && (data[0] & 4))
-            check_threads_agree(path, rc, &map);
-    }
+    rc = load(path, 1, &map, &err);
+    /* one input in two is read again through the ingest's worker threads */
+    if (size && (data[0] & 4))
+        check_threads_agree(path, rc, &map);
     if (rc == 0) {
         sm_style_init(&style);
         style.group_by = (size && (data[0] & 1)) ? "service.namespace" : NULL;
