@@ -68,6 +68,9 @@ struct sm_format {
     const struct sm_reader *elements;
 };
 
+/* Rows defined in their reader's own file. */
+extern const struct sm_format sm_format_zipkin1;
+
 /* NULL-terminated table of every input format, in the order help lists them. */
 extern const struct sm_format *const sm_formats[];
 
@@ -83,6 +86,10 @@ const struct sm_format *sm_format_sniff(const char *head, size_t len, bool compl
 const char *sm_format_names(void);
 /* The same for the rows that yield spans. */
 const char *sm_format_span_names(void);
+
+/* For sniffs: true when head has "key" used as an object key (the quoted name followed
+ * by blanks and a colon), anywhere in the head. */
+bool sm_sniff_has_key(const char *head, size_t len, const char *key);
 
 /* The read function of JSON trace formats: scans the input into elements and has
  * f->elements (or, when f is NULL, the element reader that claims the first element)

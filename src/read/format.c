@@ -16,8 +16,7 @@
 #include "svcmap/preagg.h"
 #include "svcmap/reader.h"
 
-/* True when head has "key" used as an object key (followed by blanks and a colon). */
-static bool has_key(const char *head, size_t len, const char *key)
+bool sm_sniff_has_key(const char *head, size_t len, const char *key)
 {
     size_t klen = strlen(key);
     const char *p = head, *end = head + len;
@@ -43,7 +42,7 @@ static bool has_key(const char *head, size_t len, const char *key)
 static bool has_any_key(const char *head, size_t len, const char *const *keys)
 {
     for (; *keys; keys++) {
-        if (has_key(head, len, *keys))
+        if (sm_sniff_has_key(head, len, *keys))
             return true;
     }
     return false;
@@ -73,19 +72,21 @@ static int sniff_otlp(const char *head, size_t len, bool complete)
 static int sniff_jaeger(const char *head, size_t len, bool complete)
 {
     (void)complete;
-    if (!has_key(head, len, "traceID"))
+    if (!sm_sniff_has_key(head, len, "traceID"))
         return 0;
-    return has_key(head, len, "spanID") || has_key(head, len, "processes") ? 90 : 50;
+    return sm_sniff_has_key(head, len, "spanID") || sm_sniff_has_key(head, len, "processes") ? 90
+                                                                                             : 50;
 }
 
 static int sniff_zipkin(const char *head, size_t len, bool complete)
 {
     (void)complete;
-    if (!has_key(head, len, "traceId") || has_key(head, len, "spanId"))
+    if (!sm_sniff_has_key(head, len, "traceId") || sm_sniff_has_key(head, len, "spanId"))
         return 0;
-    if (has_key(head, len, "localEndpoint") || has_key(head, len, "remoteEndpoint"))
+    if (sm_sniff_has_key(head, len, "localEndpoint") ||
+        sm_sniff_has_key(head, len, "remoteEndpoint"))
         return 80;
-    return has_key(head, len, "id") ? 70 : 30;
+    return sm_sniff_has_key(head, len, "id") ? 70 : 30;
 }
 
 static int sniff_preagg(const char *head, size_t len, enum sm_input_format want, int score)
@@ -200,8 +201,9 @@ static const struct sm_format format_map = {
 };
 
 const struct sm_format *const sm_formats[] = {
-    &format_otlp,        &format_jaeger,     &format_zipkin, &format_zipkin_deps,
-    &format_jaeger_deps, &format_prometheus, &format_map,    NULL,
+    &format_otlp,       &format_jaeger,      &format_zipkin,
+    &sm_format_zipkin1, &format_zipkin_deps, &format_jaeger_deps,
+    &format_prometheus, &format_map,         NULL,
 };
 
 const struct sm_format *sm_format_find(const char *name)

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "read_common.h"
+#include "svcmap/format.h"
 #include "svcmap/reader.h"
 
 /* An endpoint as logged; absent fields are NULL / 0. */
@@ -754,4 +755,27 @@ const struct sm_reader sm_reader_zipkin1 = {
     .format = SM_FORMAT_ZIPKIN1,
     .probe = probe,
     .parse = parse,
+};
+
+/* The bytes of a v1 span: Zipkin's "traceId" with binary annotations or annotations
+ * logged by an endpoint, and none of v2's endpoint fields. */
+static int sniff(const char *head, size_t len, bool complete)
+{
+    (void)complete;
+    if (!sm_sniff_has_key(head, len, "traceId") || sm_sniff_has_key(head, len, "localEndpoint") ||
+        sm_sniff_has_key(head, len, "remoteEndpoint"))
+        return 0;
+    if (sm_sniff_has_key(head, len, "binaryAnnotations") || sm_sniff_has_key(head, len, "endpoint"))
+        return 95;
+    return 0;
+}
+
+const struct sm_format sm_format_zipkin1 = {
+    .name = "zipkin1",
+    .id = SM_FORMAT_ZIPKIN1,
+    .summary = "Zipkin v1 JSON (annotations and binaryAnnotations)",
+    .spans = true,
+    .sniff = sniff,
+    .read = sm_read_json_elements,
+    .elements = &sm_reader_zipkin1,
 };
