@@ -101,6 +101,40 @@ static size_t *element_offsets(const char *data, size_t len, const char *key, si
     return offs;
 }
 
+/* Byte offset where the value of the top-level member key starts; (size_t)-1 when not
+ * found. The same scan as element_offsets. */
+static size_t member_offset(const char *data, size_t len, const char *key)
+{
+    size_t keylen = strlen(key);
+    bool after_key = false, expect = false;
+    int depth = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+            continue;
+        if (expect)
+            return i;
+        if (c == '"') {
+            size_t start = ++i;
+
+            while (i < len && data[i] != '"')
+                i += data[i] == '\\' ? 2 : 1;
+            after_key = depth == 1 && i - start == keylen && !memcmp(data + start, key, keylen);
+            continue;
+        }
+        if (c == ':' && depth == 1 && after_key)
+            expect = true;
+        else if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']')
+            depth--;
+        after_key = false;
+    }
+    return (size_t)-1;
+}
+
 struct place {
     const char *data;
     size_t off; /* the cursor: byte offset, its line and the offset its line starts at */
@@ -136,6 +170,7 @@ struct doc {
     size_t base; /* bytes skipped before data (a BOM), added to offsets */
     size_t *node_offs, nnode_offs;
     size_t *edge_offs, nedge_offs;
+    size_t source_off; /* (size_t)-1: unknown */
 };
 
 /* A bad record: with strict (or no options) the error of the read; otherwise told to
@@ -418,10 +453,12 @@ static int read_source(struct doc *d, const json_t *src, struct sm_error *err)
     if (!src)
         return SM_OK;
     if (!json_is_object(src))
-        return bad_record(d, NULL, 0, 0, err, "\"source\" must be an object");
+        return bad_record(d, &d->source_off, d->source_off != (size_t)-1, 0, err,
+                          "\"source\" must be an object");
     for (i = 0; i < 4; i++) {
         if (!get_count(src, counts[i], &values[i], why))
-            return bad_record(d, NULL, 0, 0, err, "source: %s", why);
+            return bad_record(d, &d->source_off, d->source_off != (size_t)-1, 0, err, "source: %s",
+                              why);
     }
     for (i = 0; i < 4; i++)
         *fields[i] = sm_count_add(*fields[i], values[i]);
@@ -486,6 +523,7 @@ int sm_mapdoc_parse(const char *data, size_t len, const char *name,
         d.nnode_offs = 0; /* a duplicate key or an escaped one: no places */
     if (d.nedge_offs != json_array_size(edges))
         d.nedge_offs = 0;
+    d.source_off = member_offset(data, len, "source");
     for (i = 0; i < json_array_size(nodes) && rc == 0; i++)
         rc = read_node(&d, json_array_get(nodes, i), i, err);
     for (i = 0; i < json_array_size(edges) && rc == 0; i++)

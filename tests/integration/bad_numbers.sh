@@ -58,6 +58,14 @@ check_bad count-huge "\"calls\": 3, \"errors\": 0, \"latency_ms\": {\"server\": 
 check_bad sketch-bad "\"calls\": 3, \"errors\": 0, \"latency_ms\": {\"server\": {\"count\": 3, $good, \"sketch\": \"AgMA\"}}" \
     'corrupt latency sketch'
 
+# the source block is a record too
+printf '{"schema": "svcmap.map/v1",\n "source": {"files": [], "spans": -5},\n "nodes": [], "edges": []}\n' \
+    >"$tmp/source.json"
+"$svcmap" map --strict -f json "$tmp/source.json" >/dev/null 2>"$tmp/err"
+[ $? -eq 3 ] || fail "a negative span count is accepted"
+grep -q 'source.json:2:12: map document: source: "spans" must be a whole number' "$tmp/err" ||
+    { cat "$tmp/err"; fail "the bad source block is not named with its place"; }
+
 # NaN is not JSON: the whole document is bad input with its place, strict or not
 doc "$(lat '"min": 1, "p50": NaN, "p90": 3, "p95": 3, "p99": 3, "max": 3, "mean": 2')" >"$tmp/nan.json"
 "$svcmap" map -f json "$tmp/nan.json" >/dev/null 2>"$tmp/err"
