@@ -185,6 +185,10 @@ int sm_diff_write_html(const struct sm_diff *d, const struct sm_map *base,
  * edge_decor (d->map.nedges entries) for struct sm_style: added green, removed red and
  * dashed, regressed orange with a note such as "p99 120 -> 480 ms". The notes live in
  * notes, which must outlive the decor arrays (sm_buf_release frees them). */
+/* What the colours of sm_diff_decorate mean, as legend lines for struct sm_style:
+ * static, *n set to their count. */
+const struct sm_legend_item *sm_diff_legend(size_t *n);
+
 void sm_diff_decorate(const struct sm_diff *d, struct sm_decor *node_decor,
                       struct sm_decor *edge_decor, struct sm_buf *notes);
 

@@ -24,6 +24,13 @@ struct sm_decor {
     const char *note; /* borrowed; appended to the label, e.g. "p99 120 -> 480 ms" */
 };
 
+/* One line of a legend of the caller's own, drawn in its colour (a diff picture says
+ * what each colour of a change means). */
+struct sm_legend_item {
+    const char *color; /* borrowed */
+    const char *text;  /* borrowed */
+};
+
 struct sm_style {
     enum sm_direction direction;
     const char *edge_label; /* template; NULL: the default label */
@@ -33,6 +40,10 @@ struct sm_style {
     const char *group_by;                    /* "service.namespace", ...; NULL: none */
     bool legend;
     const char *title; /* NULL: none */
+    /* Drawn as the legend instead of the threshold lines when nlegend_items > 0,
+     * whatever `legend` says; borrowed. */
+    const struct sm_legend_item *legend_items;
+    size_t nlegend_items;
     /* Optional, indexed like map->nodes / map->edges; NULL entries draw normally. */
     const struct sm_decor *node_decor;
     const struct sm_decor *edge_decor;

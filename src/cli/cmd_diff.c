@@ -391,7 +391,7 @@ static int draw(const struct diff_args *a, const struct sm_diff *d,
 {
     struct sm_decor *nd, *ed;
     struct sm_style style;
-    struct sm_buf notes;
+    struct sm_buf notes, title;
     struct sm_error err;
     struct sm_map copy;
     int rc = 0;
@@ -408,11 +408,18 @@ static int draw(const struct diff_args *a, const struct sm_diff *d,
     sm_style_init(&style);
     style.direction = a->direction;
     style.latency = a->opt.side == SM_SIDE_CLIENT ? SM_LATENCY_CLIENT : SM_LATENCY_SERVER;
-    style.title = a->title;
+    /* a picture of a change names its two sides unless --title says otherwise */
+    sm_buf_init(&title);
+    if (a->title)
+        sm_buf_adds(&title, a->title);
+    else
+        sm_buf_printf(&title, "changes from %s to %s", a->sides[0], a->sides[1]);
+    style.title = title.data;
     /* only the change is coloured: warn/crit colours would read as change colours */
     style.warn_p99_ms = style.crit_p99_ms = HUGE_VAL;
     style.warn_error_rate = style.crit_error_rate = HUGE_VAL;
     style.legend = false;
+    style.legend_items = sm_diff_legend(&style.nlegend_items);
     style.node_decor = nd;
     style.edge_decor = ed;
     sm_error_init(&err);
@@ -422,6 +429,7 @@ static int draw(const struct diff_args *a, const struct sm_diff *d,
     free(nd);
     free(ed);
     sm_buf_release(&notes);
+    sm_buf_release(&title);
     return rc;
 }
 

@@ -251,6 +251,8 @@ bool sm_emit_wants_legend(const struct sm_map *map, const struct sm_style *style
 {
     size_t j;
 
+    if (style->nlegend_items > 0)
+        return true;
     if (!style->legend)
         return false;
     for (j = 0; j < map->nedges; j++) {

@@ -434,7 +434,20 @@ static void add_legend(Agraph_t *g, const struct sm_style *style)
     gv_set(sub, "label", "legend");
     gv_set(sub, "style", "rounded");
     gv_set(sub, "color", "#bbbbbb");
-    for (level = 1; level <= 2; level++) {
+    for (size_t i = 0; i < style->nlegend_items; i++) {
+        char name[32];
+        Agnode_t *n;
+
+        snprintf(name, sizeof(name), "legend_%zu", i);
+        n = gv_node(sub, name);
+        gv_set_label(n, "label", style->legend_items[i].text);
+        gv_set(n, "shape", "plaintext");
+        gv_set(n, "style", "");
+        gv_set(n, "height", "0.2");
+        gv_set(n, "margin", "0.05,0.02");
+        gv_set(n, "fontcolor", style->legend_items[i].color);
+    }
+    for (level = 1; level <= 2 && style->nlegend_items == 0; level++) {
         Agnode_t *n = gv_node(sub, level == 1 ? "legend_warn" : "legend_crit");
         struct sm_buf text;
 

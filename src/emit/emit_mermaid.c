@@ -200,6 +200,22 @@ static void add_legend(struct sm_buf *out, const struct sm_style *style)
     int level;
 
     sm_buf_adds(out, "    subgraph legend[\"legend\"]\n");
+    if (style->nlegend_items > 0) {
+        size_t i;
+
+        for (i = 0; i < style->nlegend_items; i++) {
+            sm_buf_printf(out, "        legend_%zu[\"", i);
+            add_label(out, style->legend_items[i].text);
+            sm_buf_adds(out, "\"]\n");
+        }
+        sm_buf_adds(out, "    end\n");
+        for (i = 0; i < style->nlegend_items; i++) {
+            const char *c = style->legend_items[i].color;
+
+            sm_buf_printf(out, "    style legend_%zu fill:#ffffff,stroke:%s,color:%s\n", i, c, c);
+        }
+        return;
+    }
     for (level = 1; level <= 2; level++) {
         struct sm_buf text;
 

@@ -15,6 +15,18 @@
 #define COLOR_REMOVED   "#c62828"
 #define COLOR_REGRESSED "#ef6c00"
 
+static const struct sm_legend_item legend[] = {
+    {COLOR_ADDED, "added (green, bold)"},
+    {COLOR_REMOVED, "removed (red, dashed)"},
+    {COLOR_REGRESSED, "worse (orange): the label says what changed"},
+};
+
+const struct sm_legend_item *sm_diff_legend(size_t *n)
+{
+    *n = sizeof(legend) / sizeof(legend[0]);
+    return legend;
+}
+
 void sm_diff_decorate(const struct sm_diff *d, struct sm_decor *node_decor,
                       struct sm_decor *edge_decor, struct sm_buf *notes)
 {

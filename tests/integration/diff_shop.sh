@@ -132,6 +132,13 @@ grep -qE 'p99 [0-9.]+ -#62; [0-9.]+ ms' d.mmd || check "mermaid: the p99 note"
 "$bin" diff --db maps.db v1 v2 -o d.svg || check "svg"
 xmllint --noout d.svg || check "svg parses"
 grep -q '>recommendations<' d.svg && grep -q '>fraud&#45;check<' d.svg || check "svg shows both sides"
+# a legend says which colour means what, and the title names the two sides
+grep -q '>added (green, bold)<' d.svg && grep -q '>removed (red, dashed)<' d.svg &&
+    grep -q '>worse (orange): the label says what changed<' d.svg || check "svg: the legend"
+grep -q '>changes from v1 to v2<' d.svg || check "svg: the title names both sides"
+"$bin" diff --db maps.db v1 v2 --title 'release 1.3' -o d.png || check "png"
+"$bin" diff --db maps.db v1 v2 --title 'release 1.3' -o d2.svg || check "svg with --title"
+grep -q '>release 1.3<' d2.svg || check "--title replaces the default title"
 "$bin" diff --db maps.db v1 v2 -f dot | grep -q 'style=dashed' || check "dot: removed dashed"
 # only what changed: the unchanged shipping side of the map is left out
 "$bin" diff --db maps.db v1 v2 -f mermaid --changed-only >c.mmd || check "--changed-only"
