@@ -395,6 +395,21 @@ static void on_progress(void *ctx, const char *file, long long done, long long t
                 (double)done / 1e6 / secs);
 }
 
+/* Waiting on a terminal in silence looks like a hang: when standard input (no FILE, or
+ * "-") is a terminal, say once what is read and how to stop. A prompt rather than the
+ * usage text, because `svcmap map` on a terminal can be a real use (pasting spans). */
+static void tell_reading_terminal(char **files, int nfiles, const struct cli_input_options *o)
+{
+    bool reads_stdin = nfiles <= 0;
+    int i;
+
+    for (i = 0; i < nfiles && !reads_stdin; i++)
+        reads_stdin = !strcmp(files[i], "-");
+    if (reads_stdin && !o->quiet && isatty(STDIN_FILENO))
+        cli_message("reading spans from standard input (a terminal): paste or type them, then "
+                    "press Ctrl-D to finish, or Ctrl-C to stop");
+}
+
 int cli_load_map(char **files, int nfiles, const char *db, struct cli_input_options *o,
                  struct sm_map *map, struct sm_error *err)
 {
@@ -414,6 +429,7 @@ int cli_load_map(char **files, int nfiles, const char *db, struct cli_input_opti
     lopt.db = db;
     lopt.by_operation = o->by_operation;
     lopt.max_trace_spans = o->max_trace_spans;
+    tell_reading_terminal(files, nfiles, o);
     rc = sm_load_map((const char *const *)files, nfiles > 0 ? (size_t)nfiles : 0, &lopt, map, err);
     if (st.progress_shown)
         fputs("\r\033[K", stderr);
