@@ -13,30 +13,13 @@
 #include "cli.h"
 #include "svcmap/check.h"
 
-static void help(FILE *out)
-{
-    fprintf(out, "usage: svcmap check [options] --rules FILE [MAP...]\n"
-                 "\n"
-                 "Holds a map against architecture rules (docs/rules.md): allowed and forbidden\n"
-                 "edges, layers, no cycles, a maximum fan-out, no external calls. Each MAP is a\n"
-                 "trace file, a svcmap map document, a pre-aggregated dependencies file, or with\n"
-                 "--db a snapshot label; several are merged into one map. No MAP reads stdin.\n"
-                 "\n"
-                 "  --rules FILE            the rules file (required)\n"
-                 "  --fail-on LIST          exit 1 when a violation of these kinds is found\n"
-                 "                          (comma-separated, repeatable): any (default), none,\n"
-                 "                          forbid, layer, cycle, fan-out, external, unlisted\n"
-                 "  -f, --format FMT        text (default), markdown, json\n"
-                 "  -o FILE                 write atomically to FILE; the format follows its\n"
-                 "                          extension (.txt .md .json)\n"
-                 "  --min-calls N           ignore edges with fewer than N calls\n"
-                 "  --db FILE               MAP may be a snapshot label in FILE\n"
-                 "\n"
-                 "Trace inputs take the input options of 'svcmap map' (--input-format, --strict,\n"
-                 "--since, --until, -j, --quiet, ...).\n"
-                 "Exit status: 0 no violation the gate fails on, 1 one or more, 2 usage error,\n"
-                 "3 bad input (a bad rules file: FILE:LINE:COL), 4 system failure.\n");
-}
+static const char usage[] =
+    "usage: svcmap check [options] --rules FILE [MAP...]\n"
+    "\n"
+    "Holds a map against architecture rules (docs/rules.md): allowed and forbidden\n"
+    "edges, layers, no cycles, a maximum fan-out, no external calls. Each MAP is a\n"
+    "trace file, a svcmap map document, a pre-aggregated dependencies file, or with\n"
+    "--db a snapshot label; several are merged into one map. No MAP reads stdin.\n";
 
 enum format { FMT_TEXT, FMT_MARKDOWN, FMT_JSON };
 
@@ -50,65 +33,22 @@ struct check_args {
     struct cli_input_options in;
 };
 
-/* Takes NAME VALUE or --NAME=VALUE at argv[*i]: 1 taken, 0 not this option, -1 usage error. */
-static int take(const char *name, int argc, char **argv, int *i, const char **value)
+/* --fail-on LIST: the first one replaces the default (any), later ones add. */
+static int set_fail_on(void *value, const char *list)
 {
-    size_t len = strlen(name);
+    struct check_args *a = value;
 
-    if (!strncmp(argv[*i], name, len) && argv[*i][len] == '=' && name[1] == '-') {
-        *value = argv[*i] + len + 1;
-        return 1;
-    }
-    if (strcmp(argv[*i], name))
-        return 0;
-    if (*i + 1 >= argc) {
-        cli_usage_error("check", "option '%s' needs a value", name);
-        return -1;
-    }
-    *value = argv[++*i];
-    return 1;
+    if (!a->mask_set)
+        a->mask = 0;
+    a->mask_set = true;
+    return sm_check_gate_parse(list, &a->mask, NULL) ? -1 : 0;
 }
 
-static int parse_option(struct check_args *a, int argc, char **argv, int *i)
+static int set_format(void *value, const char *arg)
 {
-    const char *v = NULL;
-    int r;
-
-    if ((r = take("--rules", argc, argv, i, &a->rules)) ||
-        (r = take("--db", argc, argv, i, &a->db)) || (r = take("-o", argc, argv, i, &a->output)) ||
-        (r = take("--output", argc, argv, i, &a->output)) ||
-        (r = take("-f", argc, argv, i, &a->format)) ||
-        (r = take("--format", argc, argv, i, &a->format)))
-        return r;
-    if ((r = take("--fail-on", argc, argv, i, &v))) {
-        struct sm_error err;
-
-        if (r < 0)
-            return -1;
-        sm_error_init(&err);
-        if (!a->mask_set)
-            a->mask = 0;
-        a->mask_set = true;
-        if (sm_check_gate_parse(v, &a->mask, &err)) {
-            cli_usage_error("check", "%s", err.text);
-            return -1;
-        }
-        return 1;
-    }
-    if ((r = take("--min-calls", argc, argv, i, &v))) {
-        char *end;
-        unsigned long long n;
-
-        if (r < 0)
-            return -1;
-        n = strtoull(v, &end, 10);
-        if (!*v || *end || *v == '-') {
-            cli_usage_error("check", "--min-calls wants a whole number, not '%s'", v);
-            return -1;
-        }
-        a->opt.min_calls = n;
-        return 1;
-    }
+    if (strcmp(arg, "text") && strcmp(arg, "markdown") && strcmp(arg, "md") && strcmp(arg, "json"))
+        return -1;
+    *(const char **)value = arg;
     return 0;
 }
 
@@ -152,14 +92,6 @@ static int load(struct check_args *a, struct sm_map *map)
     return 0;
 }
 
-static int check_option(void *ctx, int argc, char **argv, int *i)
-{
-    struct check_args *a = ctx;
-    int r = parse_option(a, argc, argv, i);
-
-    return r ? r : cli_parse_input_option("check", argc, argv, i, &a->in);
-}
-
 int cmd_check(int argc, char **argv)
 {
     struct check_args a;
@@ -171,6 +103,27 @@ int cmd_check(int argc, char **argv)
     enum format fmt = FMT_TEXT;
     size_t tripped;
     int status = 0;
+    struct cli_option options[] = {
+        OPT_STRING(0, "rules", &a.rules, "FILE", "the rules file (required)"),
+        OPT_CALLBACK(0, "fail-on", &a, set_fail_on, "LIST",
+                     "any, none, forbid, layer, cycle, fan-out, external or unlisted, "
+                     "comma-separated",
+                     "exit 1 when a violation of these kinds is found\n"
+                     "(comma-separated, repeatable): any (default), none,\n"
+                     "forbid, layer, cycle, fan-out, external, unlisted"),
+        OPT_CALLBACK('f', "format", &a.format, set_format, "FMT", "text, markdown or json",
+                     "text (default), markdown, json"),
+        OPT_STRING('o', "output", &a.output, "FILE",
+                   "write atomically to FILE; the format follows its\n"
+                   "extension (.txt .md .json)"),
+        OPT_COUNT(0, "min-calls", &a.opt.min_calls, "N", 0, "a number of calls",
+                  "ignore edges with fewer than N calls"),
+        OPT_STRING(0, "db", &a.db, "FILE", "MAP may be a snapshot label in FILE"),
+        OPT_INCLUDE(cli_input_option_table(&a.in)),
+        OPT_GROUP("Exit status: 0 no violation the gate fails on, 1 one or more, 2 usage error,\n"
+                  "3 bad input (a bad rules file: FILE:LINE:COL), 4 system failure."),
+        OPT_END(),
+    };
 
     memset(&a, 0, sizeof(a));
     a.mask = (1u << SM_VIOLATION_NKINDS) - 1;
@@ -182,8 +135,7 @@ int cmd_check(int argc, char **argv)
     sm_check_init(&c);
     sm_buf_init(&out);
     sm_error_init(&err);
-    if ((status = cli_parse_args("check", argc, argv, check_option, &a, help, a.maps, &a.nmaps)) >=
-        0)
+    if ((status = cli_options_parse("check", options, argc, argv, usage, a.maps, &a.nmaps)) >= 0)
         goto out;
     status = 0;
     if (!a.rules) {

@@ -21,53 +21,14 @@
 #include "svcmap/escape.h"
 #include "svcmap/shape.h"
 
-static void help(FILE *out)
-{
-    fprintf(out,
-            "usage: svcmap diff [options] BASE HEAD\n"
-            "\n"
-            "Compares two maps: BASE (e.g. the last release) and HEAD (this change). Each\n"
-            "is a svcmap map document, a trace file, or with --db a snapshot label.\n"
-            "Reports added and removed nodes and edges, and for edges on both sides the\n"
-            "change in calls, error rate (percentage points) and latency per quantile,\n"
-            "most severe first.\n"
-            "\n"
-            "  --db FILE               BASE and HEAD may be snapshot labels in FILE\n"
-            "  -f, --format FMT        text (default), markdown, json, html (the interactive\n"
-            "                          page: union map, before/after on hover, gate result),\n"
-            "                          or the map with the changes drawn on it: mermaid, dot,\n"
-            "                          svg, png\n"
-            "  -o FILE                 write atomically to FILE; the format follows its\n"
-            "                          extension (.txt .md .json .html .mmd .dot .gv .svg .png)\n"
-            "  --fail-on LIST          exit 1 when a rule trips (comma-separated, repeatable):\n"
-            "                          added-edge, removed-edge, added-node, removed-node,\n"
-            "                          pNN>+X%% or pNN>+Xms (NN: 50 90 95 99), errors>+Xpp,\n"
-            "                          calls<-X%%, calls>+X%%\n"
-            "  --min-calls N           ignore edges with fewer calls (default 10)\n"
-            "  --latency client|server side compared first (default client; falls back to\n"
-            "                          the other side when a map lacks it)\n"
-            "  --latency-threshold P   report a quantile moving by P %% (default 20)\n"
-            "  --latency-min-ms MS     ... and by at least MS ms (default 1)\n"
-            "  --calls-threshold P     report call volume moving by P %% (default 25)\n"
-            "  --errors-threshold PP   report error rate moving by PP points (default 0.5)\n"
-            "  --changed-only          mermaid, dot, svg, png: draw only the nodes and edges\n"
-            "                          that changed\n"
-            "  --with-map              markdown: append those as a folded Mermaid diagram\n"
-            "  --clients               keep the client node (requests from outside)\n"
-            "  --collapse ATTR         one node per service.namespace, service.version, kind\n"
-            "                          or system, on both sides\n"
-            "  --include GLOB, --exclude GLOB\n"
-            "                          compare only / leave out the nodes whose names match\n"
-            "  --direction LR|TB, --title TEXT\n"
-            "                          layout of the drawn map\n"
-            "  --color, --no-color     text colours (default: when stdout is a terminal and\n"
-            "                          NO_COLOR is unset)\n"
-            "\n"
-            "Trace inputs take the input options of 'svcmap map' (--input-format, --strict,\n"
-            "--since, --until, -j, --quiet, ...).\n"
-            "Exit status: 0 no rule tripped, 1 a --fail-on rule tripped, 2 usage error,\n"
-            "3 bad input, 4 system failure.\n");
-}
+static const char usage[] =
+    "usage: svcmap diff [options] BASE HEAD\n"
+    "\n"
+    "Compares two maps: BASE (e.g. the last release) and HEAD (this change). Each\n"
+    "is a svcmap map document, a trace file, or with --db a snapshot label.\n"
+    "Reports added and removed nodes and edges, and for edges on both sides the\n"
+    "change in calls, error rate (percentage points) and latency per quantile,\n"
+    "most severe first.\n";
 
 enum format { FMT_TEXT, FMT_MARKDOWN, FMT_JSON, FMT_HTML, FMT_MAP };
 
@@ -78,186 +39,113 @@ struct diff_args {
     struct sm_diff_options opt;
     struct cli_input_options in;
     enum sm_direction direction;
-    int color;                       /* -1: decide by the terminal */
-    bool with_map;                   /* markdown: append the changed part of the map as Mermaid */
-    bool changed_only;               /* map formats: draw only what changed */
-    struct sm_shape shape;           /* --clients, --include, --exclude; applied to both sides */
-    const char **include, **exclude; /* owned arrays of borrowed argv strings */
+    int color;             /* -1: decide by the terminal */
+    bool with_map;         /* markdown: append the changed part of the map as Mermaid */
+    bool changed_only;     /* map formats: draw only what changed */
+    struct sm_shape shape; /* --clients, --include, --exclude; applied to both sides */
+    struct cli_list include, exclude;
 };
 
-/* Takes NAME VALUE or NAME=VALUE at argv[*i]: 1 taken, 0 not this option, -1 usage error. */
-static int take(const char *name, int argc, char **argv, int *i, const char **value)
-{
-    size_t len = strlen(name);
-
-    if (!strncmp(argv[*i], name, len) && argv[*i][len] == '=' && name[1] == '-') {
-        *value = argv[*i] + len + 1;
-        return 1;
-    }
-    if (strcmp(argv[*i], name))
-        return 0;
-    if (*i + 1 >= argc) {
-        cli_usage_error("diff", "option '%s' needs a value", name);
-        return -1;
-    }
-    *value = argv[++*i];
-    return 1;
-}
-
 /* A non-negative number with an optional unit suffix ("25", "25%", "0.5pp"). */
-static int parse_amount(const char *name, const char *text, const char *unit, double *out)
+static int parse_amount(const char *text, const char *unit, double *out)
 {
     char *end;
     double v;
 
     errno = 0;
     v = strtod(text, &end);
-    if (end == text || errno || v < 0 || v != v || (*end && strcmp(end, unit)))
-        return cli_usage_error("diff", "%s wants a number (in %s), not '%s'", name, unit, text);
+    if (end == text || errno || v < 0 || v != v || isinf(v) || (*end && strcmp(end, unit)))
+        return -1;
     *out = v;
     return 0;
 }
 
-static int add_gates(struct diff_args *a, const char *list)
+static int set_percent(void *value, const char *arg)
 {
+    double x;
+
+    if (parse_amount(arg, "%", &x))
+        return -1;
+    *(double *)value = x / 100.0;
+    return 0;
+}
+
+static int set_points(void *value, const char *arg)
+{
+    double x;
+
+    if (parse_amount(arg, "pp", &x))
+        return -1;
+    *(double *)value = x / 100.0;
+    return 0;
+}
+
+static int set_ms(void *value, const char *arg)
+{
+    return parse_amount(arg, "ms", value);
+}
+
+static int set_side(void *value, const char *arg)
+{
+    if (strcmp(arg, "client") && strcmp(arg, "server"))
+        return -1;
+    *(enum sm_side *)value = arg[0] == 'c' ? SM_SIDE_CLIENT : SM_SIDE_SERVER;
+    return 0;
+}
+
+static int set_direction(void *value, const char *arg)
+{
+    if (strcmp(arg, "LR") && strcmp(arg, "TB"))
+        return -1;
+    *(enum sm_direction *)value = arg[0] == 'L' ? SM_DIR_LR : SM_DIR_TB;
+    return 0;
+}
+
+static int set_attr(void *value, const char *arg)
+{
+    if (!sm_shape_attr_known(arg))
+        return -1;
+    *(const char **)value = arg;
+    return 0;
+}
+
+static int set_format(void *value, const char *arg)
+{
+    static const char *const words[] = {"text",    "markdown", "md",  "json", "html",
+                                        "mermaid", "dot",      "svg", "png"};
+    size_t i;
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (!strcmp(words[i], arg)) {
+            *(const char **)value = arg;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* --fail-on LIST: every rule parsed now, so that a bad one is a usage error before
+ * anything is read. */
+static int add_gates(void *value, const char *list)
+{
+    struct diff_args *a = value;
     char *copy = sm_xstrdup(list), *save = NULL, *tok;
     int status = 0;
 
     for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        struct sm_error err;
-
         while (*tok == ' ')
             tok++;
         if (!*tok)
             continue;
-        sm_error_init(&err);
         a->gates = sm_xrealloc(a->gates, (a->ngates + 1) * sizeof(*a->gates));
-        if (sm_gate_parse(tok, &a->gates[a->ngates], &err)) {
-            status = cli_usage_error("diff", "%s", err.text);
+        if (sm_gate_parse(tok, &a->gates[a->ngates], NULL)) {
+            status = -1;
             break;
         }
         a->ngates++;
     }
     free(copy);
     return status;
-}
-
-/* Options of diff itself: 1 taken, 0 not one of them, -1 after a usage error. */
-static int parse_option(struct diff_args *a, int argc, char **argv, int *i)
-{
-    const char *v = NULL;
-    double x;
-    int r;
-
-    if ((r = take("--db", argc, argv, i, &a->db)) || (r = take("-o", argc, argv, i, &a->output)) ||
-        (r = take("--output", argc, argv, i, &a->output)) ||
-        (r = take("-f", argc, argv, i, &a->format)) ||
-        (r = take("--format", argc, argv, i, &a->format)) ||
-        (r = take("--title", argc, argv, i, &a->title)))
-        return r;
-    if (!strcmp(argv[*i], "--with-map")) {
-        a->with_map = true;
-        return 1;
-    }
-    if (!strcmp(argv[*i], "--changed-only")) {
-        a->changed_only = true;
-        return 1;
-    }
-    if (!strcmp(argv[*i], "--clients")) {
-        a->shape.clients = true;
-        return 1;
-    }
-    if ((r = take("--include", argc, argv, i, &v))) {
-        if (r < 0)
-            return -1;
-        a->include = sm_xrealloc(a->include, (a->shape.ninclude + 1) * sizeof(*a->include));
-        a->include[a->shape.ninclude++] = v;
-        return 1;
-    }
-    if ((r = take("--exclude", argc, argv, i, &v))) {
-        if (r < 0)
-            return -1;
-        a->exclude = sm_xrealloc(a->exclude, (a->shape.nexclude + 1) * sizeof(*a->exclude));
-        a->exclude[a->shape.nexclude++] = v;
-        return 1;
-    }
-    if ((r = take("--collapse", argc, argv, i, &v))) {
-        if (r < 0)
-            return -1;
-        if (!sm_shape_attr_known(v)) {
-            cli_usage_error("diff",
-                            "--collapse takes service.namespace, service.version, kind or "
-                            "system, got '%s'",
-                            v);
-            return -1;
-        }
-        a->shape.collapse = v;
-        return 1;
-    }
-    if (!strcmp(argv[*i], "--color") || !strcmp(argv[*i], "--no-color")) {
-        a->color = argv[*i][2] == 'c';
-        return 1;
-    }
-    if ((r = take("--fail-on", argc, argv, i, &v)))
-        return r < 0 || add_gates(a, v) ? -1 : 1;
-    if ((r = take("--min-calls", argc, argv, i, &v))) {
-        char *end;
-
-        if (r < 0)
-            return -1;
-        errno = 0;
-        a->opt.min_calls = strtoull(v, &end, 10);
-        if (end == v || *end || errno || v[0] == '-') {
-            cli_usage_error("diff", "--min-calls wants a count, not '%s'", v);
-            return -1;
-        }
-        return 1;
-    }
-    if ((r = take("--latency", argc, argv, i, &v))) {
-        if (r < 0)
-            return -1;
-        if (!strcmp(v, "client") || !strcmp(v, "server")) {
-            a->opt.side = v[0] == 'c' ? SM_SIDE_CLIENT : SM_SIDE_SERVER;
-            return 1;
-        }
-        cli_usage_error("diff", "--latency is client or server, not '%s'", v);
-        return -1;
-    }
-    if ((r = take("--direction", argc, argv, i, &v))) {
-        if (r < 0)
-            return -1;
-        if (!strcmp(v, "LR") || !strcmp(v, "TB")) {
-            a->direction = v[0] == 'L' ? SM_DIR_LR : SM_DIR_TB;
-            return 1;
-        }
-        cli_usage_error("diff", "--direction is LR or TB, not '%s'", v);
-        return -1;
-    }
-    if ((r = take("--latency-threshold", argc, argv, i, &v))) {
-        if (r < 0 || parse_amount("--latency-threshold", v, "%", &x))
-            return -1;
-        a->opt.latency_threshold = x / 100.0;
-        return 1;
-    }
-    if ((r = take("--latency-min-ms", argc, argv, i, &v))) {
-        if (r < 0 || parse_amount("--latency-min-ms", v, "ms", &x))
-            return -1;
-        a->opt.latency_min_ms = x;
-        return 1;
-    }
-    if ((r = take("--calls-threshold", argc, argv, i, &v))) {
-        if (r < 0 || parse_amount("--calls-threshold", v, "%", &x))
-            return -1;
-        a->opt.calls_threshold = x / 100.0;
-        return 1;
-    }
-    if ((r = take("--errors-threshold", argc, argv, i, &v))) {
-        if (r < 0 || parse_amount("--errors-threshold", v, "pp", &x))
-            return -1;
-        a->opt.errors_threshold = x / 100.0;
-        return 1;
-    }
-    return 0;
 }
 
 static const char *ends_with(const char *s, const char *suffix)
@@ -333,8 +221,10 @@ static int shape_side(struct diff_args *a, struct sm_map *map)
     struct sm_error err;
 
     sm_error_init(&err);
-    a->shape.include = a->include;
-    a->shape.exclude = a->exclude;
+    a->shape.include = a->include.items;
+    a->shape.ninclude = a->include.n;
+    a->shape.exclude = a->exclude.items;
+    a->shape.nexclude = a->exclude.n;
     if (sm_shape_apply(map, &a->shape, &err))
         return cli_report(&err);
     return 0;
@@ -489,14 +379,6 @@ static int render(const struct diff_args *a, const struct sm_diff *d, const stru
     return draw(a, d, emitter, a->changed_only, out);
 }
 
-static int diff_option(void *ctx, int argc, char **argv, int *i)
-{
-    struct diff_args *a = ctx;
-    int r = parse_option(a, argc, argv, i);
-
-    return r ? r : cli_parse_input_option("diff", argc, argv, i, &a->in);
-}
-
 int cmd_diff(int argc, char **argv)
 {
     struct diff_args a;
@@ -510,6 +392,64 @@ int cmd_diff(int argc, char **argv)
     size_t i;
     char **sides = sm_xcalloc((size_t)argc + 1, sizeof(char *));
     int nsides = 0, status = 0;
+    struct cli_option options[] = {
+        OPT_STRING(0, "db", &a.db, "FILE", "BASE and HEAD may be snapshot labels in FILE"),
+        OPT_CALLBACK('f', "format", &a.format, set_format, "FMT",
+                     "text, markdown, json, html, mermaid, dot, svg or png",
+                     "text (default), markdown, json, html (the interactive\n"
+                     "page: union map, before/after on hover, gate result),\n"
+                     "or the map with the changes drawn on it: mermaid, dot,\n"
+                     "svg, png"),
+        OPT_STRING('o', "output", &a.output, "FILE",
+                   "write atomically to FILE; the format follows its\n"
+                   "extension (.txt .md .json .html .mmd .dot .gv .svg .png)"),
+        OPT_CALLBACK(0, "fail-on", &a, add_gates, "LIST",
+                     "added-edge, removed-edge, added-node, removed-node, pNN>+X% or pNN>+Xms "
+                     "(NN 50, 90, 95, 99), errors>+Xpp, calls<-X% or calls>+X%, "
+                     "comma-separated",
+                     "exit 1 when a rule trips (comma-separated, repeatable):\n"
+                     "added-edge, removed-edge, added-node, removed-node,\n"
+                     "pNN>+X% or pNN>+Xms (NN: 50 90 95 99), errors>+Xpp,\n"
+                     "calls<-X%, calls>+X%"),
+        OPT_COUNT(0, "min-calls", &a.opt.min_calls, "N", 0, "a number of calls",
+                  "ignore edges with fewer calls (default 10)"),
+        OPT_CALLBACK(0, "latency", &a.opt.side, set_side, "client|server", "client or server",
+                     "side compared first (default client; falls back to\n"
+                     "the other side when a map lacks it)"),
+        OPT_CALLBACK(0, "latency-threshold", &a.opt.latency_threshold, set_percent, "P",
+                     "a number of percent such as 20 or 20%",
+                     "report a quantile moving by P % (default 20)"),
+        OPT_CALLBACK(0, "latency-min-ms", &a.opt.latency_min_ms, set_ms, "MS",
+                     "a number of milliseconds such as 1 or 1ms",
+                     "... and by at least MS ms (default 1)"),
+        OPT_CALLBACK(0, "calls-threshold", &a.opt.calls_threshold, set_percent, "P",
+                     "a number of percent such as 25 or 25%",
+                     "report call volume moving by P % (default 25)"),
+        OPT_CALLBACK(0, "errors-threshold", &a.opt.errors_threshold, set_points, "PP",
+                     "a number of percentage points such as 0.5 or 0.5pp",
+                     "report error rate moving by PP points (default 0.5)"),
+        OPT_BOOL(0, "changed-only", &a.changed_only,
+                 "mermaid, dot, svg, png: draw only the nodes and edges\nthat changed"),
+        OPT_BOOL(0, "with-map", &a.with_map, "markdown: append those as a folded Mermaid diagram"),
+        OPT_BOOL(0, "clients", &a.shape.clients, "keep the client node (requests from outside)"),
+        OPT_CALLBACK(0, "collapse", &a.shape.collapse, set_attr, "ATTR",
+                     "service.namespace, service.version, kind or system",
+                     "one node per service.namespace, service.version, kind\n"
+                     "or system, on both sides"),
+        OPT_LIST(0, "include", &a.include, "GLOB", "compare only the nodes whose names match"),
+        OPT_LIST(0, "exclude", &a.exclude, "GLOB", "leave out the nodes whose names match"),
+        OPT_CALLBACK(0, "direction", &a.direction, set_direction, "LR|TB", "LR or TB",
+                     "layout of the drawn map"),
+        OPT_STRING(0, "title", &a.title, "TEXT", "a title above the drawn map"),
+        OPT_SET_INT(0, "color", &a.color, 1,
+                    "text colours (default: when stdout is a terminal and\n"
+                    "NO_COLOR is unset)"),
+        OPT_SET_INT(0, "no-color", &a.color, 0, "no text colours"),
+        OPT_INCLUDE(cli_input_option_table(&a.in)),
+        OPT_GROUP("Exit status: 0 no rule tripped, 1 a --fail-on rule tripped, 2 usage error,\n"
+                  "3 bad input, 4 system failure."),
+        OPT_END(),
+    };
 
     memset(&a, 0, sizeof(a));
     a.color = -1;
@@ -523,7 +463,7 @@ int cmd_diff(int argc, char **argv)
     sm_buf_init(&line);
     sm_buf_init(&out);
     sm_error_init(&err);
-    if ((status = cli_parse_args("diff", argc, argv, diff_option, &a, help, sides, &nsides)) >= 0)
+    if ((status = cli_options_parse("diff", options, argc, argv, usage, sides, &nsides)) >= 0)
         goto out;
     status = 0;
     if (nsides > 2) {
@@ -572,8 +512,8 @@ out:
     sm_buf_release(&line);
     sm_buf_release(&out);
     free(a.gates);
-    free(a.include);
-    free(a.exclude);
+    cli_list_release(&a.include);
+    cli_list_release(&a.exclude);
     free(sides);
     return status;
 }

@@ -21,36 +21,18 @@ struct spans_state {
     unsigned long skipped;
 };
 
-static void help(FILE *out)
-{
-    fprintf(out,
-            "usage: svcmap spans [options] [FILE...]\n"
-            "\n"
-            "Prints the spans of OpenTelemetry (OTLP JSON), Jaeger JSON or Zipkin v2 JSON trace\n"
-            "exports as svcmap reads them: one JSON object a line, in file order, with the\n"
-            "fields trace_id, span_id, parent_id, refs, service, name, kind, start_ns,\n"
-            "duration_ns, error, shared, remote_service, peer_service, db_system, db_namespace,\n"
-            "db_name, messaging_system, messaging_destination, server_address, server_port,\n"
-            "net_peer_name, http_host, http_status, service_namespace, service_version and\n"
-            "format, in that order; absent fields are left out. Ids are lowercase hex padded\n"
-            "to 16 or 32 digits (OTLP base64 ids decoded), or kept as they are when not hex.\n"
-            "No FILE or '-' reads standard input. Files may be gzip- or zstd-compressed.\n"
-            "\n"
-            "options:\n");
-    cli_input_formats_help(out, true);
-    fprintf(out,
-            "  --strict                stop at the first bad record (default: skip and count)\n"
-            "  --since TIME, --until TIME\n"
-            "                          keep spans starting in [since, until) (RFC 3339 or Unix s)\n"
-            "  --max-element-bytes N   largest record accepted (default 256M)\n"
-            "  --max-depth N           deepest JSON nesting accepted (default 512)\n"
-            "  --max-string-bytes N    longest JSON string accepted (default 16M)\n"
-            "  -q, --quiet             no messages about skipped records\n"
-            "  -h, --help              this help\n"
-            "\n"
-            "Exit status: 0 done, 2 usage error, 3 a file could not be read (or with --strict,\n"
-            "a bad record), 4 output could not be written.\n");
-}
+static const char usage[] =
+    "usage: svcmap spans [options] [FILE...]\n"
+    "\n"
+    "Prints the spans of OpenTelemetry (OTLP JSON), Jaeger JSON or Zipkin v2 JSON trace\n"
+    "exports as svcmap reads them: one JSON object a line, in file order, with the\n"
+    "fields trace_id, span_id, parent_id, refs, service, name, kind, start_ns,\n"
+    "duration_ns, error, shared, remote_service, peer_service, db_system, db_namespace,\n"
+    "db_name, messaging_system, messaging_destination, server_address, server_port,\n"
+    "net_peer_name, http_host, http_status, service_namespace, service_version and\n"
+    "format, in that order; absent fields are left out. Ids are lowercase hex padded\n"
+    "to 16 or 32 digits (OTLP base64 ids decoded), or kept as they are when not hex.\n"
+    "No FILE or '-' reads standard input. Files may be gzip- or zstd-compressed.\n";
 
 static void on_skip(void *ctx, const struct sm_error *err)
 {
@@ -91,11 +73,6 @@ static int print_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
     return 0;
 }
 
-static int spans_option(void *ctx, int argc, char **argv, int *i)
-{
-    return cli_parse_input_option("spans", argc, argv, i, ctx);
-}
-
 int cmd_spans(int argc, char **argv)
 {
     static char *stdin_only[] = {(char *)"-"};
@@ -106,13 +83,20 @@ int cmd_spans(int argc, char **argv)
     struct sm_error err;
     char **files = sm_xcalloc((size_t)argc + 1, sizeof(char *));
     int nfiles = 0, i, status = 0;
+    struct cli_option options[] = {
+        OPT_INCLUDE(cli_input_option_table(&in)),
+        OPT_GROUP("Exit status: 0 done, 2 usage error, 3 a file could not be read (or with "
+                  "--strict,\na bad record), 4 output could not be written."),
+        OPT_END(),
+    };
 
     cli_input_options_init(&in);
+    in.spans_only = true;
+    cli_input_option_table(&in); /* the rows again, with the span formats only */
     memset(&st, 0, sizeof(st));
     sm_buf_init(&st.line);
     memset(&stats, 0, sizeof(stats));
-    if ((status = cli_parse_args("spans", argc, argv, spans_option, &in, help, files, &nfiles)) >=
-        0)
+    if ((status = cli_options_parse("spans", options, argc, argv, usage, files, &nfiles)) >= 0)
         goto out;
     status = 0;
     if (nfiles == 0) {

@@ -15,49 +15,67 @@
 #include "cli.h"
 #include "svcmap/store.h"
 
-static void help(FILE *out)
-{
-    fprintf(out, "usage: svcmap store ingest --db FILE --label LABEL [options] [TRACES...]\n"
-                 "       svcmap store list --db FILE [-f text|json]\n"
-                 "       svcmap store show --db FILE [options] LABEL\n"
-                 "       svcmap store rm --db FILE LABEL\n"
-                 "\n"
-                 "Keeps maps as snapshots by label in a SQLite database (created by ingest):\n"
-                 "nodes, edges, counts, latency sketches, and the source files and window.\n"
-                 "Ingesting into a label that exists merges the new traces into it exactly.\n"
-                 "\n"
-                 "  --db FILE        the database\n"
-                 "  --label LABEL    ingest: the snapshot to create or merge into\n"
-                 "  -f text|json     list: a table (default) or a JSON array\n"
-                 "\n"
-                 "ingest takes the input options of 'svcmap map' (--input-format, --strict,\n"
-                 "--since, --until, -j, --quiet, ...); show takes its rendering options\n"
-                 "(default format json):\n");
-    cli_render_help(out);
-}
+static const char usage[] =
+    "usage: svcmap store ingest --db FILE --label LABEL [options] [TRACES...]\n"
+    "       svcmap store list --db FILE [-f text|json]\n"
+    "       svcmap store show --db FILE [options] [--] LABEL\n"
+    "       svcmap store rm --db FILE [--] LABEL\n"
+    "\n"
+    "Keeps maps as snapshots by label in a SQLite database (created by ingest):\n"
+    "nodes, edges, counts, latency sketches, and the source files and window.\n"
+    "Ingesting into a label that exists merges the new traces into it exactly.\n"
+    "A label that starts with '-' follows '--'.\n";
 
-static bool is_help(const char *arg)
+static int set_list_format(void *value, const char *arg)
 {
-    return !strcmp(arg, "--help") || !strcmp(arg, "-h");
-}
-
-/* Takes --db FILE / --db=FILE at argv[*i]: 1 taken, 0 not this option, -1 usage error. */
-static int parse_value(const char *name, int argc, char **argv, int *i, const char **value)
-{
-    size_t len = strlen(name);
-
-    if (!strncmp(argv[*i], name, len) && argv[*i][len] == '=') {
-        *value = argv[*i] + len + 1;
-        return 1;
-    }
-    if (strcmp(argv[*i], name))
-        return 0;
-    if (*i + 1 >= argc) {
-        cli_usage_error("store", "option '%s' needs a value", name);
+    if (strcmp(arg, "text") && strcmp(arg, "json"))
         return -1;
+    *(const char **)value = arg;
+    return 0;
+}
+
+/* What the actions' options fill. */
+struct store_args {
+    const char *db, *label, *format;
+    struct cli_input_options in;
+    struct cli_render_options *render;
+};
+
+/* The option table of one action ("ingest", "list", "show", "rm"), or of all of them
+ * under a heading each (NULL: for the help of 'svcmap store'). rows has room for 16. */
+static void action_table(struct store_args *a, const char *action, struct cli_option *rows)
+{
+    size_t n = 0;
+    bool all = !action;
+
+    if (all || !strcmp(action, "ingest")) {
+        if (all)
+            rows[n++] = (struct cli_option)OPT_GROUP("ingest:");
+        rows[n++] = (struct cli_option)OPT_STRING(0, "db", &a->db, "FILE", "the database");
+        rows[n++] = (struct cli_option)OPT_STRING(0, "label", &a->label, "LABEL",
+                                                  "the snapshot to create or merge into");
+        rows[n++] = (struct cli_option)OPT_INCLUDE(cli_input_option_table(&a->in));
     }
-    *value = argv[++*i];
-    return 1;
+    if (all || !strcmp(action, "list")) {
+        if (all)
+            rows[n++] = (struct cli_option)OPT_GROUP("list:");
+        rows[n++] = (struct cli_option)OPT_STRING(0, "db", &a->db, "FILE", "the database");
+        rows[n++] =
+            (struct cli_option)OPT_CALLBACK('f', "format", &a->format, set_list_format, "text|json",
+                                            "text or json", "a table (default) or a JSON array");
+    }
+    if (all || !strcmp(action, "show")) {
+        if (all)
+            rows[n++] = (struct cli_option)OPT_GROUP("show (default format json):");
+        rows[n++] = (struct cli_option)OPT_STRING(0, "db", &a->db, "FILE", "the database");
+        rows[n++] = (struct cli_option)OPT_INCLUDE(cli_render_option_table(a->render));
+    }
+    if (all || !strcmp(action, "rm")) {
+        if (all)
+            rows[n++] = (struct cli_option)OPT_GROUP("rm:");
+        rows[n++] = (struct cli_option)OPT_STRING(0, "db", &a->db, "FILE", "the database");
+    }
+    rows[n] = (struct cli_option)OPT_END();
 }
 
 static int open_store(const char *db, enum sm_store_mode mode, struct sm_store **st)
@@ -70,71 +88,41 @@ static int open_store(const char *db, enum sm_store_mode mode, struct sm_store *
     return 0;
 }
 
-struct ingest_options {
-    struct cli_input_options *in;
-    const char *db, *label;
-};
-
-static int ingest_option(void *ctx, int argc, char **argv, int *i)
+static int store_ingest(struct store_args *a, char **files, int nfiles)
 {
-    struct ingest_options *o = ctx;
-    int r = parse_value("--db", argc, argv, i, &o->db);
-
-    if (r == 0)
-        r = parse_value("--label", argc, argv, i, &o->label);
-    if (r == 0)
-        r = cli_parse_input_option("store", argc, argv, i, o->in);
-    return r;
-}
-
-static int store_ingest(int argc, char **argv)
-{
-    struct cli_input_options in;
     struct sm_store *st = NULL;
     struct sm_error err;
     struct sm_map map;
-    char **files = sm_xcalloc((size_t)argc + 1, sizeof(char *));
-    const char *db, *label;
-    struct ingest_options o = {NULL, NULL, NULL};
-    int nfiles = 0, status = 0;
+    int status = 0;
     bool merged = false;
 
-    cli_input_options_init(&in);
     sm_map_init(&map);
     sm_error_init(&err);
-    o.in = &in;
-    if ((status = cli_parse_args("store", argc, argv, ingest_option, &o, help, files, &nfiles)) >=
-        0)
-        goto out;
-    status = 0;
-    db = o.db;
-    label = o.label;
-    if (!db || !label) {
+    if (!a->db || !a->label) {
         status = cli_usage_error("store", "ingest needs --db FILE and --label LABEL");
         goto out;
     }
-    if (!*label) {
+    if (!*a->label) {
         status = cli_usage_error("store", "the label must not be empty");
         goto out;
     }
     /* read the traces first: a bad input leaves the database untouched */
-    if (cli_load_map(files, nfiles, NULL, &in, &map, &err)) {
+    if (cli_load_map(files, nfiles, NULL, &a->in, &map, &err)) {
         status = cli_report(&err);
         goto out;
     }
-    if ((status = open_store(db, SM_STORE_CREATE, &st)))
+    if ((status = open_store(a->db, SM_STORE_CREATE, &st)))
         goto out;
-    if (sm_store_ingest(st, label, &map, &merged, &err)) {
+    if (sm_store_ingest(st, a->label, &map, &merged, &err)) {
         status = cli_report(&err);
         goto out;
     }
-    if (!in.quiet)
+    if (!a->in.quiet)
         cli_message("%s '%s' in %s: %zu nodes, %zu edges", merged ? "merged into" : "stored as",
-                    label, db, map.nnodes, map.nedges);
+                    a->label, a->db, map.nnodes, map.nedges);
 out:
     sm_store_close(st);
     sm_map_release(&map);
-    free(files);
     return status;
 }
 
@@ -179,37 +167,20 @@ static void print_list_json(const struct sm_snapshot_info *infos, size_t n)
     sm_buf_release(&b);
 }
 
-static int store_list(int argc, char **argv)
+static int store_list(struct store_args *a, char **args, int nargs)
 {
     struct sm_snapshot_info *infos = NULL;
     struct sm_store *st = NULL;
     struct sm_error err;
-    const char *db = NULL, *format = "text";
+    const char *db = a->db, *format = a->format ? a->format : "text";
     size_t n = 0, i, width = 5;
-    int a, status = 0;
+    int status = 0;
 
     sm_error_init(&err);
-    for (a = 1; a < argc; a++) {
-        int r;
-
-        if (is_help(argv[a])) {
-            help(stdout);
-            return 0;
-        }
-        r = parse_value("--db", argc, argv, &a, &db);
-        if (r == 0)
-            r = parse_value("-f", argc, argv, &a, &format);
-        if (r == 0)
-            r = parse_value("--format", argc, argv, &a, &format);
-        if (r < 0)
-            return 2;
-        if (r == 0)
-            return cli_usage_error("store", "unexpected argument '%s'", argv[a]);
-    }
+    if (nargs > 0)
+        return cli_usage_error("store", "unexpected argument '%s'", args[0]);
     if (!db)
         return cli_usage_error("store", "list needs --db FILE");
-    if (strcmp(format, "text") && strcmp(format, "json"))
-        return cli_usage_error("store", "list writes text or json, not '%s'", format);
     if ((status = open_store(db, SM_STORE_READ, &st)))
         return status;
     if (sm_store_list(st, &infos, &n, &err)) {
@@ -244,43 +215,19 @@ out:
     return status;
 }
 
-static int store_show(int argc, char **argv)
+static int store_show(struct store_args *a, char **args, int nargs)
 {
-    struct cli_render_options *render = cli_render_options_new();
     struct sm_store *st = NULL;
     struct sm_error err;
     struct sm_map map;
-    const char *db = NULL, *label = NULL;
-    int i, status = 0;
+    const char *db = a->db, *label = nargs > 0 ? args[0] : NULL;
+    int status = 0;
 
     sm_map_init(&map);
     sm_error_init(&err);
-    for (i = 1; i < argc; i++) {
-        int r;
-
-        if (argv[i][0] != '-') {
-            if (label) {
-                status = cli_usage_error("store", "show takes one label, not '%s' too", argv[i]);
-                goto out;
-            }
-            label = argv[i];
-            continue;
-        }
-        if (is_help(argv[i])) {
-            help(stdout);
-            goto out;
-        }
-        r = parse_value("--db", argc, argv, &i, &db);
-        if (r == 0)
-            r = cli_parse_render_option("store", argc, argv, &i, render);
-        if (r < 0) {
-            status = 2;
-            goto out;
-        }
-        if (r == 0) {
-            status = cli_usage_error("store", "unknown option '%s'", argv[i]);
-            goto out;
-        }
+    if (nargs > 1) {
+        status = cli_usage_error("store", "show takes one label, not '%s' too", args[1]);
+        goto out;
     }
     if (!db || !label) {
         status = cli_usage_error("store", "show needs --db FILE and a LABEL");
@@ -292,41 +239,23 @@ static int store_show(int argc, char **argv)
         status = cli_report(&err);
         goto out;
     }
-    status = cli_render_map(&map, render, "json");
+    status = cli_render_map(&map, a->render, "json");
 out:
     sm_store_close(st);
     sm_map_release(&map);
-    cli_render_options_free(render);
     return status;
 }
 
-static int store_rm(int argc, char **argv)
+static int store_rm(struct store_args *a, char **args, int nargs)
 {
     struct sm_store *st = NULL;
     struct sm_error err;
-    const char *db = NULL, *label = NULL;
-    int i, status = 0;
+    const char *db = a->db, *label = nargs > 0 ? args[0] : NULL;
+    int status = 0;
 
     sm_error_init(&err);
-    for (i = 1; i < argc; i++) {
-        int r;
-
-        if (argv[i][0] != '-') {
-            if (label)
-                return cli_usage_error("store", "rm takes one label, not '%s' too", argv[i]);
-            label = argv[i];
-            continue;
-        }
-        if (is_help(argv[i])) {
-            help(stdout);
-            return 0;
-        }
-        r = parse_value("--db", argc, argv, &i, &db);
-        if (r < 0)
-            return 2;
-        if (r == 0)
-            return cli_usage_error("store", "unknown option '%s'", argv[i]);
-    }
+    if (nargs > 1)
+        return cli_usage_error("store", "rm takes one label, not '%s' too", args[1]);
     if (!db || !label)
         return cli_usage_error("store", "rm needs --db FILE and a LABEL");
     if ((status = open_store(db, SM_STORE_READ, &st)))
@@ -341,24 +270,49 @@ int cmd_store(int argc, char **argv)
 {
     static const struct {
         const char *name;
-        int (*run)(int argc, char **argv);
+        int (*run)(struct store_args *a, char **args, int nargs);
     } actions[] = {
         {"ingest", store_ingest},
         {"list", store_list},
         {"show", store_show},
         {"rm", store_rm},
     };
+    struct store_args a;
+    struct cli_option rows[16];
+    char **args = NULL;
     size_t i;
+    int nargs = 0, status;
 
-    if (argc < 2)
-        return cli_usage_error("store", "which action: ingest, list, show or rm?");
-    if (is_help(argv[1])) {
-        help(stdout);
-        return 0;
+    memset(&a, 0, sizeof(a));
+    cli_input_options_init(&a.in);
+    a.render = cli_render_options_new();
+    if (argc < 2) {
+        status = cli_usage_error("store", "which action: ingest, list, show or rm?");
+        goto out;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        action_table(&a, NULL, rows);
+        cli_options_help(stdout, usage, rows);
+        status = 0;
+        goto out;
     }
     for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
         if (!strcmp(argv[1], actions[i].name))
-            return actions[i].run(argc - 1, argv + 1);
+            break;
     }
-    return cli_usage_error("store", "'%s' is not a store action (ingest, list, show, rm)", argv[1]);
+    if (i == sizeof(actions) / sizeof(actions[0])) {
+        status = cli_usage_error("store", "'%s' is not a store action (ingest, list, show, rm)",
+                                 argv[1]);
+        goto out;
+    }
+    action_table(&a, actions[i].name, rows);
+    args = sm_xcalloc((size_t)argc, sizeof(*args));
+    status = cli_options_parse("store", rows, argc - 1, argv + 1, usage, args, &nargs);
+    if (status >= 0)
+        goto out;
+    status = actions[i].run(&a, args, nargs);
+out:
+    free(args);
+    cli_render_options_free(a.render);
+    return status;
 }

@@ -1,7 +1,7 @@
 /* render.c: the rendering options every map-drawing command shares, and the output step.
  *
- * cli_parse_render_option reads shaping (--focus, --depth, --include, --exclude,
- * --min-calls, --clients), style (--group-by, --direction, --edge-label, --latency,
+ * cli_render_option_table declares shaping (--focus, --depth, --include, --exclude,
+ * --min-calls, --clients, --collapse), style (--group-by, --direction, --edge-label, --latency,
  * --warn/--crit, --no-legend, --title) and output (-o, -f, --inject, --name) options.
  * cli_render_map then shapes the map (sm_shape_apply), picks the emitter (-f, else the
  * extension of -o, else Mermaid for --inject, else the command's default), emits into
@@ -25,57 +25,13 @@
 struct cli_render_options {
     struct sm_shape shape;
     struct sm_style style;
-    const char **include; /* borrowed from argv; the array is owned */
-    size_t ninclude;
-    const char **exclude;
-    size_t nexclude;
-    const char *output; /* -o, borrowed from argv */
-    const char *format; /* -f */
-    const char *inject; /* --inject FILE.md */
-    const char *name;   /* --name: the block in the --inject file */
+    struct cli_list include, exclude; /* --include, --exclude: borrowed from argv */
+    const char *output;               /* -o, borrowed from argv */
+    const char *format;               /* -f */
+    const char *inject;               /* --inject FILE.md */
+    const char *name;                 /* --name: the block in the --inject file */
+    struct cli_option *table;         /* owned: the rows below, pointing into this struct */
 };
-
-struct cli_render_options *cli_render_options_new(void)
-{
-    struct cli_render_options *o = sm_xcalloc(1, sizeof(*o));
-
-    sm_shape_init(&o->shape);
-    sm_style_init(&o->style);
-    o->name = "map";
-    return o;
-}
-
-void cli_render_options_free(struct cli_render_options *o)
-{
-    if (!o)
-        return;
-    free(o->include);
-    free(o->exclude);
-    free(o);
-}
-
-/* True if arg is the option name alone or "name=value". */
-static bool is_option(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-
-    return !strncmp(arg, name, n) && (arg[n] == '\0' || arg[n] == '=');
-}
-
-/* The value of option argv[*i]: "--opt=value" or "--opt value"; NULL after a usage
- * error. */
-static const char *value_of(const char *cmd, const char *name, int argc, char **argv, int *i)
-{
-    size_t n = strlen(name);
-
-    if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (*i + 1 >= argc) {
-        cli_usage_error(cmd, "option '%s' needs a value", name);
-        return NULL;
-    }
-    return argv[++*i];
-}
 
 static int parse_count(const char *text, uint64_t *out)
 {
@@ -135,9 +91,9 @@ static int parse_percent(const char *text, double *out)
     return 0;
 }
 
-/* --warn / --crit SPEC: "p99=500ms", "errors=1%", or both joined by a comma. */
-static int parse_thresholds(const char *cmd, const char *opt, const char *spec, double *p99_ms,
-                            double *error_rate)
+/* --warn / --crit SPEC: "p99=500ms", "errors=1%", or both joined by a comma, into the
+ * p99 and error-rate fields that follow each other in struct sm_style. */
+static int parse_thresholds(const char *spec, double *p99_ms, double *error_rate)
 {
     char *copy = sm_xstrdup(spec), *part, *save = NULL;
     int rc = 0;
@@ -153,256 +109,186 @@ static int parse_thresholds(const char *cmd, const char *opt, const char *spec, 
             rc = -1;
         }
     }
-    if (rc)
-        cli_usage_error(cmd,
-                        "%s takes p99=DURATION and/or errors=PERCENT (e.g. p99=2s,errors=5%%), "
-                        "got '%s'",
-                        opt, spec);
     free(copy);
     return rc;
 }
 
-static const char *const group_words[] = {"service.namespace", "service.version", "kind", "system",
-                                          NULL};
-
-int cli_parse_render_option(const char *cmd, int argc, char **argv, int *i,
-                            struct cli_render_options *o)
+static int set_warn(void *value, const char *arg)
 {
-    const char *arg = argv[*i], *v;
-    size_t k;
+    struct sm_style *st = value;
 
-    if (!strcmp(arg, "--clients")) {
-        o->shape.clients = true;
-        return 1;
-    }
-    if (!strcmp(arg, "--no-legend")) {
-        o->style.legend = false;
-        return 1;
-    }
-    if (!strcmp(arg, "-o") || is_option(arg, "--output")) {
-        if (!(v = value_of(cmd, arg[1] == 'o' ? "-o" : "--output", argc, argv, i)))
-            return -1;
-        o->output = v;
-        return 1;
-    }
-    if (!strcmp(arg, "-f") || is_option(arg, "--format")) {
-        if (!(v = value_of(cmd, arg[1] == 'f' ? "-f" : "--format", argc, argv, i)))
-            return -1;
-        if (!sm_emitter_find(v)) {
-            cli_usage_error(cmd,
-                            "unknown format '%s' (expected json, table, csv, dot, svg, png, html "
-                            "or mermaid)",
-                            v);
-            return -1;
-        }
-        o->format = v;
-        return 1;
-    }
-    if (is_option(arg, "--focus")) {
-        if (!(v = value_of(cmd, "--focus", argc, argv, i)))
-            return -1;
-        o->shape.focus = v;
-        return 1;
-    }
-    if (is_option(arg, "--depth")) {
-        uint64_t n;
+    return parse_thresholds(arg, &st->warn_p99_ms, &st->warn_error_rate);
+}
 
-        if (!(v = value_of(cmd, "--depth", argc, argv, i)))
-            return -1;
-        if (parse_count(v, &n) || n > 1000) {
-            cli_usage_error(cmd, "--depth takes a number of hops from 0 to 1000, got '%s'", v);
-            return -1;
-        }
-        o->shape.depth = (unsigned)n;
-        return 1;
-    }
-    if (is_option(arg, "--include") || is_option(arg, "--exclude")) {
-        bool inc = is_option(arg, "--include");
+static int set_crit(void *value, const char *arg)
+{
+    struct sm_style *st = value;
 
-        if (!(v = value_of(cmd, inc ? "--include" : "--exclude", argc, argv, i)))
-            return -1;
-        if (inc) {
-            o->include = sm_xrealloc(o->include, (o->ninclude + 1) * sizeof(*o->include));
-            o->include[o->ninclude++] = v;
-        } else {
-            o->exclude = sm_xrealloc(o->exclude, (o->nexclude + 1) * sizeof(*o->exclude));
-            o->exclude[o->nexclude++] = v;
-        }
-        return 1;
-    }
-    if (is_option(arg, "--min-calls")) {
-        if (!(v = value_of(cmd, "--min-calls", argc, argv, i)))
-            return -1;
-        if (parse_count(v, &o->shape.min_calls)) {
-            cli_usage_error(cmd, "--min-calls takes a number of calls, got '%s'", v);
-            return -1;
-        }
-        return 1;
-    }
-    if (is_option(arg, "--group-by")) {
-        if (!(v = value_of(cmd, "--group-by", argc, argv, i)))
-            return -1;
-        for (k = 0; group_words[k] && strcmp(group_words[k], v); k++)
-            ;
-        if (!group_words[k]) {
-            cli_usage_error(cmd,
-                            "--group-by takes service.namespace, service.version, kind or "
-                            "system, got '%s'",
-                            v);
-            return -1;
-        }
-        o->style.group_by = v;
-        return 1;
-    }
-    if (is_option(arg, "--collapse")) {
-        if (!(v = value_of(cmd, "--collapse", argc, argv, i)))
-            return -1;
-        if (!sm_shape_attr_known(v)) {
-            cli_usage_error(cmd,
-                            "--collapse takes service.namespace, service.version, kind or "
-                            "system, got '%s'",
-                            v);
-            return -1;
-        }
-        o->shape.collapse = v;
-        return 1;
-    }
-    if (is_option(arg, "--direction")) {
-        if (!(v = value_of(cmd, "--direction", argc, argv, i)))
-            return -1;
-        if (!sm_strcasecmp(v, "LR")) {
-            o->style.direction = SM_DIR_LR;
-        } else if (!sm_strcasecmp(v, "TB")) {
-            o->style.direction = SM_DIR_TB;
-        } else {
-            cli_usage_error(cmd, "--direction takes LR or TB, got '%s'", v);
-            return -1;
-        }
-        return 1;
-    }
-    if (is_option(arg, "--edge-label")) {
-        if (!(v = value_of(cmd, "--edge-label", argc, argv, i)))
-            return -1;
-        o->style.edge_label = v;
-        return 1;
-    }
-    if (is_option(arg, "--latency")) {
-        if (!(v = value_of(cmd, "--latency", argc, argv, i)))
-            return -1;
-        if (!strcmp(v, "client")) {
-            o->style.latency = SM_LATENCY_CLIENT;
-        } else if (!strcmp(v, "server")) {
-            o->style.latency = SM_LATENCY_SERVER;
-        } else {
-            cli_usage_error(cmd, "--latency takes client or server, got '%s'", v);
-            return -1;
-        }
-        return 1;
-    }
-    if (is_option(arg, "--warn") || is_option(arg, "--crit")) {
-        bool warn = is_option(arg, "--warn");
+    return parse_thresholds(arg, &st->crit_p99_ms, &st->crit_error_rate);
+}
 
-        if (!(v = value_of(cmd, warn ? "--warn" : "--crit", argc, argv, i)))
-            return -1;
-        return parse_thresholds(cmd, warn ? "--warn" : "--crit", v,
-                                warn ? &o->style.warn_p99_ms : &o->style.crit_p99_ms,
-                                warn ? &o->style.warn_error_rate : &o->style.crit_error_rate)
-                   ? -1
-                   : 1;
-    }
-    if (is_option(arg, "--warn-p99") || is_option(arg, "--crit-p99")) {
-        bool warn = is_option(arg, "--warn-p99");
-        const char *name = warn ? "--warn-p99" : "--crit-p99";
+static int set_ms(void *value, const char *arg)
+{
+    return parse_ms(arg, value);
+}
 
-        if (!(v = value_of(cmd, name, argc, argv, i)))
-            return -1;
-        if (parse_ms(v, warn ? &o->style.warn_p99_ms : &o->style.crit_p99_ms)) {
-            cli_usage_error(cmd, "%s takes a duration such as 500ms or 2s (0: off), got '%s'", name,
-                            v);
-            return -1;
-        }
-        return 1;
-    }
-    if (is_option(arg, "--warn-errors") || is_option(arg, "--crit-errors")) {
-        bool warn = is_option(arg, "--warn-errors");
-        const char *name = warn ? "--warn-errors" : "--crit-errors";
+static int set_percent(void *value, const char *arg)
+{
+    return parse_percent(arg, value);
+}
 
-        if (!(v = value_of(cmd, name, argc, argv, i)))
-            return -1;
-        if (parse_percent(v, warn ? &o->style.warn_error_rate : &o->style.crit_error_rate)) {
-            cli_usage_error(cmd, "%s takes a percentage such as 1%% (0: off), got '%s'", name, v);
-            return -1;
-        }
-        return 1;
-    }
-    if (is_option(arg, "--title")) {
-        if (!(v = value_of(cmd, "--title", argc, argv, i)))
-            return -1;
-        o->style.title = v;
-        return 1;
-    }
-    if (is_option(arg, "--inject")) {
-        if (!(v = value_of(cmd, "--inject", argc, argv, i)))
-            return -1;
-        o->inject = v;
-        return 1;
-    }
-    if (is_option(arg, "--name")) {
-        if (!(v = value_of(cmd, "--name", argc, argv, i)))
-            return -1;
-        if (!sm_inject_name_ok(v)) {
-            cli_usage_error(cmd, "--name takes 1-64 letters, digits, '.', '_' or '-', got '%s'", v);
-            return -1;
-        }
-        o->name = v;
-        return 1;
-    }
+static int set_format(void *value, const char *arg)
+{
+    if (!sm_emitter_find(arg))
+        return -1;
+    *(const char **)value = arg;
     return 0;
 }
 
-void cli_render_help(FILE *out)
+static int set_depth(void *value, const char *arg)
 {
-    fprintf(out,
-            "\n"
-            "shaping:\n"
-            "  --focus NODE            only NODE (a name, or an id like database:orders) and\n"
-            "                          what lies within --depth calls of it, both directions\n"
-            "  --depth N               hops from the focus (default 1)\n"
-            "  --include GLOB          keep only nodes whose name matches (repeatable; * and ?)\n"
-            "  --exclude GLOB          drop nodes whose name matches (repeatable)\n"
-            "  --min-calls N           drop edges with fewer than N calls\n"
-            "  --clients               draw the 'client' node: requests from outside\n"
-            "  --collapse ATTR         one node per service.namespace, service.version, kind\n"
-            "                          or system: calls and errors summed, latency merged\n"
-            "                          (nodes without ATTR stay themselves)\n"
-            "\n"
-            "style:\n"
-            "  --group-by ATTR         clusters by service.namespace, service.version, kind or\n"
-            "                          system\n"
-            "  --direction LR|TB       left to right (default) or top to bottom\n"
-            "  --edge-label TEMPLATE   e.g. '{calls} calls, p50 {p50}'; fields {calls} {errors}\n"
-            "                          {error_rate} {p50} {p90} {p95} {p99} {max} {min} {mean}\n"
-            "                          {kind} (default: calls, p99, and error rate if any)\n"
-            "  --latency client|server whose span durations label and colour edges (default\n"
-            "                          client: what the caller waited)\n"
-            "  --warn SPEC, --crit SPEC\n"
-            "                          amber / red thresholds: p99=DURATION,errors=PERCENT\n"
-            "                          (default --warn p99=500ms,errors=5%% --crit "
-            "p99=2s,errors=10%%)\n"
-            "  --warn-p99 D, --crit-p99 D, --warn-errors P, --crit-errors P\n"
-            "                          the same one at a time; 0 turns a threshold off\n"
-            "  --no-legend             no legend, even when colour carries meaning\n"
-            "  --title TEXT            a title above the map\n"
-            "\n"
-            "output:\n"
-            "  -o FILE                 write FILE atomically; the format follows the extension:\n"
-            "                          .json .csv .dot .gv .svg .png .html .mmd .md (Mermaid)\n"
-            "  -f FORMAT               json, table, csv, dot, svg, png, html (one interactive\n"
-            "                          page: hover, search, focus, filters) or mermaid\n"
-            "  --inject FILE.md        rewrite the block between '<!-- svcmap:begin NAME -->'\n"
-            "                          and '<!-- svcmap:end NAME -->' in FILE.md (Mermaid\n"
-            "                          unless -f says otherwise); nothing else changes\n"
-            "  --name NAME             the block for --inject (default: map)\n");
+    uint64_t n;
+
+    if (parse_count(arg, &n) || n > 1000)
+        return -1;
+    *(unsigned *)value = (unsigned)n;
+    return 0;
+}
+
+/* --group-by, --collapse: an attribute name sm_shape knows. */
+static int set_attr(void *value, const char *arg)
+{
+    if (!sm_shape_attr_known(arg))
+        return -1;
+    *(const char **)value = arg;
+    return 0;
+}
+
+static int set_direction(void *value, const char *arg)
+{
+    if (!sm_strcasecmp(arg, "LR"))
+        *(enum sm_direction *)value = SM_DIR_LR;
+    else if (!sm_strcasecmp(arg, "TB"))
+        *(enum sm_direction *)value = SM_DIR_TB;
+    else
+        return -1;
+    return 0;
+}
+
+static int set_latency(void *value, const char *arg)
+{
+    if (!strcmp(arg, "client"))
+        *(enum sm_latency_side *)value = SM_LATENCY_CLIENT;
+    else if (!strcmp(arg, "server"))
+        *(enum sm_latency_side *)value = SM_LATENCY_SERVER;
+    else
+        return -1;
+    return 0;
+}
+
+static int set_name(void *value, const char *arg)
+{
+    if (!sm_inject_name_ok(arg))
+        return -1;
+    *(const char **)value = arg;
+    return 0;
+}
+
+struct cli_render_options *cli_render_options_new(void)
+{
+    struct cli_render_options *o = sm_xcalloc(1, sizeof(*o));
+    const struct cli_option rows[] = {
+        OPT_GROUP("shaping:"),
+        OPT_STRING(0, "focus", &o->shape.focus, "NODE",
+                   "only NODE (a name, or an id like database:orders) and\n"
+                   "what lies within --depth calls of it, both directions"),
+        OPT_CALLBACK(0, "depth", &o->shape.depth, set_depth, "N", "a number of hops from 0 to 1000",
+                     "hops from the focus (default 1)"),
+        OPT_LIST(0, "include", &o->include, "GLOB",
+                 "keep only nodes whose name matches (repeatable; * and ?)"),
+        OPT_LIST(0, "exclude", &o->exclude, "GLOB", "drop nodes whose name matches (repeatable)"),
+        OPT_COUNT(0, "min-calls", &o->shape.min_calls, "N", 0, "a number of calls",
+                  "drop edges with fewer than N calls"),
+        OPT_BOOL(0, "clients", &o->shape.clients, "draw the 'client' node: requests from outside"),
+        OPT_CALLBACK(0, "collapse", &o->shape.collapse, set_attr, "ATTR",
+                     "service.namespace, service.version, kind or system",
+                     "one node per service.namespace, service.version, kind\n"
+                     "or system: calls and errors summed, latency merged\n"
+                     "(nodes without ATTR stay themselves)"),
+        OPT_GROUP("style:"),
+        OPT_CALLBACK(0, "group-by", &o->style.group_by, set_attr, "ATTR",
+                     "service.namespace, service.version, kind or system",
+                     "clusters by service.namespace, service.version, kind or\nsystem"),
+        OPT_CALLBACK(0, "direction", &o->style.direction, set_direction, "LR|TB", "LR or TB",
+                     "left to right (default) or top to bottom"),
+        OPT_STRING(0, "edge-label", &o->style.edge_label, "TEMPLATE",
+                   "e.g. '{calls} calls, p50 {p50}'; fields {calls} {errors}\n"
+                   "{error_rate} {p50} {p90} {p95} {p99} {max} {min} {mean}\n"
+                   "{kind} (default: calls, p99, and error rate if any)"),
+        OPT_CALLBACK(0, "latency", &o->style.latency, set_latency, "client|server",
+                     "client or server",
+                     "whose span durations label and colour edges (default\n"
+                     "client: what the caller waited)"),
+        OPT_CALLBACK(0, "warn", &o->style, set_warn, "SPEC",
+                     "p99=DURATION and/or errors=PERCENT (e.g. p99=2s,errors=5%)",
+                     "amber thresholds: p99=DURATION,errors=PERCENT\n"
+                     "(default p99=500ms,errors=5%)"),
+        OPT_CALLBACK(0, "crit", &o->style, set_crit, "SPEC",
+                     "p99=DURATION and/or errors=PERCENT (e.g. p99=2s,errors=5%)",
+                     "red thresholds, the same way (default p99=2s,errors=10%)"),
+        OPT_CALLBACK(0, "warn-p99", &o->style.warn_p99_ms, set_ms, "D",
+                     "a duration such as 500ms or 2s (0: off)",
+                     "the amber p99 alone; 0 turns it off"),
+        OPT_CALLBACK(0, "crit-p99", &o->style.crit_p99_ms, set_ms, "D",
+                     "a duration such as 500ms or 2s (0: off)",
+                     "the red p99 alone; 0 turns it off"),
+        OPT_CALLBACK(0, "warn-errors", &o->style.warn_error_rate, set_percent, "P",
+                     "a percentage such as 1% (0: off)",
+                     "the amber error rate alone; 0 turns it off"),
+        OPT_CALLBACK(0, "crit-errors", &o->style.crit_error_rate, set_percent, "P",
+                     "a percentage such as 1% (0: off)",
+                     "the red error rate alone; 0 turns it off"),
+        OPT_BOOL_OFF(0, "no-legend", &o->style.legend,
+                     "no legend, even when colour carries meaning"),
+        OPT_STRING(0, "title", &o->style.title, "TEXT", "a title above the map"),
+        OPT_GROUP("output:"),
+        OPT_STRING('o', "output", &o->output, "FILE",
+                   "write FILE atomically; the format follows the extension:\n"
+                   ".json .csv .dot .gv .svg .png .html .mmd .md (Mermaid)"),
+        OPT_CALLBACK('f', "format", &o->format, set_format, "FORMAT",
+                     "json, table, csv, dot, svg, png, html or mermaid",
+                     "json, table, csv, dot, svg, png, html (one interactive\n"
+                     "page: hover, search, focus, filters) or mermaid"),
+        OPT_STRING(0, "inject", &o->inject, "FILE.md",
+                   "rewrite the block between '<!-- svcmap:begin NAME -->'\n"
+                   "and '<!-- svcmap:end NAME -->' in FILE.md (Mermaid\n"
+                   "unless -f says otherwise); nothing else changes"),
+        OPT_CALLBACK(0, "name", &o->name, set_name, "NAME", "1-64 letters, digits, '.', '_' or '-'",
+                     "the block for --inject (default: map)"),
+        OPT_END(),
+    };
+
+    sm_shape_init(&o->shape);
+    sm_style_init(&o->style);
+    o->name = "map";
+    o->table = sm_xmalloc(sizeof(rows));
+    memcpy(o->table, rows, sizeof(rows));
+    return o;
+}
+
+void cli_render_options_free(struct cli_render_options *o)
+{
+    if (!o)
+        return;
+    cli_list_release(&o->include);
+    cli_list_release(&o->exclude);
+    free(o->table);
+    free(o);
+}
+
+const struct cli_option *cli_render_option_table(struct cli_render_options *o)
+{
+    return o->table;
 }
 
 /* The Markdown fence language for a text format. */
@@ -500,10 +386,10 @@ int cli_render_map(struct sm_map *map, struct cli_render_options *o, const char 
     sm_error_init(&err);
     sm_buf_init(&text);
     sm_buf_init(&wrapped);
-    o->shape.include = o->include;
-    o->shape.ninclude = o->ninclude;
-    o->shape.exclude = o->exclude;
-    o->shape.nexclude = o->nexclude;
+    o->shape.include = o->include.items;
+    o->shape.ninclude = o->include.n;
+    o->shape.exclude = o->exclude.items;
+    o->shape.nexclude = o->exclude.n;
 
     em = choose_emitter(o, default_format);
     if (!em) {
