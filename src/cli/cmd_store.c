@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "svcmap/escape.h"
 #include "svcmap/store.h"
 
 static const char usage[] =
@@ -173,6 +174,7 @@ static int store_list(struct store_args *a, char **args, int nargs)
     struct sm_store *st = NULL;
     struct sm_error err;
     const char *db = a->db, *format = a->format ? a->format : "text";
+    struct sm_buf *labels = NULL;
     size_t n = 0, i, width = 5;
     int status = 0;
 
@@ -191,9 +193,13 @@ static int store_list(struct store_args *a, char **args, int nargs)
         print_list_json(infos, n);
         goto out;
     }
+    /* labels are shown escaped for the terminal, and measured so */
+    labels = sm_xcalloc(n ? n : 1, sizeof(*labels));
     for (i = 0; i < n; i++) {
-        if (strlen(infos[i].label) > width)
-            width = strlen(infos[i].label);
+        sm_buf_init(&labels[i]);
+        sm_escape_terminal(&labels[i], infos[i].label, strlen(infos[i].label), false);
+        if (labels[i].len > width)
+            width = labels[i].len;
     }
     printf("%-*s  %-24s  %-24s  %7s  %5s  %5s  %10s  %8s  %-20s  %s\n", (int)width, "LABEL",
            "CREATED", "UPDATED", "INGESTS", "NODES", "EDGES", "CALLS", "ERRORS", "FROM", "TO");
@@ -202,14 +208,17 @@ static int store_list(struct store_args *a, char **args, int nargs)
 
         printf("%-*s  %-24s  %-24s  %7" PRIu64 "  %5" PRIu64 "  %5" PRIu64 "  %10" PRIu64
                "  %8" PRIu64 "  ",
-               (int)width, s->label, s->created_at, s->updated_at, s->ingests, s->nodes, s->edges,
-               s->calls, s->errors);
+               (int)width, labels[i].data ? labels[i].data : "", s->created_at, s->updated_at,
+               s->ingests, s->nodes, s->edges, s->calls, s->errors);
         print_time_ns(s->start_ns);
         fputs(s->start_ns ? "  " : "                     ", stdout);
         print_time_ns(s->end_ns);
         fputs("\n", stdout);
     }
 out:
+    for (i = 0; labels && i < n; i++)
+        sm_buf_release(&labels[i]);
+    free(labels);
     sm_snapshot_info_free(infos, n);
     sm_store_close(st);
     return status;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# store_dash_label.sh: a label that starts with '-' can be ingested (--label -x), and
+# store_labels.sh: a label that starts with '-' can be ingested (--label -x), and
 # after '--' shown and removed like any other; without '--' it is an unknown option
-# (exit 2), not a silently different label.
+# (exit 2), not a silently different label. A label with terminal escapes is listed
+# with them shown, not obeyed.
 # Args: $1 svcmap binary, $2 build dir, $3 source dir.
 set -u
 bin=$1
@@ -24,5 +25,10 @@ grep -q '"edges"' "$tmp/shown.json" || bad "show -- -rc1 printed no map"
 grep -q "unknown option '-rc1'" "$tmp/err" || bad "show -rc1: $(cat "$tmp/err")"
 "$bin" store rm --db "$db" -- -rc1 || bad "rm -- -rc1"
 [ "$("$bin" store list --db "$db" -f json)" = "[]" ] || bad "-rc1 is still there after rm"
-[ $fail = 0 ] && echo "store_dash_label: a label starting with '-' is shown and removed after --"
+"$bin" store ingest -q --db "$db" --label "$(printf 'red\033[31m\xe2\x80\xae')" "$input" ||
+    bad "ingest a label with escapes"
+"$bin" store list --db "$db" >"$tmp/list"
+LC_ALL=C grep -q $'\x1b' "$tmp/list" && bad "store list printed ESC from a label"
+grep -qF 'red\x1b[31m\u202e' "$tmp/list" || bad "store list does not show the label's escapes"
+[ $fail = 0 ] && echo "store_labels: a label starting with '-' is shown and removed after --; escapes are shown"
 exit $fail
