@@ -91,8 +91,8 @@ gate 'p99>+100000%' 0
 gate 'errors>+50pp' 0
 gate 'calls<-90%' 0
 gate 'calls>+500%' 0
-gate 'p99>25' 2 "--fail-on rule 'p99>25' is not one of"
-gate 'slower' 2 "--fail-on rule 'slower'"
+gate 'p99>25' 2 "--fail-on takes added-edge, removed-edge"
+gate 'slower' 2 "got 'slower'"
 # a list, and repeated options: every reason listed
 "$bin" diff --db maps.db v1 v2 --fail-on 'added-edge,removed-edge' --fail-on 'errors>+1pp' \
     >out.txt 2>err.txt
