@@ -17,7 +17,7 @@ refused() {
     "$bin" map -q -f table "$@" "$input" >"$tmp/out" 2>"$tmp/err"
     local status=$?
     [ "$status" = 2 ] || say "$*: exit $status, expected 2"
-    grep -q "cannot read time" "$tmp/err" || say "$*: message '$(cat "$tmp/err")'"
+    grep -q "takes an RFC 3339 time or Unix seconds" "$tmp/err" || say "$*: message '$(cat "$tmp/err")'"
 }
 refused --until 9999-12-31T23:59:59Z
 refused --since 1e10
