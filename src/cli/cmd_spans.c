@@ -41,7 +41,7 @@ static void on_skip(void *ctx, const struct sm_error *err)
 
     if (!st->quiet && st->skipped < MAX_SKIP_LINES) {
         sm_error_format(err, buf, sizeof(buf));
-        fprintf(stderr, "svcmap: %s (record skipped)\n", buf);
+        cli_message("%s (record skipped)", buf);
     } else if (!st->quiet && st->skipped == MAX_SKIP_LINES) {
         fprintf(stderr, "svcmap: further skipped records are not shown\n");
     }
@@ -53,8 +53,8 @@ static void on_ignored(void *ctx, const char *file, uint64_t count, const char *
     struct spans_state *st = ctx;
 
     if (!st->quiet)
-        fprintf(stderr, "svcmap: %s: %llu record%s of other signals ignored (%s)\n", file,
-                (unsigned long long)count, count == 1 ? "" : "s", what);
+        cli_message("%s: %llu record%s of other signals ignored (%s)", file,
+                    (unsigned long long)count, count == 1 ? "" : "s", what);
 }
 
 static int print_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)

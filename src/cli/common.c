@@ -167,7 +167,7 @@ static void on_skip(void *ctx, const struct sm_error *err)
         fputs("\r\033[K", stderr);
     if (st->skipped_shown <= MAX_SKIP_LINES) {
         sm_error_format(err, buf, sizeof(buf));
-        fprintf(stderr, "svcmap: %s (record skipped)\n", buf);
+        cli_message("%s (record skipped)", buf);
     } else if (st->skipped_shown == MAX_SKIP_LINES + 1) {
         fprintf(stderr, "svcmap: further skipped records are not shown\n");
     }
@@ -181,8 +181,8 @@ static void on_ignored(void *ctx, const char *file, uint64_t count, const char *
         return;
     if (st->progress_shown)
         fputs("\r\033[K", stderr);
-    fprintf(stderr, "svcmap: %s: %llu record%s of other signals ignored (%s)\n", file,
-            (unsigned long long)count, count == 1 ? "" : "s", what);
+    cli_message("%s: %llu record%s of other signals ignored (%s)", file, (unsigned long long)count,
+                count == 1 ? "" : "s", what);
 }
 
 static double seconds_since(const struct timespec *t0)

@@ -50,6 +50,6 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], commands[i].name))
             return cli_close_stdout(commands[i].run(argc - 1, argv + 1));
     }
-    fprintf(stderr, "svcmap: '%s' is not a command; see 'svcmap --help'\n", argv[1]);
+    cli_message("'%s' is not a command; see 'svcmap --help'", argv[1]);
     return 2;
 }

@@ -93,6 +93,8 @@ for input in fixtures/render/hostile-zipkin.json fixtures/render/hostile-reports
         >/dev/null 2>"$tmp/$k.focus.err"
     terminal_clean "$tmp/$k.focus.err" "the unknown --focus message"
 done
+"$bin" "$(printf 'x\033]0;pwned\007\xe2\x80\xae')" >/dev/null 2>"$tmp/command.err"
+terminal_clean "$tmp/command.err" "the unknown command message"
 # The escapes are visible, not dropped: a reader can tell what the name holds.
 grep -qF 'evil\u202egnp.exe' "$tmp/2.diff.txt" || bad "diff text: U+202E is not shown as \\u202e"
 grep -qF '\x1b]0;pwned\x07title' "$tmp/2.diff.txt" || bad "diff text: ESC and BEL are not shown as \\x1b, \\x07"
