@@ -333,6 +333,8 @@ static void any_http_status(struct sm_span *s, const SvcmapOtlp__AnyValue *v)
  * than any name svcmap knows, match nothing and are skipped (NULL). */
 static const char *attr_key(const ProtobufCBinaryData *key, char *buf, size_t size)
 {
+    if (key->len == 0) /* protobuf-c leaves data NULL */
+        return "";
     if (key->len >= size || memchr(key->data, '\0', key->len))
         return NULL;
     memcpy(buf, key->data, key->len);
