@@ -70,6 +70,7 @@ struct sm_format {
 
 /* Rows defined in their reader's own file. */
 extern const struct sm_format sm_format_zipkin1;
+extern const struct sm_format sm_format_otlp_proto; /* read_otlp_proto.c */
 
 /* NULL-terminated table of every input format, in the order help lists them. */
 extern const struct sm_format *const sm_formats[];

@@ -47,6 +47,7 @@ enum sm_input_format {
     SM_FORMAT_PROMETHEUS,  /* pre-aggregated: service-graph connector metrics */
     SM_FORMAT_MAP,         /* a svcmap.map/v1 document */
     SM_FORMAT_ZIPKIN1,     /* Zipkin v1 JSON (annotations, binaryAnnotations) */
+    SM_FORMAT_OTLP_PROTO,  /* OTLP protobuf (its spans say SM_FORMAT_OTLP, as from JSON) */
 };
 /* "otlp", "jaeger", "zipkin", ...; "unknown" for SM_FORMAT_UNKNOWN. */
 const char *sm_format_name(enum sm_input_format format);

@@ -1,5 +1,5 @@
 /* read_otlp_proto.c: the OTLP protobuf reader (Tempo trace-by-id, the Collector file
- * exporter's `format: proto`, OTLP/HTTP request bodies).
+ * exporter's `format: proto`, OTLP/HTTP request bodies), and its row of the format table.
  *
  * The outer messages (TracesData, ResourceSpans, ScopeSpans) are walked here, tag by tag,
  * without decoding them whole; each Resource and each Span is unpacked by protobuf-c (C
@@ -8,6 +8,12 @@
  * grow past a bound, so a flood of tiny fields in one span is an error, not gigabytes.
  * A span is mapped exactly as read_otlp.c maps its JSON twin: the same attribute table
  * (read_common.h), ids as lowercase hex, the same rules for what makes a span bad.
+ *
+ * As a file (sm_format_otlp_proto) the input is one message, read item by item from a
+ * stream so that memory follows the largest ResourceSpans, or the Collector file
+ * exporter's frames (a 4-byte big-endian length before each message, the message
+ * possibly a zstd frame). A bad item or frame is a bad record; framing that cannot be
+ * followed further ends the read with the byte offset where it broke.
  */
 #include "svcmap/otlp_proto.h"
 
@@ -17,7 +23,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <stdlib.h>
+#include <zstd.h>
+
 #include "read_common.h"
+#include "svcmap/format.h"
+#include "svcmap/reader.h"
+#include "svcmap/scan.h"
 #include "svcmap_otlp.pb-c.h"
 
 /* Wire types (protobuf encoding). */
@@ -785,19 +798,497 @@ static int sniff_walk(const uint8_t *p, size_t avail, size_t declared, enum snif
 
 int sm_otlp_proto_sniff_message(const void *head, size_t head_len, size_t msg_len)
 {
-    const uint8_t *p = head;
+    const uint8_t *p = head, *q, *end;
+    uint64_t n;
     size_t avail = head_len;
     int known;
 
     if (msg_len && avail > msg_len)
         avail = msg_len;
-    /* Every real producer writes field 1 (resource_spans) first; an empty message is no
-     * evidence of anything. */
+    end = p + avail;
+    /* Every real producer writes field 1 (resource_spans) first; only the first item is
+     * judged, so that what follows it (another item cut anywhere, or bytes a reader will
+     * name as broken) does not hide a message. */
     if (avail < 2 || p[0] != 0x0a)
         return 0;
-    known = sniff_walk(p, avail, msg_len ? msg_len : SIZE_MAX, S_TRACES, 0);
-    /* the item, and something inside it */
-    if (known < 2)
+    q = p + 1;
+    if (read_varint(&q, end, &n) != 0)
         return 0;
-    return known >= 4 ? 100 : 80;
+    if (msg_len && n > msg_len - (size_t)(q - p))
+        return 0;
+    known = sniff_walk(q, n < (size_t)(end - q) ? (size_t)n : (size_t)(end - q), (size_t)n,
+                       S_RESOURCE_SPANS, 1);
+    /* something inside the item, not only an empty one */
+    if (known < 1)
+        return 0;
+    return known >= 3 ? 100 : 80;
 }
+/* ---- reading a file: one message, or the file exporter's length-prefixed messages ---- */
+
+/* The bytes of an input, buffered from the current place on. */
+struct stream {
+    struct sm_input *in;
+    char *data;
+    size_t len, cap;
+    size_t pos;     /* consumed so far in data */
+    long long base; /* input offset of data[0] */
+    bool eof;
+};
+
+#define STREAM_READ_BYTES ((size_t)256 << 10)
+
+/* Buffers at least n unconsumed bytes (fewer only at the end of the input). */
+static int stream_fill(struct stream *s, size_t n, struct sm_error *err)
+{
+    if (s->len - s->pos >= n)
+        return 0;
+    if (s->pos > 0) {
+        memmove(s->data, s->data + s->pos, s->len - s->pos);
+        s->len -= s->pos;
+        s->base += (long long)s->pos;
+        s->pos = 0;
+    }
+    while (s->len < n && !s->eof) {
+        /* Grow by what is there, not by what a length claims: a hostile length costs
+         * at most twice the bytes the input really has. */
+        size_t want = s->len > STREAM_READ_BYTES ? s->len : STREAM_READ_BYTES;
+        ssize_t got;
+
+        sm_grow(&s->data, &s->cap, s->len + want, 1);
+        got = sm_input_read(s->in, s->data + s->len, want, err);
+        if (got < 0)
+            return (int)got;
+        if (got == 0)
+            s->eof = true;
+        s->len += (size_t)got;
+    }
+    return 0;
+}
+
+static size_t stream_avail(const struct stream *s)
+{
+    return s->len - s->pos;
+}
+
+static long long stream_offset(const struct stream *s)
+{
+    return s->base + (long long)s->pos;
+}
+
+/* Consumes n bytes, reading past what is buffered when needed (a field skipped whole). */
+static int stream_skip(struct stream *s, uint64_t n, struct sm_error *err)
+{
+    while (n > 0) {
+        size_t step;
+        int rc;
+
+        if (stream_avail(s) == 0) {
+            rc = stream_fill(s, 1, err);
+            if (rc)
+                return rc;
+            if (stream_avail(s) == 0)
+                return 1; /* the input ended first */
+        }
+        step = stream_avail(s) < n ? stream_avail(s) : (size_t)n;
+        s->pos += step;
+        n -= step;
+    }
+    return 0;
+}
+
+/* What a read function needs while it walks one input. */
+struct file_reader {
+    struct stream st;
+    struct sm_read_sink *sink;
+    const char *file;
+    size_t max_message_bytes;
+    struct sm_batch batch;
+    struct sm_buf inflated; /* a zstd frame's message */
+    ZSTD_DCtx *zstd;
+};
+
+static int file_fail(struct file_reader *r, long long offset, struct sm_error *err, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
+
+static int file_fail(struct file_reader *r, long long offset, struct sm_error *err, const char *fmt,
+                     ...)
+{
+    char text[sizeof(err->text)];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    return sm_error_at(err, SM_EINPUT, r->file, 0, 0, offset, "%s", text);
+}
+
+/* A bad record at offset: skipped and counted, or the error with strict. */
+static int file_bad(struct file_reader *r, long long offset, const char *prefix,
+                    const struct sm_error *why, struct sm_error *err)
+{
+    struct sm_error bad;
+
+    sm_error_init(&bad);
+    sm_error_at(&bad, SM_EINPUT, r->file, 0, 0, offset, "%s%s", prefix, why->text);
+    return sm_sink_bad_record(r->sink, &bad, err);
+}
+
+/* One ResourceSpans item at input offset item_off (or inside a compressed message:
+ * prefix says so and item_off is the message's frame): its spans, or a bad record. */
+static int file_item(struct file_reader *r, const void *data, size_t len, long long item_off,
+                     bool exact, const char *prefix, struct sm_error *err)
+{
+    struct sm_error why;
+    size_t span_no = 0;
+    int rc;
+
+    sm_batch_reset(&r->batch);
+    sm_error_init(&why);
+    rc = sm_otlp_proto_parse_item(data, len, &span_no, &r->batch, &why);
+    if (rc < 0)
+        return file_bad(r, exact && why.offset >= 0 ? item_off + why.offset : item_off, prefix,
+                        &why, err);
+    r->batch.format = SM_FORMAT_OTLP_PROTO;
+    r->batch.whole_traces = false;
+    return sm_sink_spans(r->sink, &r->batch, err);
+}
+
+/* The items of one whole TracesData message held in memory (a file exporter frame). */
+static int file_message(struct file_reader *r, const void *msg, size_t len, long long msg_off,
+                        bool exact, const char *prefix, struct sm_error *err)
+{
+    struct sm_otlp_proto_item item;
+    struct sm_error why;
+    size_t pos = 0;
+    int rc;
+
+    sm_error_init(&why);
+    while ((rc = sm_otlp_proto_next_item(msg, len, &pos, &item, &why)) > 0) {
+        rc = file_item(r, item.data, item.len, exact ? msg_off + (long long)item.offset : msg_off,
+                       exact, prefix, err);
+        if (rc)
+            return rc;
+    }
+    if (rc < 0) /* the rest of this message is lost; the next frame is still found */
+        return file_bad(r, exact ? msg_off + why.offset : msg_off, prefix, &why, err);
+    return 0;
+}
+
+/* Reads a field's tag and, for a length-delimited field, its length, at the stream's
+ * place: 1 with *hdr the bytes they take, 0 at the end of the input, SM_EINPUT. */
+static int stream_field_head(struct file_reader *r, struct field *f, size_t *hdr,
+                             struct sm_error *err)
+{
+    const uint8_t *p, *q;
+    uint64_t tag, n = 0;
+    int rc = stream_fill(&r->st, 20, err);
+
+    if (rc)
+        return rc;
+    if (stream_avail(&r->st) == 0)
+        return 0;
+    p = q = (const uint8_t *)r->st.data + r->st.pos;
+    if (read_varint(&q, p + stream_avail(&r->st), &tag) != 0 || tag >> 32 || (tag >> 3) == 0)
+        return file_fail(r, stream_offset(&r->st), err, "malformed protobuf: not a field tag");
+    f->number = (uint32_t)(tag >> 3);
+    f->type = (enum wire)(tag & 7);
+    switch (f->type) {
+    case WIRE_VARINT:
+        if (read_varint(&q, p + stream_avail(&r->st), &n) != 0)
+            goto cut;
+        f->len = 0;
+        break;
+    case WIRE_I64:
+        f->len = 8;
+        break;
+    case WIRE_I32:
+        f->len = 4;
+        break;
+    case WIRE_LEN:
+        if (read_varint(&q, p + stream_avail(&r->st), &n) != 0)
+            goto cut;
+        if (n > (uint64_t)SIZE_MAX / 2)
+            return file_fail(r, stream_offset(&r->st), err,
+                             "malformed protobuf: field %" PRIu32 " says %" PRIu64 " bytes",
+                             f->number, n);
+        f->len = (size_t)n;
+        break;
+    default:
+        return file_fail(r, stream_offset(&r->st), err,
+                         "malformed protobuf: field %" PRIu32
+                         " has wire type %d (groups or unknown)",
+                         f->number, (int)f->type);
+    }
+    *hdr = (size_t)(q - p);
+    return 1;
+cut:
+    return file_fail(r, stream_offset(&r->st), err,
+                     "malformed protobuf: field %" PRIu32 " is cut short", f->number);
+}
+
+/* A whole file that is one TracesData message, read item by item: memory follows the
+ * largest ResourceSpans, not the file. */
+static int read_whole_message(struct file_reader *r, struct sm_error *err)
+{
+    struct field f = {0};
+    size_t hdr = 0;
+    int rc;
+
+    while ((rc = stream_field_head(r, &f, &hdr, err)) > 0) {
+        long long at = stream_offset(&r->st);
+
+        if (f.number == TRACES_DATA_RESOURCE_SPANS && f.type != WIRE_LEN)
+            return file_fail(r, at, err,
+                             "malformed protobuf: field 1 of TracesData must be a message, got "
+                             "wire type %d",
+                             (int)f.type);
+        if (f.number != TRACES_DATA_RESOURCE_SPANS || f.len > r->max_message_bytes) {
+            r->st.pos += hdr;
+            rc = stream_skip(&r->st, f.len, err);
+            if (rc < 0)
+                return rc;
+            if (rc > 0)
+                return file_fail(r, at, err,
+                                 "malformed protobuf: field %" PRIu32
+                                 " says %zu bytes, the input ends first",
+                                 f.number, f.len);
+            if (f.number == TRACES_DATA_RESOURCE_SPANS) {
+                struct sm_error why;
+
+                sm_error_init(&why);
+                sm_error_set(&why, SM_EINPUT,
+                             "a resource spans item of %zu bytes is larger than the limit of %zu",
+                             f.len, r->max_message_bytes);
+                rc = file_bad(r, at, "", &why, err);
+                if (rc)
+                    return rc;
+            }
+            continue;
+        }
+        rc = stream_fill(&r->st, hdr + f.len, err);
+        if (rc)
+            return rc;
+        if (stream_avail(&r->st) < hdr + f.len)
+            return file_fail(r, at, err,
+                             "malformed protobuf: field 1 says %zu bytes, only %zu are left in "
+                             "the input",
+                             f.len, stream_avail(&r->st) - hdr);
+        r->st.pos += hdr;
+        rc = file_item(r, r->st.data + r->st.pos, f.len, at + (long long)hdr, true, "", err);
+        r->st.pos += f.len;
+        if (rc)
+            return rc;
+    }
+    return rc;
+}
+
+static bool is_zstd(const void *p, size_t len)
+{
+    static const unsigned char magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+
+    return len >= 4 && !memcmp(p, magic, 4);
+}
+
+/* Decompresses a frame's payload (one or more zstd frames) into r->inflated, at most
+ * max_message_bytes. 0, or SM_EINPUT with why's text. */
+static int inflate_zstd(struct file_reader *r, const void *data, size_t len, struct sm_error *why)
+{
+    ZSTD_inBuffer in = {data, len, 0};
+    size_t ret = 1;
+
+    if (!r->zstd) {
+        r->zstd = ZSTD_createDCtx();
+        if (!r->zstd)
+            return sm_error_set(why, SM_ESYSTEM, "cannot set up zstd decompression");
+    }
+    ZSTD_DCtx_reset(r->zstd, ZSTD_reset_session_only);
+    sm_buf_reset(&r->inflated);
+    while (in.pos < in.size || ret != 0) {
+        ZSTD_outBuffer out;
+        size_t room = ZSTD_DStreamOutSize();
+
+        if (r->inflated.len + room > r->max_message_bytes)
+            room = r->max_message_bytes - r->inflated.len;
+        if (room == 0)
+            return sm_error_set(why, SM_EINPUT,
+                                "a zstd-compressed message is larger than the limit of %zu bytes",
+                                r->max_message_bytes);
+        sm_grow(&r->inflated.data, &r->inflated.cap, r->inflated.len + room + 1, 1);
+        out.dst = r->inflated.data + r->inflated.len;
+        out.size = room;
+        out.pos = 0;
+        ret = ZSTD_decompressStream(r->zstd, &out, &in);
+        if (ZSTD_isError(ret))
+            return sm_error_set(why, SM_EINPUT, "corrupt zstd data: %s", ZSTD_getErrorName(ret));
+        r->inflated.len += out.pos;
+        if (in.pos == in.size && ret != 0 && out.pos == 0)
+            return sm_error_set(why, SM_EINPUT, "zstd data cut short");
+    }
+    return 0;
+}
+
+/* A frame's message in OTLP JSON (the file exporter's `format: json` with compression). */
+static int file_json_message(struct file_reader *r, const char *text, size_t len, long long at,
+                             struct sm_error *err)
+{
+    struct sm_error why;
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, 0, &jerr);
+    int rc;
+
+    sm_error_init(&why);
+    if (!doc) {
+        sm_error_set(&why, SM_EINPUT, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
+        return file_bad(r, at, "in a zstd-compressed message: ", &why, err);
+    }
+    if (!json_object_get(doc, "resourceSpans") && !json_object_get(doc, "resource_spans")) {
+        const char *what = json_object_get(doc, "resourceLogs")       ? "resourceLogs"
+                           : json_object_get(doc, "resourceMetrics")  ? "resourceMetrics"
+                           : json_object_get(doc, "resourceProfiles") ? "resourceProfiles"
+                                                                      : NULL;
+
+        if (what) {
+            json_decref(doc);
+            sm_sink_ignored(r->sink, what);
+            return 0;
+        }
+    }
+    sm_batch_reset(&r->batch);
+    rc = sm_reader_otlp.parse(NULL, doc, &r->batch, &why);
+    json_decref(doc);
+    if (rc < 0)
+        return file_bad(r, at, "in a zstd-compressed message: ", &why, err);
+    r->batch.format = SM_FORMAT_OTLP;
+    r->batch.whole_traces = false;
+    return sm_sink_spans(r->sink, &r->batch, err);
+}
+
+/* The Collector file exporter's framing: each message preceded by its length in 4 bytes,
+ * big-endian; with compression, each message is a zstd frame. */
+static int read_framed(struct file_reader *r, struct sm_error *err)
+{
+    for (;;) {
+        const unsigned char *p;
+        long long at;
+        size_t len;
+        int rc = stream_fill(&r->st, 4, err);
+
+        if (rc)
+            return rc;
+        if (stream_avail(&r->st) == 0)
+            return 0;
+        at = stream_offset(&r->st);
+        if (stream_avail(&r->st) < 4)
+            return file_fail(r, at, err, "a message length needs 4 bytes, the input ends first");
+        p = (const unsigned char *)r->st.data + r->st.pos;
+        len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        if (len > r->max_message_bytes)
+            return file_fail(r, at, err, "a message of %zu bytes is larger than the limit of %zu",
+                             len, r->max_message_bytes);
+        rc = stream_fill(&r->st, 4 + len, err);
+        if (rc)
+            return rc;
+        if (stream_avail(&r->st) < 4 + len)
+            return file_fail(r, at, err,
+                             "the message length says %zu bytes, only %zu are left in the input",
+                             len, stream_avail(&r->st) - 4);
+        r->st.pos += 4;
+        p = (const unsigned char *)r->st.data + r->st.pos;
+        if (is_zstd(p, len)) {
+            struct sm_error why;
+
+            sm_error_init(&why);
+            rc = inflate_zstd(r, p, len, &why);
+            if (rc == SM_ESYSTEM)
+                return sm_error_at(err, rc, r->file, 0, 0, at, "%s", why.text);
+            if (rc)
+                rc = file_bad(r, at + 4, "", &why, err);
+            else if (r->inflated.len > 0 && r->inflated.data[0] == '{')
+                rc = file_json_message(r, r->inflated.data, r->inflated.len, at + 4, err);
+            else
+                rc = file_message(r, r->inflated.data, r->inflated.len, at + 4, false,
+                                  "in a zstd-compressed message: ", err);
+        } else {
+            rc = file_message(r, p, len, at + 4, true, "", err);
+        }
+        r->st.pos += len;
+        if (rc)
+            return rc;
+    }
+}
+
+/* Which shape the head shows: 'm' one message, 'f' framed, 0 neither. */
+static int sniff_shape(const char *head, size_t len, bool complete, int *score)
+{
+    const unsigned char *p = (const unsigned char *)head;
+    size_t frame;
+
+    /* The message's length is not taken from the input's: a file cut short is still
+     * protobuf, and its reader then names the byte where it ends. */
+    *score = sm_otlp_proto_sniff_message(head, len, 0);
+    if (*score > 0)
+        return 'm';
+    if (len < 6)
+        return 0;
+    /* A frame: its length (at most the default message limit, so text, whose first
+     * byte is printable, never passes), then a zstd frame or a TracesData message. */
+    frame = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    if (frame < 2 || frame > SM_DEFAULT_MAX_ELEMENT_BYTES || (complete && frame > len - 4))
+        return 0;
+    if (is_zstd(p + 4, len - 4)) {
+        *score = frame >= 9 ? 90 : 0;
+        return *score ? 'f' : 0;
+    }
+    *score = sm_otlp_proto_sniff_message(head + 4, len - 4 < frame ? len - 4 : frame, frame);
+    return *score ? 'f' : 0;
+}
+
+static int sniff_otlp_proto(const char *head, size_t len, bool complete)
+{
+    int score;
+
+    sniff_shape(head, len, complete, &score);
+    return score;
+}
+
+static int read_otlp_proto(const struct sm_format *f, struct sm_input *in,
+                           struct sm_read_sink *sink, struct sm_error *err)
+{
+    struct file_reader r;
+    const char *head;
+    size_t head_len;
+    int score, shape, rc;
+
+    (void)f;
+    memset(&r, 0, sizeof(r));
+    r.st.in = in;
+    r.sink = sink;
+    r.file = sink->file;
+    r.max_message_bytes = sink->opt->limits.max_element_bytes ? sink->opt->limits.max_element_bytes
+                                                              : SM_DEFAULT_MAX_ELEMENT_BYTES;
+    sm_batch_init(&r.batch);
+    sm_buf_init(&r.inflated);
+    rc = sm_input_peek(in, SM_SNIFF_HEAD_BYTES, &head, &head_len, err);
+    if (rc)
+        goto out;
+    shape = sniff_shape(head, head_len, head_len < SM_SNIFF_HEAD_BYTES, &score);
+    /* --input-format otlp-proto on bytes that look like neither: read as one message,
+     * whose first bad byte is then named */
+    rc = shape == 'f' ? read_framed(&r, err) : read_whole_message(&r, err);
+out:
+    sm_batch_release(&r.batch);
+    sm_buf_release(&r.inflated);
+    free(r.st.data);
+    ZSTD_freeDCtx(r.zstd);
+    return rc;
+}
+
+const struct sm_format sm_format_otlp_proto = {
+    .name = "otlp-proto",
+    .id = SM_FORMAT_OTLP_PROTO,
+    .summary = "OpenTelemetry OTLP protobuf (one TracesData message; the Collector file "
+               "exporter's length-prefixed messages, zstd or not)",
+    .spans = true,
+    .sniff = sniff_otlp_proto,
+    .read = read_otlp_proto,
+};

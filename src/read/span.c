@@ -22,7 +22,7 @@ static const char *const format_names[] = {
     [SM_FORMAT_JAEGER] = "jaeger",           [SM_FORMAT_ZIPKIN] = "zipkin",
     [SM_FORMAT_ZIPKIN_DEPS] = "zipkin-deps", [SM_FORMAT_JAEGER_DEPS] = "jaeger-deps",
     [SM_FORMAT_PROMETHEUS] = "prometheus",   [SM_FORMAT_MAP] = "map",
-    [SM_FORMAT_ZIPKIN1] = "zipkin1",
+    [SM_FORMAT_ZIPKIN1] = "zipkin1",         [SM_FORMAT_OTLP_PROTO] = "otlp-proto",
 };
 
 #define NFORMATS (sizeof(format_names) / sizeof(format_names[0]))

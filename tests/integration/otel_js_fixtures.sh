@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# OTLP fixtures from a real producer: the OpenTelemetry JS SDK (pinned in tests/otel-js)
+# writes fixtures/otlp-proto/ again, byte for byte; and every shape there (protobuf
+# message, file-exporter frames, zstd stream, zstd frames, JSON, JSON lines) gives the
+# same map as the SDK's JSON, byte for byte apart from source.files and source.formats,
+# detected with no --input-format, from files and from standard input alike.
+set -euo pipefail
+svcmap=$1
+fx=fixtures/otlp-proto
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+[ -d tests/otel-js/node_modules ] || { echo "tests/otel-js/node_modules is missing: run scripts/test-setup"; exit 1; }
+
+# 1. The pinned SDK writes the committed fixtures again.
+node tests/otel-js/make-fixtures.mjs "$tmp/made"
+for f in shop.pb shop.json shop.jsonl shop.framed.pb; do
+    cmp "$fx/$f" "$tmp/made/$f" || { echo "$f: the pinned SDK now writes other bytes"; exit 1; }
+done
+# zstd output may change with the zstd version; its content may not
+if command -v zstd >/dev/null; then
+    zstd -q -d -c "$fx/shop.pb.zst" | cmp - "$fx/shop.pb"
+    zstd -q -d -c "$tmp/made/shop.pb.zst" | cmp - "$fx/shop.pb"
+fi
+
+# 2. Every shape maps as the JSON does.
+normalize() { jq -S 'del(.source.files, .source.formats)' "$1"; }
+"$svcmap" map -q -f json "$fx/shop.json" >"$tmp/json.map"
+normalize "$tmp/json.map" >"$tmp/want"
+[ "$(jq '.edges | length' "$tmp/want")" -ge 6 ] || { echo "the shop map has too few edges"; exit 1; }
+for f in shop.pb shop.jsonl shop.framed.pb shop.pb.zst shop.framed-zstd.pb; do
+    "$svcmap" map -q -f json "$fx/$f" >"$tmp/$f.map"
+    normalize "$tmp/$f.map" | diff -u "$tmp/want" - || { echo "$f maps otherwise than shop.json"; exit 1; }
+    "$svcmap" map -q -f json - <"$fx/$f" | normalize /dev/stdin | diff -u "$tmp/want" - ||
+        { echo "$f on standard input maps otherwise"; exit 1; }
+done
+jq -e '.source.formats == ["otlp-proto"]' "$tmp/shop.pb.map" >/dev/null ||
+    { echo "shop.pb is not named otlp-proto in source.formats"; jq .source "$tmp/shop.pb.map"; exit 1; }
+
+# 3. Span by span: the protobuf reader and the JSON reader print the same lines.
+"$svcmap" spans "$fx/shop.json" >"$tmp/json.spans"
+"$svcmap" spans "$fx/shop.pb" >"$tmp/pb.spans"
+[ "$(wc -l <"$tmp/json.spans")" -eq 58 ] || { echo "expected 58 spans"; exit 1; }
+diff -u "$tmp/json.spans" "$tmp/pb.spans"
+
+# 4. The frames of the file exporter, concatenated with a JSON file: still two files.
+"$svcmap" map -q -f json "$fx/shop.framed.pb" "$fx/shop.json" | jq -e '.source.spans == 116' >/dev/null
