@@ -509,7 +509,7 @@ static int parse_scope(const uint8_t *data, size_t len, size_t base, struct item
                        size_t *span_no, struct sm_batch *b, struct sm_error *err)
 {
     size_t pos = 0;
-    struct field f;
+    struct field f = {0};
     int rc;
 
     while ((rc = next_field(data, len, &pos, &f, err)) > 0) {
@@ -549,7 +549,7 @@ int sm_otlp_proto_parse_item(const void *data, size_t len, size_t *span_no, stru
 {
     const uint8_t *buf = data;
     struct item_state st;
-    struct field f;
+    struct field f = {0};
     size_t pos = 0;
     bool has_scope_spans = false;
     int rc;
@@ -596,7 +596,7 @@ out:
 int sm_otlp_proto_next_item(const void *msg, size_t len, size_t *pos,
                             struct sm_otlp_proto_item *item, struct sm_error *err)
 {
-    struct field f;
+    struct field f = {0};
     int rc;
 
     while ((rc = next_field(msg, len, pos, &f, err)) > 0) {

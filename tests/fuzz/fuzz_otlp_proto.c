@@ -5,16 +5,19 @@
  * with sm_span_to_json so that every string is read), or refuse it with a message; the
  * item walk (sm_otlp_proto_next_item + sm_otlp_proto_parse_item) must agree with it.
  * The sniff runs on the whole input and on a head cut at a place the input's last byte
- * picks. Built with libFuzzer under SVCMAP_FUZZ and always with the replay driver
+ * picks. Then the same bytes are read as a file through the format table's otlp-proto
+ * row (one streamed message, or file-exporter frames, zstd frames included), with a
+ * small message limit, strict and not: every span handed out must have its ids.
+ * Built with libFuzzer under SVCMAP_FUZZ and always with the replay driver
  * (replay.c), which runs corpus/fuzz_otlp_proto/ as a test.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <stdint.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_common.h"
+#include "svcmap/format.h"
+#include "svcmap/input.h"
 #include "svcmap/otlp_proto.h"
 #include "svcmap/span.h"
 
@@ -24,6 +27,51 @@ static void check(int ok, const char *what)
         fprintf(stderr, "fuzz_otlp_proto: %s\n", what);
         abort();
     }
+}
+
+static int take_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
+{
+    size_t i;
+
+    (void)err;
+    for (i = 0; i < batch->len; i++) {
+        check(batch->spans[i].trace_id && batch->spans[i].span_id, "a span without ids");
+        check(batch->spans[i].format == SM_FORMAT_OTLP || batch->spans[i].format == 0,
+              "a span of another format");
+    }
+    *(size_t *)ctx += batch->len;
+    return 0;
+}
+
+/* The bytes as a file, through the otlp-proto row of the format table. */
+static void read_as_file(const uint8_t *data, size_t size, bool strict)
+{
+    const char *path = fuzz_scratch_file(data, size);
+    struct sm_ingest_options opt;
+    struct sm_ingest_stats stats;
+    struct sm_read_sink sink;
+    struct sm_input *in = NULL;
+    struct sm_error err;
+    size_t spans = 0;
+    int rc;
+
+    sm_ingest_options_init(&opt);
+    opt.strict = strict;
+    opt.limits.max_element_bytes = (size_t)1 << 20;
+    memset(&stats, 0, sizeof(stats));
+    memset(&sink, 0, sizeof(sink));
+    sink.opt = &opt;
+    sink.stats = &stats;
+    sink.fn = take_batch;
+    sink.fn_ctx = &spans;
+    sink.file = path;
+    sm_error_init(&err);
+    if (sm_input_open(&in, path, &err) != 0)
+        return;
+    rc = sm_format_otlp_proto.read(&sm_format_otlp_proto, in, &sink, &err);
+    check(rc == 0 || (rc < 0 && err.text[0]), "a file read failing without a message");
+    check(!strict || rc != 0 || stats.skipped_records == 0, "strict skipped a record");
+    sm_input_free(in);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,5 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sm_buf_release(&out);
     sm_batch_release(&batch);
     sm_batch_release(&walked);
+
+    read_as_file(data, size, false);
+    read_as_file(data, size, true);
     return 0;
 }

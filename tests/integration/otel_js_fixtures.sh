@@ -45,3 +45,18 @@ diff -u "$tmp/json.spans" "$tmp/pb.spans"
 
 # 4. The frames of the file exporter, concatenated with a JSON file: still two files.
 "$svcmap" map -q -f json "$fx/shop.framed.pb" "$fx/shop.json" | jq -e '.source.spans == 116' >/dev/null
+
+# 5. The file exporter's `format: json` with `compression: zstd`: each JSON request a zstd
+#    frame (made here with the zstd command from the SDK's JSON lines) behind its length.
+if command -v zstd >/dev/null; then
+    : >"$tmp/json-zstd.fpb"
+    while IFS= read -r line; do
+        printf '%s' "$line" | zstd -q -c >"$tmp/frame"
+        n=$(stat -c %s "$tmp/frame")
+        # shellcheck disable=SC2059
+        printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255)))" >>"$tmp/json-zstd.fpb"
+        cat "$tmp/frame" >>"$tmp/json-zstd.fpb"
+    done <"$fx/shop.jsonl"
+    "$svcmap" map -q -f json "$tmp/json-zstd.fpb" >"$tmp/json-zstd.map"
+    normalize "$tmp/json-zstd.map" | diff -u "$tmp/want" - || { echo "JSON in zstd frames maps otherwise"; exit 1; }
+fi
