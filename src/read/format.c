@@ -201,11 +201,11 @@ static const struct sm_format format_map = {
 };
 
 const struct sm_format *const sm_formats[] = {
-    &format_otlp,        &sm_format_otlp_proto,
-    &format_jaeger,      &format_zipkin,
-    &sm_format_zipkin1,  &format_zipkin_deps,
-    &format_jaeger_deps, &format_prometheus,
-    &format_map,         NULL,
+    &format_otlp,          &format_jaeger,
+    &format_zipkin,        &sm_format_zipkin1,
+    &sm_format_otlp_proto, &format_zipkin_deps,
+    &format_jaeger_deps,   &format_prometheus,
+    &format_map,           NULL,
 };
 
 const struct sm_format *sm_format_find(const char *name)
