@@ -505,31 +505,49 @@
     };
   }));
 
+  /* A big table costs the browser more to lay out than the map itself: past
+   * TABLE_EAGER edges it is built when asked for. */
+  const TABLE_EAGER = 300;
   const head = el('thead');
   const headRow = el('tr');
-  columns.forEach(function (c, k) {
-    const th = el('th', null, c.name);
-    th.dataset.col = String(k);
-    th.addEventListener('click', function () { sortBy(k); });
-    headRow.appendChild(th);
-  });
-  head.appendChild(headRow);
-  table.appendChild(head);
   const body = el('tbody');
-  data.edges.forEach(function (e) {
-    const tr = el('tr', 'sev-' + (e.severity || 0));
-    tr.dataset.edge = e.el;
-    columns.forEach(function (c) {
-      const v = c.key(e);
-      const text = c.fmt ? c.fmt(v) : (v === null || v === undefined ? '-' : String(v));
-      tr.appendChild(el('td', (c.num ? 'num ' : '') + (c.cls || '') + (c.name === 'change' ? ' st-' + v : ''), text));
+  function buildTable() {
+    columns.forEach(function (c, k) {
+      const th = el('th', null, c.name);
+      th.dataset.col = String(k);
+      th.addEventListener('click', function () { sortBy(k); });
+      headRow.appendChild(th);
     });
-    tr.addEventListener('mouseenter', function () { if (e.elem) e.elem.classList.add('hot'); });
-    tr.addEventListener('mouseleave', function () { if (e.elem) e.elem.classList.remove('hot'); });
-    e.row = tr;
-    body.appendChild(tr);
-  });
-  table.appendChild(body);
+    head.appendChild(headRow);
+    table.appendChild(head);
+    data.edges.forEach(function (e) {
+      const tr = el('tr', 'sev-' + (e.severity || 0));
+      tr.dataset.edge = e.el;
+      columns.forEach(function (c) {
+        const v = c.key(e);
+        const text = c.fmt ? c.fmt(v) : (v === null || v === undefined ? '-' : String(v));
+        tr.appendChild(el('td', (c.num ? 'num ' : '') + (c.cls || '') + (c.name === 'change' ? ' st-' + v : ''), text));
+      });
+      tr.addEventListener('mouseenter', function () { if (e.elem) e.elem.classList.add('hot'); });
+      tr.addEventListener('mouseleave', function () { if (e.elem) e.elem.classList.remove('hot'); });
+      e.row = tr;
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    filter();
+  }
+  if (data.edges.length <= TABLE_EAGER) {
+    buildTable();
+  } else {
+    const more = el('button', null, 'show the table of ' + data.edges.length + ' edges');
+    more.type = 'button';
+    more.id = 'svcmap-show-table';
+    more.addEventListener('click', function () {
+      more.remove();
+      buildTable();
+    });
+    table.parentNode.insertBefore(more, table);
+  }
 
   let sortCol = -1, sortDir = 1;
   function sortBy(k) {
