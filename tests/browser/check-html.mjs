@@ -11,8 +11,8 @@
 // filters, the table's sort, zoom and fit. Prints one line per check; exits 1 on any
 // failure, 2 if the whole run takes longer than its time bound.
 //
-// SVCMAP_SCREENSHOTS=DIR also writes shop.png and diff.png (the pictures in
-// docs/rendering.md). SVCMAP_TIME_PAGE=FILE.html only measures how long FILE takes
+// SVCMAP_SCREENSHOTS=DIR instead writes html-map.png and html-diff.png there (the
+// pictures in docs/rendering.md, made by scripts/render-docs). SVCMAP_TIME_PAGE=FILE.html only measures how long FILE takes
 // until the browser has it on screen, and prints the figures.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -305,14 +305,6 @@ async function checkShop(browser, dir) {
     check(fitted === before, 'shop: fit shows the whole map again', fitted);
   }
   checkClean('shop', watch);
-  if (process.env.SVCMAP_SCREENSHOTS) {
-    const c = await nodeCenter(page, nodeEl('service:api-gateway'));
-    await page.mouse.move(5, 5);
-    const el = edgeEl(doc.edges.find((e) => e.from === 'service:api-gateway' && e.to === 'service:inventory'));
-    await hoverEdge(page, el);
-    await page.screenshot({ path: path.join(process.env.SVCMAP_SCREENSHOTS, 'shop-html.png'), clip: { x: 0, y: 0, width: 1400, height: 820 } });
-    void c;
-  }
   await page.close();
 
   // Opened with #focus= in the URL.
@@ -387,13 +379,6 @@ async function checkDiff(browser, dir) {
   const rows = await page.evaluate(() => document.querySelectorAll('#svcmap-table tbody tr').length);
   check(rows === union.length, 'diff: the table has a row per edge of the union', rows);
   checkClean('diff', watch);
-  if (process.env.SVCMAP_SCREENSHOTS) {
-    const changed = union.find((e) => inBase.has(key(e)) && inHead.has(key(e)) &&
-      JSON.stringify(inBase.get(key(e)).latency_ms) !== JSON.stringify(inHead.get(key(e)).latency_ms) &&
-      e.to === 'external:api.cardpay.example:443') || union[0];
-    await hoverEdge(page, edgeEl(changed));
-    await page.screenshot({ path: path.join(process.env.SVCMAP_SCREENSHOTS, 'diff-html.png'), clip: { x: 0, y: 0, width: 1400, height: 860 } });
-  }
   await page.close();
 }
 
@@ -421,6 +406,26 @@ async function checkHostile(browser, dir) {
   await page.close();
 }
 
+// The pictures of docs/rendering.md: each page freshly opened, one edge hovered.
+async function screenshots(browser, dir, out) {
+  const shots = [
+    ['shop.html', 'service:api-gateway', 'service:inventory', 'html-map.png'],
+    ['diff.html', 'service:payments', 'external:api.cardpay.example:443', 'html-diff.png'],
+  ];
+  for (const [file, from, to, png] of shots) {
+    const { page, watch } = await open(browser, path.join(dir, file));
+    const el = await page.evaluate((f, t) => {
+      const d = JSON.parse(document.getElementById('svcmap-data').textContent);
+      return d.edges.find((e) => e.from === f && e.to === t).el;
+    }, from, to);
+    check(await hoverEdge(page, el), `${file}: hovered ${from} -> ${to}`);
+    const height = await page.evaluate(() => Math.ceil(document.getElementById('svcmap-map').getBoundingClientRect().bottom + 8));
+    await page.screenshot({ path: path.join(out, png), clip: { x: 0, y: 0, width: 1400, height }, captureBeyondViewport: false });
+    checkClean(file, watch);
+    await page.close();
+  }
+}
+
 // How long a page takes until the browser has it on screen.
 async function timePage(browser, file) {
   const page = await browser.newPage();
@@ -444,6 +449,8 @@ const browser = await launch();
 try {
   if (process.env.SVCMAP_TIME_PAGE) {
     await timePage(browser, process.env.SVCMAP_TIME_PAGE);
+  } else if (process.env.SVCMAP_SCREENSHOTS) {
+    await screenshots(browser, process.argv[2], process.env.SVCMAP_SCREENSHOTS);
   } else {
     const dir = process.argv[2];
     await checkShop(browser, dir);

@@ -97,6 +97,7 @@ grep -q 'removed-edge: ' "$tmp/step.out" || check "Compare: the reason in the lo
 cmp -s "$work/out/diff.md" "$tmp/summary" || check "Compare: the job summary"
 xmllint --noout "$work/out/diff.svg" 2>/dev/null || check "Compare: out/diff.svg"
 jq -e '.summary.edges_removed == 1' "$work/out/diff.json" >/dev/null || check "Compare: out/diff.json"
+grep -q 'id="svcmap-gate" class="gate-failed"' "$work/out/diff.html" || check "Compare: out/diff.html with the gate on top"
 
 run_step "Keep this release's snapshot" TAG=v1.5.0 || { check "Keep the snapshot failed"; cat "$tmp/step.out"; }
 "$bin" store list --db "$work/$snapshots" -f json | jq -e 'map(.label) == ["v1.4.0", "v1.5.0"]' >/dev/null ||

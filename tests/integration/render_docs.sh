@@ -31,6 +31,23 @@ cmp -s "$tmp/README.md" README.md || {
     echo "the shop block in README.md is stale: run scripts/render-docs"
     fail=1
 }
+# The Chromium pictures of the HTML pages show what the page's code and the example
+# say now (PNG bytes differ between machines, so their inputs are compared instead).
+scripts/render-docs-hash "$bin" >"$tmp/html.sha256"
+cmp -s "$tmp/html.sha256" docs/html-pictures.sha256 || {
+    echo "docs/html-map.png and docs/html-diff.png are stale: run scripts/render-docs"
+    fail=1
+}
+for png in docs/html-map.png docs/html-diff.png; do
+    file "$png" | grep -q 'PNG image data, 1400 x' || {
+        echo "$png is not a screenshot of the page"
+        fail=1
+    }
+    grep -q "(${png#docs/})" docs/rendering.md || {
+        echo "docs/rendering.md does not show $png"
+        fail=1
+    }
+done
 xmllint --noout docs/shop.svg || fail=1
 n=$("$bin" map -q -f json "$input" | grep -c '"id": "')
 m=$(grep -c '<g id="node[0-9]*" class="node">' docs/shop.svg)
