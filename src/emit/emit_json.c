@@ -123,6 +123,9 @@ static void add_source(struct sm_buf *b, const struct sm_source *src)
                   (unsigned long long)src->spans, (unsigned long long)src->traces,
                   (unsigned long long)src->skipped_records,
                   (unsigned long long)src->unresolved_calls);
+    /* only when there were any, so that maps of trace-only inputs keep their bytes */
+    if (src->ignored_records)
+        sm_buf_printf(b, ", \"ignored_records\": %llu", (unsigned long long)src->ignored_records);
     if (src->start_ns) {
         sm_buf_adds(b, ",\n             \"start\": ");
         add_time(b, src->start_ns);

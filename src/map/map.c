@@ -389,6 +389,8 @@ void sm_map_merge(struct sm_map *dst, const struct sm_map *src)
     dst->source.traces = sm_count_add(dst->source.traces, src->source.traces);
     dst->source.skipped_records =
         sm_count_add(dst->source.skipped_records, src->source.skipped_records);
+    dst->source.ignored_records =
+        sm_count_add(dst->source.ignored_records, src->source.ignored_records);
     dst->source.unresolved_calls =
         sm_count_add(dst->source.unresolved_calls, src->source.unresolved_calls);
     dst->source.estimated_merges =

@@ -46,6 +46,25 @@ static bool has_scope_spans(const json_t *item)
     return false;
 }
 
+/* The member naming another signal of the file exporter ("resourceLogs"), or NULL. */
+static const char *other_signal(const json_t *value)
+{
+    static const char *const keys[][2] = {
+        {"resourceLogs", "resource_logs"},
+        {"resourceMetrics", "resource_metrics"},
+        {"resourceProfiles", "resource_profiles"},
+    };
+    size_t i;
+
+    if (!json_is_object(value) || document_items(value))
+        return NULL;
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (json_is_array(sm_read_get(value, keys[i][0], keys[i][1], NULL)))
+            return keys[i][0];
+    }
+    return NULL;
+}
+
 static int probe(const struct sm_element *el, const json_t *value)
 {
     const json_t *result;
@@ -66,6 +85,8 @@ static int probe(const struct sm_element *el, const json_t *value)
         return 100;
     if (has_scope_spans(value))
         return 90;
+    if (other_signal(value))
+        return 60; /* the file exporter's output with its first lines not traces */
     return 0;
 }
 
@@ -367,6 +388,12 @@ static int parse(const struct sm_element *el, const json_t *value, struct sm_bat
     out->format = SM_FORMAT_OTLP;
     /* A whole document (no scanner, or one that kept it whole): walk its items. */
     if (!(el && el->ctx == SM_ELEM_MEMBER_ITEM)) {
+        const char *other = other_signal(value);
+
+        if (other) {
+            snprintf(err->text, sizeof(err->text), "%s", other);
+            return SM_READ_IGNORED;
+        }
         items = document_items(value);
         if (!items)
             items = document_items(sm_read_get(value, "result", "trace", NULL));
