@@ -94,7 +94,7 @@ static int load(struct check_args *a, struct sm_map *map)
 
 int cmd_check(int argc, char **argv)
 {
-    struct check_args a;
+    struct check_args a = {0}; /* the option table below reads a.in */
     struct sm_rules rules;
     struct sm_map map;
     struct sm_check c;

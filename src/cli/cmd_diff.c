@@ -381,7 +381,7 @@ static int render(const struct diff_args *a, const struct sm_diff *d, const stru
 
 int cmd_diff(int argc, char **argv)
 {
-    struct diff_args a;
+    struct diff_args a = {0}; /* the option table below reads a.in */
     struct sm_map base, head;
     struct sm_diff d;
     struct sm_gate_hits hits;

@@ -20,7 +20,7 @@ static const char usage[] =
 
 int cmd_map(int argc, char **argv)
 {
-    struct cli_input_options in;
+    struct cli_input_options in = {0}; /* the option table below reads it */
     struct cli_render_options *render = cli_render_options_new();
     struct sm_error err;
     struct sm_map map;

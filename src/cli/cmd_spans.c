@@ -76,7 +76,7 @@ static int print_batch(void *ctx, struct sm_batch *batch, struct sm_error *err)
 int cmd_spans(int argc, char **argv)
 {
     static char *stdin_only[] = {(char *)"-"};
-    struct cli_input_options in;
+    struct cli_input_options in = {0}; /* the option table below reads it */
     struct spans_state st;
     struct sm_ingest_stats stats;
     struct sm_ingest_options opt;
