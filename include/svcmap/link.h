@@ -47,6 +47,17 @@ struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options
 /* Takes in the spans of a batch (copied: the batch may be reset afterwards). */
 int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_error *err);
 
+/* For a receiver that cannot wait for the end: a mark of the spans taken in so far, and
+ * a call that links every waiting trace none of whose spans arrived after an older
+ * mark (a trace idle since then). Marks wrap after 2^32 spans; a mark is meaningful
+ * while fewer than 2^31 spans arrive after it. */
+uint32_t sm_linker_mark(const struct sm_linker *l);
+void sm_linker_link_idle(struct sm_linker *l, uint32_t mark);
+/* Adds what has been linked so far into out (nodes, edges, trace counts) as
+ * sm_linker_finish would, without the spans still waiting and without changing the
+ * linker: a map of the run so far. */
+int sm_linker_snapshot(struct sm_linker *l, struct sm_map *out, struct sm_error *err);
+
 /* Links every span still waiting and completes the map's source counts. */
 int sm_linker_finish(struct sm_linker *l, struct sm_error *err);
 

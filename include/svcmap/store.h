@@ -48,6 +48,11 @@ int sm_store_schema_version(struct sm_store *st);
 int sm_store_ingest(struct sm_store *st, const char *label, const struct sm_map *map, bool *merged,
                     struct sm_error *err);
 
+/* Stores map under label in one transaction, replacing what the label held (a
+ * receiver rewriting its running snapshot: a crash leaves the old one or the new). */
+int sm_store_replace(struct sm_store *st, const char *label, const struct sm_map *map,
+                     struct sm_error *err);
+
 /* Loads the snapshot label into an initialised, empty map (sorted canonically).
  * An unknown label is SM_EINPUT. */
 int sm_store_load(struct sm_store *st, const char *label, struct sm_map *map, struct sm_error *err);

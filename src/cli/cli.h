@@ -12,6 +12,7 @@
 #include "svcmap/error.h"
 #include "svcmap/ingest.h"
 #include "svcmap/map.h"
+#include "svcmap/recv.h"
 #include "svcmap/util.h"
 
 #include "options.h"
@@ -27,6 +28,8 @@ int cmd_spans(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 
 /* Every message on stderr goes through the terminal escape (svcmap/escape.h): names
  * and values quoted from the input cannot move the cursor or reorder the line. */
@@ -95,9 +98,49 @@ const struct cli_option *cli_render_option_table(struct cli_render_options *o);
  * default_format), emits and writes the result (atomically to -o, into the --inject
  * file's block, or to stdout). Returns the exit status (messages already printed). */
 int cli_render_map(struct sm_map *map, struct cli_render_options *o, const char *default_format);
+/* True when -o or --inject names where the map goes (false: stdout). */
+bool cli_render_has_output(const struct cli_render_options *o);
 
 /* Parses a time for --since/--until with sm_time_parse (timeparse.h): RFC 3339 or Unix
  * seconds, 1970 to 2262. 0 on success. */
 int cli_parse_time(const char *text, int64_t *ns);
+
+/* The OTLP/HTTP receiver of record and collect (src/cli/receive.c). */
+struct cli_recv_options {
+    struct sm_recv_options recv;
+    struct cli_render_options *render;            /* owned */
+    const char *db, *label, *save_spans, *listen; /* borrowed from argv */
+    bool quiet;
+    int64_t grace_ms; /* record: wait after CMD for its last batches */
+    int64_t every_ms; /* collect: write the map this often; 0: only at the end */
+};
+void cli_recv_options_init(struct cli_recv_options *o);
+void cli_recv_options_release(struct cli_recv_options *o);
+/* The receiver, rendering, --db/--label and -q options (1, 0 or -1 as for the others). */
+int cli_parse_recv_option(const char *cmd, int argc, char **argv, int *i,
+                          struct cli_recv_options *o);
+void cli_recv_help(FILE *out);
+/* "500ms", "2s", "1.5m", "1h"; a bare number is seconds. */
+int cli_parse_duration_ms(const char *text, int64_t *out);
+
+struct cli_receiver {
+    struct sm_recv *recv;
+    FILE *save;      /* --save-spans */
+    int save_failed; /* errno of the first failed write */
+    struct sm_buf line;
+    struct sm_map base; /* what the --label held before the run */
+    char address[256];
+};
+/* Checks the options, opens --save-spans, loads the --label's earlier snapshot and
+ * starts the receiver. 0, or the exit status after a message. */
+int cli_recv_begin(const char *cmd, struct cli_recv_options *o, struct cli_receiver *rc);
+/* Writes a map of the run: into --db (replacing the label with its earlier contents
+ * plus map) and through the rendering options. Returns the exit status. */
+int cli_recv_write(const char *cmd, struct cli_recv_options *o, struct cli_receiver *rc,
+                   struct sm_map *map);
+/* Stops the receiver, prints its counts, closes --save-spans and (when write) writes the
+ * final map. Returns the exit status. */
+int cli_recv_end(const char *cmd, struct cli_recv_options *o, struct cli_receiver *rc, bool write);
+void cli_recv_release(struct cli_receiver *rc);
 
 #endif

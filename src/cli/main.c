@@ -10,6 +10,8 @@
 
 static const struct cli_command commands[] = {
     {"map", cmd_map, "traces (or a map document) -> a map in json, dot, svg, png, mermaid, ..."},
+    {"record", cmd_record, "run a command, receive its spans over OTLP/HTTP, write its map"},
+    {"collect", cmd_collect, "receive spans over OTLP/HTTP until stopped, writing the map"},
     {"spans", cmd_spans, "print the normalized spans of trace files as JSON lines"},
     {"diff", cmd_diff, "two maps -> what changed, with --fail-on gates for CI"},
     {"store", cmd_store, "map snapshots by label in SQLite: ingest, list, show, rm"},

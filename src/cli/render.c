@@ -286,6 +286,11 @@ void cli_render_options_free(struct cli_render_options *o)
     free(o);
 }
 
+bool cli_render_has_output(const struct cli_render_options *o)
+{
+    return o->output || o->inject;
+}
+
 const struct cli_option *cli_render_option_table(struct cli_render_options *o)
 {
     return o->table;

@@ -1175,6 +1175,58 @@ int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
     return 0;
 }
 
+uint32_t sm_linker_mark(const struct sm_linker *l)
+{
+    return l->seq;
+}
+
+void sm_linker_link_idle(struct sm_linker *l, uint32_t mark)
+{
+    struct rec *r = l->pending;
+    size_t n = l->npending, i = 0, kept = 0;
+
+    if (n > 1)
+        qsort(r, n, sizeof(*r), cmp_trace);
+    while (i < n) {
+        size_t j = i, k;
+        bool idle = true;
+
+        while (j < n && r[j].trace_key == r[i].trace_key)
+            j++;
+        for (k = i; k < j && idle; k++)
+            idle = (int32_t)(r[k].seq - mark) < 0;
+        if (idle) {
+            link_trace(l, r + i, j - i);
+        } else {
+            /* kept <= i: the slots before i are linked traces, free to reuse */
+            memmove(r + kept, r + i, (j - i) * sizeof(*r));
+            kept += j - i;
+        }
+        i = j;
+    }
+    l->npending = kept;
+}
+
+int sm_linker_snapshot(struct sm_linker *l, struct sm_map *out, struct sm_error *err)
+{
+    struct sm_map *map = l->map;
+    struct rec *pending = l->pending;
+    size_t npending = l->npending, cap = l->pending_cap;
+    int rc;
+
+    /* finish with nothing waiting only reads the linked calls: run it into out with
+     * the waiting spans set aside, then put them back */
+    l->map = out;
+    l->pending = NULL;
+    l->npending = l->pending_cap = 0;
+    rc = sm_linker_finish(l, err);
+    l->map = map;
+    l->pending = pending;
+    l->npending = npending;
+    l->pending_cap = cap;
+    return rc;
+}
+
 void sm_linker_free(struct sm_linker *l)
 {
     size_t i;

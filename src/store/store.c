@@ -786,8 +786,9 @@ out_finalize:
     return rc;
 }
 
-int sm_store_ingest(struct sm_store *st, const char *label, const struct sm_map *map, bool *merged,
-                    struct sm_error *err)
+/* Ingest (merge) and replace share one transaction shape. */
+static int put_snapshot(struct sm_store *st, const char *label, const struct sm_map *map,
+                        bool merge, bool *merged, struct sm_error *err)
 {
     struct sm_map snap;
     bool existed;
@@ -805,7 +806,7 @@ int sm_store_ingest(struct sm_store *st, const char *label, const struct sm_map 
         goto out_rollback;
     }
     existed = id != 0;
-    if (existed && (rc = load_snapshot(st, id, &snap, err)))
+    if (existed && merge && (rc = load_snapshot(st, id, &snap, err)))
         goto out_rollback;
     /* merging into an empty map is an exact copy, so both cases take one path */
     sm_map_merge(&snap, map);
@@ -826,6 +827,18 @@ out_rollback:
     rollback(st);
     sm_map_release(&snap);
     return rc;
+}
+
+int sm_store_ingest(struct sm_store *st, const char *label, const struct sm_map *map, bool *merged,
+                    struct sm_error *err)
+{
+    return put_snapshot(st, label, map, true, merged, err);
+}
+
+int sm_store_replace(struct sm_store *st, const char *label, const struct sm_map *map,
+                     struct sm_error *err)
+{
+    return put_snapshot(st, label, map, false, NULL, err);
 }
 
 int sm_store_remove(struct sm_store *st, const char *label, struct sm_error *err)
