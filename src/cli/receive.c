@@ -228,7 +228,9 @@ static int split_listen(const char *cmd, const char *text, char *addr, size_t si
     unsigned long long p;
     size_t n;
 
-    if (!colon || parse_count(colon + 1, 65535, &p))
+    if (colon && !strcmp(colon + 1, "0"))
+        p = 0; /* any free port: the command says which */
+    else if (!colon || parse_count(colon + 1, 65535, &p))
         return cli_usage_error(cmd, "--listen takes ADDR:PORT such as 127.0.0.1:4318, got '%s'",
                                text);
     n = (size_t)(colon - text);

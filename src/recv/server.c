@@ -34,7 +34,8 @@ struct conn {
 
 struct request {
     struct sm_buf body;
-    bool answered; /* refused early: what still arrives is thrown away */
+    bool answered;  /* refused early: what still arrives is thrown away */
+    bool too_large; /* the body passed the limit: read to its end unkept, then 413 */
 };
 
 struct mark {
@@ -300,18 +301,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         size_t n = *size;
 
         *size = 0;
+        if (q->too_large)
+            return MHD_YES;
         if (n > r->opt.max_body_bytes - q->body.len) {
-            char text[96];
-
-            snprintf(text, sizeof(text), "request body is larger than %zu bytes",
-                     r->opt.max_body_bytes);
+            /* libmicrohttpd takes an answer only before the body or after it: drop what
+             * came so far and the rest as it arrives (the request timeout bounds how
+             * long), and answer 413 at the end */
+            q->too_large = true;
             r->buffered_bytes -= q->body.len;
             sm_buf_release(&q->body);
-            return refuse(r, c, q, SM_RECV_NONE, 413, text, 0);
+            return MHD_YES;
         }
         sm_buf_add(&q->body, data, n);
         r->buffered_bytes += n;
         return MHD_YES;
+    }
+    if (q->too_large) {
+        char text[96];
+
+        snprintf(text, sizeof(text), "request body is larger than %zu bytes",
+                 r->opt.max_body_bytes);
+        return refuse(r, c, q, SM_RECV_NONE, 413, text, 0);
     }
     return on_body(r, c, q, url, method);
 }
