@@ -18,12 +18,7 @@
 #include "svcmap/reader.h"
 #include "svcmap/recv.h"
 
-#if defined(__has_include)
-#if __has_include("svcmap/otlp_proto.h")
 #include "svcmap/otlp_proto.h"
-#define HAVE_OTLP_PROTO 1
-#endif
-#endif
 
 void sm_recv_reply_init(struct sm_recv_reply *reply)
 {
@@ -317,6 +312,101 @@ static void decode_zipkin(const json_t *doc, struct sm_batch *out, struct sm_rec
     ok_reply(reply, SM_RECV_ZIPKIN_JSON);
 }
 
+/* Reads a varint at *p (below end); false when it runs off the end or past 10 bytes. */
+static bool pb_read_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    int shift;
+
+    *v = 0;
+    for (shift = 0; shift < 70 && *p < end; shift += 7) {
+        unsigned char b = *(*p)++;
+
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* Calls count for each length-delimited field number `field` of a message; returns the
+ * sum, stopping quietly at broken framing (only a count for rejected_spans). */
+static uint64_t pb_count(const unsigned char *p, const unsigned char *end, uint64_t field,
+                         uint64_t (*inner)(const unsigned char *, const unsigned char *))
+{
+    uint64_t n = 0, key, len;
+
+    while (p < end && pb_read_varint(&p, end, &key)) {
+        switch (key & 7) {
+        case 0:
+            if (!pb_read_varint(&p, end, &len))
+                return n;
+            break;
+        case 1:
+            if (end - p < 8)
+                return n;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return n;
+            p += 4;
+            break;
+        case 2:
+            if (!pb_read_varint(&p, end, &len) || len > (uint64_t)(end - p))
+                return n;
+            if (key >> 3 == field)
+                n += inner ? inner(p, p + len) : 1;
+            p += len;
+            break;
+        default:
+            return n;
+        }
+    }
+    return n;
+}
+
+/* ScopeSpans: field 2 is a Span. */
+static uint64_t scope_spans(const unsigned char *p, const unsigned char *end)
+{
+    return pb_count(p, end, 2, NULL);
+}
+
+/* Item by item, like JSON: a bad ResourceSpans item rejects its own spans; broken
+ * framing is a 400 for the whole message. */
+static void decode_otlp_proto(const void *data, size_t len, struct sm_batch *out,
+                              struct sm_recv_reply *reply)
+{
+    struct sm_otlp_proto_item item;
+    struct sm_error err;
+    size_t pos = 0, index = 0;
+    char text[256];
+    int rc;
+
+    sm_error_init(&err);
+    while ((rc = sm_otlp_proto_next_item(data, len, &pos, &item, &err)) == 1) {
+        size_t start = out->len, span_no = 0;
+
+        if (sm_otlp_proto_parse_item(item.data, item.len, &span_no, out, &err) < 0) {
+            out->len = start;
+            /* ResourceSpans: field 2 is a ScopeSpans */
+            reply->rejected_spans +=
+                pb_count(item.data, (const unsigned char *)item.data + item.len, 2, scope_spans);
+            reject_note(reply, "resourceSpans item", index, &err);
+            sm_error_init(&err);
+        }
+        index++;
+    }
+    if (rc < 0) {
+        out->len = 0;
+        reply->rejected_spans = 0;
+        snprintf(text, sizeof(text), "bad protobuf at byte %lld: %.200s", err.offset, err.text);
+        sm_recv_error_reply(reply, SM_RECV_OTLP_PROTO, 400, text);
+        return;
+    }
+    out->format = SM_FORMAT_OTLP;
+    ok_reply(reply, SM_RECV_OTLP_PROTO);
+}
+
 static void decode_body(enum sm_recv_encoding enc, const void *data, size_t len,
                         struct sm_batch *out, struct sm_recv_reply *reply)
 {
@@ -325,23 +415,7 @@ static void decode_body(enum sm_recv_encoding enc, const void *data, size_t len,
     char text[256];
 
     if (enc == SM_RECV_OTLP_PROTO) {
-#ifdef HAVE_OTLP_PROTO
-        struct sm_error err;
-
-        sm_error_init(&err);
-        if (sm_otlp_proto_parse(data, len, out, &err) < 0) {
-            out->len = 0;
-            snprintf(text, sizeof(text), "bad protobuf: %.200s", err.text);
-            sm_recv_error_reply(reply, enc, 400, text);
-            return;
-        }
-        out->format = SM_FORMAT_OTLP;
-        ok_reply(reply, enc);
-#else
-        (void)data;
-        (void)len;
-        sm_recv_error_reply(reply, enc, 415, "this build reads no protobuf: use application/json");
-#endif
+        decode_otlp_proto(data, len, out, reply);
         return;
     }
     doc = json_loadb(data, len, 0, &jerr);

@@ -23,7 +23,7 @@ same_map() { # $1 $2: two map documents equal apart from their file lists
         fail=1
     }
 }
-for protocol in http/json; do
+for protocol in http/protobuf http/json; do
     tag=${protocol#http/}
     OTEL_EXPORTER_OTLP_PROTOCOL=$protocol SPANS_FILE="$tmp/sdk-$tag.jsonl" APP_EXIT=7 APP_REQUESTS=15 \
         "$bin" record --grace 500ms -o "$tmp/rec-$tag.json" --save-spans "$tmp/saved-$tag.jsonl" \

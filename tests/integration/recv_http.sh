@@ -81,6 +81,22 @@ check "one byte over, chunked" 413 "$(post /v1/traces application/json "$tmp/ove
 # gzip that inflates to one byte over
 gzip -c "$tmp/over" >"$tmp/over.gz"
 check "one byte over after gzip" 413 "$(post /v1/traces application/json "$tmp/over.gz" -H 'Content-Encoding: gzip')"
+# protobuf: an ExportTraceServiceRequest of one span (bytes written out by hand: trace
+# id, span id, name "x", kind SERVER), answered 200 with an empty response message;
+# the same with a 3-byte trace id: partial_success with 1 rejected span; and garbage: 400
+# with a google.rpc.Status in protobuf
+span_pb() { printf "\\x0a\\x$(printf %02x "$1")"; head -c "$1" /dev/urandom; printf '\x12\x08'; head -c 8 /dev/urandom; printf '\x2a\x01x\x30\x02'; }
+{ printf '\x0a\x25\x12\x23\x12\x21'; span_pb 16; } >"$tmp/good.pb"
+check "protobuf" 200 "$(post /v1/traces application/x-protobuf "$tmp/good.pb")"
+check "protobuf reply" 0 "$(stat -c %s "$tmp/body")"
+grep -qi '^content-type: application/x-protobuf' "$tmp/headers" || { echo "FAIL: reply not protobuf" >&2; fail=1; }
+{ printf '\x0a\x18\x12\x16\x12\x14'; span_pb 3; } >"$tmp/partial.pb"
+check "protobuf partial" 200 "$(post /v1/traces application/x-protobuf "$tmp/partial.pb")"
+# ExportTraceServiceResponse{partial_success{rejected_spans: 1, ...}}: 0a LEN 08 01 12 ...
+check "protobuf partial reply" "0a 08 01 12" "$(od -An -tx1 -N5 "$tmp/body" | awk '{print $1, $3, $4, $5}')"
+printf '\x0a\xff\xff\x01garbage' >"$tmp/bad.pb"
+check "bad protobuf" 400 "$(post /v1/traces application/x-protobuf "$tmp/bad.pb")"
+check "bad protobuf status" "08 03" "$(od -An -tx1 -N2 "$tmp/body" | xargs)"
 # Zipkin v2
 printf '[{"traceId":"3af7651916cd43dd","id":"e7ad6b7169203331","kind":"CLIENT","name":"get","localEndpoint":{"serviceName":"web"},"remoteEndpoint":{"serviceName":"legacy"},"timestamp":1700000000000000,"duration":1000}]' >"$tmp/zipkin.json"
 check "zipkin" 202 "$(post /api/v2/spans application/json "$tmp/zipkin.json")"
@@ -89,9 +105,9 @@ check "zipkin bad" 400 "$(post /api/v2/spans application/json "$tmp/good.json")"
 kill -INT $pid
 wait $pid
 check "collect status" 0 $?
-# 2 + 1 + 1 good OTLP spans and 1 Zipkin span; 2 rejected
-grep -q 'received 5 spans' "$tmp/log" || { echo "FAIL: counts:" >&2; cat "$tmp/log" >&2; fail=1; }
-check "map spans" 5 "$(jq .source.spans "$tmp/map.json")"
+# 2 + 1 + 1 good OTLP JSON spans, 1 protobuf span and 1 Zipkin span
+grep -q 'received 6 spans' "$tmp/log" || { echo "FAIL: counts:" >&2; cat "$tmp/log" >&2; fail=1; }
+check "map spans" 6 "$(jq .source.spans "$tmp/map.json")"
 check "map edges" '["service:web external:legacy","service:web service:api"]' \
     "$(jq -c '[.edges[] | "\(.from) \(.to)"]' "$tmp/map.json")"
 
