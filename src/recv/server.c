@@ -55,6 +55,7 @@ struct sm_recv {
     int64_t start_ns, end_ns;
     struct mark *marks;
     size_t nmarks, marks_cap;
+    int64_t linked_at_ns; /* last sm_linker_link_idle: it sorts every waiting span */
     bool stopping;
     /* only the server thread touches these */
     struct sm_batch batch;
@@ -486,7 +487,10 @@ void sm_recv_tick(struct sm_recv *r)
         use = i;
         found = true;
     }
-    if (found) {
+    /* once a second is enough: traces wait trace_idle_ms anyway, and each call sorts
+     * every waiting span */
+    if (found && now - r->linked_at_ns >= 1000000000) {
+        r->linked_at_ns = now;
         sm_linker_link_idle(r->linker, r->marks[use].mark);
         memmove(r->marks, r->marks + use, (r->nmarks - use) * sizeof(*r->marks));
         r->nmarks -= use;
