@@ -20,9 +20,15 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 [ -n "$port" ] || { echo "FAIL: collect did not start" >&2; cat "$tmp/log" >&2; exit 1; }
-node "$src/tests/otel-record/load.js" "$port" 4 6 50 >"$tmp/summary.json" &
+node "$src/tests/otel-record/load.js" "$port" 4 12 50 >"$tmp/summary.json" &
 load=$!
-sleep 4.5
+# kill once a map with spans has been written (however slow the machine), in the middle
+# of the load and of the writes that follow it
+for _ in $(seq 1 100); do
+    [ -f "$tmp/map.json" ] && [ "$(jq .source.spans "$tmp/map.json" 2>/dev/null)" != 0 ] && break
+    sleep 0.2
+done
+sleep 1.3
 kill -9 $pid
 wait $pid 2>/dev/null
 wait $load
