@@ -111,15 +111,21 @@ struct cli_recv_options {
     struct cli_render_options *render;            /* owned */
     const char *db, *label, *save_spans, *listen; /* borrowed from argv */
     bool quiet;
-    int64_t grace_ms; /* record: wait after CMD for its last batches */
-    int64_t every_ms; /* collect: write the map this often; 0: only at the end */
+    int64_t grace_ms;            /* record: wait after CMD for its last batches */
+    int64_t every_ms;            /* collect: write the map this often; 0: only at the end */
+    struct cli_option table[20]; /* filled by cli_recv_options_init */
 };
+/* Sets the defaults and fills o->table; o must not move afterwards (the table points
+ * into it). */
 void cli_recv_options_init(struct cli_recv_options *o);
 void cli_recv_options_release(struct cli_recv_options *o);
-/* The receiver, rendering, --db/--label and -q options (1, 0 or -1 as for the others). */
-int cli_parse_recv_option(const char *cmd, int argc, char **argv, int *i,
-                          struct cli_recv_options *o);
-void cli_recv_help(FILE *out);
+/* The option table of the receiver, --db/--label, -q and the rendering options, storing
+ * into o (valid while o is). --listen, --grace and --every are the commands' own. */
+const struct cli_option *cli_recv_option_table(struct cli_recv_options *o);
+/* Callbacks for the commands' own rows: a duration stored as int64_t milliseconds,
+ * above zero (set_recv_duration) or from 0 to an hour (set_recv_grace). */
+int cli_set_recv_duration(void *value, const char *arg);
+int cli_set_recv_grace(void *value, const char *arg);
 /* "500ms", "2s", "1.5m", "1h"; a bare number is seconds. */
 int cli_parse_duration_ms(const char *text, int64_t *out);
 

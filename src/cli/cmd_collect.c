@@ -20,26 +20,12 @@ static void on_stop(int sig)
     stop_signal = sig;
 }
 
-static void help(FILE *out)
-{
-    fprintf(out,
-            "usage: svcmap collect --listen ADDR:PORT [options] [-o FILE]\n"
-            "\n"
-            "Receives spans over OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip or\n"
-            "not) and Zipkin (POST /api/v2/spans) until SIGINT or SIGTERM, then writes the\n"
-            "service dependency map. Listens on loopback unless ADDR says otherwise.\n"
-            "\n"
-            "options:\n"
-            "  --listen ADDR:PORT      where to listen (e.g. 127.0.0.1:4318, [::1]:4318,\n"
-            "                          0.0.0.0:4318; ':4318' is loopback)\n"
-            "  --every DURATION        also write the map (and the --db snapshot) this often\n");
-    cli_recv_help(out);
-}
-
-static int collect_option(void *ctx, int argc, char **argv, int *i)
-{
-    return cli_parse_recv_option("collect", argc, argv, i, ctx);
-}
+static const char usage[] =
+    "usage: svcmap collect --listen ADDR:PORT [options] [-o FILE]\n"
+    "\n"
+    "Receives spans over OTLP/HTTP (POST /v1/traces, protobuf or JSON, gzip or\n"
+    "not) and Zipkin (POST /api/v2/spans) until SIGINT or SIGTERM, then writes the\n"
+    "service dependency map. Listens on loopback unless ADDR says otherwise.\n";
 
 static int64_t now_ms(void)
 {
@@ -59,9 +45,20 @@ int cmd_collect(int argc, char **argv)
     int64_t next_write;
 
     cli_recv_options_init(&o);
+    const struct cli_option options[] = {
+        OPT_GROUP("options:"),
+        OPT_STRING(0, "listen", &o.listen, "ADDR:PORT",
+                   "where to listen (e.g. 127.0.0.1:4318, [::1]:4318,\n"
+                   "0.0.0.0:4318; ':4318' is loopback)"),
+        OPT_CALLBACK(0, "every", &o.every_ms, cli_set_recv_duration, "DURATION",
+                     "a duration such as 500ms, 2s or 1m",
+                     "also write the map (and the --db snapshot) this often"),
+        OPT_INCLUDE(cli_recv_option_table(&o)),
+        OPT_END(),
+    };
+
     memset(&rc, 0, sizeof(rc));
-    if ((status = cli_parse_args("collect", argc, argv, collect_option, &o, help, args, &nargs)) >=
-        0)
+    if ((status = cli_options_parse("collect", options, argc, argv, usage, args, &nargs)) >= 0)
         goto out;
     if (nargs > 0) {
         status = cli_usage_error("collect", "unexpected argument '%s'", args[0]);

@@ -32,27 +32,14 @@ static void forward(int sig, siginfo_t *info, void *uctx)
         kill((pid_t)child_pid, sig);
 }
 
-static void help(FILE *out)
-{
-    fprintf(out, "usage: svcmap record [options] [-o FILE] -- CMD [ARGS...]\n"
-                 "\n"
-                 "Runs CMD with its OpenTelemetry exporter pointed at a receiver on a free\n"
-                 "loopback port (OTEL_EXPORTER_OTLP_ENDPOINT and friends), receives its spans\n"
-                 "over OTLP/HTTP, and when CMD has exited writes the service dependency map.\n"
-                 "Exits with CMD's status (svcmap's own when svcmap failed). Signals sent to\n"
-                 "svcmap reach CMD.\n"
-                 "\n"
-                 "options:\n"
-                 "  --grace DURATION        wait this long after CMD exits for its last batches\n"
-                 "                          (default 1s)\n"
-                 "  --listen ADDR:PORT      listen there instead of a free loopback port\n");
-    cli_recv_help(out);
-}
-
-static int record_option(void *ctx, int argc, char **argv, int *i)
-{
-    return cli_parse_recv_option("record", argc, argv, i, ctx);
-}
+static const char usage[] =
+    "usage: svcmap record [options] [-o FILE] -- CMD [ARGS...]\n"
+    "\n"
+    "Runs CMD with its OpenTelemetry exporter pointed at a receiver on a free\n"
+    "loopback port (OTEL_EXPORTER_OTLP_ENDPOINT and friends), receives its spans\n"
+    "over OTLP/HTTP, and when CMD has exited writes the service dependency map.\n"
+    "Exits with CMD's status (svcmap's own when svcmap failed). Signals sent to\n"
+    "svcmap reach CMD.\n";
 
 static void set_env(const struct cli_recv_options *o, unsigned port)
 {
@@ -106,6 +93,17 @@ int cmd_record(int argc, char **argv)
     int64_t waited;
 
     cli_recv_options_init(&o);
+    const struct cli_option options[] = {
+        OPT_GROUP("options:"),
+        OPT_CALLBACK(0, "grace", &o.grace_ms, cli_set_recv_grace, "DURATION",
+                     "a duration from 0 to 1h such as 500ms or 2s",
+                     "wait this long after CMD exits for its last batches\n"
+                     "(default 1s)"),
+        OPT_STRING(0, "listen", &o.listen, "ADDR:PORT",
+                   "listen there instead of a free loopback port"),
+        OPT_INCLUDE(cli_recv_option_table(&o)),
+        OPT_END(),
+    };
     memset(&rc, 0, sizeof(rc));
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--")) {
@@ -117,8 +115,8 @@ int cmd_record(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             cmd_at = -1;
     }
-    if ((status = cli_parse_args("record", cmd_at < 0 ? argc : cmd_at, argv, record_option, &o,
-                                 help, args, &nargs)) >= 0)
+    if ((status = cli_options_parse("record", options, cmd_at < 0 ? argc : cmd_at, argv, usage,
+                                    args, &nargs)) >= 0)
         goto out;
     if (cmd_at < 0 || cmd_at + 1 >= argc) {
         status = cli_usage_error("record", "record needs a command: svcmap record -o map.svg -- "

@@ -17,26 +17,6 @@
 #include "cli.h"
 #include "svcmap/store.h"
 
-static bool is_option(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-
-    return !strncmp(arg, name, n) && (arg[n] == '\0' || arg[n] == '=');
-}
-
-static const char *value_of(const char *cmd, const char *name, int argc, char **argv, int *i)
-{
-    size_t n = strlen(name);
-
-    if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (*i + 1 >= argc) {
-        cli_usage_error(cmd, "option '%s' needs a value", name);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 int cli_parse_duration_ms(const char *text, int64_t *out)
 {
     char *end;
@@ -85,12 +65,121 @@ static int parse_count(const char *text, unsigned long long max, unsigned long l
     return 0;
 }
 
+/* A count such as 64k (k = 1000, M = 2^20, G = 2^30) from 1 to 2^40, into a size_t. */
+static int set_size(void *value, const char *arg)
+{
+    unsigned long long n;
+
+    if (parse_count(arg, 1ull << 40, &n))
+        return -1;
+    *(size_t *)value = (size_t)n;
+    return 0;
+}
+
+static int set_connections(void *value, const char *arg)
+{
+    unsigned long long n;
+
+    if (parse_count(arg, 100000ull, &n))
+        return -1;
+    *(unsigned *)value = (unsigned)n;
+    return 0;
+}
+
+static int set_nonempty(void *value, const char *arg)
+{
+    if (!*arg)
+        return -1;
+    *(const char **)value = arg;
+    return 0;
+}
+
+int cli_set_recv_duration(void *value, const char *arg)
+{
+    int64_t ms;
+
+    if (cli_parse_duration_ms(arg, &ms) || ms == 0)
+        return -1;
+    *(int64_t *)value = ms;
+    return 0;
+}
+
+int cli_set_recv_grace(void *value, const char *arg)
+{
+    int64_t ms;
+
+    if (cli_parse_duration_ms(arg, &ms) || ms > 3600000)
+        return -1;
+    *(int64_t *)value = ms;
+    return 0;
+}
+
+/* --request-timeout: the receiver counts whole seconds, rounded up. */
+static int set_timeout(void *value, const char *arg)
+{
+    int64_t ms;
+
+    if (cli_parse_duration_ms(arg, &ms) || ms == 0)
+        return -1;
+    *(unsigned *)value = (unsigned)((ms + 999) / 1000);
+    return 0;
+}
+
+static int set_by(void *value, const char *arg)
+{
+    if (strcmp(arg, "service") && strcmp(arg, "operation"))
+        return -1;
+    *(bool *)value = !strcmp(arg, "operation");
+    return 0;
+}
+
+#define RECV_COUNT    "a positive number such as 64k"
+#define RECV_DURATION "a duration such as 500ms, 2s or 1m"
+
 void cli_recv_options_init(struct cli_recv_options *o)
 {
     memset(o, 0, sizeof(*o));
     sm_recv_options_init(&o->recv);
     o->render = cli_render_options_new();
     o->grace_ms = 1000;
+
+    const struct cli_option rows[] = {
+        OPT_GROUP("receiver options:"),
+        OPT_CALLBACK(0, "token", &o->recv.token, set_nonempty, "TOKEN", "a non-empty token",
+                     "require 'Authorization: Bearer TOKEN' (default: the\n"
+                     "SVCMAP_TOKEN environment variable; none when unset)"),
+        OPT_CALLBACK(0, "max-body", &o->recv.max_body_bytes, set_size, "SIZE", RECV_COUNT,
+                     "largest request body after gzip (default 20M)"),
+        OPT_CALLBACK(0, "max-pending-spans", &o->recv.max_pending_spans, set_size, "N", RECV_COUNT,
+                     "spans waiting for their trace before requests get\n"
+                     "429 (default 500k, about 32 MB)"),
+        OPT_CALLBACK(0, "max-connections", &o->recv.max_connections, set_connections, "N",
+                     "a number of connections from 1 to 100000",
+                     "connections at once (default 64)"),
+        OPT_CALLBACK(0, "request-timeout", &o->recv.request_timeout_s, set_timeout, "DUR",
+                     RECV_DURATION, "time a connection has for one request (default 10s)"),
+        OPT_CALLBACK(0, "trace-idle", &o->recv.trace_idle_ms, cli_set_recv_duration, "DUR",
+                     RECV_DURATION,
+                     "a trace with no new span for this long is linked\n"
+                     "(default 5s)"),
+        OPT_STRING(0, "save-spans", &o->save_spans, "FILE",
+                   "also append what arrives to FILE as OTLP JSON lines\n"
+                   "('svcmap map FILE' gives the same map)"),
+        OPT_CALLBACK(0, "max-trace-spans", &o->recv.link.max_trace_spans, set_size, "N", RECV_COUNT,
+                     "traces with more spans are not linked (default 200k)"),
+        OPT_CALLBACK(0, "by", &o->recv.link.by_operation, set_by, "service|operation",
+                     "service or operation", "one node per service (default) or per operation"),
+        OPT_STRING(0, "db", &o->db, "FILE",
+                   "with --label: also store the map as snapshot LABEL\n"
+                   "(merged with what LABEL held before the run)"),
+        OPT_CALLBACK(0, "label", &o->label, set_nonempty, "LABEL", "a non-empty label",
+                     "the snapshot in --db"),
+        OPT_BOOL('q', "quiet", &o->quiet, "no messages on stderr but errors"),
+        OPT_INCLUDE(cli_render_option_table(o->render)),
+        OPT_END(),
+    };
+    _Static_assert(sizeof(rows) <= sizeof(o->table), "cli_recv_options.table is too small");
+    memcpy(o->table, rows, sizeof(rows));
 }
 
 void cli_recv_options_release(struct cli_recv_options *o)
@@ -99,126 +188,9 @@ void cli_recv_options_release(struct cli_recv_options *o)
     o->render = NULL;
 }
 
-void cli_recv_help(FILE *out)
+const struct cli_option *cli_recv_option_table(struct cli_recv_options *o)
 {
-    fprintf(out, "receiver options:\n"
-                 "  --token TOKEN           require 'Authorization: Bearer TOKEN' (default: the\n"
-                 "                          SVCMAP_TOKEN environment variable; none when unset)\n"
-                 "  --max-body SIZE         largest request body after gzip (default 20M)\n"
-                 "  --max-pending-spans N   spans waiting for their trace before requests get\n"
-                 "                          429 (default 500k, about 32 MB)\n"
-                 "  --max-connections N     connections at once (default 64)\n"
-                 "  --request-timeout DUR   time a connection has for one request (default 10s)\n"
-                 "  --trace-idle DUR        a trace with no new span for this long is linked\n"
-                 "                          (default 5s)\n"
-                 "  --save-spans FILE       also append what arrives to FILE as OTLP JSON lines\n"
-                 "                          ('svcmap map FILE' gives the same map)\n"
-                 "  --max-trace-spans N     traces with more spans are not linked (default 200k)\n"
-                 "  --by service|operation  one node per service (default) or per operation\n"
-                 "  --db FILE --label LABEL also store the map as snapshot LABEL (merged with\n"
-                 "                          what LABEL held before the run)\n"
-                 "  -q, --quiet             no messages on stderr but errors\n");
-    cli_render_help(out);
-}
-
-int cli_parse_recv_option(const char *cmd, int argc, char **argv, int *i,
-                          struct cli_recv_options *o)
-{
-    const char *arg = argv[*i], *v;
-    unsigned long long n;
-    int64_t ms;
-
-    if (is_option(arg, "--token")) {
-        if (!(v = value_of(cmd, "--token", argc, argv, i)))
-            return -1;
-        if (!*v)
-            return cli_usage_error(cmd, "--token must not be empty"), -1;
-        o->recv.token = v;
-        return 1;
-    }
-    if (is_option(arg, "--max-body") || is_option(arg, "--max-pending-spans") ||
-        is_option(arg, "--max-connections") || is_option(arg, "--max-trace-spans")) {
-        const char *name = is_option(arg, "--max-body")            ? "--max-body"
-                           : is_option(arg, "--max-pending-spans") ? "--max-pending-spans"
-                           : is_option(arg, "--max-connections")   ? "--max-connections"
-                                                                   : "--max-trace-spans";
-        unsigned long long max = !strcmp(name, "--max-connections") ? 100000ull : 1ull << 40;
-
-        if (!(v = value_of(cmd, name, argc, argv, i)))
-            return -1;
-        if (parse_count(v, max, &n))
-            return cli_usage_error(cmd, "%s takes a positive number such as 64k, got '%s'", name,
-                                   v),
-                   -1;
-        if (!strcmp(name, "--max-body"))
-            o->recv.max_body_bytes = (size_t)n;
-        else if (!strcmp(name, "--max-pending-spans"))
-            o->recv.max_pending_spans = (size_t)n;
-        else if (!strcmp(name, "--max-connections"))
-            o->recv.max_connections = (unsigned)n;
-        else
-            o->recv.link.max_trace_spans = (size_t)n;
-        return 1;
-    }
-    if (is_option(arg, "--request-timeout") || is_option(arg, "--trace-idle") ||
-        is_option(arg, "--grace") || is_option(arg, "--every")) {
-        const char *name = is_option(arg, "--request-timeout") ? "--request-timeout"
-                           : is_option(arg, "--trace-idle")    ? "--trace-idle"
-                           : is_option(arg, "--grace")         ? "--grace"
-                                                               : "--every";
-
-        if (!(v = value_of(cmd, name, argc, argv, i)))
-            return -1;
-        if (cli_parse_duration_ms(v, &ms) || (ms == 0 && strcmp(name, "--grace")) ||
-            (!strcmp(name, "--grace") && ms > 3600000))
-            return cli_usage_error(cmd, "%s takes a duration such as 500ms, 2s or 1m, got '%s'",
-                                   name, v),
-                   -1;
-        if (!strcmp(name, "--request-timeout"))
-            o->recv.request_timeout_s = (unsigned)((ms + 999) / 1000);
-        else if (!strcmp(name, "--trace-idle"))
-            o->recv.trace_idle_ms = ms;
-        else if (!strcmp(name, "--grace"))
-            o->grace_ms = ms;
-        else
-            o->every_ms = ms;
-        return 1;
-    }
-    if (is_option(arg, "--save-spans")) {
-        if (!(o->save_spans = value_of(cmd, "--save-spans", argc, argv, i)))
-            return -1;
-        return 1;
-    }
-    if (is_option(arg, "--db")) {
-        if (!(o->db = value_of(cmd, "--db", argc, argv, i)))
-            return -1;
-        return 1;
-    }
-    if (is_option(arg, "--label")) {
-        if (!(o->label = value_of(cmd, "--label", argc, argv, i)))
-            return -1;
-        if (!*o->label)
-            return cli_usage_error(cmd, "the label must not be empty"), -1;
-        return 1;
-    }
-    if (is_option(arg, "--listen")) {
-        if (!(o->listen = value_of(cmd, "--listen", argc, argv, i)))
-            return -1;
-        return 1;
-    }
-    if (is_option(arg, "--by")) {
-        if (!(v = value_of(cmd, "--by", argc, argv, i)))
-            return -1;
-        if (strcmp(v, "service") && strcmp(v, "operation"))
-            return cli_usage_error(cmd, "--by takes service or operation, got '%s'", v), -1;
-        o->recv.link.by_operation = !strcmp(v, "operation");
-        return 1;
-    }
-    if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
-        o->quiet = true;
-        return 1;
-    }
-    return cli_parse_render_option(cmd, argc, argv, i, o->render);
+    return o->table;
 }
 
 /* "ADDR:PORT", "[V6]:PORT" or ":PORT" (loopback). */
