@@ -41,11 +41,13 @@ span() { # trace span parent service kind
     printf '{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"%s"}}]},"scopeSpans":[{"spans":[{"traceId":"%s","spanId":"%s"%s,"name":"op","kind":%s,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000005000000"}]}]}' \
         "$4" "$1" "$2" "${3:+,\"parentSpanId\":\"$3\"}" "$5"
 }
+# the linker keys a trace by the low 64 bits of its id (Zipkin's 64-bit ids): the traces
+# here differ there, or two that wait at once would be linked as one
 t1=0af7651916cd43dd8448eb211c80319c
 printf '{"resourceSpans":[%s,%s]}' "$(span $t1 b7ad6b7169203331 "" web 3)" \
     "$(span $t1 00f067aa0ba902b7 b7ad6b7169203331 api 2)" >"$tmp/good.json"
 printf '{"resourceSpans":[%s,{"resource":{},"scopeSpans":[{"spans":[{"traceId":"xyz","spanId":"1"},{"traceId":"xyz","spanId":"2"}]}]}]}' \
-    "$(span 1af7651916cd43dd8448eb211c80319c c7ad6b7169203331 "" web 3)" >"$tmp/partial.json"
+    "$(span 1af7651916cd43dd9448eb211c80319c c7ad6b7169203331 "" web 3)" >"$tmp/partial.json"
 
 start "$tmp/log" --max-body 100000 -o "$tmp/map.json" --trace-idle 200ms
 check "good JSON" 200 "$(post /v1/traces application/json "$tmp/good.json")"
@@ -64,7 +66,7 @@ grep -qi '^allow: POST' "$tmp/headers" || { echo "FAIL: 405 without Allow" >&2; 
 check "text/plain" 415 "$(post /v1/traces text/plain "$tmp/good.json")"
 check "brotli" 415 "$(post /v1/traces application/json "$tmp/good.json" -H 'Content-Encoding: br')"
 # gzip, as the SDKs send it with OTEL_EXPORTER_OTLP_COMPRESSION=gzip
-printf '{"resourceSpans":[%s]}' "$(span 2af7651916cd43dd8448eb211c80319c d7ad6b7169203331 "" web 2)" |
+printf '{"resourceSpans":[%s]}' "$(span 2af7651916cd43dda448eb211c80319c d7ad6b7169203331 "" web 2)" |
     gzip -c >"$tmp/good.json.gz"
 check "gzip" 200 "$(post /v1/traces application/json "$tmp/good.json.gz" -H 'Content-Encoding: gzip')"
 printf 'not gzip at all' >"$tmp/notgz"
