@@ -3,8 +3,8 @@
  * A snapshot keeps everything a map holds: nodes with their attributes, edges with
  * counts, serialized latency sketches (so that more traces merge into a snapshot
  * exactly) and summaries, and the source block (files, formats, window, counters).
- * The schema is versioned with PRAGMA user_version and brought up to date on open by
- * applying the migrations in sm_store_migrations in order, in one transaction. The
+ * The schema is versioned with PRAGMA user_version and brought up to date by a writing
+ * open, applying the migrations in sm_store_migrations in order, in one transaction. The
  * database runs in WAL mode; every change is one IMMEDIATE transaction, so a process
  * killed at any moment leaves the database as it was before the change.
  */
@@ -25,15 +25,23 @@ extern const char *const sm_store_migrations[];
 extern const size_t sm_store_nmigrations;
 
 enum sm_store_mode {
-    SM_STORE_READ = 0, /* the database must exist (SM_EINPUT if it does not) */
-    SM_STORE_CREATE,   /* created when missing */
+    SM_STORE_READ = 0, /* read only: the store must exist; nothing is ever written */
+    SM_STORE_CREATE,   /* ingest: created when missing or empty, upgraded when older */
+    SM_STORE_WRITE,    /* changes (rm): the store must exist; upgraded when older */
 };
 
-/* Opens (and if needed creates and migrates) the database at path. A database written
- * by a newer svcmap (user_version above ours) or a file that is not a database is
- * SM_ESYSTEM. With SM_STORE_READ, a database that cannot be written (the file or its
- * folder) is opened read-only as immutable: reading works, changes fail. *out is owned
- * by the caller: sm_store_close. */
+/* Opens the database at path. Every svcmap store is marked with PRAGMA application_id
+ * ("svcm"; stores from before the mark are known by their tables). A file that is not
+ * one (not SQLite, or another program's database) is SM_EINPUT and is never opened for
+ * writing; a missing or empty file is SM_EINPUT unless mode is SM_STORE_CREATE; "" and
+ * ":memory:" are SM_EUSAGE. SM_STORE_READ never writes: no WAL switch, no migration
+ * (schemas older than 3 are refused with a hint); where the database or its folder is
+ * not writable it is opened read-only, still reading committed changes from the WAL,
+ * and when that is impossible (no -shm file can be made) it says so instead of showing
+ * stale data. The other modes switch to WAL and migrate in one transaction, waiting
+ * for and retrying against other processes that create or open the store at the same
+ * moment. A schema newer than this svcmap knows is SM_ESYSTEM. *out is owned by the
+ * caller: sm_store_close. */
 int sm_store_open(struct sm_store **out, const char *path, enum sm_store_mode mode,
                   struct sm_error *err);
 /* Closes the database; NULL is fine. */

@@ -267,7 +267,7 @@ static int store_rm(struct store_args *a, char **args, int nargs)
         return cli_usage_error("store", "rm takes one label, not '%s' too", args[1]);
     if (!db || !label)
         return cli_usage_error("store", "rm needs --db FILE and a LABEL");
-    if ((status = open_store(db, SM_STORE_READ, &st)))
+    if ((status = open_store(db, SM_STORE_WRITE, &st)))
         return status;
     if (sm_store_remove(st, label, &err))
         status = cli_report(&err);

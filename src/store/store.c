@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct sm_store {
@@ -149,55 +150,229 @@ int sm_store_schema_version(struct sm_store *st)
     return version;
 }
 
-/* Brings the schema up to date: all pending migrations and the new user_version in one
- * transaction, re-reading the version under the write lock in case another process
- * migrated first. */
-static int migrate(struct sm_store *st, bool read_only, struct sm_error *err)
-{
-    int version, rc;
-    char sql[64];
-    size_t i;
+/* PRAGMA application_id of every svcmap store: "svcm". Stores made before it was set
+ * have 0 and are recognised by their `snapshots` table. */
+#define STORE_APPLICATION_ID 0x7376636d
 
-    if ((rc = read_user_version(st, &version, err)))
+/* The oldest schema a read-only open understands (migration 3 added the latency bounds
+ * that loading reads); older stores are upgraded by any writing command. */
+#define OLDEST_READABLE_VERSION 3
+
+/* How often a step that met a lock is tried again, a few milliseconds apart, on top of
+ * the busy timeout: switching to WAL and the first schema creation can be refused at
+ * once with SQLITE_BUSY (no busy handler runs there) when several processes create one
+ * database at the same moment. */
+#define LOCK_RETRIES 400
+
+static bool is_busy(int rc)
+{
+    rc &= 0xff;
+    return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+static void back_off(int attempt)
+{
+    struct timespec ts = {0, (long)(2 + (attempt * 7 + getpid()) % 23) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/* What the file holds. */
+enum store_kind {
+    STORE_EMPTY,   /* no schema at all: a new database */
+    STORE_OURS,    /* a svcmap store */
+    STORE_FOREIGN, /* another program's database */
+};
+
+struct identity {
+    int application_id;
+    int version;
+    int objects; /* rows in sqlite_master */
+    bool has_snapshots;
+};
+
+static enum store_kind kind_of(const struct identity *id)
+{
+    if (id->application_id == STORE_APPLICATION_ID)
+        return STORE_OURS;
+    if (id->application_id == 0 && id->has_snapshots && id->version >= 1)
+        return STORE_OURS;
+    if (id->application_id == 0 && id->objects == 0 && id->version == 0)
+        return STORE_EMPTY;
+    return STORE_FOREIGN;
+}
+
+/* Reads the identity; returns 0 or the SQLite result code (err not filled). */
+static int read_identity(struct sm_store *st, struct identity *id)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    rc = sqlite3_prepare_v2(st->db,
+                            "SELECT (SELECT application_id FROM pragma_application_id),"
+                            " (SELECT user_version FROM pragma_user_version),"
+                            " (SELECT count(*) FROM sqlite_master),"
+                            " (SELECT count(*) FROM sqlite_master"
+                            "  WHERE type = 'table' AND name = 'snapshots')",
+                            -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
         return rc;
-    if (version > (int)sm_store_nmigrations)
-        return sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1,
-                           "database schema version %d is newer than this svcmap knows (%zu)",
-                           version, sm_store_nmigrations);
-    if (version == (int)sm_store_nmigrations)
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        id->application_id = sqlite3_column_int(stmt, 0);
+        id->version = sqlite3_column_int(stmt, 1);
+        id->objects = sqlite3_column_int(stmt, 2);
+        id->has_snapshots = sqlite3_column_int(stmt, 3) > 0;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int identify(struct sm_store *st, struct identity *id, int *sqlite_rc, struct sm_error *err)
+{
+    int attempt, rc = SQLITE_OK;
+
+    for (attempt = 0; attempt < LOCK_RETRIES; attempt++) {
+        rc = read_identity(st, id);
+        if (!is_busy(rc))
+            break;
+        back_off(attempt);
+    }
+    if (sqlite_rc)
+        *sqlite_rc = rc;
+    if (rc != SQLITE_OK)
+        return db_fail(st, err, "reading the database");
+    return 0;
+}
+
+static int foreign(struct sm_store *st, const struct identity *id, struct sm_error *err)
+{
+    if (id->application_id != 0)
+        return sm_error_at(err, SM_EINPUT, st->path, 0, 0, -1,
+                           "not a svcmap store: another program's database (application_id "
+                           "0x%08x); svcmap leaves it alone",
+                           (unsigned)id->application_id);
+    return sm_error_at(err, SM_EINPUT, st->path, 0, 0, -1,
+                       "not a svcmap store: a SQLite database with %d tables, indexes or views "
+                       "of its own; svcmap leaves it alone",
+                       id->objects);
+}
+
+/* One attempt at the schema transaction: under the write lock, look again (another
+ * process may have created or upgraded the store meanwhile), apply what is missing and
+ * mark the file as a svcmap store. Returns 0, or the SQLite code of a busy step in
+ * *busy_rc (the caller retries), or a negative status. */
+static int migrate_once(struct sm_store *st, int *busy_rc, struct sm_error *err)
+{
+    struct identity id;
+    char sql[96];
+    size_t i;
+    int rc;
+
+    *busy_rc = 0;
+    rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (is_busy(rc)) {
+        *busy_rc = rc;
         return 0;
-    if (read_only)
-        return sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1,
-                           "database schema version %d needs upgrading to %zu, but the "
-                           "database is read-only",
-                           version, sm_store_nmigrations);
-    if ((rc = exec_sql(st, "BEGIN IMMEDIATE", "starting the schema migration", err)))
-        return rc;
-    if ((rc = read_user_version(st, &version, err)))
+    }
+    if (rc != SQLITE_OK)
+        return db_fail(st, err, "starting the schema migration");
+    rc = read_identity(st, &id);
+    if (rc != SQLITE_OK) {
+        if (is_busy(rc))
+            *busy_rc = rc;
+        else
+            rc = db_fail(st, err, "reading the database");
         goto out_rollback;
-    for (i = (size_t)version; i < sm_store_nmigrations; i++) {
+    }
+    if (kind_of(&id) == STORE_FOREIGN) {
+        rc = foreign(st, &id, err);
+        goto out_rollback;
+    }
+    if (id.version > (int)sm_store_nmigrations) {
+        rc = sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1,
+                         "database schema version %d is newer than this svcmap knows (%zu)",
+                         id.version, sm_store_nmigrations);
+        goto out_rollback;
+    }
+    for (i = (size_t)id.version; i < sm_store_nmigrations; i++) {
         char what[64];
 
         snprintf(what, sizeof(what), "applying schema migration %zu", i + 1);
         if ((rc = exec_sql(st, sm_store_migrations[i], what, err)))
             goto out_rollback;
     }
-    snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", sm_store_nmigrations);
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu; PRAGMA application_id = %d",
+             sm_store_nmigrations, STORE_APPLICATION_ID);
     if ((rc = exec_sql(st, sql, "setting the schema version", err)))
         goto out_rollback;
-    if ((rc = exec_sql(st, "COMMIT", "committing the schema migration", err)))
-        goto out_rollback;
-    return 0;
+    rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    if (is_busy(rc))
+        *busy_rc = rc;
+    else
+        rc = db_fail(st, err, "committing the schema migration");
 out_rollback:
     rollback(st);
-    return rc;
+    return *busy_rc ? 0 : rc;
 }
 
-/* True when the database and the folder its -wal and -shm files go in are writable. */
-static bool writable(const char *path)
+/* Brings the schema up to date: all pending migrations, user_version and
+ * application_id in one transaction, tried again while other processes hold the lock. */
+static int migrate(struct sm_store *st, struct sm_error *err)
+{
+    int attempt, rc, busy_rc = 0;
+
+    for (attempt = 0; attempt < LOCK_RETRIES; attempt++) {
+        rc = migrate_once(st, &busy_rc, err);
+        if (rc || !busy_rc)
+            return rc;
+        back_off(attempt);
+    }
+    return sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1,
+                       "creating the schema: %s (other processes kept it locked)",
+                       sqlite3_errstr(busy_rc));
+}
+
+/* Switches the database to WAL (a no-op when it already is), tried again while other
+ * processes hold locks, and checks that it took. */
+static int use_wal(struct sm_store *st, struct sm_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int attempt, rc = SQLITE_OK;
+    bool wal = false;
+
+    for (attempt = 0; attempt < LOCK_RETRIES; attempt++) {
+        rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(stmt);
+            if (rc == SQLITE_ROW) {
+                const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+
+                wal = mode && !sm_strcasecmp(mode, "wal");
+                rc = SQLITE_OK;
+            }
+        }
+        sqlite3_finalize(stmt);
+        stmt = NULL;
+        if (!is_busy(rc))
+            break;
+        back_off(attempt);
+    }
+    if (rc != SQLITE_OK)
+        return db_fail(st, err, "switching to WAL");
+    if (!wal)
+        return sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1,
+                           "switching to WAL: the database stayed in another journal mode");
+    return exec_sql(st, "PRAGMA synchronous = FULL", "setting synchronous", err);
+}
+
+/* The folder of path ("." for a bare name). Caller frees. */
+static char *folder_of(const char *path)
 {
     char *dir = sm_xstrdup(path), *slash = strrchr(dir, '/');
-    bool ok;
 
     if (!slash)
         strcpy(dir, ".");
@@ -205,78 +380,215 @@ static bool writable(const char *path)
         slash[1] = '\0';
     else
         *slash = '\0';
-    ok = access(path, W_OK) == 0 && access(dir, W_OK) == 0;
+    return dir;
+}
+
+/* True when the database and the folder its -wal and -shm files go in are writable. */
+static bool writable(const char *path)
+{
+    char *dir = folder_of(path);
+    bool ok = access(path, W_OK) == 0 && access(dir, W_OK) == 0;
+
     free(dir);
     return ok;
 }
 
-/* "file:PATH?immutable=1" with the URI's special characters escaped: a database nobody
- * can write (a downloaded release asset in a read-only folder) is read without the
- * -shm file a WAL database otherwise needs. Caller frees. */
-static char *immutable_uri(const char *path)
+/* "file:PATH" with the URI's special characters escaped and an empty authority before
+ * an absolute path, so that "//host/x" is a path and not an authority; query is
+ * appended as is ("" or "?immutable=1"). Every open goes through a URI: Debian's SQLite
+ * reads plain names as URIs too (SQLITE_USE_URI), so "file:x?mode=memory" would
+ * otherwise not be the file it names. Caller frees. */
+static char *path_uri(const char *path, const char *query)
 {
     struct sm_buf b;
     const char *p;
 
     sm_buf_init(&b);
-    sm_buf_adds(&b, "file:");
+    sm_buf_adds(&b, path[0] == '/' ? "file://" : "file:");
     for (p = path; *p; p++) {
         if (*p == '%' || *p == '?' || *p == '#')
             sm_buf_printf(&b, "%%%02X", (unsigned char)*p);
         else
             sm_buf_addc(&b, *p);
     }
-    sm_buf_adds(&b, "?immutable=1");
+    sm_buf_adds(&b, query);
     return b.data;
+}
+
+/* Looks at the file before SQLite does, so that nothing is opened, let alone written,
+ * unless it is missing, empty, or a SQLite database that may be ours. */
+static int check_file(const char *path, enum sm_store_mode mode, struct sm_error *err)
+{
+    static const char magic[16] = "SQLite format 3";
+    unsigned char head[100];
+    struct stat sb;
+    uint32_t app_id;
+    size_t n = 0;
+    FILE *f;
+
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT && mode == SM_STORE_CREATE)
+            return 0;
+        if (errno == ENOENT)
+            return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "no such database");
+        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "cannot open the database: %s",
+                           strerror(errno));
+    }
+    if (!S_ISREG(sb.st_mode))
+        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1,
+                           "not a svcmap store: not a regular file");
+    if (sb.st_size == 0)
+        return 0;
+    f = fopen(path, "rb");
+    if (!f)
+        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "cannot open the database: %s",
+                           strerror(errno));
+    n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    if (n < sizeof(head) || memcmp(head, magic, sizeof(magic)))
+        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1,
+                           "not a svcmap store: not a SQLite database");
+    app_id =
+        (uint32_t)head[68] << 24 | (uint32_t)head[69] << 16 | (uint32_t)head[70] << 8 | head[71];
+    if (app_id != 0 && app_id != STORE_APPLICATION_ID)
+        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1,
+                           "not a svcmap store: another program's database (application_id "
+                           "0x%08x); svcmap leaves it alone",
+                           (unsigned)app_id);
+    return 0;
+}
+
+/* True when PATH-wal holds frames: committed changes not yet in the database file. */
+static bool wal_has_frames(const char *path)
+{
+    char *wal = sm_xmalloc(strlen(path) + 5);
+    struct stat sb;
+    bool frames;
+
+    sprintf(wal, "%s-wal", path);
+    frames = stat(wal, &sb) == 0 && sb.st_size > 32;
+    free(wal);
+    return frames;
+}
+
+static int open_db(struct sm_store *st, const char *query, int flags, struct sm_error *err)
+{
+    char *uri = path_uri(st->path, query);
+    int rc;
+
+    sqlite3_close(st->db);
+    st->db = NULL;
+    rc = sqlite3_open_v2(uri, &st->db, flags | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return st->db
+                   ? db_fail(st, err, "cannot open the database")
+                   : sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1, "cannot open the database");
+    /* before the first statement: several processes may be creating it right now */
+    sqlite3_busy_timeout(st->db, 10000);
+    return 0;
+}
+
+/* A read-only open of a store nobody here may write. SQLite reads a WAL database
+ * read-only when it can use the -shm file; when it cannot even create one (a read-only
+ * folder with no -shm in it) the database file alone is complete only if the -wal file
+ * holds no frames: then it is opened as immutable, and otherwise the reader is told why
+ * it cannot read rather than shown stale snapshots. */
+static int open_read_only(struct sm_store *st, struct identity *id, struct sm_error *err)
+{
+    int rc, sqlite_rc = 0;
+    char *dir;
+
+    if ((rc = open_db(st, "", SQLITE_OPEN_READONLY, err)))
+        return rc;
+    rc = identify(st, id, &sqlite_rc, err);
+    if (rc == 0)
+        return 0;
+    sqlite_rc &= 0xff;
+    if (sqlite_rc != SQLITE_READONLY && sqlite_rc != SQLITE_CANTOPEN)
+        return rc;
+    if (wal_has_frames(st->path)) {
+        dir = folder_of(st->path);
+        rc = sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1,
+                         "cannot read the changes committed in its -wal file: that needs the "
+                         "-shm file, which cannot be created in '%s' without write access "
+                         "(open it once with write access, or copy the database, -wal "
+                         "included)",
+                         dir);
+        free(dir);
+        return rc;
+    }
+    sm_error_init(err);
+    if ((rc = open_db(st, "?immutable=1", SQLITE_OPEN_READONLY, err)))
+        return rc;
+    return identify(st, id, NULL, err);
 }
 
 int sm_store_open(struct sm_store **out, const char *path, enum sm_store_mode mode,
                   struct sm_error *err)
 {
     struct sm_store *st;
-    struct stat sb;
-    char *uri = NULL;
-    int flags = SQLITE_OPEN_READWRITE, rc;
-    bool read_only = false;
+    struct identity id = {0, 0, 0, false};
+    enum store_kind kind;
+    int rc;
 
     *out = NULL;
-    if (mode == SM_STORE_READ && stat(path, &sb) != 0) {
-        if (errno == ENOENT)
-            return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "no such database");
-        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "cannot open the database: %s",
-                           strerror(errno));
-    }
-    if (mode == SM_STORE_CREATE)
-        flags |= SQLITE_OPEN_CREATE;
-    else if (!writable(path))
-        read_only = true;
+    if (!*path)
+        return sm_error_set(err, SM_EUSAGE, "the database path is empty");
+    if (!strcmp(path, ":memory:"))
+        return sm_error_set(err, SM_EUSAGE,
+                            "':memory:' is not kept anywhere; give the database a file name");
+    if ((rc = check_file(path, mode, err)))
+        return rc;
     st = sm_xcalloc(1, sizeof(*st));
     st->path = sm_xstrdup(path);
-    if (read_only) {
-        uri = immutable_uri(path);
-        rc = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    if (mode == SM_STORE_READ && !writable(path)) {
+        if ((rc = open_read_only(st, &id, err)))
+            goto out_close;
     } else {
-        rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+        if ((rc = open_db(
+                 st, "", SQLITE_OPEN_READWRITE | (mode == SM_STORE_CREATE ? SQLITE_OPEN_CREATE : 0),
+                 err)) ||
+            (rc = identify(st, &id, NULL, err)))
+            goto out_close;
     }
-    if (rc != SQLITE_OK) {
-        rc = st->db ? db_fail(st, err, "cannot open the database")
-                    : sm_error_at(err, SM_ESYSTEM, path, 0, 0, -1, "cannot open the database");
+    kind = kind_of(&id);
+    if (kind == STORE_FOREIGN) {
+        rc = foreign(st, &id, err);
         goto out_close;
     }
-    sqlite3_busy_timeout(st->db, 10000);
-    /* journal_mode answers with a row; exec ignores it. A file that is not a database
-     * fails here with "file is not a database". */
-    if (!read_only &&
-        ((rc = exec_sql(st, "PRAGMA journal_mode = WAL", "switching to WAL", err)) ||
-         (rc = exec_sql(st, "PRAGMA synchronous = FULL", "setting synchronous", err))))
+    if (id.version > (int)sm_store_nmigrations) {
+        rc = sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1,
+                         "database schema version %d is newer than this svcmap knows (%zu)",
+                         id.version, sm_store_nmigrations);
         goto out_close;
-    if ((rc = migrate(st, read_only, err)))
+    }
+    if (kind == STORE_EMPTY && mode != SM_STORE_CREATE) {
+        rc = sm_error_at(err, SM_EINPUT, st->path, 0, 0, -1,
+                         "not a svcmap store yet: the file is empty ('svcmap store ingest' "
+                         "creates one)");
         goto out_close;
-    free(uri);
+    }
+    if (mode == SM_STORE_READ) {
+        /* a read never writes: no WAL switch, no migration, no application_id */
+        if (id.version < OLDEST_READABLE_VERSION) {
+            rc = sm_error_at(err, SM_ESYSTEM, st->path, 0, 0, -1,
+                             "database schema version %d is older than this svcmap reads "
+                             "(%d); a writing command (store ingest, store rm) upgrades it",
+                             id.version, OLDEST_READABLE_VERSION);
+            goto out_close;
+        }
+        *out = st;
+        return 0;
+    }
+    if ((rc = use_wal(st, err)))
+        goto out_close;
+    if ((id.version < (int)sm_store_nmigrations || id.application_id != STORE_APPLICATION_ID) &&
+        (rc = migrate(st, err)))
+        goto out_close;
     *out = st;
     return 0;
 out_close:
-    free(uri);
     sm_store_close(st);
     return rc;
 }

@@ -111,8 +111,8 @@ grep -q "nope.db: no such database" "$tmp/err" || { check "missing database: mes
 [ $? = 3 ] || check "show of a missing database: exit 3"
 echo "not a database, just text, long enough to fill a header page......." >"$tmp/text.db"
 "$bin" store ingest --db "$tmp/text.db" --label x a.jsonl 2>"$tmp/err"
-[ $? = 4 ] || check "ingest into a non-database: exit 4"
-grep -q "text.db: .*not a database" "$tmp/err" || { check "non-database: message"; cat "$tmp/err"; }
+[ $? = 3 ] || check "ingest into a non-database: exit 3 (issue 11 item 9)"
+grep -q "text.db: .*not a svcmap store: not a SQLite database" "$tmp/err" || { check "non-database: message"; cat "$tmp/err"; }
 "$bin" store ingest --db "$db" a.jsonl 2>/dev/null
 [ $? = 2 ] || check "ingest without --label: exit 2"
 "$bin" store frobnicate --db "$db" 2>/dev/null

@@ -357,8 +357,73 @@ static void test_missing_and_foreign_files(void **state)
     fputs("these are not the tables you are looking for\n", f);
     fclose(f);
     sm_error_init(&err);
-    assert_int_equal(sm_store_open(&st, other, SM_STORE_CREATE, &err), SM_ESYSTEM);
-    assert_non_null(strstr(err.text, "not a database"));
+    assert_int_equal(sm_store_open(&st, other, SM_STORE_CREATE, &err), SM_EINPUT);
+    assert_non_null(strstr(err.text, "not a SQLite database"));
+
+    /* no file name, or SQLite's in-memory name, would store nothing */
+    assert_int_equal(sm_store_open(&st, "", SM_STORE_CREATE, &err), SM_EUSAGE);
+    assert_int_equal(sm_store_open(&st, ":memory:", SM_STORE_CREATE, &err), SM_EUSAGE);
+    assert_null(st);
+
+    /* an empty file is no store to read, but ingest may make it one */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(sm_store_open(&st, path, SM_STORE_READ, &err), SM_EINPUT);
+    assert_non_null(strstr(err.text, "empty"));
+    assert_int_equal(sm_store_open(&st, path, SM_STORE_CREATE, &err), 0);
+    assert_int_equal(sm_store_schema_version(st), (int)sm_store_nmigrations);
+    sm_store_close(st);
+}
+
+/* Reads a whole small file into buf; returns its length. */
+static size_t slurp(const char *file, char *buf, size_t size)
+{
+    FILE *f = fopen(file, "rb");
+    size_t n;
+
+    assert_non_null(f);
+    n = fread(buf, 1, size, f);
+    fclose(f);
+    return n;
+}
+
+/* Another program's database is refused by every mode and left byte for byte as it
+ * was: no tables added, no user_version, no WAL (issue 11 item 9). */
+static void test_foreign_database_untouched(void **state)
+{
+    static char before[65536], after[65536];
+    struct sm_store *st = NULL;
+    struct sm_error err;
+    size_t n, m;
+    sqlite3 *db;
+    int mode;
+    char wal[200];
+
+    (void)state;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_or_fail(db, "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);"
+                     "INSERT INTO users VALUES (1, 'ada');");
+    sqlite3_close(db);
+    n = slurp(path, before, sizeof(before));
+    for (mode = SM_STORE_READ; mode <= SM_STORE_WRITE; mode++) {
+        sm_error_init(&err);
+        assert_int_equal(sm_store_open(&st, path, (enum sm_store_mode)mode, &err), SM_EINPUT);
+        assert_null(st);
+        assert_non_null(strstr(err.text, "not a svcmap store"));
+        m = slurp(path, after, sizeof(after));
+        assert_int_equal(m, n);
+        assert_memory_equal(before, after, n);
+    }
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    assert_int_equal(access(wal, F_OK), -1);
+
+    /* one that says whose it is by application_id is refused before SQLite opens it */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    exec_or_fail(db, "PRAGMA application_id = 1234");
+    sqlite3_close(db);
+    assert_int_equal(sm_store_open(&st, path, SM_STORE_CREATE, &err), SM_EINPUT);
+    assert_non_null(strstr(err.text, "application_id 0x000004d2"));
 }
 
 static void test_newer_schema_refused(void **state)
@@ -370,7 +435,7 @@ static void test_newer_schema_refused(void **state)
     (void)state;
     sm_error_init(&err);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    exec_or_fail(db, "PRAGMA user_version = 99");
+    exec_or_fail(db, "PRAGMA application_id = 1937138541; PRAGMA user_version = 99");
     sqlite3_close(db);
     assert_int_equal(sm_store_open(&st, path, SM_STORE_READ, &err), SM_ESYSTEM);
     assert_non_null(strstr(err.text, "schema version 99 is newer"));
@@ -400,7 +465,10 @@ static void test_migration_from_v1(void **state)
                      "PRAGMA user_version = 1;");
     sqlite3_close(db);
 
-    assert_int_equal(sm_store_open(&st, path, SM_STORE_READ, &err), 0);
+    /* a read never writes, so it cannot upgrade: it says how to */
+    assert_int_equal(sm_store_open(&st, path, SM_STORE_READ, &err), SM_ESYSTEM);
+    assert_non_null(strstr(err.text, "upgrades it"));
+    assert_int_equal(sm_store_open(&st, path, SM_STORE_WRITE, &err), 0);
     assert_int_equal(sm_store_schema_version(st), (int)sm_store_nmigrations);
     assert_int_equal(sm_store_list(st, &infos, &n, &err), 0);
     assert_int_equal(n, 1);
@@ -468,6 +536,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merge_into_label, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_and_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_foreign_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_database_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_sketch, setup, teardown),
