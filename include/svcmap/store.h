@@ -61,6 +61,20 @@ int sm_store_ingest(struct sm_store *st, const char *label, const struct sm_map 
 int sm_store_replace(struct sm_store *st, const char *label, const struct sm_map *map,
                      struct sm_error *err);
 
+/* An input file of an ingest, known by its content. */
+struct sm_store_source {
+    const char *path;   /* borrowed: as the user gave it, for messages */
+    const char *sha256; /* borrowed: 64 lowercase hex digits of the file's bytes */
+};
+
+/* sm_store_ingest that also records each source's content hash in the snapshot. Unless
+ * allow_duplicate, a source whose content the label already holds, or that comes twice
+ * in sources, is SM_EINPUT naming it (its counts would be doubled), and nothing is
+ * written. sm_store_ingest is this with no sources. */
+int sm_store_ingest_sources(struct sm_store *st, const char *label, const struct sm_map *map,
+                            const struct sm_store_source *sources, size_t nsources,
+                            bool allow_duplicate, bool *merged, struct sm_error *err);
+
 /* Loads the snapshot label into an initialised, empty map (sorted canonically).
  * An unknown label is SM_EINPUT. */
 int sm_store_load(struct sm_store *st, const char *label, struct sm_map *map, struct sm_error *err);

@@ -6,14 +6,17 @@
  * cli_render_map, so every map format and rendering option works on snapshots too.
  * Database failures are exit 4; a missing database or label is exit 3.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
 #include "svcmap/escape.h"
+#include "svcmap/sha256.h"
 #include "svcmap/store.h"
 
 static const char usage[] =
@@ -38,6 +41,7 @@ static int set_list_format(void *value, const char *arg)
 /* What the actions' options fill. */
 struct store_args {
     const char *db, *label, *format;
+    bool allow_duplicate;
     struct cli_input_options in;
     struct cli_render_options *render;
 };
@@ -55,6 +59,9 @@ static void action_table(struct store_args *a, const char *action, struct cli_op
         rows[n++] = (struct cli_option)OPT_STRING(0, "db", &a->db, "FILE", "the database");
         rows[n++] = (struct cli_option)OPT_STRING(0, "label", &a->label, "LABEL",
                                                   "the snapshot to create or merge into");
+        rows[n++] = (struct cli_option)OPT_BOOL(
+            0, "allow-duplicate", &a->allow_duplicate,
+            "take a file whose content the label already has (its counts double)");
         rows[n++] = (struct cli_option)OPT_INCLUDE(cli_input_option_table(&a->in));
     }
     if (all || !strcmp(action, "list")) {
@@ -89,11 +96,41 @@ static int open_store(const char *db, enum sm_store_mode mode, struct sm_store *
     return 0;
 }
 
+/* The SHA-256 of a regular file's bytes as they are on disk, into hex: 1 when hashed,
+ * 0 for what cannot be read twice (standard input, pipes), or a negative status. */
+static int hash_file(const char *path, char hex[65], struct sm_error *err)
+{
+    struct sm_sha256 h;
+    struct stat sb;
+    char chunk[65536];
+    size_t n;
+    FILE *f;
+
+    if (!strcmp(path, "-") || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return 0;
+    f = fopen(path, "rb");
+    if (!f)
+        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "cannot open: %s", strerror(errno));
+    sm_sha256_init(&h);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        sm_sha256_update(&h, chunk, n);
+    if (ferror(f)) {
+        fclose(f);
+        return sm_error_at(err, SM_EINPUT, path, 0, 0, -1, "cannot read: %s", strerror(errno));
+    }
+    fclose(f);
+    sm_sha256_final_hex(&h, hex);
+    return 1;
+}
+
 static int store_ingest(struct store_args *a, char **files, int nfiles)
 {
     struct sm_store *st = NULL;
     struct sm_error err;
     struct sm_map map;
+    struct sm_store_source *sources = NULL;
+    char(*hashes)[65] = NULL;
+    size_t nsources = 0;
     int status = 0;
     bool merged = false;
 
@@ -112,9 +149,25 @@ static int store_ingest(struct store_args *a, char **files, int nfiles)
         status = cli_report(&err);
         goto out;
     }
+    sources = sm_xcalloc((size_t)nfiles + 1, sizeof(*sources));
+    hashes = sm_xcalloc((size_t)nfiles + 1, sizeof(*hashes));
+    for (int k = 0; k < nfiles; k++) {
+        int r = hash_file(files[k], hashes[nsources], &err);
+
+        if (r < 0) {
+            status = cli_report(&err);
+            goto out;
+        }
+        if (r > 0) {
+            sources[nsources].path = files[k];
+            sources[nsources].sha256 = hashes[nsources];
+            nsources++;
+        }
+    }
     if ((status = open_store(a->db, SM_STORE_CREATE, &st)))
         goto out;
-    if (sm_store_ingest(st, a->label, &map, &merged, &err)) {
+    if (sm_store_ingest_sources(st, a->label, &map, sources, nsources, a->allow_duplicate, &merged,
+                                &err)) {
         status = cli_report(&err);
         goto out;
     }
@@ -124,6 +177,8 @@ static int store_ingest(struct store_args *a, char **files, int nfiles)
 out:
     sm_store_close(st);
     sm_map_release(&map);
+    free(sources);
+    free(hashes);
     return status;
 }
 

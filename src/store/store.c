@@ -94,6 +94,14 @@ const char *const sm_store_migrations[] = {
     "ALTER TABLE latency_summaries ADD COLUMN p95_hi REAL;"
     "ALTER TABLE latency_summaries ADD COLUMN p99_lo REAL;"
     "ALTER TABLE latency_summaries ADD COLUMN p99_hi REAL;",
+    /* 4: the content hash of every input ingested into a snapshot, so that ingesting
+     * the same file twice (which would double its counts) can be refused. */
+    "CREATE TABLE ingested_sources ("
+    "  snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),"
+    "  sha256 TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  ingested_at TEXT NOT NULL);"
+    "CREATE INDEX ingested_sources_by_hash ON ingested_sources (snapshot_id, sha256);",
 };
 const size_t sm_store_nmigrations = sizeof(sm_store_migrations) / sizeof(sm_store_migrations[0]);
 
@@ -1098,9 +1106,83 @@ out_finalize:
     return rc;
 }
 
-/* Ingest (merge) and replace share one transaction shape. */
+/* SM_EINPUT when a source's content is already in snapshot id (0: none yet) or comes
+ * twice in sources. */
+static int check_duplicates(struct sm_store *st, int64_t id, const char *label,
+                            const struct sm_store_source *sources, size_t nsources,
+                            struct sm_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    size_t i, j;
+    int rc = 0;
+
+    for (i = 0; i < nsources; i++) {
+        for (j = 0; j < i; j++) {
+            if (!strcmp(sources[i].sha256, sources[j].sha256))
+                return sm_error_at(err, SM_EINPUT, sources[i].path, 0, 0, -1,
+                                   "same content as '%s' given before it: ingesting it twice "
+                                   "would double its counts (--allow-duplicate to do it anyway)",
+                                   sources[j].path);
+        }
+    }
+    if (id == 0 || nsources == 0)
+        return 0;
+    if ((rc = prepare(st,
+                      "SELECT path, ingested_at FROM ingested_sources "
+                      "WHERE snapshot_id = ? AND sha256 = ? LIMIT 1",
+                      &stmt, err)))
+        return rc;
+    for (i = 0; i < nsources && rc == 0; i++) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_text(stmt, 2, sources[i].sha256, -1, SQLITE_STATIC);
+        switch (sqlite3_step(stmt)) {
+        case SQLITE_ROW:
+            rc = sm_error_at(err, SM_EINPUT, sources[i].path, 0, 0, -1,
+                             "already ingested into '%s' (as '%s' at %s): ingesting it again "
+                             "would double its counts (--allow-duplicate to do it anyway)",
+                             label, column_text(stmt, 0), column_text(stmt, 1));
+            break;
+        case SQLITE_DONE:
+            break;
+        default:
+            rc = db_fail(st, err, "looking up ingested sources");
+        }
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int record_sources(struct sm_store *st, int64_t id, const struct sm_store_source *sources,
+                          size_t nsources, struct sm_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    size_t i;
+    int rc;
+
+    if (nsources == 0)
+        return 0;
+    if ((rc = prepare(st,
+                      "INSERT INTO ingested_sources (snapshot_id, sha256, path, ingested_at) "
+                      "VALUES (?, ?, ?, " NOW_SQL ")",
+                      &stmt, err)))
+        return rc;
+    for (i = 0; i < nsources && rc == 0; i++) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_text(stmt, 2, sources[i].sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, sources[i].path, -1, SQLITE_STATIC);
+        rc = step_done(st, stmt, "recording an ingested source", err);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Ingest (merge into the label) and replace (the label becomes map) share one
+ * transaction shape. */
 static int put_snapshot(struct sm_store *st, const char *label, const struct sm_map *map,
-                        bool merge, bool *merged, struct sm_error *err)
+                        bool merge, const struct sm_store_source *sources, size_t nsources,
+                        bool allow_duplicate, bool *merged, struct sm_error *err)
 {
     struct sm_map snap;
     bool existed;
@@ -1118,6 +1200,8 @@ static int put_snapshot(struct sm_store *st, const char *label, const struct sm_
         goto out_rollback;
     }
     existed = id != 0;
+    if (!allow_duplicate && (rc = check_duplicates(st, id, label, sources, nsources, err)))
+        goto out_rollback;
     if (existed && merge && (rc = load_snapshot(st, id, &snap, err)))
         goto out_rollback;
     /* merging into an empty map is an exact copy, so both cases take one path */
@@ -1127,7 +1211,8 @@ static int put_snapshot(struct sm_store *st, const char *label, const struct sm_
         goto out_rollback;
     if ((rc = write_snapshot_row(st, &id, label, &snap, err)) ||
         (rc = write_files(st, id, &snap, err)) || (rc = write_nodes(st, id, &snap, err)) ||
-        (rc = write_edges(st, id, &snap, err)))
+        (rc = write_edges(st, id, &snap, err)) ||
+        (rc = record_sources(st, id, sources, nsources, err)))
         goto out_rollback;
     if ((rc = exec_sql(st, "COMMIT", "committing the ingest", err)))
         goto out_rollback;
@@ -1144,13 +1229,33 @@ out_rollback:
 int sm_store_ingest(struct sm_store *st, const char *label, const struct sm_map *map, bool *merged,
                     struct sm_error *err)
 {
-    return put_snapshot(st, label, map, true, merged, err);
+    return put_snapshot(st, label, map, true, NULL, 0, true, merged, err);
+}
+
+int sm_store_ingest_sources(struct sm_store *st, const char *label, const struct sm_map *map,
+                            const struct sm_store_source *sources, size_t nsources,
+                            bool allow_duplicate, bool *merged, struct sm_error *err)
+{
+    return put_snapshot(st, label, map, true, sources, nsources, allow_duplicate, merged, err);
 }
 
 int sm_store_replace(struct sm_store *st, const char *label, const struct sm_map *map,
                      struct sm_error *err)
 {
-    return put_snapshot(st, label, map, false, NULL, err);
+    return put_snapshot(st, label, map, false, NULL, 0, true, NULL, err);
+}
+
+static int forget_sources(struct sm_store *st, int64_t id, struct sm_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st, "DELETE FROM ingested_sources WHERE snapshot_id = ?", &stmt, err)))
+        return rc;
+    sqlite3_bind_int64(stmt, 1, id);
+    rc = step_done(st, stmt, "deleting a snapshot", err);
+    sqlite3_finalize(stmt);
+    return rc;
 }
 
 int sm_store_remove(struct sm_store *st, const char *label, struct sm_error *err)
@@ -1169,7 +1274,7 @@ int sm_store_remove(struct sm_store *st, const char *label, struct sm_error *err
         rc = no_label(st, label, err);
         goto out_rollback;
     }
-    if ((rc = delete_rows(st, id, true, err)))
+    if ((rc = forget_sources(st, id, err)) || (rc = delete_rows(st, id, true, err)))
         goto out_rollback;
     if ((rc = exec_sql(st, "COMMIT", "committing the removal", err)))
         goto out_rollback;

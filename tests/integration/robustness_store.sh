@@ -112,4 +112,28 @@ done
 [ $? = 3 ] || say "list of an empty file: not exit 3"
 [ -s "$tmp/empty.db" ] && say "list wrote into an empty file"
 "$bin" store ingest -q --db "$tmp/empty.db" --label v1 "$input" || say "ingest into an empty file"
+
+# The same file twice into one label would double its counts: refused (exit 3, naming
+# the file and the first ingest) unless --allow-duplicate; another label is fine, and a
+# copy under another name is still the same content.
+db="$tmp/dup.db"
+"$bin" store ingest -q --db "$db" --label v1 "$input" || say "first ingest"
+calls=$("$bin" store list --db "$db" -f json | grep -o '"calls":[0-9]*')
+cp "$input" "$tmp/copy.json"
+for again in "$input" "$tmp/copy.json"; do
+    "$bin" store ingest -q --db "$db" --label v1 "$again" 2>"$tmp/err"
+    status=$?
+    [ "$status" = 3 ] || say "second ingest of $again: exit $status, expected 3"
+    grep -q "already ingested into 'v1'" "$tmp/err" || say "second ingest: message '$(cat "$tmp/err")'"
+done
+[ "$("$bin" store list --db "$db" -f json | grep -o '"calls":[0-9]*')" = "$calls" ] ||
+    say "a refused duplicate changed the counts"
+"$bin" store ingest -q --db "$db" --label v1 "$input" "$input" 2>/dev/null
+[ $? = 3 ] || say "one file twice in one ingest is not refused"
+"$bin" store ingest -q --db "$db" --label v2 "$input" || say "the same file into another label"
+"$bin" store ingest -q --db "$db" --label v1 --allow-duplicate "$input" || say "--allow-duplicate"
+[ "$("$bin" store list --db "$db" -f json | grep -o '"ingests":[0-9]*' | head -1)" = '"ingests":2' ] ||
+    say "--allow-duplicate did not merge"
+"$bin" store rm --db "$db" v1 || say "rm v1"
+"$bin" store ingest -q --db "$db" --label v1 "$input" || say "ingest after rm is refused"
 exit $fail

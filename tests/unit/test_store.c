@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "svcmap/map.h"
+#include "svcmap/sha256.h"
 #include "svcmap/store.h"
 
 static char dir[64];
@@ -529,6 +530,70 @@ static void test_corrupt_sketch(void **state)
     sm_map_release(&m);
 }
 
+static void sha256_of(const char *text, size_t repeat, char hex[65])
+{
+    struct sm_sha256 h;
+    size_t i;
+
+    sm_sha256_init(&h);
+    for (i = 0; i < repeat; i++)
+        sm_sha256_update(&h, text, strlen(text));
+    sm_sha256_final_hex(&h, hex);
+}
+
+/* The digests FIPS 180-4's examples give, and lengths around the padding boundary. */
+static void test_sha256(void **state)
+{
+    char hex[65];
+
+    (void)state;
+    sha256_of("", 1, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sha256_of("abc", 1, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    sha256_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1, hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    sha256_of("a", 1000000, hex);
+    assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+/* A source whose content a label holds is refused, and nothing is written. */
+static void test_duplicate_sources(void **state)
+{
+    static const char hash_a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static const char hash_b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const struct sm_store_source a = {"a.json", hash_a}, b = {"b.json", hash_b};
+    const struct sm_store_source twice[] = {a, a};
+    struct sm_snapshot_info *infos = NULL;
+    struct sm_store *st = NULL;
+    struct sm_error err;
+    struct sm_map m;
+    size_t n = 0;
+
+    (void)state;
+    sm_error_init(&err);
+    build_map(&m, 1, "a.jsonl");
+    assert_int_equal(sm_store_open(&st, path, SM_STORE_CREATE, &err), 0);
+    assert_int_equal(sm_store_ingest_sources(st, "v1", &m, &a, 1, false, NULL, &err), 0);
+    assert_int_equal(sm_store_ingest_sources(st, "v1", &m, &a, 1, false, NULL, &err), SM_EINPUT);
+    assert_string_equal(err.file, "a.json");
+    assert_non_null(strstr(err.text, "already ingested into 'v1'"));
+    assert_int_equal(sm_store_ingest_sources(st, "v1", &m, twice, 2, false, NULL, &err), SM_EINPUT);
+    assert_int_equal(sm_store_ingest_sources(st, "v2", &m, &a, 1, false, NULL, &err), 0);
+    assert_int_equal(sm_store_ingest_sources(st, "v1", &m, &b, 1, false, NULL, &err), 0);
+    assert_int_equal(sm_store_ingest_sources(st, "v1", &m, &a, 1, true, NULL, &err), 0);
+    assert_int_equal(sm_store_list(st, &infos, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(infos[0].label, "v1");
+    assert_int_equal(infos[0].ingests, 3);
+    sm_snapshot_info_free(infos, n);
+    /* removing the label forgets its sources */
+    assert_int_equal(sm_store_remove(st, "v1", &err), 0);
+    assert_int_equal(sm_store_ingest_sources(st, "v1", &m, &a, 1, false, NULL, &err), 0);
+    sm_store_close(st);
+    sm_map_release(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +602,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_and_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_and_foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_database_untouched, setup, teardown),
+        cmocka_unit_test(test_sha256),
+        cmocka_unit_test_setup_teardown(test_duplicate_sources, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_sketch, setup, teardown),
