@@ -65,10 +65,10 @@ cmp -s "$tmp/map-ab.json" "$tmp/show-ab.json" || { check "merged snapshot differ
 jq -e '.[0].created_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' "$tmp/list.json" >/dev/null || check "created_at"
 
 # concurrent ingests into one label wait for each other (BEGIN IMMEDIATE + busy
-# timeout) and lose nothing: four at once count four times
+# timeout) and lose nothing: four at once count four times (the same file each time: --allow-duplicate)
 pids=()
 for _ in 1 2 3 4; do
-    "$bin" store ingest -q --db "$db" --label par a.jsonl &
+    "$bin" store ingest -q --allow-duplicate --db "$db" --label par a.jsonl &
     pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p" || check "a concurrent ingest failed"; done

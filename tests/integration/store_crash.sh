@@ -42,7 +42,7 @@ done
 # the kills over it
 "$bin" store ingest -q --db "$tmp/timing.db" --label t "$tmp/big.json" || check "timing ingest"
 t0=$(now_ms)
-"$bin" store ingest -q --db "$tmp/timing.db" --label t "$tmp/big.json" || check "timing ingest"
+"$bin" store ingest -q --allow-duplicate --db "$tmp/timing.db" --label t "$tmp/big.json" || check "timing ingest"
 t1=$(now_ms)
 "$bin" store ingest -q --db "$tmp/timing.db" --label u "$tmp/mid.jsonl" || check "timing ingest"
 t2=$(now_ms)
@@ -65,7 +65,7 @@ for i in $(seq 1 20); do
     # a delay in [0.3, 1.2) x the run time, in milliseconds: reading the input comes
     # first, the transaction last, and the kills should land in both
     delay=$((ms * 3 / 10 + RANDOM * ms * 9 / 10 / 32768))
-    "$bin" store ingest -q --db "$db" --label "$label" "$input" &
+    "$bin" store ingest -q --allow-duplicate --db "$db" --label "$label" "$input" &
     pid=$!
     sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
     kill -9 "$pid" 2>/dev/null
@@ -99,7 +99,7 @@ done
 n=$(sqlite3 "$db" "SELECT ingests FROM snapshots WHERE label = 'victim'")
 ref=$tmp/ref.db
 for _ in $(seq 1 "$n"); do
-    "$bin" store ingest -q --db "$ref" --label victim "$tmp/big.json" || check "reference ingest"
+    "$bin" store ingest -q --allow-duplicate --db "$ref" --label victim "$tmp/big.json" || check "reference ingest"
 done
 "$bin" store show --db "$db" victim -f json >"$tmp/victim.json" || check "show victim"
 "$bin" store show --db "$ref" victim -f json >"$tmp/victim-ref.json" || check "show reference victim"
