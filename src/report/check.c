@@ -357,6 +357,9 @@ int sm_rules_parse(const char *text, size_t len, const char *name, struct sm_rul
     r->file = sm_xstrdup(name);
     l.name = name;
     l.number = 0;
+    /* a UTF-8 byte order mark (Windows editors write one) is not part of the first line */
+    if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
     while (p < end && rc == 0) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
