@@ -50,6 +50,9 @@ struct sm_style {
     /* Graphviz pictures: give each node and edge an element id made from the node ids
      * ("node:service:cart"), as the HTML page needs. Off: Graphviz's own. */
     bool element_ids;
+    /* SVG and PNG: the most seconds Graphviz may spend on a layout before a simple
+     * layered one is drawn instead (sm_emit_graphviz_render); 0: no limit. */
+    double layout_seconds;
 };
 
 /* Defaults: LR, default label, client latency, warn p99 500 ms / crit 2000 ms,
@@ -60,6 +63,9 @@ struct sm_emitter {
     const char *name;              /* the -f word */
     const char *const *extensions; /* NULL-terminated, with the dot: ".svg" */
     bool binary;                   /* output is not text (png) */
+    /* Appends the document to out. Returns 0, or a negative status with err filled; on
+     * success err->text may hold a note for the user (status 0), such as that a
+     * cheaper layout was drawn. */
     int (*emit)(const struct sm_map *map, const struct sm_style *style, struct sm_buf *out,
                 struct sm_error *err);
 };

@@ -33,6 +33,24 @@ struct cli_render_options {
     struct cli_option *table;         /* owned: the rows below, pointing into this struct */
 };
 
+/* How long Graphviz may lay out a picture: SVCMAP_LAYOUT_SECONDS, else 20 s, so that no
+ * map hangs a CI job (a simple layered layout is drawn instead, with a note). */
+static double layout_seconds(void)
+{
+    const char *v = getenv("SVCMAP_LAYOUT_SECONDS");
+    char *end;
+    double s;
+
+    if (!v || !*v)
+        return 20;
+    s = strtod(v, &end);
+    if (*end || !isfinite(s) || s < 0) {
+        cli_message("warning: SVCMAP_LAYOUT_SECONDS='%s' is not a number of seconds; using 20", v);
+        return 20;
+    }
+    return s;
+}
+
 static int parse_count(const char *text, uint64_t *out)
 {
     char *end;
@@ -270,6 +288,7 @@ struct cli_render_options *cli_render_options_new(void)
 
     sm_shape_init(&o->shape);
     sm_style_init(&o->style);
+    o->style.layout_seconds = layout_seconds();
     o->name = "map";
     o->table = sm_xmalloc(sizeof(rows));
     memcpy(o->table, rows, sizeof(rows));
@@ -414,6 +433,9 @@ int cli_render_map(struct sm_map *map, struct cli_render_options *o, const char 
         status = cli_report(&err);
         goto out;
     }
+    /* an emitter may leave a note on success (a cheaper layout was drawn) */
+    if (err.text[0])
+        cli_message("%s", err.text);
     /* Mermaid refuses diagrams over its default maxTextSize (50,000 characters) and
      * maxEdges (500), and GitHub keeps the defaults: say so rather than publish a
      * block that shows an error. */

@@ -12,10 +12,16 @@
  */
 #include "svcmap/emit.h"
 
+#include <errno.h>
 #include <gvc.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "emit_priv.h"
 
@@ -557,16 +563,202 @@ static GVC_t *graphviz_context(void)
     return gvc;
 }
 
+/* More components than this and Graphviz's per-component layout and packing would take
+ * minutes (500 disjoint pairs: dot 24 s; 2,000: sfdp more than a minute): lay out with
+ * sm_layout_grid straight away. */
+#define MANY_COMPONENTS 100
+
+/* More nodes than this make a picture nobody can read and Graphviz needs gigabytes to
+ * draw (100,000 pairs: 1.1 GB); such maps are refused with advice. */
+#define MAX_PICTURE_NODES 20000
+
+/* Lays out g with engine and renders it into out, in this process. */
+static int render_here(GVC_t *gvc, Agraph_t *g, const char *engine, const char *format,
+                       struct sm_buf *out, struct sm_error *err)
+{
+    char *data = NULL;
+    unsigned int len = 0;
+    int rc = 0;
+
+    graphviz_message[0] = '\0';
+    if (gvLayout(gvc, g, engine) != 0)
+        return sm_error_set(err, SM_ESYSTEM, "graphviz layout '%s' failed: %s", engine,
+                            graphviz_message[0] ? graphviz_message : "unknown error");
+    if (gvRenderData(gvc, g, format, &data, &len) != 0) {
+        rc = sm_error_set(err, SM_ESYSTEM, "graphviz cannot render %s: %s", format,
+                          graphviz_message[0] ? graphviz_message : "unknown error");
+    } else {
+        sm_buf_add(out, data, len);
+        gvFreeRenderData(data);
+    }
+    gvFreeLayout(gvc, g);
+    return rc;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* render_here in a child process that is killed when it takes longer than seconds.
+ * The child sends one status byte ('0' picture follows, '1' error text follows).
+ * Returns 0, a negative status (the child's error), or 1 when the time ran out or the
+ * child died (nothing in out). When no child can be started it renders here. */
+static int render_bounded(GVC_t *gvc, Agraph_t *g, const char *engine, const char *format,
+                          double seconds, struct sm_buf *out, struct sm_error *err)
+{
+    struct sm_buf got;
+    double deadline;
+    int fds[2], status = 0, rc = 0;
+    bool timed_out = false;
+    pid_t pid;
+
+    if (seconds <= 0 || pipe(fds) != 0)
+        return render_here(gvc, g, engine, format, out, err);
+    fflush(NULL); /* nothing buffered is written twice */
+    pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return render_here(gvc, g, engine, format, out, err);
+    }
+    if (pid == 0) {
+        struct sm_buf picture;
+        struct sm_error child_err;
+        char tag;
+
+        close(fds[0]);
+        sm_buf_init(&picture);
+        sm_error_init(&child_err);
+        tag = render_here(gvc, g, engine, format, &picture, &child_err) == 0 ? '0' : '1';
+        if (write_all(fds[1], &tag, 1) == 0) {
+            if (tag == '0')
+                write_all(fds[1], picture.data ? picture.data : "", picture.len);
+            else
+                write_all(fds[1], child_err.text, strlen(child_err.text));
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    sm_buf_init(&got);
+    deadline = seconds_now() + seconds;
+    for (;;) {
+        struct pollfd p = {fds[0], POLLIN, 0};
+        double left = deadline - seconds_now();
+        char chunk[65536];
+        ssize_t n;
+        int r;
+
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        r = poll(&p, 1, (int)(left * 1000) + 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
+            continue; /* the deadline check above ends the wait */
+        n = read(fds[0], chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        sm_buf_add(&got, chunk, (size_t)n);
+    }
+    close(fds[0]);
+    if (timed_out)
+        kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (timed_out || !WIFEXITED(status) || got.len == 0) {
+        rc = 1;
+    } else if (got.data[0] == '0') {
+        sm_buf_add(out, got.data + 1, got.len - 1);
+    } else {
+        rc = sm_error_set(err, SM_ESYSTEM, "%.*s", (int)(got.len - 1), got.data + 1);
+    }
+    sm_buf_release(&got);
+    return rc;
+}
+
+/* Lays g out with sm_layout_grid's positions and the "nop2" engine, which only routes
+ * straight edges and draws. Clusters are not drawn in this layout. */
+static int render_grid(GVC_t *gvc, Agraph_t *g, const struct sm_map *map,
+                       const struct sm_style *style, const char *format, struct sm_buf *out,
+                       struct sm_error *err)
+{
+    double *x = sm_xmalloc((map->nnodes ? map->nnodes : 1) * sizeof(*x));
+    double *y = sm_xmalloc((map->nnodes ? map->nnodes : 1) * sizeof(*y));
+    char name[32], pos[64];
+    Agnode_t *n;
+    size_t i;
+    int rc;
+
+    sm_layout_grid(map, style->direction == SM_DIR_TB, x, y);
+    gv_default(g, AGNODE, "pos", "");
+    gv_default(g, AGRAPH, "splines", "false");
+    /* the positions do not overlap; removing overlaps again is what costs minutes */
+    gv_default(g, AGRAPH, "overlap", "true");
+    /* gvLayout lets the graph's own layout attribute override the engine it is given */
+    gv_default(g, AGRAPH, "layout", "nop2");
+    gv_set(g, "layout", "nop2");
+    for (i = 0; i < map->nnodes; i++) {
+        snprintf(name, sizeof(name), "n%zu", i);
+        n = agnode(g, name, 0);
+        if (!n)
+            continue;
+        snprintf(pos, sizeof(pos), "%.1f,%.1f", x[i], y[i]);
+        gv_set(n, "pos", pos);
+    }
+    /* the legend, if any, above the top left corner */
+    for (i = 0; i < 2; i++) {
+        n = agnode(g, (char *)(i == 0 ? "legend_warn" : "legend_crit"), 0);
+        if (!n)
+            continue;
+        snprintf(pos, sizeof(pos), "%.1f,%.1f", 80.0, 40.0 + 22.0 * (double)(1 - i));
+        gv_set(n, "pos", pos);
+    }
+    free(x);
+    free(y);
+    rc = render_here(gvc, g, "nop2", format, out, err);
+    return rc;
+}
+
 int sm_emit_graphviz_render(const struct sm_map *map, const struct sm_style *style,
                             const char *format, struct sm_buf *out, struct sm_error *err)
 {
     GVC_t *gvc = NULL;
     Agraph_t *g = NULL;
-    char *data = NULL;
-    unsigned int len = 0;
     const char *engine = is_huge(map) ? "sfdp" : "dot";
+    size_t ncomponents = 0, largest = 0;
     int rc = 0;
 
+    if (map->nnodes > MAX_PICTURE_NODES)
+        return sm_error_set(err, SM_EUSAGE,
+                            "%zu nodes are too many to draw (at most %d): shape the map with "
+                            "--focus, --include, --exclude or --min-calls, or write json, csv "
+                            "or table",
+                            map->nnodes, MAX_PICTURE_NODES);
     agseterrf(keep_graphviz_message);
     graphviz_message[0] = '\0';
     gvc = graphviz_context();
@@ -577,20 +769,25 @@ int sm_emit_graphviz_render(const struct sm_map *map, const struct sm_style *sty
      * side, scaling big maps down, so a 1,000-service PNG is megabytes, not gigabytes. */
     if (!strcmp(format, "png"))
         gv_set(g, "size", "60,60");
-    if (gvLayout(gvc, g, engine) != 0) {
-        rc = sm_error_set(err, SM_ESYSTEM, "graphviz layout '%s' failed: %s", engine,
-                          graphviz_message[0] ? graphviz_message : "unknown error");
+    sm_layout_components(map, &ncomponents, &largest);
+    if (ncomponents > MANY_COMPONENTS) {
+        rc = render_grid(gvc, g, map, style, format, out, err);
+        if (rc == 0)
+            sm_error_set(err, 0,
+                         "note: %zu separate groups of services: drawn in a simple layered "
+                         "layout (%s would take minutes)",
+                         ncomponents, engine);
         goto out_close_graph;
     }
-    if (gvRenderData(gvc, g, format, &data, &len) != 0) {
-        rc = sm_error_set(err, SM_ESYSTEM, "graphviz cannot render %s: %s", format,
-                          graphviz_message[0] ? graphviz_message : "unknown error");
-        goto out_free_layout;
+    rc = render_bounded(gvc, g, engine, format, style->layout_seconds, out, err);
+    if (rc == 1) {
+        rc = render_grid(gvc, g, map, style, format, out, err);
+        if (rc == 0)
+            sm_error_set(err, 0,
+                         "note: the %s layout took longer than %g s: drawn in a simple "
+                         "layered layout instead (SVCMAP_LAYOUT_SECONDS sets the limit)",
+                         engine, style->layout_seconds);
     }
-    sm_buf_add(out, data, len);
-    gvFreeRenderData(data);
-out_free_layout:
-    gvFreeLayout(gvc, g);
 out_close_graph:
     agclose(g);
     return rc;

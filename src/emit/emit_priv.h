@@ -67,4 +67,14 @@ void sm_emit_edge_elid(const struct sm_map *map, size_t j, struct sm_buf *out);
 extern const char sm_html_script[];
 extern const char sm_html_style[];
 
+/* Connected components of the map (edges taken as undirected) and the size of the
+ * largest, in time linear in nodes and edges. In layout.c. */
+void sm_layout_components(const struct sm_map *map, size_t *ncomponents, size_t *largest);
+
+/* Places every node (x[i], y[i] in points, y growing upwards as in Graphviz) without
+ * Graphviz: columns by call depth inside each component, components packed in rows.
+ * Linear in nodes and edges; for pictures Graphviz would take too long to lay out.
+ * x and y have room for map->nnodes entries. In layout.c. */
+void sm_layout_grid(const struct sm_map *map, bool top_to_bottom, double *x, double *y);
+
 #endif
