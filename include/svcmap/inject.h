@@ -20,7 +20,8 @@ int sm_inject_name_ok(const char *name);
 
 /* Writes doc (len bytes) into out with the text between the markers of block name
  * replaced by a newline, block (block_len bytes), and a newline if block does not end
- * with one. A marker that is missing, repeated, or an end before its begin is
+ * with one; when the begin marker's line ends in CRLF, so do the block's lines. A marker
+ * that is missing, repeated, or an end before its begin is
  * SM_EINPUT with the line in err; a bad name is SM_EUSAGE. On failure out is left as
  * it was. */
 int sm_inject(const char *doc, size_t len, const char *name, const char *block, size_t block_len,
