@@ -91,12 +91,12 @@ printf '%s_server_seconds_bucket{client="a",server="b",le="-1"} 3\n' $sg >"$tmp/
 [ $? -eq 3 ] || fail 'le="-1" is accepted'
 grep -q 'le.prom:1:1: .*not "-1"' "$tmp/err" || { cat "$tmp/err"; fail 'le="-1": no place'; }
 
-# the largest count, ingested twice into one label and under two more: it saturates
+# the largest count, ingested twice into one label and under two more: it saturates (--allow-duplicate: on purpose)
 # (it used to wrap to 0) and the list, whose sums pass 2^63, still works
 max=9223372036854775807
 doc "\"calls\": $max, \"errors\": $max" >"$tmp/max.json"
 for label in one one two three; do
-    "$svcmap" store ingest -q --db "$tmp/maps.db" --label $label "$tmp/max.json" ||
+    "$svcmap" store ingest -q --allow-duplicate --db "$tmp/maps.db" --label $label "$tmp/max.json" ||
         fail "store ingest of the largest count failed"
 done
 "$svcmap" store list --db "$tmp/maps.db" >"$tmp/list" 2>"$tmp/err" ||
