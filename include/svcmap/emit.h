@@ -117,7 +117,5 @@ void sm_html_add_text(struct sm_buf *out, const char *text);
 /* One side's latency of e as a JSON object {count, p50, p90, p95, p99, max} in
  * milliseconds rounded as in the map document, or null when that side has none. */
 void sm_html_add_latency(struct sm_buf *out, const struct sm_edge *e, enum sm_side side);
-/* The SHA-256 digest of data (the page's Content-Security-Policy hashes). */
-void sm_sha256(const void *data, size_t len, unsigned char digest[32]);
 
 #endif

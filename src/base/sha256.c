@@ -80,7 +80,7 @@ void sm_sha256_update(struct sm_sha256 *h, const void *data, size_t len)
     }
 }
 
-void sm_sha256_final_hex(struct sm_sha256 *h, char hex[65])
+void sm_sha256_final(struct sm_sha256 *h, unsigned char digest[32])
 {
     uint64_t bits = h->bytes * 8;
     unsigned char pad = 0x80, zero = 0, length[8];
@@ -92,6 +92,29 @@ void sm_sha256_final_hex(struct sm_sha256 *h, char hex[65])
     for (i = 0; i < 8; i++)
         length[i] = (unsigned char)(bits >> (56 - 8 * i));
     sm_sha256_update(h, length, 8);
-    for (i = 0; i < 8; i++)
-        snprintf(hex + 8 * i, 9, "%08x", h->state[i]);
+    for (i = 0; i < 8; i++) {
+        digest[4 * i] = (unsigned char)(h->state[i] >> 24);
+        digest[4 * i + 1] = (unsigned char)(h->state[i] >> 16);
+        digest[4 * i + 2] = (unsigned char)(h->state[i] >> 8);
+        digest[4 * i + 3] = (unsigned char)h->state[i];
+    }
+}
+
+void sm_sha256_final_hex(struct sm_sha256 *h, char hex[65])
+{
+    unsigned char digest[32];
+    int i;
+
+    sm_sha256_final(h, digest);
+    for (i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
+void sm_sha256(const void *data, size_t len, unsigned char digest[32])
+{
+    struct sm_sha256 h;
+
+    sm_sha256_init(&h);
+    sm_sha256_update(&h, data, len);
+    sm_sha256_final(&h, digest);
 }

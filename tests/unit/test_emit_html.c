@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "svcmap/emit.h"
+#include "svcmap/sha256.h"
 #include "svcmap/map.h"
 
 static void hex(const unsigned char *d, char *out)
