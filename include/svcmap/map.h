@@ -96,12 +96,18 @@ struct sm_source {
     uint64_t estimated_merges;
 };
 
+struct sm_why_entry; /* why.h */
+
 struct sm_map {
     struct sm_node *nodes; /* owned */
     size_t nnodes, nodes_cap;
     struct sm_edge *edges; /* owned */
     size_t nedges, edges_cap;
     struct sm_source source;
+    /* Critical-path time per entry point (why.h), sorted by (entry, operation); empty
+     * for maps of inputs without traces (pre-aggregated). Owned. */
+    struct sm_why_entry *why;
+    size_t nwhy, why_cap;
     /* private indexes, rebuilt on demand */
     size_t *node_index;
     size_t node_index_cap;
@@ -131,10 +137,10 @@ size_t sm_map_find_edge(const struct sm_map *m, size_t from, size_t to, enum sm_
 void sm_map_add_file(struct sm_map *m, const char *path);
 
 /* dst += src: nodes and edges matched by identity, counts added (saturating at
- * SM_COUNT_MAX), source window widened. Latency sides with sketches on both sides merge
- * exactly, whatever the order of merges; a side merged into an empty one is copied. A side
- * where either has only a summary (no sketch) is merged approximately: the edge is marked
- * latency_estimated and source.estimated_merges counts it. */
+ * SM_COUNT_MAX), source window widened, why entries merged (sm_why_merge). Latency sides with
+ * sketches on both sides merge exactly, whatever the order of merges; a side merged into an empty
+ * one is copied. A side where either has only a summary (no sketch) is merged approximately: the
+ * edge is marked latency_estimated and source.estimated_merges counts it. */
 void sm_map_merge(struct sm_map *dst, const struct sm_map *src);
 
 /* The edge part of sm_map_merge: counts, latency sides and latency_estimated of src
@@ -142,7 +148,8 @@ void sm_map_merge(struct sm_map *dst, const struct sm_map *src);
  * sides (0..2) were merged approximately, for source.estimated_merges. */
 unsigned sm_edge_merge(struct sm_edge *dst, const struct sm_edge *src);
 
-/* Canonical order: nodes by id, edges by (from id, to id, kind name). */
+/* Canonical order: nodes by id, edges by (from id, to id, kind name), why entries as
+ * sm_why_sort. */
 void sm_map_sort(struct sm_map *m);
 
 /* Keeps only the nodes for which keep[i] is true and the edges between kept nodes

@@ -4,7 +4,8 @@
  * "sketch" is read back as that sketch, so that documents merge exactly; one without
  * (older documents, pre-aggregated figures) comes back as a summary of the quantiles it
  * printed, and merging it with anything marks the edge latency_estimated and counts it
- * in map->source.estimated_merges.
+ * in map->source.estimated_merges. The "why" section (critical-path time per entry,
+ * why.h) is read back whole, its sketches included, and merged with sm_why_merge.
  */
 #ifndef SVCMAP_MAPDOC_H
 #define SVCMAP_MAPDOC_H
@@ -27,8 +28,9 @@ bool sm_mapdoc_sniff(const char *head, size_t len);
  * document is not JSON or not a map document. A bad record (a node, an edge or the source
  * block with a missing or out-of-range value: a negative or fractional count, errors
  * above calls, a latency that is negative, above SM_SKETCH_MAX_MS or out of order, a
- * corrupt sketch) is SM_EINPUT with its line and column when opt is NULL or opt->strict;
- * otherwise it is told to opt->on_skip (may be NULL), counted in
+ * corrupt sketch, a why entry whose contributors add up to more than its total or whose
+ * share sketches do not hold one value per trace) is SM_EINPUT with its line and column when opt is
+ * NULL or opt->strict; otherwise it is told to opt->on_skip (may be NULL), counted in
  * map->source.skipped_records and left out. Only opt's strict, on_skip and ctx are used;
  * opt is borrowed for the call. */
 int sm_mapdoc_parse(const char *data, size_t len, const char *name,

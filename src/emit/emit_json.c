@@ -17,6 +17,7 @@
 #include "svcmap/emit.h"
 #include "svcmap/mapdoc.h"
 #include "svcmap/span.h"
+#include "svcmap/why.h"
 
 static void add_time(struct sm_buf *b, int64_t ns)
 {
@@ -135,6 +136,81 @@ static void add_source(struct sm_buf *b, const struct sm_source *src)
     sm_buf_adds(b, "},\n");
 }
 
+/* A share (a fraction) rounded to 1e-4, as printed; readers recompute it from the
+ * integers. */
+static void add_share(struct sm_buf *b, double v)
+{
+    sm_buf_add_number(b, round(v * 1e4) / 1e4);
+}
+
+static void add_sketch(struct sm_buf *b, const struct sm_sketch *sketch)
+{
+    unsigned char *bytes = NULL;
+    size_t len = sm_sketch_serialize(sketch, &bytes);
+
+    sm_buf_addc(b, '"');
+    sm_buf_add_base64(b, bytes, len);
+    sm_buf_addc(b, '"');
+    free(bytes);
+}
+
+/* The "why" section (why.h): integers in nanoseconds and sketches, so that documents
+ * merge exactly; shares and quantiles are there for people and tools that only read. */
+static void add_why(struct sm_buf *b, const struct sm_map *map)
+{
+    for (size_t i = 0; i < map->nwhy; i++) {
+        const struct sm_why_entry *e = &map->why[i];
+        struct sm_latency_summary lat;
+
+        sm_buf_adds(b, i ? ",\n    {\"entry\": " : "\n    {\"entry\": ");
+        sm_buf_add_json_string(b, e->entry);
+        sm_buf_adds(b, ", \"operation\": ");
+        if (e->operation)
+            sm_buf_add_json_string(b, e->operation);
+        else
+            sm_buf_adds(b, "null");
+        sm_buf_printf(b, ", \"traces\": %llu, \"total_ns\": %llu", (unsigned long long)e->traces,
+                      (unsigned long long)e->total_ns);
+        if (sm_why_latency(e, &lat)) {
+            sm_buf_adds(b, ",\n     \"latency_ms\": ");
+            add_latency(b, &lat, e->latency);
+        }
+        sm_buf_adds(b, ",\n     \"contributors\": [");
+        for (size_t k = 0; k < e->nparts; k++) {
+            const struct sm_why_part *p = &e->parts[k];
+
+            sm_buf_adds(b, k ? ",\n       {\"id\": " : "\n       {\"id\": ");
+            sm_buf_add_json_string(b, p->id);
+            sm_buf_printf(b, ", \"kind\": \"%s\", \"critical_ns\": %llu, \"share\": ",
+                          sm_why_kind_name(p->kind), (unsigned long long)p->critical_ns);
+            add_share(b, sm_why_share(p->critical_ns, e->total_ns));
+            if (p->share->count) {
+                sm_buf_adds(b, ", \"share_p50\": ");
+                add_share(b, sm_why_share_quantile(p, 0.50));
+                sm_buf_adds(b, ", \"share_p99\": ");
+                add_share(b, sm_why_share_quantile(p, 0.99));
+                sm_buf_adds(b, ",\n        \"sketch\": ");
+                add_sketch(b, p->share);
+            }
+            sm_buf_addc(b, '}');
+        }
+        sm_buf_adds(b, e->nparts ? "\n     ],\n     \"edges\": [" : "],\n     \"edges\": [");
+        for (size_t k = 0; k < e->nedges; k++) {
+            const struct sm_why_edge *w = &e->edges[k];
+
+            sm_buf_adds(b, k ? ",\n       {\"from\": " : "\n       {\"from\": ");
+            sm_buf_add_json_string(b, w->from);
+            sm_buf_adds(b, ", \"to\": ");
+            sm_buf_add_json_string(b, w->to);
+            sm_buf_printf(
+                b, ", \"critical_ns\": %llu, \"share\": ", (unsigned long long)w->critical_ns);
+            add_share(b, sm_why_share(w->critical_ns, e->total_ns));
+            sm_buf_addc(b, '}');
+        }
+        sm_buf_adds(b, e->nedges ? "\n     ]}" : "]}");
+    }
+}
+
 static int emit_json(const struct sm_map *map, const struct sm_style *style, struct sm_buf *out,
                      struct sm_error *err)
 {
@@ -206,7 +282,15 @@ static int emit_json(const struct sm_map *map, const struct sm_style *style, str
         }
         sm_buf_addc(out, '}');
     }
-    sm_buf_adds(out, map->nedges ? "\n  ]\n}\n" : "]\n}\n");
+    sm_buf_adds(out, map->nedges ? "\n  ]" : "]");
+    /* absent when no entry span was seen, so maps of pre-aggregated inputs keep their
+     * bytes */
+    if (map->nwhy) {
+        sm_buf_adds(out, ",\n  \"why\": [");
+        add_why(out, map);
+        sm_buf_adds(out, "\n  ]");
+    }
+    sm_buf_adds(out, "\n}\n");
     return 0;
 }
 

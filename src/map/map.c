@@ -6,6 +6,8 @@
  */
 #include "svcmap/map.h"
 
+#include "svcmap/why.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,7 @@ void sm_map_release(struct sm_map *m)
     for (i = 0; i < m->source.nfiles; i++)
         free(m->source.files[i]);
     free(m->source.files);
+    sm_why_release(m);
     free(m->nodes);
     free(m->edges);
     free(m->node_index);
@@ -400,6 +403,7 @@ void sm_map_merge(struct sm_map *dst, const struct sm_map *src)
         dst->source.start_ns = src->source.start_ns;
     if (src->source.end_ns > dst->source.end_ns)
         dst->source.end_ns = src->source.end_ns;
+    sm_why_merge(dst, src);
     free(node_map);
 }
 
@@ -433,6 +437,7 @@ void sm_map_sort(struct sm_map *m)
     size_t *order, *rank, i;
     struct sm_node *nodes;
 
+    sm_why_sort(m);
     if (m->nnodes == 0)
         return;
     order = sm_xmalloc(m->nnodes * sizeof(size_t));

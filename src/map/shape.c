@@ -296,9 +296,15 @@ static void collapse(struct sm_map *map, const char *attr)
         if (s->server_summary.count > d->server_summary.count)
             d->server_summary = s->server_summary;
     }
-    /* the source block moves over whole */
+    /* the source block moves over whole, and so do the why entries: their ids keep
+     * naming the nodes before collapsing (a group has no critical path of its own) */
     out.source = map->source;
     memset(&map->source, 0, sizeof(map->source));
+    out.why = map->why;
+    out.nwhy = map->nwhy;
+    out.why_cap = map->why_cap;
+    map->why = NULL;
+    map->nwhy = map->why_cap = 0;
     sm_map_release(map);
     *map = out;
     sm_map_sort(map);

@@ -24,6 +24,7 @@
 #include "svcmap/mapdoc.h"
 #include "svcmap/scan.h"
 #include "svcmap/span.h"
+#include "svcmap/why.h"
 
 static const char *const quantile_names[4] = {"p50", "p90", "p95", "p99"};
 
@@ -170,6 +171,7 @@ struct doc {
     size_t base; /* bytes skipped before data (a BOM), added to offsets */
     size_t *node_offs, nnode_offs;
     size_t *edge_offs, nedge_offs;
+    size_t *why_offs, nwhy_offs;
     size_t source_off; /* (size_t)-1: unknown */
 };
 
@@ -439,6 +441,184 @@ out_release:
     return rc;
 }
 
+/* A share sketch or a latency sketch in base64 into an initialised sk. */
+static bool get_sketch(const json_t *v, const char *what, struct sm_sketch *sk, char *why)
+{
+    const char *text = json_string_value(v);
+    unsigned char *bytes = NULL;
+    size_t nbytes = 0;
+    struct sm_error serr;
+    int rc;
+
+    if (!text || sm_base64_decode(text, json_string_length(v), &bytes, &nbytes)) {
+        snprintf(why, WHY_SIZE, "%s \"sketch\" must be a base64 string", what);
+        return false;
+    }
+    sm_error_init(&serr);
+    rc = sm_sketch_deserialize(sk, bytes, nbytes, &serr);
+    free(bytes);
+    if (rc) {
+        snprintf(why, WHY_SIZE, "%s %.160s", what, serr.text);
+        return false;
+    }
+    return true;
+}
+
+/* A critical time: a count that no single contributor or edge can exceed the entry's
+ * total by (their sections lie inside the entry spans). */
+static bool get_part_ns(const json_t *o, const char *what, uint64_t total_ns, uint64_t *out,
+                        char *why)
+{
+    if (!get_count(o, "critical_ns", out, why))
+        return false;
+    if (*out > total_ns) {
+        snprintf(why, WHY_SIZE, "%s \"critical_ns\" (%llu) above the entry's \"total_ns\" (%llu)",
+                 what, (unsigned long long)*out, (unsigned long long)total_ns);
+        return false;
+    }
+    return true;
+}
+
+static bool read_why_part(const json_t *c, size_t k, struct sm_why_entry *one, char *why)
+{
+    const char *id = json_string_value(json_object_get(c, "id"));
+    const char *kind = json_string_value(json_object_get(c, "kind"));
+    const json_t *sketch = json_object_get(c, "sketch");
+    char what[48];
+    enum sm_why_kind wk;
+    struct sm_why_part *p;
+    size_t before = one->nparts;
+    uint64_t ns;
+
+    snprintf(what, sizeof(what), "contributor %zu", k);
+    if (!json_is_object(c) || !id || !*id || !kind || sm_why_kind_parse(kind, &wk)) {
+        snprintf(why, WHY_SIZE, "%s needs an \"id\" and a \"kind\" of \"node\" or \"wire\"", what);
+        return false;
+    }
+    if (wk == SM_WHY_WIRE && !strstr(id, SM_WHY_WIRE_SEPARATOR)) {
+        snprintf(why, WHY_SIZE, "%s: a wire's \"id\" is \"FROM" SM_WHY_WIRE_SEPARATOR "TO\"", what);
+        return false;
+    }
+    if (!get_part_ns(c, what, one->total_ns, &ns, why))
+        return false;
+    p = sm_why_part(one, id, wk);
+    if (one->nparts == before) {
+        snprintf(why, WHY_SIZE, "%s: \"%.60s\" is named twice", what, id);
+        return false;
+    }
+    p->critical_ns = ns;
+    if (!sketch && one->traces) {
+        snprintf(why, WHY_SIZE, "%s needs its share \"sketch\"", what);
+        return false;
+    }
+    if (sketch && !get_sketch(sketch, what, p->share, why))
+        return false;
+    if (p->share->count != one->traces) {
+        snprintf(why, WHY_SIZE, "%s \"sketch\" holds %llu shares, the entry has %llu traces", what,
+                 (unsigned long long)p->share->count, (unsigned long long)one->traces);
+        return false;
+    }
+    if (p->share->count && p->share->max > 1.0) {
+        snprintf(why, WHY_SIZE, "%s \"sketch\" holds a share above 1", what);
+        return false;
+    }
+    return true;
+}
+
+/* One entry of "why", checked whole into one (sm_why_entry_merge adds it to the map). */
+static bool read_why_entry(const json_t *w, struct sm_why_entry *one, char *why)
+{
+    const json_t *op = json_object_get(w, "operation");
+    const json_t *lat = json_object_get(w, "latency_ms");
+    const json_t *parts = json_object_get(w, "contributors");
+    const json_t *edges = json_object_get(w, "edges");
+    const char *entry = json_string_value(json_object_get(w, "entry"));
+    uint64_t sum = 0;
+    size_t k;
+
+    if (!json_is_object(w) || !entry || !*entry ||
+        (op && !json_is_null(op) && !json_is_string(op))) {
+        snprintf(why, WHY_SIZE, "needs an \"entry\" node id, and an \"operation\" string or null");
+        return false;
+    }
+    one->entry = sm_xstrdup(entry);
+    one->operation = json_is_string(op) ? sm_xstrdup(json_string_value(op)) : NULL;
+    if (!get_count(w, "traces", &one->traces, why) ||
+        !get_count(w, "total_ns", &one->total_ns, why))
+        return false;
+    if (!json_is_array(parts) || (edges && !json_is_array(edges)) ||
+        (lat && !json_is_object(lat))) {
+        snprintf(why, WHY_SIZE,
+                 "\"contributors\" must be an array, \"edges\" an array, \"latency_ms\" an object");
+        return false;
+    }
+    if (one->traces && !json_object_get(lat, "sketch")) {
+        snprintf(why, WHY_SIZE, "\"latency_ms\" needs its \"sketch\"");
+        return false;
+    }
+    if (lat && json_object_get(lat, "sketch") &&
+        !get_sketch(json_object_get(lat, "sketch"), "latency", one->latency, why))
+        return false;
+    if (one->latency->count != one->traces) {
+        snprintf(why, WHY_SIZE, "latency \"sketch\" holds %llu values, \"traces\" says %llu",
+                 (unsigned long long)one->latency->count, (unsigned long long)one->traces);
+        return false;
+    }
+    if (one->latency->sum_ns != one->total_ns && one->total_ns < SM_COUNT_MAX) {
+        snprintf(why, WHY_SIZE, "latency \"sketch\" sums to %llu ns, \"total_ns\" says %llu",
+                 (unsigned long long)one->latency->sum_ns, (unsigned long long)one->total_ns);
+        return false;
+    }
+    for (k = 0; k < json_array_size(parts); k++) {
+        if (!read_why_part(json_array_get(parts, k), k, one, why))
+            return false;
+        sum = sm_count_add(sum, one->parts[one->nparts - 1].critical_ns);
+    }
+    if (sum > one->total_ns) {
+        snprintf(why, WHY_SIZE, "contributors' \"critical_ns\" add up to more than \"total_ns\"");
+        return false;
+    }
+    for (k = 0; k < json_array_size(edges); k++) {
+        const json_t *x = json_array_get(edges, k);
+        const char *from = json_string_value(json_object_get(x, "from"));
+        const char *to = json_string_value(json_object_get(x, "to"));
+        char what[48];
+        uint64_t ns;
+        size_t before = one->nedges;
+
+        snprintf(what, sizeof(what), "edge %zu", k);
+        if (!from || !*from || !to || !*to) {
+            snprintf(why, WHY_SIZE, "%s needs \"from\" and \"to\" node ids", what);
+            return false;
+        }
+        if (!get_part_ns(x, what, one->total_ns, &ns, why))
+            return false;
+        sm_why_edge(one, from, to)->critical_ns = ns;
+        if (one->nedges == before) {
+            snprintf(why, WHY_SIZE, "%s: \"%.40s\" -> \"%.40s\" is named twice", what, from, to);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int read_why(struct doc *d, const json_t *w, size_t i, struct sm_error *err)
+{
+    struct sm_why_entry one;
+    char why[WHY_SIZE];
+    int rc = SM_OK;
+
+    memset(&one, 0, sizeof(one));
+    one.latency = sm_xmalloc(sizeof(*one.latency));
+    sm_sketch_init(one.latency);
+    if (read_why_entry(w, &one, why))
+        sm_why_entry_merge(sm_why_entry(d->map, one.entry, one.operation), &one);
+    else
+        rc = bad_record(d, d->why_offs, d->nwhy_offs, i, err, "why entry %zu: %s", i, why);
+    sm_why_entry_release(&one);
+    return rc;
+}
+
 static int read_source(struct doc *d, const json_t *src, struct sm_error *err)
 {
     static const char *const counts[] = {"spans", "traces", "skipped_records", "unresolved_calls",
@@ -488,7 +668,7 @@ int sm_mapdoc_parse(const char *data, size_t len, const char *name,
                     const struct sm_ingest_options *opt, struct sm_map *map, struct sm_error *err)
 {
     json_error_t jerr;
-    json_t *doc, *nodes, *edges, *v;
+    json_t *doc, *nodes, *edges, *whys, *v;
     struct doc d;
     size_t i, bom = bom_length(data, len);
     int rc = 0;
@@ -525,16 +705,27 @@ int sm_mapdoc_parse(const char *data, size_t len, const char *name,
         d.nnode_offs = 0; /* a duplicate key or an escaped one: no places */
     if (d.nedge_offs != json_array_size(edges))
         d.nedge_offs = 0;
+    whys = json_object_get(doc, "why");
+    if (whys && !json_is_array(whys)) {
+        rc = sm_error_at(err, SM_EINPUT, name, 0, 0, -1, "map document: \"why\" must be an array");
+        goto out;
+    }
+    d.why_offs = element_offsets(data, len, "why", &d.nwhy_offs);
+    if (d.nwhy_offs != json_array_size(whys))
+        d.nwhy_offs = 0;
     d.source_off = member_offset(data, len, "source");
     for (i = 0; i < json_array_size(nodes) && rc == 0; i++)
         rc = read_node(&d, json_array_get(nodes, i), i, err);
     for (i = 0; i < json_array_size(edges) && rc == 0; i++)
         rc = read_edge(&d, json_array_get(edges, i), i, err);
+    for (i = 0; i < json_array_size(whys) && rc == 0; i++)
+        rc = read_why(&d, json_array_get(whys, i), i, err);
     if (rc == 0)
         rc = read_source(&d, json_object_get(doc, "source"), err);
 out:
     free(d.node_offs);
     free(d.edge_offs);
+    free(d.why_offs);
     json_decref(doc);
     return rc;
 }
