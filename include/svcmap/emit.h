@@ -15,6 +15,9 @@
 
 enum sm_direction { SM_DIR_LR = 0, SM_DIR_TB };
 enum sm_latency_side { SM_LATENCY_CLIENT = 0, SM_LATENCY_SERVER };
+/* What an edge's width and colour say: its call volume (with p99 and error rate for the
+ * colour), or its share of the entries' critical path (--weight critical). */
+enum sm_weight { SM_WEIGHT_CALLS = 0, SM_WEIGHT_CRITICAL };
 
 /* Extra drawing for one node or edge (used by diff to draw changes on a map). */
 struct sm_decor {
@@ -50,13 +53,23 @@ struct sm_style {
     /* Graphviz pictures: give each node and edge an element id made from the node ids
      * ("node:service:cart"), as the HTML page needs. Off: Graphviz's own. */
     bool element_ids;
+    /* What width and colour weigh (default SM_WEIGHT_CALLS). SM_WEIGHT_CRITICAL needs
+     * critical below. */
+    enum sm_weight weight;
+    /* Borrowed, indexed like map->edges, or NULL: each edge's critical share in [0, 1]
+     * (sm_emit_critical_shares), negative where no critical time crossed the edge. Read
+     * by the {critical} label field and by SM_WEIGHT_CRITICAL. */
+    const double *critical;
+    /* SM_WEIGHT_CRITICAL: amber and red from these shares up (0.10, 0.25; 0: off). */
+    double warn_critical, crit_critical;
     /* SVG and PNG: the most seconds Graphviz may spend on a layout before a simple
      * layered one is drawn instead (sm_emit_graphviz_render); 0: no limit. */
     double layout_seconds;
 };
 
 /* Defaults: LR, default label, client latency, warn p99 500 ms / crit 2000 ms,
- * warn errors 5 % / crit 10 %, no groups, legend on. */
+ * warn errors 5 % / crit 10 %, weight by calls (critical share warn 10 % / crit 25 %),
+ * no groups, legend on. */
 void sm_style_init(struct sm_style *style);
 
 struct sm_emitter {
@@ -86,13 +99,31 @@ const struct sm_emitter *sm_emitter_find(const char *name);
 const struct sm_emitter *sm_emitter_for_path(const char *path);
 
 /* Expands an --edge-label template ({calls} {errors} {error_rate} {p50} {p90} {p95}
- * {p99} {max}) for edge e into out. Latency fields use style->latency, falling back to
- * the other side when that side has no spans; "-" when neither has. */
+ * {p99} {max} {min} {mean} {kind} {critical}) for edge e, an element of map->edges, into
+ * out. Latency fields use style->latency, falling back to the other side when that side
+ * has no spans; "-" when neither has. {critical} is the edge's critical share from
+ * style->critical ("47 %"), "-" where there is none. */
 void sm_edge_label(const struct sm_map *map, const struct sm_edge *e, const struct sm_style *style,
                    struct sm_buf *out);
 
 /* 0 normal, 1 warn, 2 crit, by p99 and error rate. */
 int sm_edge_severity(const struct sm_edge *e, const struct sm_style *style);
+
+/* The critical share of every edge of map into shares (map->nedges entries): the
+ * critical time of the calls over that edge (the why section's inclusive edge figures,
+ * matched by the ids of its two nodes) summed over the chosen entries, divided by the
+ * sum of those entries' total time; -1 where no critical time crossed the edge.
+ * entry: NULL for every entry, else an entry's node id ("service:frontend") or its
+ * service's name ("frontend"; with entries per operation, all of that service's).
+ * SM_EUSAGE when the map has no why section (pre-aggregated inputs carry no spans) or
+ * no entry is called entry; err says which entries there are. */
+int sm_emit_critical_shares(const struct sm_map *map, const char *entry, double *shares,
+                            struct sm_error *err);
+
+/* The level (0 normal, 1 warn, 2 crit) and the line width of edge j of map as the style
+ * weighs them: severity and call volume, or the critical share. */
+int sm_emit_edge_level(const struct sm_map *map, size_t j, const struct sm_style *style);
+double sm_emit_edge_width(const struct sm_map *map, size_t j, const struct sm_style *style);
 
 /* The interactive HTML page (emit_html.c) around a map, with what a caller such as the
  * diff adds. Every string is borrowed. The JSON members ("\"key\":value,...") go into

@@ -30,6 +30,7 @@ struct cli_render_options {
     const char *format;               /* -f */
     const char *inject;               /* --inject FILE.md */
     const char *name;                 /* --name: the block in the --inject file */
+    const char *entry;                /* --entry: whose critical path, NULL: all entries */
     struct cli_option *table;         /* owned: the rows below, pointing into this struct */
 };
 
@@ -109,9 +110,8 @@ static int parse_percent(const char *text, double *out)
     return 0;
 }
 
-/* --warn / --crit SPEC: "p99=500ms", "errors=1%", or both joined by a comma, into the
- * p99 and error-rate fields that follow each other in struct sm_style. */
-static int parse_thresholds(const char *spec, double *p99_ms, double *error_rate)
+/* --warn / --crit SPEC: "p99=500ms", "errors=1%", "critical=25%", joined by commas. */
+static int parse_thresholds(const char *spec, double *p99_ms, double *error_rate, double *critical)
 {
     char *copy = sm_xstrdup(spec), *part, *save = NULL;
     int rc = 0;
@@ -122,6 +122,9 @@ static int parse_thresholds(const char *spec, double *p99_ms, double *error_rate
                 rc = -1;
         } else if (!strncmp(part, "errors=", 7)) {
             if (parse_percent(part + 7, error_rate))
+                rc = -1;
+        } else if (!strncmp(part, "critical=", 9)) {
+            if (parse_percent(part + 9, critical))
                 rc = -1;
         } else {
             rc = -1;
@@ -135,14 +138,14 @@ static int set_warn(void *value, const char *arg)
 {
     struct sm_style *st = value;
 
-    return parse_thresholds(arg, &st->warn_p99_ms, &st->warn_error_rate);
+    return parse_thresholds(arg, &st->warn_p99_ms, &st->warn_error_rate, &st->warn_critical);
 }
 
 static int set_crit(void *value, const char *arg)
 {
     struct sm_style *st = value;
 
-    return parse_thresholds(arg, &st->crit_p99_ms, &st->crit_error_rate);
+    return parse_thresholds(arg, &st->crit_p99_ms, &st->crit_error_rate, &st->crit_critical);
 }
 
 static int set_ms(void *value, const char *arg)
@@ -204,6 +207,17 @@ static int set_latency(void *value, const char *arg)
     return 0;
 }
 
+static int set_weight(void *value, const char *arg)
+{
+    if (!strcmp(arg, "calls"))
+        *(enum sm_weight *)value = SM_WEIGHT_CALLS;
+    else if (!strcmp(arg, "critical"))
+        *(enum sm_weight *)value = SM_WEIGHT_CRITICAL;
+    else
+        return -1;
+    return 0;
+}
+
 static int set_name(void *value, const char *arg)
 {
     if (!sm_inject_name_ok(arg))
@@ -242,18 +256,32 @@ struct cli_render_options *cli_render_options_new(void)
         OPT_STRING(0, "edge-label", &o->style.edge_label, "TEMPLATE",
                    "e.g. '{calls} calls, p50 {p50}'; fields {calls} {errors}\n"
                    "{error_rate} {p50} {p90} {p95} {p99} {max} {min} {mean}\n"
-                   "{kind} (default: calls, p99, and error rate if any)"),
+                   "{kind} {critical} (default: calls, p99, and error rate if\n"
+                   "any)"),
+        OPT_CALLBACK(0, "weight", &o->style.weight, set_weight, "calls|critical",
+                     "calls or critical",
+                     "what edge width and colour show: call volume with p99\n"
+                     "and errors (default), or critical: the edge's share of\n"
+                     "the --entry's time on its critical path (inclusive\n"
+                     "critical time of the calls / the entry's total time;\n"
+                     "with no --entry, summed over all entries)"),
+        OPT_STRING(0, "entry", &o->entry, "NAME",
+                   "the entry service (or id such as service:frontend)\n"
+                   "whose critical path --weight critical and {critical}\n"
+                   "show (default: all entries together)"),
         OPT_CALLBACK(0, "latency", &o->style.latency, set_latency, "client|server",
                      "client or server",
                      "whose span durations label and colour edges (default\n"
                      "client: what the caller waited)"),
         OPT_CALLBACK(0, "warn", &o->style, set_warn, "SPEC",
-                     "p99=DURATION and/or errors=PERCENT (e.g. p99=2s,errors=5%)",
-                     "amber thresholds: p99=DURATION,errors=PERCENT\n"
-                     "(default p99=500ms,errors=5%)"),
+                     "p99=DURATION, errors=PERCENT and/or critical=PERCENT (e.g. p99=2s,errors=5%)",
+                     "amber thresholds: p99=DURATION,errors=PERCENT and, for\n"
+                     "--weight critical, critical=PERCENT (default p99=500ms,\n"
+                     "errors=5%,critical=10%)"),
         OPT_CALLBACK(0, "crit", &o->style, set_crit, "SPEC",
-                     "p99=DURATION and/or errors=PERCENT (e.g. p99=2s,errors=5%)",
-                     "red thresholds, the same way (default p99=2s,errors=10%)"),
+                     "p99=DURATION, errors=PERCENT and/or critical=PERCENT (e.g. p99=2s,errors=5%)",
+                     "red thresholds, the same way (default p99=2s,errors=10%,\n"
+                     "critical=25%)"),
         OPT_CALLBACK(0, "warn-p99", &o->style.warn_p99_ms, set_ms, "D",
                      "a duration such as 500ms or 2s (0: off)",
                      "the amber p99 alone; 0 turns it off"),
@@ -400,11 +428,19 @@ static const struct sm_emitter *choose_emitter(struct cli_render_options *o,
     return em;
 }
 
+/* Whether the style reads critical shares: --weight critical or {critical} in the label. */
+static bool wants_critical(const struct cli_render_options *o)
+{
+    return o->style.weight == SM_WEIGHT_CRITICAL ||
+           (o->style.edge_label && strstr(o->style.edge_label, "{critical}"));
+}
+
 int cli_render_map(struct sm_map *map, struct cli_render_options *o, const char *default_format)
 {
     const struct sm_emitter *em;
     struct sm_error err;
     struct sm_buf text, wrapped;
+    double *critical = NULL;
     int status = 0;
 
     sm_error_init(&err);
@@ -429,7 +465,36 @@ int cli_render_map(struct sm_map *map, struct cli_render_options *o, const char 
                                  em->name);
         goto out;
     }
-    if (sm_shape_apply(map, &o->shape, &err) < 0 || em->emit(map, &o->style, &text, &err) < 0) {
+    if (o->entry && !wants_critical(o)) {
+        status = cli_usage_error("map", "--entry chooses whose critical path --weight critical "
+                                        "or {critical} shows; give one of them");
+        goto out;
+    }
+    /* The why section names the nodes as the linker made them; collapsed nodes are new. */
+    if (wants_critical(o) && o->shape.collapse) {
+        status = cli_usage_error("map", "--weight critical and {critical} cannot be combined "
+                                        "with --collapse: critical time is known per node");
+        goto out;
+    }
+    if (sm_shape_apply(map, &o->shape, &err) < 0) {
+        status = cli_report(&err);
+        goto out;
+    }
+    /* Shares of the shaped map's edges. A map without a why section is not bad input,
+     * it cannot answer the question: a usage error (2), unless only a label asked. */
+    o->style.critical = NULL;
+    if (wants_critical(o) && (map->nwhy > 0 || o->style.weight == SM_WEIGHT_CRITICAL || o->entry)) {
+        critical = sm_xcalloc(map->nedges ? map->nedges : 1, sizeof(*critical));
+        if (sm_emit_critical_shares(map, o->entry, critical, &err) < 0) {
+            cli_message("--%s: %s",
+                        o->style.weight == SM_WEIGHT_CRITICAL ? "weight critical" : "entry",
+                        err.text);
+            status = 2;
+            goto out;
+        }
+        o->style.critical = critical;
+    }
+    if (em->emit(map, &o->style, &text, &err) < 0) {
         status = cli_report(&err);
         goto out;
     }
@@ -460,6 +525,8 @@ int cli_render_map(struct sm_map *map, struct cli_render_options *o, const char 
     if (status < 0)
         status = cli_report(&err);
 out:
+    o->style.critical = NULL;
+    free(critical);
     sm_buf_release(&text);
     sm_buf_release(&wrapped);
     return status;

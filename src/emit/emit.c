@@ -10,10 +10,12 @@
 
 #include "emit_priv.h"
 #include "svcmap/shape.h"
+#include "svcmap/why.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 const struct sm_emitter *const sm_emitters[] = {
@@ -35,6 +37,11 @@ void sm_style_init(struct sm_style *style)
     style->crit_p99_ms = 2000;
     style->warn_error_rate = 0.05;
     style->crit_error_rate = 0.10;
+    /* A tenth of what users wait for is worth a look, a quarter is where to start. */
+    style->weight = SM_WEIGHT_CALLS;
+    style->critical = NULL;
+    style->warn_critical = 0.10;
+    style->crit_critical = 0.25;
     style->group_by = NULL;
     style->legend = true;
     style->title = NULL;
@@ -113,9 +120,33 @@ static void add_rate(struct sm_buf *out, double rate)
         sm_buf_printf(out, "%.1f %%", pct);
 }
 
+/* A critical share for people: "47 %", "3.5 %", "<0.1 %"; "-" for none (negative). */
+static void add_share(struct sm_buf *out, double share)
+{
+    double pct = share * 100;
+
+    if (!(share >= 0))
+        sm_buf_adds(out, "-");
+    else if (pct >= 9.95)
+        sm_buf_printf(out, "%.0f %%", pct);
+    else if (pct >= 0.05 || pct == 0)
+        sm_buf_printf(out, "%.1f %%", pct);
+    else
+        sm_buf_adds(out, "<0.1 %");
+}
+
+/* The critical share of e from the style, or -1; e must point into map->edges. */
+static double edge_share(const struct sm_map *map, const struct sm_edge *e,
+                         const struct sm_style *style)
+{
+    if (!style->critical || !map || e < map->edges || e >= map->edges + map->nedges)
+        return -1;
+    return style->critical[e - map->edges];
+}
+
 /* Expands one field name (without braces); false if it is not a field. */
-static bool add_field(struct sm_buf *out, const char *name, size_t len, const struct sm_edge *e,
-                      const struct sm_style *style)
+static bool add_field(struct sm_buf *out, const char *name, size_t len, const struct sm_map *map,
+                      const struct sm_edge *e, const struct sm_style *style)
 {
     static const struct {
         const char *name;
@@ -148,6 +179,10 @@ static bool add_field(struct sm_buf *out, const char *name, size_t len, const st
         sm_buf_adds(out, sm_edge_kind_name(e->kind));
         return true;
     }
+    if (len == 8 && !memcmp(name, "critical", 8)) {
+        add_share(out, edge_share(map, e, style));
+        return true;
+    }
     for (i = 0; i < sizeof(latency_fields) / sizeof(latency_fields[0]); i++) {
         if (strlen(latency_fields[i].name) != len || memcmp(latency_fields[i].name, name, len))
             continue;
@@ -172,7 +207,6 @@ void sm_edge_label(const struct sm_map *map, const struct sm_edge *e, const stru
     const char *t = style->edge_label;
     struct sm_latency_summary lat;
 
-    (void)map;
     if (!t) {
         sm_buf_printf(out, "%llu call%s", (unsigned long long)e->calls, e->calls == 1 ? "" : "s");
         if (edge_latency(e, style, &lat)) {
@@ -192,7 +226,7 @@ void sm_edge_label(const struct sm_map *map, const struct sm_edge *e, const stru
         const char *close;
 
         if (*t == '{' && (close = strchr(t + 1, '}')) != NULL &&
-            add_field(out, t + 1, (size_t)(close - t - 1), e, style)) {
+            add_field(out, t + 1, (size_t)(close - t - 1), map, e, style)) {
             t = close + 1;
             continue;
         }
@@ -219,6 +253,123 @@ int sm_edge_severity(const struct sm_edge *e, const struct sm_style *style)
             level = 1;
     }
     return level;
+}
+
+/* Whether a why entry is one that --entry NAME names: its node id, or its service's
+ * name (every operation of it when entries are per operation). */
+static bool entry_named(const struct sm_why_entry *w, const char *entry)
+{
+    size_t n;
+
+    if (!entry || !strcmp(w->entry, entry) ||
+        (!strncmp(w->entry, "service:", 8) && !strcmp(w->entry + 8, entry)))
+        return true;
+    /* one operation's node id: "service:frontend::GET /checkout" */
+    n = strlen(w->entry);
+    return w->operation && !strncmp(entry, w->entry, n) && !strncmp(entry + n, "::", 2) &&
+           !strcmp(entry + n + 2, w->operation);
+}
+
+/* The entries of map as a list for a message: "service:frontend, service:admin". */
+static void add_entry_list(struct sm_buf *out, const struct sm_map *map)
+{
+    size_t k;
+
+    for (k = 0; k < map->nwhy; k++) {
+        if (k > 0 && !strcmp(map->why[k].entry, map->why[k - 1].entry))
+            continue; /* operations of one service */
+        if (out->len > 0)
+            sm_buf_adds(out, ", ");
+        if (out->len > 200) {
+            sm_buf_adds(out, "...");
+            break;
+        }
+        sm_emit_clean_text(out, map->why[k].entry);
+    }
+}
+
+int sm_emit_critical_shares(const struct sm_map *map, const char *entry, double *shares,
+                            struct sm_error *err)
+{
+    uint64_t total_ns = 0, *critical_ns = NULL;
+    size_t j, k, m, matched = 0;
+    int rc = 0;
+
+    if (map->nwhy == 0)
+        return sm_error_set(err, SM_EUSAGE,
+                            "the map has no critical-path figures: they come from the spans of "
+                            "entry requests, which pre-aggregated dependencies do not carry");
+    critical_ns = sm_xcalloc(map->nedges ? map->nedges : 1, sizeof(*critical_ns));
+    for (k = 0; k < map->nwhy; k++) {
+        const struct sm_why_entry *w = &map->why[k];
+
+        if (!entry_named(w, entry))
+            continue;
+        matched++;
+        total_ns = sm_count_add(total_ns, w->total_ns);
+        for (m = 0; m < w->nedges; m++) {
+            size_t from = sm_map_find_node_id(map, w->edges[m].from);
+            size_t to = sm_map_find_node_id(map, w->edges[m].to);
+            int kind;
+
+            if (from == (size_t)-1 || to == (size_t)-1)
+                continue; /* shaped away */
+            /* the why section knows nodes, not edge kinds: every kind between them */
+            for (kind = SM_EDGE_RPC; kind <= SM_EDGE_EXTERNAL; kind++) {
+                j = sm_map_find_edge(map, from, to, (enum sm_edge_kind)kind);
+                if (j != (size_t)-1)
+                    critical_ns[j] = sm_count_add(critical_ns[j], w->edges[m].critical_ns);
+            }
+        }
+    }
+    if (matched == 0) {
+        struct sm_buf list;
+
+        sm_buf_init(&list);
+        add_entry_list(&list, map);
+        rc = sm_error_set(err, SM_EUSAGE, "no entry '%s' in the map; its entries: %s", entry,
+                          list.data ? list.data : "");
+        sm_buf_release(&list);
+        goto out;
+    }
+    for (j = 0; j < map->nedges; j++) {
+        if (critical_ns[j] == 0 || total_ns == 0)
+            shares[j] = -1;
+        else
+            shares[j] = (double)critical_ns[j] / (double)total_ns;
+    }
+out:
+    free(critical_ns);
+    return rc;
+}
+
+int sm_emit_edge_level(const struct sm_map *map, size_t j, const struct sm_style *style)
+{
+    double share;
+
+    if (style->weight != SM_WEIGHT_CRITICAL)
+        return sm_edge_severity(&map->edges[j], style);
+    share = edge_share(map, &map->edges[j], style);
+    if (style->crit_critical > 0 && share >= style->crit_critical)
+        return 2;
+    if (style->warn_critical > 0 && share >= style->warn_critical)
+        return 1;
+    return 0;
+}
+
+double sm_emit_edge_width(const struct sm_map *map, size_t j, const struct sm_style *style)
+{
+    double share;
+
+    if (style->weight != SM_WEIGHT_CRITICAL)
+        return sm_emit_width(map->edges[j].calls);
+    /* 1 for none, 5 for all of the entries' time, in quarter steps like the call scale */
+    share = edge_share(map, &map->edges[j], style);
+    if (!(share > 0))
+        return 1;
+    if (share > 1)
+        share = 1;
+    return round((1 + 4 * share) * 4) / 4;
 }
 
 const char *sm_emit_severity_color(int level)
@@ -256,7 +407,7 @@ bool sm_emit_wants_legend(const struct sm_map *map, const struct sm_style *style
     if (!style->legend)
         return false;
     for (j = 0; j < map->nedges; j++) {
-        if (sm_edge_severity(&map->edges[j], style) > 0)
+        if (sm_emit_edge_level(map, j, style) > 0)
             return true;
     }
     return false;
@@ -277,6 +428,11 @@ void sm_emit_legend_text(const struct sm_style *style, int level, struct sm_buf 
     const char *side = style->latency == SM_LATENCY_SERVER ? "server" : "client";
 
     sm_buf_adds(out, level >= 2 ? "red: " : "amber: ");
+    if (style->weight == SM_WEIGHT_CRITICAL) {
+        sm_buf_printf(out, "critical share \xe2\x89\xa5 %g %%",
+                      (level >= 2 ? style->crit_critical : style->warn_critical) * 100);
+        return;
+    }
     if (p99 > 0) {
         sm_buf_printf(out, "%s p99 \xe2\x89\xa5 ", side);
         add_threshold_ms(out, p99);

@@ -356,11 +356,11 @@ static void style_edge(Agedge_t *ge, const struct sm_map *map, size_t j,
 {
     const struct sm_edge *e = &map->edges[j];
     const struct sm_decor *d = sm_emit_edge_decor(style, j);
-    int level = sm_edge_severity(e, style);
+    int level = sm_emit_edge_level(map, j, style);
     const char *color = d && d->color ? d->color : sm_emit_severity_color(level);
     struct sm_buf text, st;
     char width[32];
-    double w = sm_emit_width(e->calls);
+    double w = sm_emit_edge_width(map, j, style);
 
     sm_buf_init(&text);
     sm_buf_init(&st);

@@ -181,11 +181,10 @@ static void add_link_styles(struct sm_buf *out, const struct sm_map *map,
     size_t j;
 
     for (j = 0; j < map->nedges; j++) {
-        const struct sm_edge *e = &map->edges[j];
         const struct sm_decor *d = sm_emit_edge_decor(style, j);
-        int level = sm_edge_severity(e, style);
+        int level = sm_emit_edge_level(map, j, style);
         const char *color = d && d->color ? d->color : sm_emit_severity_color(level);
-        double w = sm_emit_width(e->calls) + (d && d->bold ? 1.5 : 0);
+        double w = sm_emit_edge_width(map, j, style) + (d && d->bold ? 1.5 : 0);
         bool dashed = d && d->dashed;
 
         if (!strcmp(color, SM_COLOR_NORMAL) && w == 1 && !dashed)
