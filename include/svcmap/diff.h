@@ -9,8 +9,10 @@
  *
  * Gates (sm_gate_parse) are the --fail-on rules: added-edge, removed-edge, added-node,
  * removed-node, pNN>+X% or pNN>+Xms (NN one of 50, 90, 95, 99), errors>+Xpp,
- * calls<-X% and calls>+X%. sm_diff_check_gates returns the gates that tripped as data
- * (struct sm_gate_hit: which rule, on which node or edge); the words come at the edge.
+ * calls<-X%, calls>+X% and critical>+Xpp (a contributor's share of an entry's time on
+ * its critical path rising by more than X percentage points). sm_diff_check_gates returns the gates
+ * that tripped as data (struct sm_gate_hit: which rule, on which node or edge); the words come at
+ * the edge.
  *
  * The model (sm_diff_maps, the gates) is src/report/diff.c; each report writer has a
  * file of its own: diff_text.c, diff_markdown.c, diff_json.c and diff_draw.c (the change
@@ -27,6 +29,7 @@
 #include "svcmap/error.h"
 #include "svcmap/map.h"
 #include "svcmap/util.h"
+#include "svcmap/why.h"
 
 /* "No node" / "no edge" in the index fields below. */
 #define SM_DIFF_NONE ((size_t)-1)
@@ -44,6 +47,8 @@ struct sm_diff_options {
     double errors_threshold;  /* report error rate moving by this much (0.005 = 0.5 pp) */
     double latency_threshold; /* report a quantile moving by this fraction (0.2) */
     double latency_min_ms;    /* ... and by at least this many milliseconds (1) */
+    double share_threshold;   /* report a critical-path share moving by this much (0.01 =
+                                 1 pp); the JSON report lists every share */
     /* borrowed, may be NULL: what to call the sides in reports ("v1.2", "HEAD") */
     const char *base_name, *head_name;
 };
@@ -93,6 +98,18 @@ struct sm_change {
     double severity;
 };
 
+/* One contributor of one entry point on both sides (the maps' why sections): entries
+ * matched by node id and operation, contributors by id. Entries on one side only are
+ * not compared. */
+struct sm_share_diff {
+    char *entry;     /* owned: the entry's node id, "service:frontend" */
+    char *operation; /* owned or NULL */
+    char *id;        /* owned: the contributor, a node id or "FROM->TO" for wire time */
+    enum sm_why_kind kind;
+    double base, head; /* its share of the entry's time in [0, 1]; 0 where it is absent */
+    double delta;      /* head - base: 0.23 is +23 percentage points */
+};
+
 struct sm_diff {
     struct sm_map map;          /* owned: union of base and head, figures from head where present */
     struct sm_edge_diff *edges; /* owned, indexed like map.edges */
@@ -100,6 +117,11 @@ struct sm_diff {
     struct sm_change *changes;         /* owned, most severe first */
     size_t nchanges;
     size_t ignored_edges; /* edges below the floor */
+    /* owned: every contributor of every entry on both sides, by entry, operation, then
+     * the largest move first, then id; nshares 0 when either map has no why section */
+    struct sm_share_diff *shares;
+    size_t nshares;
+    bool has_why; /* both maps have a why section: shares were compared */
     struct sm_diff_options options;
 };
 
@@ -117,9 +139,10 @@ enum sm_gate_kind {
     SM_GATE_REMOVED_EDGE,
     SM_GATE_ADDED_NODE,
     SM_GATE_REMOVED_NODE,
-    SM_GATE_LATENCY, /* quantile rises by more than threshold (relative or ms) */
-    SM_GATE_ERRORS,  /* error rate rises by more than threshold percentage points */
-    SM_GATE_CALLS,   /* call volume moves by more than threshold (relative), in direction */
+    SM_GATE_LATENCY,  /* quantile rises by more than threshold (relative or ms) */
+    SM_GATE_ERRORS,   /* error rate rises by more than threshold percentage points */
+    SM_GATE_CALLS,    /* call volume moves by more than threshold (relative), in direction */
+    SM_GATE_CRITICAL, /* a critical-path share rises by more than threshold (0.10 = 10 pp) */
 };
 
 struct sm_gate {
@@ -138,8 +161,9 @@ int sm_gate_parse(const char *text, struct sm_gate *gate, struct sm_error *err);
 struct sm_gate_hit {
     const struct sm_gate *gate; /* borrowed: the rule, from the array given to
                                    sm_diff_check_gates (valid while that array is) */
-    size_t node; /* added-node, removed-node: index into d->map.nodes, else SM_DIFF_NONE */
-    size_t edge; /* every other gate: index into d->map.edges, else SM_DIFF_NONE */
+    size_t node;  /* added-node, removed-node: index into d->map.nodes, else SM_DIFF_NONE */
+    size_t edge;  /* the edge gates: index into d->map.edges, else SM_DIFF_NONE */
+    size_t share; /* critical>+Xpp: index into d->shares, else SM_DIFF_NONE */
 };
 
 struct sm_gate_hits {
@@ -150,8 +174,11 @@ struct sm_gate_hits {
 void sm_gate_hits_init(struct sm_gate_hits *h);
 void sm_gate_hits_release(struct sm_gate_hits *h);
 
-/* Holds the diff against each gate and appends every (gate, node or edge) that trips to
- * hits. Returns how many were appended. Cannot fail. */
+/* Whether a gate needs the critical-path figures of both maps (d->has_why). */
+bool sm_gate_needs_why(const struct sm_gate *gate);
+
+/* Holds the diff against each gate and appends every (gate, node, edge or share) that
+ * trips to hits. Returns how many were appended. Cannot fail. */
 size_t sm_diff_check_gates(const struct sm_diff *d, const struct sm_gate *gates, size_t ngates,
                            struct sm_gate_hits *hits);
 

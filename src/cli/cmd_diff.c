@@ -405,12 +405,14 @@ int cmd_diff(int argc, char **argv)
                    "extension (.txt .md .json .html .mmd .dot .gv .svg .png)"),
         OPT_CALLBACK(0, "fail-on", &a, add_gates, "LIST",
                      "added-edge, removed-edge, added-node, removed-node, pNN>+X% or pNN>+Xms "
-                     "(NN 50, 90, 95, 99), errors>+Xpp, calls<-X% or calls>+X%, "
-                     "comma-separated",
+                     "(NN 50, 90, 95, 99), errors>+Xpp, calls<-X%, calls>+X% or "
+                     "critical>+Xpp, comma-separated",
                      "exit 1 when a rule trips (comma-separated, repeatable):\n"
                      "added-edge, removed-edge, added-node, removed-node,\n"
                      "pNN>+X% or pNN>+Xms (NN: 50 90 95 99), errors>+Xpp,\n"
-                     "calls<-X%, calls>+X%"),
+                     "calls<-X%, calls>+X%, critical>+Xpp (a contributor's\n"
+                     "share of an entry's critical path rises by more than\n"
+                     "X points; needs traces or map documents with it)"),
         OPT_COUNT(0, "min-calls", &a.opt.min_calls, "N", 0, "a number of calls",
                   "ignore edges with fewer calls (default 10)"),
         OPT_CALLBACK(0, "latency", &a.opt.side, set_side, "client|server", "client or server",
@@ -428,6 +430,10 @@ int cmd_diff(int argc, char **argv)
         OPT_CALLBACK(0, "errors-threshold", &a.opt.errors_threshold, set_points, "PP",
                      "a number of percentage points such as 0.5 or 0.5pp",
                      "report error rate moving by PP points (default 0.5)"),
+        OPT_CALLBACK(0, "share-threshold", &a.opt.share_threshold, set_points, "PP",
+                     "a number of percentage points such as 1 or 1pp",
+                     "report a contributor's share of an entry's critical\n"
+                     "path moving by PP points (default 1)"),
         OPT_BOOL(0, "changed-only", &a.changed_only,
                  "mermaid, dot, svg, png: draw only the nodes and edges\nthat changed"),
         OPT_BOOL(0, "with-map", &a.with_map, "markdown: append those as a folded Mermaid diagram"),
@@ -490,6 +496,16 @@ int cmd_diff(int argc, char **argv)
     a.opt.base_name = a.sides[0];
     a.opt.head_name = a.sides[1];
     sm_diff_maps(&d, &base, &head, &a.opt);
+    /* A share gate held against maps without shares would pass whatever happened. */
+    for (i = 0; i < a.ngates; i++) {
+        if (sm_gate_needs_why(&a.gates[i]) && !d.has_why) {
+            cli_message("--fail-on %s: %s has no critical-path figures (they come from the "
+                        "spans of entry requests; pre-aggregated dependencies carry none)",
+                        a.gates[i].text, base.nwhy == 0 ? a.sides[0] : a.sides[1]);
+            status = 2;
+            goto out;
+        }
+    }
     sm_diff_check_gates(&d, a.gates, a.ngates, &hits);
     if ((status = render(&a, &d, &base, &head, &hits, fmt, emitter, &out)))
         goto out;

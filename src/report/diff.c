@@ -44,6 +44,7 @@ void sm_diff_options_init(struct sm_diff_options *o)
     o->errors_threshold = 0.005;
     o->latency_threshold = 0.20;
     o->latency_min_ms = 1.0;
+    o->share_threshold = 0.01;
 }
 
 void sm_diff_init(struct sm_diff *d)
@@ -53,8 +54,23 @@ void sm_diff_init(struct sm_diff *d)
     sm_diff_options_init(&d->options);
 }
 
+static void release_shares(struct sm_diff *d)
+{
+    size_t i;
+
+    for (i = 0; i < d->nshares; i++) {
+        free(d->shares[i].entry);
+        free(d->shares[i].operation);
+        free(d->shares[i].id);
+    }
+    free(d->shares);
+    d->shares = NULL;
+    d->nshares = 0;
+}
+
 void sm_diff_release(struct sm_diff *d)
 {
+    release_shares(d);
     sm_map_release(&d->map);
     free(d->edges);
     free(d->node_in_base);
@@ -335,6 +351,119 @@ static void compare_edge(struct sm_diff *d, size_t i, size_t *cap)
                       : fabs(best_rel) / (o->latency_threshold > 0 ? o->latency_threshold : 0.01);
 }
 
+/* ---- critical-path shares ---- */
+
+static double part_share(const struct sm_why_entry *w, const struct sm_why_part *p)
+{
+    return w->total_ns ? (double)p->critical_ns / (double)w->total_ns : 0.0;
+}
+
+static bool same_operation(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static const struct sm_why_entry *find_entry(const struct sm_map *m, const struct sm_why_entry *w)
+{
+    size_t k;
+
+    for (k = 0; k < m->nwhy; k++) {
+        if (!strcmp(m->why[k].entry, w->entry) && same_operation(m->why[k].operation, w->operation))
+            return &m->why[k];
+    }
+    return NULL;
+}
+
+static int cmp_part_id(const void *a, const void *b)
+{
+    const struct sm_why_part *const *pa = a, *const *pb = b;
+
+    return strcmp((*pa)->id, (*pb)->id);
+}
+
+/* The parts of w sorted by id (borrowed pointers; caller frees the array). */
+static const struct sm_why_part **parts_by_id(const struct sm_why_entry *w)
+{
+    const struct sm_why_part **v = sm_xcalloc(w->nparts ? w->nparts : 1, sizeof(*v));
+    size_t i;
+
+    for (i = 0; i < w->nparts; i++)
+        v[i] = &w->parts[i];
+    if (w->nparts > 1)
+        qsort(v, w->nparts, sizeof(*v), cmp_part_id);
+    return v;
+}
+
+static void add_share(struct sm_diff *d, size_t *cap, const struct sm_why_entry *w,
+                      const struct sm_why_part *p, double base, double head)
+{
+    struct sm_share_diff *s;
+
+    sm_grow(&d->shares, cap, d->nshares + 1, sizeof(*d->shares));
+    s = &d->shares[d->nshares++];
+    s->entry = sm_xstrdup(w->entry);
+    s->operation = w->operation ? sm_xstrdup(w->operation) : NULL;
+    s->id = sm_xstrdup(p->id);
+    s->kind = p->kind;
+    s->base = base;
+    s->head = head;
+    s->delta = head - base;
+}
+
+static int cmp_share(const void *a, const void *b)
+{
+    const struct sm_share_diff *x = a, *y = b;
+    int c = strcmp(x->entry, y->entry);
+
+    if (c)
+        return c;
+    if (!same_operation(x->operation, y->operation))
+        return !x->operation ? -1 : !y->operation ? 1 : strcmp(x->operation, y->operation);
+    if (fabs(x->delta) != fabs(y->delta))
+        return fabs(x->delta) > fabs(y->delta) ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* Every contributor of every entry both maps have, its share on both sides. */
+static void compare_shares(struct sm_diff *d, const struct sm_map *base, const struct sm_map *head)
+{
+    size_t cap = 0, k;
+
+    d->has_why = base->nwhy > 0 && head->nwhy > 0;
+    if (!d->has_why)
+        return;
+    for (k = 0; k < head->nwhy; k++) {
+        const struct sm_why_entry *hw = &head->why[k], *bw = find_entry(base, hw);
+        const struct sm_why_part **hp, **bp;
+        size_t i = 0, j = 0;
+
+        if (!bw)
+            continue;
+        hp = parts_by_id(hw);
+        bp = parts_by_id(bw);
+        /* a merge of the two id-sorted lists */
+        while (i < hw->nparts || j < bw->nparts) {
+            int c = i == hw->nparts ? 1 : j == bw->nparts ? -1 : strcmp(hp[i]->id, bp[j]->id);
+
+            if (c < 0) {
+                add_share(d, &cap, hw, hp[i], 0.0, part_share(hw, hp[i]));
+                i++;
+            } else if (c > 0) {
+                add_share(d, &cap, bw, bp[j], part_share(bw, bp[j]), 0.0);
+                j++;
+            } else {
+                add_share(d, &cap, hw, hp[i], part_share(bw, bp[j]), part_share(hw, hp[i]));
+                i++;
+                j++;
+            }
+        }
+        free(hp);
+        free(bp);
+    }
+    if (d->nshares > 1)
+        qsort(d->shares, d->nshares, sizeof(*d->shares), cmp_share);
+}
+
 void sm_diff_maps(struct sm_diff *d, const struct sm_map *base, const struct sm_map *head,
                   const struct sm_diff_options *o)
 {
@@ -383,6 +512,7 @@ void sm_diff_maps(struct sm_diff *d, const struct sm_map *base, const struct sm_
     }
     free(base_weight);
     free(head_weight);
+    compare_shares(d, base, head);
     sort_map = &d->map;
     if (d->nchanges)
         qsort(d->changes, d->nchanges, sizeof(*d->changes), cmp_change);
@@ -471,10 +601,21 @@ int sm_gate_parse(const char *text, struct sm_gate *gate, struct sm_error *err)
             return 0;
         }
     }
+    if (!strncmp(text, "critical>", 9)) {
+        p = text + 9;
+        if (*p == '+')
+            p++;
+        if (!parse_number(p, &gate->threshold, &end) && !strcmp(end, "pp") &&
+            gate->threshold <= 100) {
+            gate->kind = SM_GATE_CRITICAL;
+            gate->threshold /= 100.0;
+            return 0;
+        }
+    }
     return sm_error_set(err, SM_EUSAGE,
                         "--fail-on rule '%s' is not one of added-edge, removed-edge, "
                         "added-node, removed-node, pNN>+X%% or pNN>+Xms (NN 50, 90, 95, 99), "
-                        "errors>+Xpp, calls<-X%%, calls>+X%%",
+                        "errors>+Xpp, calls<-X%%, calls>+X%%, critical>+Xpp",
                         text);
 }
 
@@ -495,13 +636,20 @@ static int structural_gate(enum sm_change_kind kind)
     }
 }
 
-static void add_hit(struct sm_gate_hits *h, const struct sm_gate *g, size_t node, size_t edge)
+static void add_hit(struct sm_gate_hits *h, const struct sm_gate *g, size_t node, size_t edge,
+                    size_t share)
 {
     sm_grow(&h->hits, &h->cap, h->nhits + 1, sizeof(*h->hits));
     h->hits[h->nhits].gate = g;
     h->hits[h->nhits].node = node;
     h->hits[h->nhits].edge = edge;
+    h->hits[h->nhits].share = share;
     h->nhits++;
+}
+
+bool sm_gate_needs_why(const struct sm_gate *gate)
+{
+    return gate->kind == SM_GATE_CRITICAL;
 }
 
 /* Whether the figures of edge ed trip gate g (latency, errors or calls). */
@@ -553,11 +701,16 @@ size_t sm_diff_check_gates(const struct sm_diff *d, const struct sm_gate *gates,
             const struct sm_change *c = &d->changes[i];
 
             if (structural_gate(c->kind) == (int)g->kind)
-                add_hit(hits, g, c->node, c->edge);
+                add_hit(hits, g, c->node, c->edge, NONE);
         }
         for (i = 0; i < d->map.nedges; i++) {
             if (figures_trip(g, &d->edges[i]))
-                add_hit(hits, g, NONE, i);
+                add_hit(hits, g, NONE, i, NONE);
+        }
+        for (i = 0; g->kind == SM_GATE_CRITICAL && i < d->nshares; i++) {
+            /* a rise of exactly the threshold holds, as for the other gates */
+            if (d->shares[i].delta > g->threshold + 1e-12)
+                add_hit(hits, g, NONE, NONE, i);
         }
     }
     return hits->nhits - before;

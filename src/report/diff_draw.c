@@ -1,8 +1,10 @@
 /* diff_draw.c: the change drawn on the union map, as decorations for the emitters.
  *
  * Added nodes and edges are green and bold, removed ones red and dashed, regressed edges
- * orange with a short note of what got worse; the ordinary emitters (Mermaid, DOT, SVG,
- * PNG) draw them and escape the notes like any label.
+ * orange with a short note of what got worse; nodes whose share of an entry's critical
+ * path moved by 5 pp or more (and the reporting threshold) carry that move as a note,
+ * orange when it rose. The ordinary emitters (Mermaid, DOT, SVG, PNG) draw them and
+ * escape the notes like any label.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,8 @@ void sm_diff_decorate(const struct sm_diff *d, struct sm_decor *node_decor,
                       struct sm_decor *edge_decor, struct sm_buf *notes)
 {
     size_t *note_at = sm_xcalloc(d->map.nedges ? d->map.nedges : 1, sizeof(size_t));
+    size_t *node_note_at = sm_xcalloc(d->map.nnodes ? d->map.nnodes : 1, sizeof(size_t));
+    double floor = d->options.share_threshold > 0.05 ? d->options.share_threshold : 0.05;
     size_t i;
 
     memset(node_decor, 0, d->map.nnodes * sizeof(*node_decor));
@@ -92,10 +96,43 @@ void sm_diff_decorate(const struct sm_diff *d, struct sm_decor *node_decor,
             sm_buf_release(&one);
         }
     }
+    /* critical-path moves on the contributor's node, largest first (the share order) */
+    for (i = 0; i < d->nshares; i++) {
+        const struct sm_share_diff *s = &d->shares[i];
+        size_t n = s->kind == SM_WHY_NODE ? sm_map_find_node_id(&d->map, s->id) : NONE;
+        struct sm_buf one;
+
+        if (n == NONE || !(s->delta >= floor - 1e-12 || s->delta <= -floor + 1e-12))
+            continue;
+        if (s->delta > 0 && !node_decor[n].color) {
+            node_decor[n].color = COLOR_REGRESSED;
+            node_decor[n].bold = true;
+        }
+        sm_buf_init(&one);
+        if (node_note_at[n]) {
+            sm_buf_adds(&one, notes->data + node_note_at[n]);
+            sm_buf_adds(&one, "\n");
+        }
+        sm_buf_adds(&one, "critical ");
+        sm_report_share(&one, s->base);
+        sm_buf_adds(&one, " -> ");
+        sm_report_share(&one, s->head);
+        sm_buf_adds(&one, " of ");
+        sm_report_share_entry(&one, s, NULL);
+        node_note_at[n] = notes->len;
+        sm_buf_add(notes, one.data, one.len);
+        sm_buf_addc(notes, '\0');
+        sm_buf_release(&one);
+    }
     /* the buffer has stopped moving: turn offsets into pointers */
     for (i = 0; i < d->map.nedges; i++) {
         if (note_at[i])
             edge_decor[i].note = notes->data + note_at[i];
     }
+    for (i = 0; i < d->map.nnodes; i++) {
+        if (node_note_at[i])
+            node_decor[i].note = notes->data + node_note_at[i];
+    }
     free(note_at);
+    free(node_note_at);
 }

@@ -58,6 +58,10 @@ void sm_diff_write_json(const struct sm_diff *d, const struct sm_gate_hits *hits
     sm_buf_add_number(out, d->options.latency_threshold);
     sm_buf_adds(out, ",\"latency_min_ms\":");
     sm_buf_add_number(out, d->options.latency_min_ms);
+    if (d->has_why) {
+        sm_buf_adds(out, ",\"share_threshold_pp\":");
+        sm_buf_add_number(out, sm_report_tidy(d->options.share_threshold * 100.0));
+    }
     if (d->options.base_name && d->options.head_name) {
         sm_buf_adds(out, ",\"base\":");
         sm_buf_add_json_string(out, d->options.base_name);
@@ -108,7 +112,35 @@ void sm_diff_write_json(const struct sm_diff *d, const struct sm_gate_hits *hits
         }
         sm_buf_adds(out, "}");
     }
-    sm_buf_adds(out, "],\n\"gates\":[");
+    sm_buf_adds(out, "]");
+    /* only when both maps have critical-path figures: a diff of maps without them keeps
+     * the document it always had */
+    if (d->has_why) {
+        sm_buf_adds(out, ",\n\"critical\":[");
+        for (i = 0; i < d->nshares; i++) {
+            const struct sm_share_diff *s = &d->shares[i];
+
+            sm_buf_adds(out, i ? ",\n{\"entry\":" : "\n{\"entry\":");
+            sm_buf_add_json_string(out, s->entry);
+            sm_buf_adds(out, ",\"operation\":");
+            if (s->operation)
+                sm_buf_add_json_string(out, s->operation);
+            else
+                sm_buf_adds(out, "null");
+            sm_buf_adds(out, ",\"id\":");
+            sm_buf_add_json_string(out, s->id);
+            sm_buf_printf(out,
+                          ",\"kind\":\"%s\",\"base\":", s->kind == SM_WHY_WIRE ? "wire" : "node");
+            sm_buf_add_number(out, sm_report_tidy(s->base));
+            sm_buf_adds(out, ",\"head\":");
+            sm_buf_add_number(out, sm_report_tidy(s->head));
+            sm_buf_adds(out, ",\"delta_pp\":");
+            sm_buf_add_number(out, sm_report_tidy(s->delta * 100.0));
+            sm_buf_printf(out, ",\"reported\":%s}", sm_diff_share_moved(d, i) ? "true" : "false");
+        }
+        sm_buf_adds(out, "]");
+    }
+    sm_buf_adds(out, ",\n\"gates\":[");
     sm_buf_init(&line);
     for (i = 0; i < nhits; i++) {
         sm_buf_reset(&line);

@@ -36,6 +36,28 @@ void sm_diff_write_markdown(const struct sm_diff *d, const struct sm_gate_hits *
             sm_buf_adds(out, "\n");
         }
     }
+    if (sm_diff_shares_moved(d) > 0) {
+        sm_buf_printf(out,
+                      "\n**Critical path:** shares of entry time that moved %g pp or more\n\n"
+                      "| | entry | contributor | before | after | change |\n"
+                      "|---|---|---|---|---|---|\n",
+                      d->options.share_threshold * 100.0);
+        for (i = 0; i < d->nshares; i++) {
+            const struct sm_share_diff *s = &d->shares[i];
+
+            if (!sm_diff_share_moved(d, i))
+                continue;
+            sm_buf_printf(out, "| %s | ", s->delta > 0 ? "!" : "~");
+            sm_report_share_entry(out, s, sm_escape_markdown);
+            sm_buf_adds(out, " | ");
+            sm_report_share_subject(out, s, sm_escape_markdown);
+            sm_buf_adds(out, " | ");
+            sm_report_share(out, s->base);
+            sm_buf_adds(out, " | ");
+            sm_report_share(out, s->head);
+            sm_buf_printf(out, " | %+.1f pp |\n", s->delta * 100.0 + 0.0);
+        }
+    }
     if (!d->nchanges)
         return;
     sm_buf_adds(out, "\n| | change | from | to | details |\n|---|---|---|---|---|\n");

@@ -50,6 +50,20 @@ void sm_diff_write_text(const struct sm_diff *d, const struct sm_gate_hits *hits
         sm_diff_add_change_detail(out, d, c);
         sm_buf_adds(out, "\n");
     }
+    if (sm_diff_shares_moved(d) > 0) {
+        sm_buf_printf(out, "%scritical path: shares of entry time that moved %g pp or more%s\n",
+                      bold, d->options.share_threshold * 100.0, reset);
+        for (i = 0; i < d->nshares; i++) {
+            bool rise = d->shares[i].delta > 0;
+
+            if (!sm_diff_share_moved(d, i))
+                continue;
+            sm_buf_printf(out, "%s%s %-12s%s ", rise ? yellow : "", rise ? "!" : "~",
+                          rise ? "share up" : "share down", color && rise ? reset : "");
+            sm_report_share_move(out, &d->shares[i], term);
+            sm_buf_adds(out, "\n");
+        }
+    }
     if (nhits) {
         sm_buf_printf(out, "%s%zu gate%s tripped:%s\n", color ? "\033[1;31m" : "", nhits,
                       nhits == 1 ? "" : "s", reset);

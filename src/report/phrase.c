@@ -30,6 +30,88 @@ void sm_report_edge_label(struct sm_buf *b, const struct sm_map *m, const struct
     sm_report_node_label(b, &m->nodes[e->to], esc);
 }
 
+static void add_escaped(struct sm_buf *b, const char *s, size_t len, sm_report_escape_fn esc)
+{
+    if (esc)
+        esc(b, s, len);
+    else
+        sm_buf_add(b, s, len);
+}
+
+void sm_report_id_label(struct sm_buf *b, const char *id, sm_report_escape_fn esc)
+{
+    if (!strncmp(id, "service:", 8))
+        id += 8;
+    add_escaped(b, id, strlen(id), esc);
+}
+
+void sm_report_share(struct sm_buf *b, double share)
+{
+    double pct = share * 100.0;
+
+    if (pct >= 9.95 || pct == 0)
+        sm_buf_printf(b, "%.0f %%", pct);
+    else if (pct >= 0.05)
+        sm_buf_printf(b, "%.1f %%", pct);
+    else
+        sm_buf_adds(b, "<0.1 %");
+}
+
+void sm_report_share_subject(struct sm_buf *b, const struct sm_share_diff *s,
+                             sm_report_escape_fn esc)
+{
+    const char *arrow = s->kind == SM_WHY_WIRE ? strstr(s->id, "->") : NULL;
+    struct sm_buf from;
+
+    if (!arrow) {
+        sm_report_id_label(b, s->id, esc);
+        return;
+    }
+    sm_buf_init(&from);
+    sm_buf_add(&from, s->id, (size_t)(arrow - s->id));
+    sm_report_id_label(b, from.data ? from.data : "", esc);
+    sm_buf_adds(b, " -> ");
+    sm_report_id_label(b, arrow + 2, esc);
+    sm_buf_adds(b, " (wire)");
+    sm_buf_release(&from);
+}
+
+void sm_report_share_entry(struct sm_buf *b, const struct sm_share_diff *s, sm_report_escape_fn esc)
+{
+    sm_report_id_label(b, s->entry, esc);
+    if (s->operation) {
+        sm_buf_addc(b, ' ');
+        add_escaped(b, s->operation, strlen(s->operation), esc);
+    }
+}
+
+void sm_report_share_move(struct sm_buf *b, const struct sm_share_diff *s, sm_report_escape_fn esc)
+{
+    sm_report_share_subject(b, s, esc);
+    sm_buf_addc(b, ' ');
+    sm_report_share(b, s->base);
+    sm_buf_adds(b, " -> ");
+    sm_report_share(b, s->head);
+    sm_buf_adds(b, " of ");
+    sm_report_share_entry(b, s, esc);
+    sm_buf_printf(b, " (%+.1f pp)", s->delta * 100.0 + 0.0);
+}
+
+bool sm_diff_share_moved(const struct sm_diff *d, size_t i)
+{
+    /* the tolerance keeps a move of exactly the threshold (0.34 - 0.24) in */
+    return fabs(d->shares[i].delta) + 1e-12 >= d->options.share_threshold;
+}
+
+size_t sm_diff_shares_moved(const struct sm_diff *d)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < d->nshares; i++)
+        n += sm_diff_share_moved(d, i);
+    return n;
+}
+
 void sm_report_ms(struct sm_buf *b, double ms)
 {
     if (ms >= 100.0)
@@ -286,6 +368,9 @@ void sm_report_hit(struct sm_buf *out, const struct sm_diff *d, const struct sm_
         sm_buf_adds(out, " ");
         sm_report_quantile_move(out, ed, g->quantile);
         sm_buf_printf(out, " [%s]", ed->side == SM_SIDE_CLIENT ? "client" : "server");
+        break;
+    case SM_GATE_CRITICAL:
+        sm_report_share_move(out, &d->shares[hit->share], esc);
         break;
     }
 }

@@ -10,6 +10,7 @@
 #define SVCMAP_REPORT_PRIV_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "svcmap/check.h"
@@ -69,6 +70,24 @@ void sm_report_quantile_move(struct sm_buf *b, const struct sm_edge_diff *ed, in
 void sm_report_errors_move(struct sm_buf *b, const struct sm_edge_diff *ed);
 /* "calls 400 -> 150 (-62%)" */
 void sm_report_calls_move(struct sm_buf *b, const struct sm_edge_diff *ed);
+
+/* A node id as reports name nodes: "frontend" for "service:frontend", else the id. */
+void sm_report_id_label(struct sm_buf *b, const char *id, sm_report_escape_fn esc);
+/* A critical-path share: "47 %", "3.5 %", "0 %". */
+void sm_report_share(struct sm_buf *b, double share);
+/* A contributor: "database:inventory", or "api -> inventory (wire)" for wire time. */
+void sm_report_share_subject(struct sm_buf *b, const struct sm_share_diff *s,
+                             sm_report_escape_fn esc);
+/* The entry: "frontend", "frontend GET /checkout" with entries per operation. */
+void sm_report_share_entry(struct sm_buf *b, const struct sm_share_diff *s,
+                           sm_report_escape_fn esc);
+/* "database:inventory 24 % -> 47 % of frontend (+23 pp)" */
+void sm_report_share_move(struct sm_buf *b, const struct sm_share_diff *s,
+                          sm_report_escape_fn esc);
+/* How many shares moved by at least the reporting threshold. */
+size_t sm_diff_shares_moved(const struct sm_diff *d);
+/* Whether share i moved by at least the reporting threshold. */
+bool sm_diff_share_moved(const struct sm_diff *d, size_t i);
 
 /* What a diff changed, counted by kind; an edge with several changes counts once. */
 struct sm_diff_tally {
