@@ -60,7 +60,7 @@ struct sm_style {
      * (sm_emit_critical_shares), negative where no critical time crossed the edge. Read
      * by the {critical} label field and by SM_WEIGHT_CRITICAL. */
     const double *critical;
-    /* SM_WEIGHT_CRITICAL: amber and red from these shares up (0.10, 0.25; 0: off). */
+    /* SM_WEIGHT_CRITICAL: amber and red from these shares up (0.25, 0.50; 0: off). */
     double warn_critical, crit_critical;
     /* SVG and PNG: the most seconds Graphviz may spend on a layout before a simple
      * layered one is drawn instead (sm_emit_graphviz_render); 0: no limit. */
@@ -68,7 +68,7 @@ struct sm_style {
 };
 
 /* Defaults: LR, default label, client latency, warn p99 500 ms / crit 2000 ms,
- * warn errors 5 % / crit 10 %, weight by calls (critical share warn 10 % / crit 25 %),
+ * warn errors 5 % / crit 10 %, weight by calls (critical share warn 25 % / crit 50 %),
  * no groups, legend on. */
 void sm_style_init(struct sm_style *style);
 

@@ -277,11 +277,11 @@ struct cli_render_options *cli_render_options_new(void)
                      "p99=DURATION, errors=PERCENT and/or critical=PERCENT (e.g. p99=2s,errors=5%)",
                      "amber thresholds: p99=DURATION,errors=PERCENT and, for\n"
                      "--weight critical, critical=PERCENT (default p99=500ms,\n"
-                     "errors=5%,critical=10%)"),
+                     "errors=5%,critical=25%)"),
         OPT_CALLBACK(0, "crit", &o->style, set_crit, "SPEC",
                      "p99=DURATION, errors=PERCENT and/or critical=PERCENT (e.g. p99=2s,errors=5%)",
                      "red thresholds, the same way (default p99=2s,errors=10%,\n"
-                     "critical=25%)"),
+                     "critical=50%)"),
         OPT_CALLBACK(0, "warn-p99", &o->style.warn_p99_ms, set_ms, "D",
                      "a duration such as 500ms or 2s (0: off)",
                      "the amber p99 alone; 0 turns it off"),

@@ -37,11 +37,13 @@ void sm_style_init(struct sm_style *style)
     style->crit_p99_ms = 2000;
     style->warn_error_rate = 0.05;
     style->crit_error_rate = 0.10;
-    /* A tenth of what users wait for is worth a look, a quarter is where to start. */
+    /* Edge shares are inclusive: every edge above the slow one carries its time too, so
+     * the edge into the entry's first callee is near 100 % on every map. A quarter of
+     * what users wait for is worth a look, half is where the time goes. */
     style->weight = SM_WEIGHT_CALLS;
     style->critical = NULL;
-    style->warn_critical = 0.10;
-    style->crit_critical = 0.25;
+    style->warn_critical = 0.25;
+    style->crit_critical = 0.50;
     style->group_by = NULL;
     style->legend = true;
     style->title = NULL;
