@@ -24,6 +24,7 @@
 
 #include "emit_priv.h"
 #include "svcmap/sha256.h"
+#include "svcmap/why.h"
 
 static void add_base64(struct sm_buf *out, const unsigned char *p, size_t n)
 {
@@ -209,6 +210,121 @@ static void add_opt_attr(struct sm_buf *out, const char *key, const char *value)
     sm_html_add_json_string(out, value);
 }
 
+/* A share (fraction) to six places, as the map document prints them. */
+static void add_share(struct sm_buf *out, double share)
+{
+    sm_buf_add_number(out, round(share * 1e6) / 1e6);
+}
+
+/* The element ids a contributor lights up on the map: its node, or for wire time the
+ * edges between its two nodes (every kind), as a JSON array. */
+static void add_part_elements(struct sm_buf *out, const struct sm_map *map,
+                              const struct sm_why_part *p, struct sm_buf *scratch)
+{
+    const char *arrow = p->kind == SM_WHY_WIRE ? strstr(p->id, SM_WHY_WIRE_SEPARATOR) : NULL;
+    size_t i, from, to, j;
+    int kind, n = 0;
+
+    sm_buf_addc(out, '[');
+    if (!arrow) {
+        i = sm_map_find_node_id(map, p->id);
+        if (i != (size_t)-1) {
+            sm_buf_reset(scratch);
+            sm_emit_node_elid(map, i, scratch);
+            sm_html_add_json_string(out, scratch->data);
+        }
+        sm_buf_addc(out, ']');
+        return;
+    }
+    sm_buf_reset(scratch);
+    sm_buf_add(scratch, p->id, (size_t)(arrow - p->id));
+    from = sm_map_find_node_id(map, scratch->data ? scratch->data : "");
+    to = sm_map_find_node_id(map, arrow + strlen(SM_WHY_WIRE_SEPARATOR));
+    for (kind = SM_EDGE_RPC; from != (size_t)-1 && to != (size_t)-1 && kind <= SM_EDGE_EXTERNAL;
+         kind++) {
+        j = sm_map_find_edge(map, from, to, (enum sm_edge_kind)kind);
+        if (j == (size_t)-1)
+            continue;
+        sm_buf_reset(scratch);
+        sm_emit_edge_elid(map, j, scratch);
+        if (n++)
+            sm_buf_addc(out, ',');
+        sm_html_add_json_string(out, scratch->data);
+    }
+    sm_buf_addc(out, ']');
+}
+
+/* The why section for the panel: per entry its node, traces, latency and contributors
+ * (most critical time first, as the model keeps them). */
+static void add_why(struct sm_buf *out, const struct sm_map *map)
+{
+    struct sm_buf scratch;
+    struct sm_latency_summary lat;
+    size_t k, i;
+
+    sm_buf_init(&scratch);
+    sm_buf_adds(out, ",\n\"why\":[");
+    for (k = 0; k < map->nwhy; k++) {
+        const struct sm_why_entry *w = &map->why[k];
+
+        sm_buf_adds(out, k ? ",\n{\"entry\":" : "\n{\"entry\":");
+        sm_html_add_json_string(out, w->entry);
+        sm_buf_adds(out, ",\"operation\":");
+        if (w->operation)
+            sm_html_add_json_string(out, w->operation);
+        else
+            sm_buf_adds(out, "null");
+        /* the entry's node: per operation, ENTRY::OPERATION */
+        sm_buf_reset(&scratch);
+        sm_buf_adds(&scratch, w->entry);
+        if (w->operation) {
+            sm_buf_adds(&scratch, "::");
+            sm_buf_adds(&scratch, w->operation);
+        }
+        sm_buf_adds(out, ",\"node\":");
+        sm_html_add_json_string(out, scratch.data);
+        sm_buf_printf(out, ",\"traces\":%llu,\"total_ms\":", (unsigned long long)w->traces);
+        add_ms(out, (double)w->total_ns / 1e6);
+        sm_buf_adds(out, ",\"latency_ms\":");
+        if (sm_why_latency(w, &lat)) {
+            sm_buf_printf(out, "{\"count\":%llu,\"p50\":", (unsigned long long)lat.count);
+            add_ms(out, lat.p50);
+            sm_buf_adds(out, ",\"p90\":");
+            add_ms(out, lat.p90);
+            sm_buf_adds(out, ",\"p95\":");
+            add_ms(out, lat.p95);
+            sm_buf_adds(out, ",\"p99\":");
+            add_ms(out, lat.p99);
+            sm_buf_adds(out, ",\"max\":");
+            add_ms(out, lat.max);
+            sm_buf_addc(out, '}');
+        } else {
+            sm_buf_adds(out, "null");
+        }
+        sm_buf_adds(out, ",\"contributors\":[");
+        for (i = 0; i < w->nparts; i++) {
+            const struct sm_why_part *p = &w->parts[i];
+
+            sm_buf_adds(out, i ? ",{\"id\":" : "{\"id\":");
+            sm_html_add_json_string(out, p->id);
+            sm_buf_printf(out, ",\"kind\":\"%s\",\"critical_ms\":", sm_why_kind_name(p->kind));
+            add_ms(out, (double)p->critical_ns / 1e6);
+            sm_buf_adds(out, ",\"share\":");
+            add_share(out, sm_why_share(p->critical_ns, w->total_ns));
+            sm_buf_adds(out, ",\"share_p50\":");
+            add_share(out, sm_why_share_quantile(p, 0.50));
+            sm_buf_adds(out, ",\"share_p99\":");
+            add_share(out, sm_why_share_quantile(p, 0.99));
+            sm_buf_adds(out, ",\"els\":");
+            add_part_elements(out, map, p, &scratch);
+            sm_buf_addc(out, '}');
+        }
+        sm_buf_adds(out, "]}");
+    }
+    sm_buf_adds(out, "]");
+    sm_buf_release(&scratch);
+}
+
 static void add_data(struct sm_buf *out, const struct sm_map *map, const struct sm_style *style,
                      const struct sm_html_extra *extra)
 {
@@ -233,10 +349,16 @@ static void add_data(struct sm_buf *out, const struct sm_map *map, const struct 
     sm_buf_adds(out, ",\"crit_error_rate\":");
     sm_buf_add_number(out, style->crit_error_rate);
     sm_buf_adds(out, "}");
+    sm_buf_printf(out, ",\"weight\":\"%s\"",
+                  style->weight == SM_WEIGHT_CRITICAL ? "critical" : "calls");
     if (extra && extra->top) {
         sm_buf_addc(out, ',');
         sm_buf_adds(out, extra->top);
     }
+    /* the map page's "why is this entry slow" panel; a diff page's union has no one
+     * release's entries to explain */
+    if (map->nwhy > 0 && !(extra && extra->page && !strcmp(extra->page, "diff")))
+        add_why(out, map);
     sm_buf_adds(out, ",\n\"nodes\":[");
     for (i = 0; i < map->nnodes; i++) {
         const struct sm_node *n = &map->nodes[i];
@@ -276,9 +398,16 @@ static void add_data(struct sm_buf *out, const struct sm_map *map, const struct 
                       sm_edge_kind_name(e->kind), (unsigned long long)e->calls,
                       (unsigned long long)e->errors);
         add_rate(out, sm_edge_error_rate(e));
-        sm_buf_printf(out,
-                      ",\"severity\":%d,\"estimated\":%s,\"client\":", sm_edge_severity(e, style),
+        sm_buf_printf(out, ",\"severity\":%d,\"estimated\":%s", sm_edge_severity(e, style),
                       e->latency_estimated ? "true" : "false");
+        if (style->critical) {
+            sm_buf_adds(out, ",\"critical\":");
+            if (style->critical[j] >= 0)
+                add_share(out, style->critical[j]);
+            else
+                sm_buf_adds(out, "null");
+        }
+        sm_buf_adds(out, ",\"client\":");
         sm_html_add_latency(out, e, SM_SIDE_CLIENT);
         sm_buf_adds(out, ",\"server\":");
         sm_html_add_latency(out, e, SM_SIDE_SERVER);
@@ -500,7 +629,8 @@ static void add_svg(struct sm_buf *out, const char *svg, const struct title_tabl
 
 /* ---- the page ---- */
 
-static void add_legend(struct sm_buf *out, const struct sm_style *style, const char *page)
+static void add_legend(struct sm_buf *out, const struct sm_map *map, const struct sm_style *style,
+                       const char *page)
 {
     struct sm_buf t;
     int level;
@@ -525,7 +655,13 @@ static void add_legend(struct sm_buf *out, const struct sm_style *style, const c
                      "<span class=\"lg lg-queue\">queue</span>"
                      "<span class=\"lg lg-external\">external</span>"
                      "<span class=\"lg lg-msg\">dashed edge: messaging</span>"
-                     "<span class=\"lg lg-width\">line width: calls</span></div>\n");
+                     "<span class=\"lg lg-width\">line width: ");
+    sm_buf_adds(out, style->weight == SM_WEIGHT_CRITICAL ? "critical share" : "calls");
+    sm_buf_adds(out, "</span>");
+    if (page && strcmp(page, "diff") && map->nwhy > 0)
+        sm_buf_adds(out, "<span class=\"lg lg-entry\">double border: an entry, click it for "
+                         "where its time goes</span>");
+    sm_buf_adds(out, "</div>\n");
     sm_buf_release(&t);
 }
 
@@ -598,10 +734,11 @@ int sm_emit_html_page(const struct sm_map *map, const struct sm_style *style,
     sm_buf_printf(out, "<p id=\"svcmap-summary\">%zu nodes, %zu edges</p></header>\n", map->nnodes,
                   map->nedges);
     sm_buf_adds(out, page_controls);
-    add_legend(out, style, page);
+    add_legend(out, map, style, page);
     sm_buf_adds(out, "<div id=\"svcmap-map\">");
     add_svg(out, svg.data ? svg.data : "", &tt);
     sm_buf_adds(out, "</div>\n<div id=\"svcmap-tip\" role=\"tooltip\" hidden></div>\n"
+                     "<aside id=\"svcmap-why\" aria-live=\"polite\" hidden></aside>\n"
                      "<section id=\"svcmap-edges\"><h2>Edges</h2><table id=\"svcmap-table\">"
                      "</table></section>\n<script type=\"application/json\" id=\"svcmap-data\">");
     add_data(out, map, style, extra);

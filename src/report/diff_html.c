@@ -246,6 +246,35 @@ int sm_diff_write_html(const struct sm_diff *d, const struct sm_map *base,
         sm_html_add_json_string(&top, one.data ? one.data : "");
     }
     sm_buf_printf(&top, "],\"tripped\":%zu}", tripped);
+    /* the critical-path shares that moved by the reporting threshold, for their table */
+    if (d->has_why) {
+        size_t n = 0;
+
+        sm_buf_adds(&top, ",\"critical\":[");
+        for (i = 0; i < d->nshares; i++) {
+            const struct sm_share_diff *s = &d->shares[i];
+
+            if (!(fabs(s->delta) + 1e-12 >= d->options.share_threshold))
+                continue;
+            sm_buf_adds(&top, n++ ? ",{\"entry\":" : "{\"entry\":");
+            sm_html_add_json_string(&top, s->entry);
+            sm_buf_adds(&top, ",\"operation\":");
+            if (s->operation)
+                sm_html_add_json_string(&top, s->operation);
+            else
+                sm_buf_adds(&top, "null");
+            sm_buf_adds(&top, ",\"id\":");
+            sm_html_add_json_string(&top, s->id);
+            sm_buf_printf(&top, ",\"kind\":\"%s\",\"base\":", sm_why_kind_name(s->kind));
+            sm_buf_add_number(&top, round(s->base * 1e6) / 1e6);
+            sm_buf_adds(&top, ",\"head\":");
+            sm_buf_add_number(&top, round(s->head * 1e6) / 1e6);
+            sm_buf_adds(&top, ",\"delta_pp\":");
+            sm_buf_add_number(&top, round(s->delta * 1e6) / 1e4 + 0.0);
+            sm_buf_addc(&top, '}');
+        }
+        sm_buf_addc(&top, ']');
+    }
     add_banner(&banner, d, gates, ngates, hits);
 
     st.node_decor = nd;

@@ -4,7 +4,10 @@
  * edge of the inline SVG by its element id (the C emitter made them from node ids), and
  * adds: tooltips with every number, click (or #focus=ID in the URL) to focus a node and
  * its neighbours within N hops, search by substring or regular expression, edge filters
- * by p99, error rate and calls, pan and zoom, and a sortable table of edges. Names from
+ * by p99, error rate and calls, pan and zoom, a sortable table of edges, and on the map
+ * page, when an entry node is clicked, a panel of where its time goes (the map's "why"
+ * figures: traces, latency, contributors by critical-path share, each one highlighted on
+ * the map on hover or click); on the diff page, a table of the shares that moved. Names from
  * the map are only ever written with textContent, never parsed as markup. The page's
  * Content-Security-Policy allows this script by its hash and nothing else.
  */
@@ -59,6 +62,11 @@
 
   function count(v) {
     return v === undefined || v === null ? '-' : String(v);
+  }
+
+  /* A critical-path share (a fraction) as the panel and the table print it. */
+  function share(v) {
+    return v === undefined || v === null ? '-' : (v * 100).toFixed(1) + ' %';
   }
 
   /* The latency side the page was drawn with, else the other one. */
@@ -211,6 +219,7 @@
       row(table, ['calls', count(e.calls)]);
       row(table, ['errors', count(e.errors)]);
       row(table, ['error rate', pct(e.error_rate)]);
+      if (e.critical !== undefined) row(table, ['critical share', share(e.critical)]);
       if (e.client || e.server) {
         const t2 = el('table');
         row(t2, ['', 'client', 'server'], true);
@@ -249,6 +258,7 @@
       row(table, ['entry calls', count(n.entry_calls)]);
       row(table, ['calls in', count(n.calls_in)]);
       row(table, ['calls out', count(n.calls_out)]);
+      if (n.why) row(table, ['critical path', 'click: where its time goes']);
     }
     frag.appendChild(table);
     return frag;
@@ -355,6 +365,101 @@
     if (zoom) zoomTo(lit);
   }
 
+  /* ---- "why is this entry slow": the entry's critical path, contributor by contributor ---- */
+
+  const whyPanel = document.getElementById('svcmap-why');
+  let whyNode = null;
+  (isDiff ? [] : data.why || []).forEach(function (w) {
+    const n = nodeById.get(w.node);
+    if (!n) return; /* shaped away */
+    n.why = n.why || [];
+    n.why.push(w);
+    if (n.elem) n.elem.classList.add('entry');
+  });
+
+  function lightParts(parts, cls, on) {
+    parts.forEach(function (c) {
+      c.els.forEach(function (id) {
+        const g = document.getElementById(id);
+        if (g) g.classList.toggle(cls, on);
+      });
+    });
+  }
+
+  function hideWhy() {
+    if (!whyPanel) return;
+    svg.querySelectorAll('.why-hot, .why-pinned').forEach(function (g) {
+      g.classList.remove('why-hot', 'why-pinned');
+    });
+    whyPanel.hidden = true;
+    document.body.classList.remove('why-open');
+    whyPanel.replaceChildren();
+    delete whyPanel.dataset.node;
+    whyNode = null;
+  }
+
+  function whyEntry(w) {
+    const sec = el('section', 'why-entry');
+    sec.dataset.entry = w.entry;
+    if (w.operation !== null) sec.appendChild(el('h3', null, w.operation));
+    const facts = el('table', 'why-facts');
+    row(facts, ['traces', count(w.traces)]);
+    row(facts, ['total time', ms(w.total_ms)]);
+    if (w.latency_ms) {
+      ['p50', 'p90', 'p99', 'max'].forEach(function (q) {
+        row(facts, ['latency ' + q, ms(w.latency_ms[q])]);
+      });
+    }
+    sec.appendChild(facts);
+    const t = el('table', 'why-parts');
+    row(t, ['share', 'contributor', 'kind', 'critical time', 'p50 / p99 per trace'], true);
+    /* most first: the model's order is critical time, which is share, then id */
+    w.contributors.forEach(function (c) {
+      const tr = el('tr', 'why-part');
+      tr.dataset.id = c.id;
+      tr.dataset.share = String(c.share);
+      [share(c.share), c.id, c.kind, ms(c.critical_ms),
+        share(c.share_p50) + ' / ' + share(c.share_p99)].forEach(function (v, k) {
+        tr.appendChild(el('td', k === 0 || k >= 3 ? 'num' : null, v));
+      });
+      const bar = el('span', 'why-bar');
+      bar.style.width = Math.max(0, Math.min(100, c.share * 100)).toFixed(1) + '%';
+      tr.firstChild.appendChild(bar);
+      if (!c.els.length) tr.classList.add('why-off-map');
+      tr.addEventListener('mouseenter', function () { lightParts([c], 'why-hot', true); });
+      tr.addEventListener('mouseleave', function () { lightParts([c], 'why-hot', false); });
+      tr.addEventListener('click', function () {
+        const on = !tr.classList.contains('pinned');
+        tr.classList.toggle('pinned', on);
+        lightParts([c], 'why-pinned', on);
+      });
+      t.appendChild(tr);
+    });
+    sec.appendChild(t);
+    return sec;
+  }
+
+  function showWhy(n) {
+    if (!whyPanel) return;
+    hideWhy();
+    whyNode = n;
+    const head = el('div', 'why-head');
+    head.appendChild(el('h2', null, 'Why is ' + n.name + ' slow?'));
+    const close = el('button', 'why-close', '\u00d7');
+    close.type = 'button';
+    close.title = 'close';
+    close.addEventListener('click', hideWhy);
+    head.appendChild(close);
+    whyPanel.appendChild(head);
+    whyPanel.appendChild(el('p', 'why-what', 'Where the time of its requests goes: each ' +
+      'contributor\'s share of the total time on the critical path. Hover or click a row ' +
+      'to find it on the map.'));
+    n.why.forEach(function (w) { whyPanel.appendChild(whyEntry(w)); });
+    whyPanel.dataset.node = n.id;
+    whyPanel.hidden = false;
+    document.body.classList.add('why-open');
+  }
+
   svg.addEventListener('click', function (ev) {
     if (dragged) {
       dragged = false;
@@ -362,8 +467,14 @@
     }
     const item = itemAt(ev.target);
     if (!item || !item.isNode) return;
-    if (focused === item) clearFocus();
-    else focusOn(item, false);
+    if (focused === item) {
+      clearFocus();
+      if (whyNode === item) hideWhy();
+    } else {
+      focusOn(item, false);
+      if (item.why) showWhy(item);
+      else hideWhy();
+    }
   });
   hopsInput.addEventListener('input', function () {
     if (focused) focusOn(focused, false);
@@ -372,6 +483,7 @@
     if (ev.key === 'Escape') {
       clearFocus();
       hideTip();
+      hideWhy();
     }
   });
 
@@ -503,7 +615,9 @@
       name: data.latency + ' ' + q, num: true, fmt: ms, cls: q === 'p99' ? 'p99' : '',
       key: function (e) { const s = side(e); return s ? s[q] : null; },
     };
-  }));
+  })).concat(data.edges.some(function (e) { return e.critical !== undefined; }) ? [
+    { name: 'critical share', num: true, fmt: share, key: function (e) { return e.critical; } },
+  ] : []);
 
   /* A big table costs the browser more to lay out than the map itself: past
    * TABLE_EAGER edges it is built when asked for. */
@@ -566,6 +680,28 @@
       th.classList.toggle('sorted-asc', i === k && sortDir > 0);
       th.classList.toggle('sorted-desc', i === k && sortDir < 0);
     });
+  }
+
+  /* ---- the diff page: critical-path shares that moved ---- */
+
+  if (isDiff && data.critical && data.critical.length) {
+    const sec = el('section');
+    sec.id = 'svcmap-critical';
+    sec.appendChild(el('h2', null, 'Critical path: shares that moved'));
+    const t = el('table');
+    row(t, ['entry', 'contributor', 'kind', data.base_name || 'before', data.head_name || 'after',
+      'change'], true);
+    data.critical.forEach(function (c) {
+      const tr = el('tr', c.delta_pp > 0 ? 'share-up' : 'share-down');
+      [c.entry + (c.operation !== null ? ' ' + c.operation : ''), c.id, c.kind, share(c.base),
+        share(c.head), (c.delta_pp > 0 ? '+' : '') + c.delta_pp.toFixed(1) + ' pp'].forEach(function (v, k) {
+        tr.appendChild(el('td', k >= 3 ? 'num' : null, v));
+      });
+      t.appendChild(tr);
+    });
+    sec.appendChild(t);
+    const edges = document.getElementById('svcmap-edges');
+    edges.parentNode.insertBefore(sec, edges);
   }
 
   /* ---- start: fitted, or focused as the URL says ---- */
