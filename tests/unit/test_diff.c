@@ -21,6 +21,7 @@
 
 #include "svcmap/diff.h"
 #include "svcmap/map.h"
+#include "svcmap/why.h"
 
 static struct sm_edge *edge(struct sm_map *m, const char *from, enum sm_node_kind to_kind,
                             const char *to, enum sm_edge_kind kind, uint64_t calls, uint64_t errors)
@@ -527,6 +528,140 @@ static void test_empty_sides(void **state)
     sm_map_release(&m);
 }
 
+/* One entry's contributors with fixed critical time out of a 1 s total, one trace. */
+static void why_entry(struct sm_map *m, const char *entry, const char *operation,
+                      const char *const *ids, const uint64_t *ms, size_t n)
+{
+    struct sm_why_entry *e = sm_why_entry(m, entry, operation);
+    size_t i;
+
+    e->traces = 1;
+    e->total_ns = 1000000000u;
+    sm_sketch_add(e->latency, 1000);
+    for (i = 0; i < n; i++) {
+        struct sm_why_part *p =
+            sm_why_part(e, ids[i], strstr(ids[i], "->") ? SM_WHY_WIRE : SM_WHY_NODE);
+
+        p->critical_ns = ms[i] * 1000000u;
+        sm_sketch_add(p->share, (double)ms[i] / 1000);
+    }
+    sm_why_entry_complete(e);
+}
+
+/* Shares per entry and contributor: matched by id, a contributor on one side only
+ * compared with 0, an entry on one side only not compared; the gate trips on rises of
+ * more than its points only, and a map without a why section compares nothing. */
+static void test_critical_shares(void **state)
+{
+    static const char *const base_ids[] = {"database:inventory", "service:frontend",
+                                           "service:a->service:b", "external:gone"};
+    static const uint64_t base_ms[] = {240, 300, 100, 50};
+    static const char *const head_ids[] = {"database:inventory", "service:frontend",
+                                           "service:a->service:b", "queue:new"};
+    static const uint64_t head_ms[] = {470, 300, 130, 20};
+    static const char *const only_ids[] = {"service:admin"};
+    static const uint64_t only_ms[] = {900};
+    struct sm_map base, head, plain;
+    struct sm_diff d;
+    struct sm_gate g;
+    struct sm_buf r, text;
+    size_t i;
+
+    (void)state;
+    build(&base, false);
+    build(&head, true);
+    build(&plain, true);
+    why_entry(&base, "service:frontend", NULL, base_ids, base_ms, 4);
+    why_entry(&head, "service:frontend", NULL, head_ids, head_ms, 4);
+    why_entry(&head, "service:admin", NULL, only_ids, only_ms, 1);
+    why_entry(&base, "service:frontend", "GET /", only_ids, only_ms, 1);
+    sm_map_sort(&base);
+    sm_map_sort(&head);
+    sm_diff_init(&d);
+    sm_diff_maps(&d, &base, &head, NULL);
+    assert_true(d.has_why);
+    /* frontend's five contributors; admin and frontend "GET /" are on one side only */
+    assert_int_equal(d.nshares, 5);
+    for (i = 0; i < d.nshares; i++) {
+        assert_string_equal(d.shares[i].entry, "service:frontend");
+        assert_null(d.shares[i].operation);
+    }
+    /* largest move first */
+    assert_string_equal(d.shares[0].id, "database:inventory");
+    assert_true(fabs(d.shares[0].base - 0.24) < 1e-12 && fabs(d.shares[0].head - 0.47) < 1e-12);
+    assert_true(fabs(d.shares[0].delta - 0.23) < 1e-12);
+    assert_string_equal(d.shares[1].id, "external:gone");
+    assert_true(d.shares[1].head == 0 && fabs(d.shares[1].delta + 0.05) < 1e-12);
+    assert_string_equal(d.shares[2].id, "service:a->service:b");
+    assert_int_equal(d.shares[2].kind, SM_WHY_WIRE);
+    assert_string_equal(d.shares[3].id, "queue:new");
+    assert_true(d.shares[3].base == 0);
+    assert_string_equal(d.shares[4].id, "service:frontend");
+    assert_true(d.shares[4].delta == 0);
+
+    sm_buf_init(&r);
+    assert_int_equal(trips(&d, "critical>+10pp", &r), 1);
+    assert_string_equal(r.data, "critical>+10pp: database:inventory 24 % -> 47 % of frontend "
+                                "(+23.0 pp)\n");
+    assert_int_equal(trips(&d, "critical>+23pp", &r), 0); /* exactly +23 pp is not more */
+    assert_int_equal(trips(&d, "critical>1.5pp", &r), 3); /* inventory, wire, new queue */
+    assert_non_null(strstr(r.data, "a -> b (wire) 10 % -> 13 % of frontend (+3.0 pp)"));
+    assert_non_null(strstr(r.data, "queue:new 0 % -> 2.0 % of frontend (+2.0 pp)"));
+
+    /* the reports: moves of at least 1 pp, the unchanged frontend left out */
+    sm_buf_init(&text);
+    sm_diff_write_text(&d, NULL, false, &text);
+    assert_non_null(
+        strstr(text.data, "! share up     database:inventory 24 % -> 47 % of frontend"));
+    assert_non_null(strstr(text.data, "~ share down   external:gone 5.0 % -> 0 % of frontend"));
+    assert_null(strstr(text.data, "frontend 30 %"));
+    sm_buf_reset(&text);
+    sm_diff_write_markdown(&d, NULL, &text);
+    assert_non_null(
+        strstr(text.data, "| ! | frontend | database:inventory | 24 % | 47 % | +23.0 pp |"));
+    sm_buf_reset(&text);
+    sm_diff_write_json(&d, NULL, &text);
+    {
+        json_error_t jerr;
+        json_t *doc = json_loads(text.data, 0, &jerr);
+        json_t *crit = json_object_get(doc, "critical");
+
+        assert_non_null(doc);
+        assert_int_equal(json_array_size(crit), 5);
+        assert_true(fabs(json_number_value(json_object_get(json_array_get(crit, 0), "delta_pp")) -
+                         23) < 1e-9);
+        assert_true(json_is_false(json_object_get(json_array_get(crit, 4), "reported")));
+        json_decref(doc);
+    }
+
+    /* a rule the parser knows, and its bad spellings */
+    assert_int_equal(sm_gate_parse("critical>+10pp", &g, NULL), 0);
+    assert_int_equal(g.kind, SM_GATE_CRITICAL);
+    assert_true(sm_gate_needs_why(&g));
+    assert_true(fabs(g.threshold - 0.10) < 1e-12);
+    assert_int_equal(sm_gate_parse("critical>+10%", &g, NULL), SM_EUSAGE);
+    assert_int_equal(sm_gate_parse("critical>+101pp", &g, NULL), SM_EUSAGE);
+    assert_int_equal(sm_gate_parse("critical>-5pp", &g, NULL), SM_EUSAGE);
+    assert_int_equal(sm_gate_parse("critical<+5pp", &g, NULL), SM_EUSAGE);
+    assert_int_equal(sm_gate_parse("p99>+10%", &g, NULL), 0);
+    assert_false(sm_gate_needs_why(&g));
+
+    /* no why section on one side: nothing compared, and the JSON says nothing of it */
+    sm_diff_maps(&d, &plain, &head, NULL);
+    assert_false(d.has_why);
+    assert_int_equal(d.nshares, 0);
+    assert_int_equal(trips(&d, "critical>+1pp", &r), 0);
+    sm_buf_reset(&text);
+    sm_diff_write_json(&d, NULL, &text);
+    assert_null(strstr(text.data, "\"critical\""));
+    sm_buf_release(&text);
+    sm_buf_release(&r);
+    sm_diff_release(&d);
+    sm_map_release(&base);
+    sm_map_release(&head);
+    sm_map_release(&plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_decorate),
         cmocka_unit_test(test_empty_sides),
+        cmocka_unit_test(test_critical_shares),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

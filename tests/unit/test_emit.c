@@ -8,6 +8,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "svcmap/emit.h"
 #include "svcmap/map.h"
+#include "svcmap/why.h"
 
 /* The shop's checkout story in small: fast calls, one edge that waits 30 s at the tail,
  * one edge with errors, a queue and an external API. */
@@ -530,6 +532,104 @@ static void test_control_characters(void **state)
     sm_map_release(&m);
 }
 
+/* The critical share of an edge: inclusive critical time over the chosen entries' total,
+ * by entry name, id or all; the {critical} field, the level and width it gives, and the
+ * refusals: no why section, no such entry. */
+static void test_critical_weight(void **state)
+{
+    struct sm_map m;
+    struct sm_why_entry *w;
+    struct sm_style st;
+    struct sm_error err;
+    struct sm_buf label;
+    double *shares;
+    size_t inv_db, fe_inv, fe_pay, j;
+
+    (void)state;
+    shop_map(&m);
+    shares = calloc(m.nedges, sizeof(*shares));
+    sm_error_init(&err);
+    assert_int_equal(sm_emit_critical_shares(&m, NULL, shares, &err), SM_EUSAGE);
+    assert_non_null(strstr(err.text, "no critical-path figures"));
+
+    /* frontend: 10 s over its traces, 4.7 s of them below inventory -> db */
+    w = sm_why_entry(&m, "service:frontend", NULL);
+    w->traces = 100;
+    w->total_ns = 10000000000u;
+    sm_why_edge(w, "service:frontend", "service:inventory")->critical_ns = 5400000000u;
+    sm_why_edge(w, "service:inventory", "database:inventory")->critical_ns = 4700000000u;
+    sm_why_edge(w, "service:frontend", "service:gone")->critical_ns = 100000000u;
+    /* admin: 10 s too, all of it in inventory's database */
+    w = sm_why_entry(&m, "service:admin", NULL);
+    w->traces = 10;
+    w->total_ns = 10000000000u;
+    sm_why_edge(w, "service:inventory", "database:inventory")->critical_ns = 10000000000u;
+    sm_map_sort(&m);
+    inv_db = (size_t)(edge_named(&m, "service:inventory", "database:inventory") - m.edges);
+    fe_inv = (size_t)(edge_named(&m, "service:frontend", "service:inventory") - m.edges);
+    fe_pay = (size_t)(edge_named(&m, "service:frontend", "service:payments") - m.edges);
+
+    assert_int_equal(sm_emit_critical_shares(&m, "frontend", shares, &err), 0);
+    assert_true(fabs(shares[inv_db] - 0.47) < 1e-12);
+    assert_true(fabs(shares[fe_inv] - 0.54) < 1e-12);
+    assert_true(shares[fe_pay] < 0);
+    assert_int_equal(sm_emit_critical_shares(&m, "service:admin", shares, &err), 0);
+    assert_true(shares[inv_db] == 1.0);
+    assert_true(shares[fe_inv] < 0);
+    /* all entries: (4.7 + 10) / 20 */
+    assert_int_equal(sm_emit_critical_shares(&m, NULL, shares, &err), 0);
+    assert_true(fabs(shares[inv_db] - 0.735) < 1e-12);
+    assert_true(fabs(shares[fe_inv] - 0.27) < 1e-12);
+    sm_error_init(&err);
+    assert_int_equal(sm_emit_critical_shares(&m, "checkout", shares, &err), SM_EUSAGE);
+    assert_string_equal(
+        err.text, "no entry 'checkout' in the map; its entries: service:admin, service:frontend");
+
+    assert_int_equal(sm_emit_critical_shares(&m, "frontend", shares, &err), 0);
+    sm_style_init(&st);
+    st.edge_label = "{critical} of the time, {calls} calls";
+    st.critical = shares;
+    sm_buf_init(&label);
+    sm_edge_label(&m, &m.edges[inv_db], &st, &label);
+    assert_string_equal(label.data, "47 % of the time, 200 calls");
+    sm_buf_reset(&label);
+    sm_edge_label(&m, &m.edges[fe_pay], &st, &label);
+    assert_string_equal(label.data, "- of the time, 100 calls");
+    shares[fe_pay] = 0.035;
+    sm_buf_reset(&label);
+    sm_edge_label(&m, &m.edges[fe_pay], &st, &label);
+    assert_string_equal(label.data, "3.5 % of the time, 100 calls");
+    shares[fe_pay] = 0.0004;
+    sm_buf_reset(&label);
+    sm_edge_label(&m, &m.edges[fe_pay], &st, &label);
+    assert_string_equal(label.data, "<0.1 % of the time, 100 calls");
+    shares[fe_pay] = -1;
+    /* no shares known: the field is "-" */
+    st.critical = NULL;
+    sm_buf_reset(&label);
+    sm_edge_label(&m, &m.edges[inv_db], &st, &label);
+    assert_string_equal(label.data, "- of the time, 200 calls");
+    sm_buf_release(&label);
+
+    /* by calls, the database edge is red for its 30 s tail; by critical share it is
+     * amber (47 % < 50 %), frontend -> inventory red (54 %), payments normal */
+    st.critical = shares;
+    assert_int_equal(sm_emit_edge_level(&m, inv_db, &st), 2);
+    st.weight = SM_WEIGHT_CRITICAL;
+    assert_int_equal(sm_emit_edge_level(&m, inv_db, &st), 1);
+    assert_int_equal(sm_emit_edge_level(&m, fe_inv, &st), 2);
+    assert_int_equal(sm_emit_edge_level(&m, fe_pay, &st), 0);
+    assert_true(sm_emit_edge_width(&m, fe_pay, &st) == 1);
+    assert_true(sm_emit_edge_width(&m, fe_inv, &st) == 3.25); /* 1 + 4 * 0.54, quarter steps */
+    for (j = 0; j < m.nedges; j++)
+        assert_true(sm_emit_edge_width(&m, j, &st) >= 1 && sm_emit_edge_width(&m, j, &st) <= 5);
+    st.warn_critical = 0.4;
+    st.crit_critical = 0.45;
+    assert_int_equal(sm_emit_edge_level(&m, inv_db, &st), 2);
+    free(shares);
+    sm_map_release(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_mermaid_groups_title_decor),
         cmocka_unit_test(test_mermaid_hostile_names),
         cmocka_unit_test(test_control_characters),
+        cmocka_unit_test(test_critical_weight),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
