@@ -33,9 +33,14 @@ struct sm_ingest_options {
     /* Told about progress now and then; may be NULL. */
     void (*on_progress)(void *ctx, const char *file, long long done_bytes, long long total_bytes);
     void *ctx;
+    /* Read every element with the jansson readers (the reference) instead of the
+     * streaming ones (sax.h). Set from the environment (SVCMAP_READER=jansson) by
+     * sm_ingest_options_init. */
+    bool jansson_readers;
 };
 
-/* Sets the defaults: detect, not strict, default limits, no time bounds, no callbacks. */
+/* Sets the defaults: detect, not strict, default limits, no time bounds, no callbacks,
+ * the streaming readers unless SVCMAP_READER=jansson. */
 void sm_ingest_options_init(struct sm_ingest_options *opt);
 
 struct sm_ingest_stats {

@@ -20,6 +20,7 @@
 
 #include "svcmap/format.h"
 #include "svcmap/reader.h"
+#include "svcmap/sax.h"
 #include "svcmap/util.h"
 
 #define PROGRESS_EVERY_BYTES ((long long)64 << 20)
@@ -28,6 +29,7 @@ void sm_ingest_options_init(struct sm_ingest_options *opt)
 {
     memset(opt, 0, sizeof(*opt));
     opt->format = SM_FORMAT_UNKNOWN;
+    opt->jansson_readers = sm_sax_disabled();
 }
 
 /* jansson's tree of an element lives in a per-thread arena: json_loadb allocates
@@ -169,6 +171,31 @@ static int element_to_batch(const struct sm_reader *reader, const struct sm_elem
         snprintf(text, sizeof(text), "%s", err->text);
         out->len = start;
         return sm_error_at(err, rc, file, el->line, el->column, el->offset, "%s", text);
+    }
+    *spans_read = out->len - start;
+    filter_time(out, start, opt->since_ns, opt->until_ns);
+    return 0;
+}
+
+/* element_to_batch through the streaming reader, without a tree: SM_SAX_FALLBACK (out
+ * as it was) when there is none or it leaves the element to the jansson reader, which
+ * then reads it as above. */
+static int element_to_batch_sax(const struct sm_reader *reader, const struct sm_element *el,
+                                const struct sm_ingest_options *opt, struct sm_batch *out,
+                                size_t *spans_read, struct sm_error *err)
+{
+    size_t start = out->len;
+    int rc;
+
+    if (opt->jansson_readers || !sm_sax_supports(reader->format))
+        return SM_SAX_FALLBACK;
+    out->format = reader->format;
+    out->whole_traces = false;
+    rc = sm_sax_parse(reader->format, el, out, err);
+    if (rc != 0) {
+        out->len = start;
+        out->whole_traces = false;
+        return rc;
     }
     *spans_read = out->len - start;
     filter_time(out, start, opt->since_ns, opt->until_ns);
@@ -358,12 +385,16 @@ static void slot_work(struct pool *p, struct slot *sl)
 
         it->first_span = sl->batch.len;
         if (it->needs_work) {
-            it->rc = parse_json(&it->el, p->file, &value, &it->err);
-            if (it->rc == 0)
-                it->rc = element_to_batch(p->reader, &it->el, value, p->opt, p->file, &sl->batch,
-                                          &it->spans_read, &it->err);
+            it->rc = element_to_batch_sax(p->reader, &it->el, p->opt, &sl->batch, &it->spans_read,
+                                          &it->err);
+            if (it->rc == SM_SAX_FALLBACK) {
+                it->rc = parse_json(&it->el, p->file, &value, &it->err);
+                if (it->rc == 0)
+                    it->rc = element_to_batch(p->reader, &it->el, value, p->opt, p->file,
+                                              &sl->batch, &it->spans_read, &it->err);
+                drop_element(value);
+            }
             it->whole_traces = sl->batch.whole_traces;
-            drop_element(value);
         }
         it->end_span = sl->batch.len;
     }
@@ -607,6 +638,7 @@ int sm_read_json_elements(const struct sm_format *f, struct sm_input *in, struct
     sc = sm_scanner_new_borrowed(in, &opt->limits);
     for (;;) {
         bool resumable;
+        int sax_rc;
 
         sm_error_init(&bad);
         rc = sm_scanner_next(sc, &el, &bad);
@@ -625,21 +657,29 @@ int sm_read_json_elements(const struct sm_format *f, struct sm_input *in, struct
         }
         /* in this thread until the format is known (and throughout with one thread) */
         n = 0;
-        if (rc > 0)
-            rc = parse_json(&el, r.file, &value, &bad);
-        if (rc == 0 && !r.reader) {
-            r.reader = sm_reader_detect(&el, value);
-            if (!r.reader) {
-                rc = sm_error_at(err, SM_EINPUT, r.file, el.line, el.column, el.offset,
-                                 "unknown format: expected %s", sm_format_span_names());
-                goto out;
-            }
-        }
         sm_batch_reset(&batch);
-        if (rc == 0)
-            rc = element_to_batch(r.reader, &el, value, opt, r.file, &batch, &n, &bad);
-        drop_element(value);
-        value = NULL;
+        sax_rc = SM_SAX_FALLBACK;
+        if (rc > 0 && r.reader)
+            sax_rc = element_to_batch_sax(r.reader, &el, opt, &batch, &n, &bad);
+        if (sax_rc != SM_SAX_FALLBACK) {
+            rc = sax_rc;
+        } else {
+            if (rc > 0)
+                rc = parse_json(&el, r.file, &value, &bad);
+            if (rc == 0 && !r.reader) {
+                r.reader = sm_reader_detect(&el, value);
+                if (!r.reader) {
+                    rc = sm_error_at(err, SM_EINPUT, r.file, el.line, el.column, el.offset,
+                                     "unknown format: expected %s", sm_format_span_names());
+                    goto out;
+                }
+            }
+            sm_batch_reset(&batch);
+            if (rc == 0)
+                rc = element_to_batch(r.reader, &el, value, opt, r.file, &batch, &n, &bad);
+            drop_element(value);
+            value = NULL;
+        }
         rc = deliver(&r, rc, resumable, &bad, &batch, n, err);
         if (rc != 0)
             break;

@@ -1,0 +1,318 @@
+/* sax.c: the streaming readers' entry point and the checks that keep them exact.
+ *
+ * yajl and jansson agree on well-formed JSON but not on all of the rest: yajl takes \f
+ * and \v for blanks, lets overlong UTF-8, surrogates and \u0000 through, and numbers of
+ * any size. An element must give the same spans (or the same complaint) whichever parser
+ * reads it, so before yajl sees an element sm_sax_precheck looks at its bytes once,
+ * eight at a time, and sends anything jansson would refuse back to jansson; numbers are
+ * checked as they come (sm_sax_number). What is left, yajl and jansson read alike.
+ */
+#include "svcmap/sax.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "read_common.h"
+#include "sax_common.h"
+#include "svcmap/reader.h"
+
+bool sm_sax_supports(enum sm_input_format format)
+{
+    return format == SM_FORMAT_OTLP;
+}
+
+int sm_sax_parse(enum sm_input_format format, const struct sm_element *el, struct sm_batch *out,
+                 struct sm_error *err)
+{
+    if (sm_sax_precheck(el->data, el->len) != 0)
+        return SM_SAX_FALLBACK;
+    switch (format) {
+    case SM_FORMAT_OTLP:
+        return sm_sax_parse_otlp(el, out, err);
+    default:
+        return SM_SAX_FALLBACK;
+    }
+}
+
+bool sm_sax_disabled(void)
+{
+    /* read once: the answer must not change between the threads of one run */
+    static int disabled = -1;
+
+    if (__atomic_load_n(&disabled, __ATOMIC_RELAXED) < 0) {
+        const char *v = getenv("SVCMAP_READER");
+
+        __atomic_store_n(&disabled, v && !strcmp(v, "jansson"), __ATOMIC_RELAXED);
+    }
+    return __atomic_load_n(&disabled, __ATOMIC_RELAXED) == 1;
+}
+
+#define ONES  ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+
+/* Nonzero when some byte of w is below n (n <= 128). */
+static inline uint64_t bytes_below(uint64_t w, unsigned n)
+{
+    return (w - ONES * n) & ~w & HIGHS;
+}
+
+static inline uint64_t bytes_equal(uint64_t w, unsigned char c)
+{
+    uint64_t x = w ^ (ONES * c);
+
+    return (x - ONES) & ~x & HIGHS;
+}
+
+static int hex4(const unsigned char *p, const unsigned char *end)
+{
+    int v = 0, i;
+
+    if (end - p < 4)
+        return -1;
+    for (i = 0; i < 4; i++) {
+        int c = p[i], d;
+
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* The length of the UTF-8 sequence at p (2 to 4) when jansson accepts it, else 0. */
+static size_t utf8_length(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n, i;
+    uint32_t v;
+
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        v = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF ||
+        (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+int sm_sax_precheck(const char *data, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)data, *end = p + len;
+
+    while (p < end) {
+        size_t n;
+
+        if (end - p >= 8) {
+            uint64_t w;
+
+            memcpy(&w, p, sizeof(w));
+            if (!((w & HIGHS) | bytes_below(w, 0x20) | bytes_equal(w, '\\'))) {
+                p += 8;
+                continue;
+            }
+        }
+        /* one byte at a time until the next plain word */
+        if (*p < 0x20) {
+            if (*p != '\t' && *p != '\n' && *p != '\r')
+                return -1;
+            p++;
+        } else if (*p >= 0x80) {
+            n = utf8_length(p, end);
+            if (!n)
+                return -1;
+            p += n;
+        } else if (*p == '\\') {
+            int u, lo;
+
+            if (end - p < 2)
+                return -1;
+            if (p[1] != 'u') {
+                p += 2; /* a one-letter escape, or an error both parsers find */
+                continue;
+            }
+            u = hex4(p + 2, end);
+            if (u <= 0 || (u >= 0xDC00 && u <= 0xDFFF))
+                return -1;
+            p += 6;
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+                    return -1;
+                lo = hex4(p + 2, end);
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return -1;
+                p += 6;
+            }
+        } else {
+            p++;
+        }
+    }
+    return 0;
+}
+
+int sm_sax_number(const char *text, size_t len, struct sm_sax_scalar *out)
+{
+    char buf[128];
+    size_t i;
+    bool real = false;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; i < len; i++) {
+        if (text[i] == '.' || text[i] == 'e' || text[i] == 'E') {
+            real = true;
+            break;
+        }
+    }
+    if (len >= sizeof(buf))
+        return -1; /* far past int64, or a real jansson may judge otherwise: let it */
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    if (!real) {
+        out->type = SM_SAX_INT;
+        return sm_read_decimal(buf, &out->i) == 0 ? 0 : -1;
+    }
+    out->type = SM_SAX_REAL;
+    errno = 0;
+    out->d = strtod(buf, NULL);
+    if ((out->d == HUGE_VAL || out->d == -HUGE_VAL) && errno == ERANGE)
+        return -1;
+    return 0;
+}
+
+void sm_sax_keep(struct sm_sax_scalar *dst, const struct sm_sax_scalar *src, struct sm_buf *buf)
+{
+    *dst = *src;
+    if (src->type != SM_SAX_STRING)
+        return;
+    sm_buf_reset(buf);
+    sm_buf_add(buf, src->s, src->len);
+    sm_buf_addc(buf, '\0');
+    dst->s = buf->data;
+}
+
+const char *sm_sax_text(struct sm_batch *b, const struct sm_sax_scalar *v)
+{
+    char tmp[32];
+    struct sm_buf buf;
+    const char *s;
+
+    switch (v->type) {
+    case SM_SAX_STRING:
+        return v->len ? sm_arena_strndup(&b->arena, v->s, v->len) : NULL;
+    case SM_SAX_INT:
+        snprintf(tmp, sizeof(tmp), "%" PRId64, v->i);
+        return sm_batch_str(b, tmp);
+    case SM_SAX_REAL:
+        sm_buf_init(&buf);
+        sm_buf_add_number(&buf, v->d);
+        s = sm_batch_str(b, buf.data);
+        sm_buf_release(&buf);
+        return s;
+    case SM_SAX_TRUE:
+        return sm_batch_str(b, "true");
+    case SM_SAX_FALSE:
+        return sm_batch_str(b, "false");
+    default:
+        return NULL;
+    }
+}
+
+int sm_sax_int64(const struct sm_sax_scalar *v, int64_t *out)
+{
+    double d;
+
+    switch (v->type) {
+    case SM_SAX_INT:
+        *out = v->i;
+        return 0;
+    case SM_SAX_REAL:
+        /* as sm_read_int64 does */
+        d = v->d;
+        if (d != d || d < -9.2e18 || d > 9.2e18)
+            return -2;
+        if ((double)(int64_t)d != d)
+            return -1;
+        *out = (int64_t)d;
+        return 0;
+    case SM_SAX_STRING:
+        return sm_read_decimal(v->s, out);
+    default:
+        return -1;
+    }
+}
+
+bool sm_sax_is_true(const struct sm_sax_scalar *v)
+{
+    if (v->type == SM_SAX_TRUE)
+        return true;
+    return v->type == SM_SAX_STRING && !sm_strcasecmp(v->s, "true");
+}
+
+void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key,
+                       const struct sm_sax_scalar *v)
+{
+    const char **field;
+    int64_t code;
+
+    switch (sm_read_attr_target(s, key, &field)) {
+    case SM_READ_ATTR_TEXT:
+        *field = sm_sax_text(b, v);
+        break;
+    case SM_READ_ATTR_HTTP_STATUS:
+        if (sm_sax_int64(v, &code) == 0)
+            sm_read_set_http_status(s, code);
+        break;
+    case SM_READ_ATTR_NONE:
+        break;
+    }
+}
+
+bool sm_sax_cstr(const unsigned char *s, size_t len, char *buf, size_t size)
+{
+    if (len >= size)
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return true;
+}
+
+int sm_sax_run(const yajl_callbacks *cb, void *ctx, const char *data, size_t len)
+{
+    yajl_handle h = yajl_alloc(cb, NULL, ctx);
+    yajl_status st;
+
+    if (!h)
+        return -1;
+    /* sm_sax_precheck has checked the UTF-8, more strictly than yajl would */
+    yajl_config(h, yajl_dont_validate_strings, 1);
+    st = yajl_parse(h, (const unsigned char *)data, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    yajl_free(h);
+    return st == yajl_status_ok ? 0 : -1;
+}

@@ -1,0 +1,840 @@
+/* sax_otlp.c: the streaming OTLP JSON reader, a state machine over yajl's events.
+ *
+ * Reads what read_otlp.c reads, to the same spans, without a tree: a stack of the
+ * containers it is inside (document, resourceSpans items, resource, attributes, scopes,
+ * spans, status) says what the next value means; values nobody reads are skipped as
+ * they stream past, and strings are copied only when a span keeps them. Everything is
+ * decided in one pass, so where read_otlp.c looks at a whole object before acting,
+ * this reader acts at the object's end: a resource's attributes are given to its spans
+ * when the item closes, an attribute is applied when its {"key", "value"} closes.
+ *
+ * What it does not take as plainly good goes back to read_otlp.c (SM_SAX_FALLBACK): a
+ * bad span or field, a key given twice or in both spellings, an AnyValue whose value is
+ * not a scalar, and the rarer document shapes (a document that is itself an item, an
+ * empty wrapper). The jansson reader then gives the answer, or the complaint.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "read_common.h"
+#include "sax_common.h"
+#include "svcmap/reader.h"
+#include "svcmap/sax.h"
+
+/* What the next value is. */
+enum slot {
+    V_SKIP = 0,
+    V_DOC,        /* the element, a document */
+    V_ITEM,       /* a resourceSpans item */
+    V_DOC_ITEMS,  /* "resourceSpans" of a document or of its "result"/"trace" */
+    V_RESULT,     /* "result" or "trace" of a document */
+    V_OTHER,      /* "resourceLogs" and the like */
+    V_RESOURCE,   /* an item's "resource" */
+    V_ATTRS,      /* "attributes" of a resource or a span */
+    V_ATTR,       /* one {"key", "value"} */
+    V_ATTR_KEY,   /* its "key" */
+    V_ATTR_VALUE, /* its "value" */
+    V_ANY_MEMBER, /* "stringValue" and the like inside the value */
+    V_SCOPES,     /* "scopeSpans" */
+    V_SCOPE,      /* one scope */
+    V_SPANS,      /* its "spans" */
+    V_SPAN,       /* one span */
+    V_TRACE_ID,
+    V_SPAN_ID,
+    V_PARENT_ID,
+    V_NAME,
+    V_KIND,
+    V_START,
+    V_END,
+    V_STATUS,
+    V_CODE,
+};
+
+/* The containers that are read (skipped ones are only counted). */
+enum role {
+    C_DOC,
+    C_RESULT,
+    C_ITEMS,
+    C_ITEM,
+    C_RESOURCE,
+    C_RES_ATTRS,
+    C_SPAN_ATTRS,
+    C_ATTR,
+    C_ANY,
+    C_SCOPES,
+    C_SCOPE,
+    C_SPANS,
+    C_SPAN,
+    C_STATUS,
+};
+
+#define MAX_FRAMES 16
+
+struct frame {
+    enum role role;
+    unsigned seen; /* keys met in this object, one bit each: a second one falls back */
+};
+
+/* The other signals of the file exporter, by the camelCase name read_otlp.c reports. */
+static const char *const other_names[] = {"resourceLogs", "resourceMetrics", "resourceProfiles"};
+
+struct ctx {
+    struct sm_batch *b;
+    bool fallback;
+    size_t skip; /* > 0: inside a skipped container, this deep */
+    enum slot slot;
+    struct frame frames[MAX_FRAMES];
+    size_t nframes;
+    bool root_done;
+
+    /* the document */
+    unsigned doc_items, doc_results, result_items, doc_others;
+    int other; /* index into other_names of the last other signal seen as an array */
+
+    /* the item */
+    size_t item_first_span;
+    struct sm_span res; /* only service, service_namespace, service_version */
+    unsigned item_scope_keys;
+
+    /* the span */
+    size_t span;
+    bool has_trace, has_span, has_start, has_end;
+    int64_t end_ns;
+
+    /* the attribute */
+    bool attr_of_span;
+    bool attr_has_key;
+    bool attr_has_value;
+    bool attr_relevant; /* the key is known and matters (or the key is not known yet) */
+    bool any_found;
+    struct sm_sax_scalar attr_value;
+    struct sm_buf key;
+    struct sm_buf value;
+};
+
+static int fall_back(struct ctx *c)
+{
+    c->fallback = true;
+    return 0; /* cancels the parse */
+}
+
+static struct frame *top(struct ctx *c)
+{
+    return c->nframes ? &c->frames[c->nframes - 1] : NULL;
+}
+
+static bool push(struct ctx *c, enum role role)
+{
+    if (c->nframes == MAX_FRAMES)
+        return false;
+    c->frames[c->nframes].role = role;
+    c->frames[c->nframes].seen = 0;
+    c->nframes++;
+    return true;
+}
+
+/* The slot of the next value once one has ended: an array's next item, or nothing until
+ * the object's next key. */
+static void value_done(struct ctx *c)
+{
+    struct frame *f = top(c);
+
+    if (!f) {
+        c->root_done = true;
+        c->slot = V_SKIP;
+        return;
+    }
+    switch (f->role) {
+    case C_ITEMS:
+        c->slot = V_ITEM;
+        break;
+    case C_RES_ATTRS:
+    case C_SPAN_ATTRS:
+        c->slot = V_ATTR;
+        break;
+    case C_SCOPES:
+        c->slot = V_SCOPE;
+        break;
+    case C_SPANS:
+        c->slot = V_SPAN;
+        break;
+    default:
+        c->slot = V_SKIP;
+        break;
+    }
+}
+
+static struct sm_span *cur_span(struct ctx *c)
+{
+    return &c->b->spans[c->span];
+}
+
+/* ---- scalars ---- */
+
+static int read_id(struct ctx *c, const struct sm_sax_scalar *v, size_t bytes, const char **out)
+{
+    char id[64];
+
+    if (v->type != SM_SAX_STRING || v->len == 0 ||
+        !sm_sax_cstr((const unsigned char *)v->s, v->len, id, sizeof(id)) ||
+        sm_otlp_id_size(id) != bytes)
+        return -1;
+    *out = sm_batch_otlp_id(c->b, id);
+    return 0;
+}
+
+/* read_otlp.c's read_enum: a number below n, or PREFIX_NAME or NAME in any case. */
+static int read_enum(const struct sm_sax_scalar *v, const char *prefix, const char *const *names,
+                     int n)
+{
+    char text[64];
+    const char *s = text;
+    size_t plen = strlen(prefix);
+    int i;
+
+    if (v->type == SM_SAX_INT)
+        return v->i >= 0 && v->i < n ? (int)v->i : -1;
+    if (v->type != SM_SAX_STRING ||
+        !sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
+        return -1;
+    if (!strncasecmp(s, prefix, plen))
+        s += plen;
+    for (i = 0; i < n; i++) {
+        if (!sm_strcasecmp(s, names[i]))
+            return i;
+    }
+    return -1;
+}
+
+static int read_time(const struct sm_sax_scalar *v, int64_t *out)
+{
+    char text[64];
+    struct sm_sax_scalar copy = *v;
+
+    if (v->type == SM_SAX_STRING) {
+        if (!sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
+            return -1;
+        copy.s = text;
+    }
+    if (sm_sax_int64(&copy, out) != 0 || *out < 0)
+        return -1;
+    return 0;
+}
+
+static void apply_attr(struct ctx *c)
+{
+    struct sm_sax_scalar *v = &c->attr_value;
+
+    if (!c->attr_has_value || v->type == SM_SAX_NONE || !c->attr_relevant)
+        return;
+    if (c->attr_of_span) {
+        sm_sax_apply_attr(c->b, cur_span(c), c->key.data, v);
+    } else {
+        const char **field = sm_read_otlp_resource_field(&c->res, c->key.data);
+
+        if (field)
+            *field = sm_sax_text(c->b, v);
+    }
+}
+
+/* Whether an attribute named key (in c->key) sets anything; the span's state decides
+ * (newer names win over older ones), and nothing changes it before the attribute ends. */
+static bool attr_matters(struct ctx *c)
+{
+    const char **field;
+
+    if (!c->attr_of_span)
+        return sm_read_otlp_resource_field(&c->res, c->key.data) != NULL;
+    return sm_read_attr_target(cur_span(c), c->key.data, &field) != SM_READ_ATTR_NONE;
+}
+
+static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
+{
+    static const char *const kinds[] = {"unspecified", "internal", "server",
+                                        "client",      "producer", "consumer"};
+    static const char *const codes[] = {"unset", "ok", "error"};
+    struct sm_span *s;
+    int x;
+
+    if (c->skip)
+        return 1;
+    if (v->type == SM_SAX_NULL) {
+        /* null is absent, except as an attribute's plain value (read_otlp.c hands it on) */
+        switch (c->slot) {
+        case V_ATTR_VALUE:
+            break;
+        case V_ANY_MEMBER:
+            c->any_found = true; /* the first member found is null: no value */
+            value_done(c);
+            return 1;
+        case V_RESOURCE:
+        case V_ATTRS:
+        case V_SCOPES:
+        case V_SPANS:
+        case V_SCOPE:
+        case V_TRACE_ID:
+        case V_SPAN_ID:
+        case V_PARENT_ID:
+        case V_NAME:
+        case V_KIND:
+        case V_START:
+        case V_END:
+        case V_STATUS:
+        case V_CODE:
+        case V_SKIP:
+            if (c->slot == V_START)
+                c->has_start = false;
+            if (c->slot == V_END)
+                c->has_end = false;
+            value_done(c);
+            return 1;
+        default:
+            return fall_back(c);
+        }
+    }
+    switch (c->slot) {
+    case V_SKIP:
+    case V_SCOPE: /* a scope that is not an object is passed over */
+        break;
+    case V_TRACE_ID:
+        if (read_id(c, v, 16, &cur_span(c)->trace_id) != 0 || !cur_span(c)->trace_id)
+            return fall_back(c);
+        c->has_trace = true;
+        break;
+    case V_SPAN_ID:
+        if (read_id(c, v, 8, &cur_span(c)->span_id) != 0 || !cur_span(c)->span_id)
+            return fall_back(c);
+        c->has_span = true;
+        break;
+    case V_PARENT_ID:
+        if (v->type == SM_SAX_STRING && v->len == 0)
+            cur_span(c)->parent_id = NULL;
+        else if (read_id(c, v, 8, &cur_span(c)->parent_id) != 0)
+            return fall_back(c);
+        break;
+    case V_NAME:
+        if (v->type != SM_SAX_STRING)
+            return fall_back(c);
+        cur_span(c)->name = v->len ? sm_arena_strndup(&c->b->arena, v->s, v->len) : NULL;
+        break;
+    case V_KIND:
+        x = read_enum(v, "SPAN_KIND_", kinds, 6);
+        if (x < 0)
+            return fall_back(c);
+        cur_span(c)->kind = (enum sm_span_kind)x;
+        break;
+    case V_START:
+        s = cur_span(c);
+        if (read_time(v, &s->start_ns) != 0)
+            return fall_back(c);
+        c->has_start = true;
+        break;
+    case V_END:
+        if (read_time(v, &c->end_ns) != 0)
+            return fall_back(c);
+        c->has_end = true;
+        break;
+    case V_CODE:
+        x = read_enum(v, "STATUS_CODE_", codes, 3);
+        if (x < 0)
+            return fall_back(c);
+        cur_span(c)->error = x == 2;
+        break;
+    case V_ATTR_KEY:
+        if (v->type != SM_SAX_STRING)
+            return fall_back(c);
+        sm_buf_reset(&c->key);
+        sm_buf_add(&c->key, v->s, v->len);
+        sm_buf_addc(&c->key, '\0');
+        c->attr_has_key = true;
+        if (!c->attr_has_value)
+            c->attr_relevant = attr_matters(c);
+        break;
+    case V_ATTR_VALUE:
+        c->attr_has_value = true;
+        if (c->attr_relevant)
+            sm_sax_keep(&c->attr_value, v, &c->value);
+        break;
+    case V_ANY_MEMBER:
+        if (!c->any_found) {
+            c->any_found = true;
+            c->attr_has_value = true;
+            if (c->attr_relevant)
+                sm_sax_keep(&c->attr_value, v, &c->value);
+        }
+        break;
+    default:
+        /* an object or array was expected */
+        return fall_back(c);
+    }
+    value_done(c);
+    return 1;
+}
+
+static int cb_null(void *ctx)
+{
+    struct sm_sax_scalar v = {.type = SM_SAX_NULL};
+
+    return on_scalar(ctx, &v);
+}
+
+static int cb_boolean(void *ctx, int b)
+{
+    struct sm_sax_scalar v = {.type = b ? SM_SAX_TRUE : SM_SAX_FALSE};
+
+    return on_scalar(ctx, &v);
+}
+
+static int cb_number(void *ctx, const char *text, size_t len)
+{
+    struct sm_sax_scalar v;
+
+    /* checked even when skipped: jansson refuses the whole element for it */
+    if (sm_sax_number(text, len, &v) != 0)
+        return fall_back(ctx);
+    return on_scalar(ctx, &v);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct sm_sax_scalar v = {.type = SM_SAX_STRING, .s = (const char *)s, .len = len};
+
+    return on_scalar(ctx, &v);
+}
+
+/* ---- containers ---- */
+
+static int enter_skip(struct ctx *c)
+{
+    c->skip = 1;
+    return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+    struct ctx *c = ctx;
+    enum role role;
+
+    if (c->skip) {
+        c->skip++;
+        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
+    }
+    switch (c->slot) {
+    case V_SKIP:
+        return enter_skip(c);
+    case V_DOC:
+        role = C_DOC;
+        break;
+    case V_RESULT:
+        role = C_RESULT;
+        break;
+    case V_ITEM:
+        role = C_ITEM;
+        c->item_first_span = c->b->len;
+        memset(&c->res, 0, sizeof(c->res));
+        c->item_scope_keys = 0;
+        break;
+    case V_RESOURCE:
+        role = C_RESOURCE;
+        break;
+    case V_ATTR:
+        role = C_ATTR;
+        c->attr_of_span = top(c)->role == C_SPAN_ATTRS;
+        c->attr_has_key = false;
+        c->attr_has_value = false;
+        c->attr_relevant = true;
+        c->attr_value.type = SM_SAX_NONE;
+        break;
+    case V_ATTR_VALUE:
+        role = C_ANY;
+        c->any_found = false;
+        break;
+    case V_ANY_MEMBER:
+        if (c->any_found)
+            return enter_skip(c);
+        return fall_back(c); /* the value's value is an object: leave it to jansson */
+    case V_SCOPE:
+        role = C_SCOPE;
+        break;
+    case V_SPAN:
+        role = C_SPAN;
+        c->span = c->b->len;
+        sm_batch_add(c->b)->format = SM_FORMAT_OTLP;
+        c->has_trace = c->has_span = c->has_start = c->has_end = false;
+        c->end_ns = 0;
+        break;
+    case V_STATUS:
+        role = C_STATUS;
+        break;
+    default:
+        return fall_back(c);
+    }
+    if (!push(c, role))
+        return fall_back(c);
+    c->slot = V_SKIP;
+    return 1;
+}
+
+static int cb_start_array(void *ctx)
+{
+    struct ctx *c = ctx;
+    enum role role;
+    struct frame *f = top(c);
+
+    if (c->skip) {
+        c->skip++;
+        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
+    }
+    switch (c->slot) {
+    case V_SKIP:
+    case V_SCOPE: /* not an object: passed over */
+        return enter_skip(c);
+    case V_OTHER:
+        c->doc_others++; /* c->other was set by the key */
+        return enter_skip(c);
+    case V_ATTR_VALUE:
+        /* an array value is no value: the attribute is left out */
+        return enter_skip(c);
+    case V_ANY_MEMBER:
+        if (c->any_found)
+            return enter_skip(c);
+        return fall_back(c);
+    case V_DOC_ITEMS:
+        role = C_ITEMS;
+        break;
+    case V_ATTRS:
+        role = f->role == C_RESOURCE ? C_RES_ATTRS : C_SPAN_ATTRS;
+        break;
+    case V_SCOPES:
+        role = C_SCOPES;
+        break;
+    case V_SPANS:
+        role = C_SPANS;
+        break;
+    default:
+        return fall_back(c);
+    }
+    if (!push(c, role))
+        return fall_back(c);
+    value_done(c);
+    return 1;
+}
+
+/* Marks key bit in the object's seen set; false when it was there already. */
+static bool first_time(struct frame *f, unsigned bit)
+{
+    if (f->seen & bit)
+        return false;
+    f->seen |= bit;
+    return true;
+}
+
+#define KEY_IS(lit) (len == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
+
+enum span_key {
+    K_TRACE = 1u << 0,
+    K_SPAN = 1u << 1,
+    K_PARENT = 1u << 2,
+    K_NAME = 1u << 3,
+    K_KIND = 1u << 4,
+    K_START = 1u << 5,
+    K_END = 1u << 6,
+    K_STATUS = 1u << 7,
+    K_ATTRS = 1u << 8,
+};
+
+static enum slot span_key(const char *key, size_t len, unsigned *bit)
+{
+    switch (key[0]) {
+    case 't':
+        if (KEY_IS("traceId") || KEY_IS("trace_id")) {
+            *bit = K_TRACE;
+            return V_TRACE_ID;
+        }
+        break;
+    case 's':
+        if (KEY_IS("spanId") || KEY_IS("span_id")) {
+            *bit = K_SPAN;
+            return V_SPAN_ID;
+        }
+        if (KEY_IS("startTimeUnixNano") || KEY_IS("start_time_unix_nano")) {
+            *bit = K_START;
+            return V_START;
+        }
+        if (KEY_IS("status")) {
+            *bit = K_STATUS;
+            return V_STATUS;
+        }
+        break;
+    case 'p':
+        if (KEY_IS("parentSpanId") || KEY_IS("parent_span_id")) {
+            *bit = K_PARENT;
+            return V_PARENT_ID;
+        }
+        break;
+    case 'n':
+        if (KEY_IS("name")) {
+            *bit = K_NAME;
+            return V_NAME;
+        }
+        break;
+    case 'k':
+        if (KEY_IS("kind")) {
+            *bit = K_KIND;
+            return V_KIND;
+        }
+        break;
+    case 'e':
+        if (KEY_IS("endTimeUnixNano") || KEY_IS("end_time_unix_nano")) {
+            *bit = K_END;
+            return V_END;
+        }
+        break;
+    case 'a':
+        if (KEY_IS("attributes")) {
+            *bit = K_ATTRS;
+            return V_ATTRS;
+        }
+        break;
+    default:
+        break;
+    }
+    return V_SKIP;
+}
+
+static bool is_items_key(const char *key, size_t len)
+{
+    return KEY_IS("resourceSpans") || KEY_IS("resource_spans") || KEY_IS("batches");
+}
+
+/* The index into other_names of an other signal's key (either spelling), or -1. */
+static int other_key(const char *key, size_t len)
+{
+    if (KEY_IS("resourceLogs") || KEY_IS("resource_logs"))
+        return 0;
+    if (KEY_IS("resourceMetrics") || KEY_IS("resource_metrics"))
+        return 1;
+    if (KEY_IS("resourceProfiles") || KEY_IS("resource_profiles"))
+        return 2;
+    return -1;
+}
+
+static const char *const any_keys[] = {
+    "stringValue",  "intValue",  "boolValue",  "doubleValue",
+    "string_value", "int_value", "bool_value", "double_value",
+};
+
+static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
+{
+    struct ctx *c = ctx;
+    const char *key = (const char *)ukey;
+    struct frame *f = top(c);
+    unsigned bit = 0;
+    size_t i;
+    int o;
+
+    if (c->skip)
+        return 1;
+    c->slot = V_SKIP;
+    if (len == 0)
+        return 1;
+    switch (f->role) {
+    case C_DOC:
+        if (is_items_key(key, len)) {
+            c->doc_items++;
+            c->slot = V_DOC_ITEMS;
+        } else if (KEY_IS("result") || KEY_IS("trace")) {
+            c->doc_results++;
+            c->slot = V_RESULT;
+        } else if ((o = other_key(key, len)) >= 0) {
+            /* a second other signal is a shape read_otlp.c orders: leave it to it */
+            if (c->doc_others)
+                return fall_back(c);
+            c->slot = V_OTHER;
+            c->other = o;
+        }
+        return 1;
+    case C_RESULT:
+        if (is_items_key(key, len)) {
+            c->result_items++;
+            c->slot = V_DOC_ITEMS;
+        }
+        return 1;
+    case C_ITEM:
+        if (KEY_IS("resource")) {
+            if (!first_time(f, 1))
+                return fall_back(c);
+            c->slot = V_RESOURCE;
+        } else if (KEY_IS("scopeSpans") || KEY_IS("scope_spans") ||
+                   KEY_IS("instrumentationLibrarySpans") ||
+                   KEY_IS("instrumentation_library_spans")) {
+            if (c->item_scope_keys++)
+                return fall_back(c);
+            c->slot = V_SCOPES;
+        }
+        return 1;
+    case C_RESOURCE:
+        if (KEY_IS("attributes")) {
+            if (!first_time(f, 1))
+                return fall_back(c);
+            c->slot = V_ATTRS;
+        }
+        return 1;
+    case C_ATTR:
+        if (KEY_IS("key")) {
+            if (!first_time(f, 1))
+                return fall_back(c);
+            c->slot = V_ATTR_KEY;
+        } else if (KEY_IS("value")) {
+            if (!first_time(f, 2))
+                return fall_back(c);
+            c->slot = V_ATTR_VALUE;
+        }
+        return 1;
+    case C_ANY:
+        for (i = 0; i < sizeof(any_keys) / sizeof(any_keys[0]); i++) {
+            if (strlen(any_keys[i]) == len && !memcmp(key, any_keys[i], len)) {
+                if (!first_time(f, 1u << i))
+                    return fall_back(c);
+                c->slot = V_ANY_MEMBER;
+                break;
+            }
+        }
+        return 1;
+    case C_SCOPE:
+        if (KEY_IS("spans")) {
+            if (!first_time(f, 1))
+                return fall_back(c);
+            c->slot = V_SPANS;
+        }
+        return 1;
+    case C_SPAN:
+        c->slot = span_key(key, len, &bit);
+        if (bit && !first_time(f, bit))
+            return fall_back(c);
+        return 1;
+    case C_STATUS:
+        if (KEY_IS("code")) {
+            if (!first_time(f, 1))
+                return fall_back(c);
+            c->slot = V_CODE;
+        }
+        return 1;
+    default:
+        return fall_back(c);
+    }
+}
+
+static int end_item(struct ctx *c)
+{
+    size_t i;
+
+    /* the resource may come after the scopes: its fields reach the spans at the end */
+    for (i = c->item_first_span; i < c->b->len; i++) {
+        struct sm_span *s = &c->b->spans[i];
+
+        s->service = c->res.service;
+        s->service_namespace = c->res.service_namespace;
+        s->service_version = c->res.service_version;
+    }
+    return 1;
+}
+
+static int end_span(struct ctx *c)
+{
+    struct sm_span *s = cur_span(c);
+
+    if (!c->has_trace || !c->has_span)
+        return fall_back(c); /* a required id is missing */
+    /* a span that ends before it starts has no usable duration; keep the span */
+    if (c->has_start && c->has_end && s->start_ns > 0 && c->end_ns >= s->start_ns) {
+        s->duration_ns = c->end_ns - s->start_ns;
+        s->has_duration = true;
+    }
+    return 1;
+}
+
+static int end_container(struct ctx *c)
+{
+    struct frame *f;
+    int ok = 1;
+
+    if (c->skip) {
+        c->skip--;
+        if (!c->skip)
+            value_done(c);
+        return 1;
+    }
+    f = top(c);
+    switch (f->role) {
+    case C_ATTR:
+        if (!c->attr_has_key)
+            return fall_back(c); /* "key" must be a string */
+        apply_attr(c);
+        break;
+    case C_SPAN:
+        ok = end_span(c);
+        break;
+    case C_ITEM:
+        ok = end_item(c);
+        break;
+    default:
+        break;
+    }
+    c->nframes--;
+    if (ok)
+        value_done(c);
+    return ok;
+}
+
+static int cb_end(void *ctx)
+{
+    return end_container(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end,
+};
+
+int sm_sax_parse_otlp(const struct sm_element *el, struct sm_batch *out, struct sm_error *err)
+{
+    struct ctx c;
+    int rc = 0;
+
+    memset(&c, 0, sizeof(c));
+    c.b = out;
+    sm_buf_init(&c.key);
+    sm_buf_init(&c.value);
+    out->format = SM_FORMAT_OTLP;
+    /* an item of a member's array is an item whatever the member (as read_otlp.c) */
+    c.slot = el->ctx == SM_ELEM_MEMBER_ITEM ? V_ITEM : V_DOC;
+    if (sm_sax_run(&callbacks, &c, el->data, el->len) != 0 || c.fallback || !c.root_done) {
+        rc = SM_SAX_FALLBACK;
+        goto out;
+    }
+    if (el->ctx == SM_ELEM_MEMBER_ITEM)
+        goto out;
+    /* a document: which of its members counted is read_otlp.c's order of preference */
+    if (c.doc_items == 1 && c.result_items == 0)
+        goto out;
+    if (c.doc_items == 0 && c.doc_results == 0 && c.doc_others == 1) {
+        snprintf(err->text, sizeof(err->text), "%s", other_names[c.other]);
+        rc = SM_READ_IGNORED;
+        goto out;
+    }
+    if (c.doc_items == 0 && c.doc_others == 0 && c.doc_results == 1 && c.result_items == 1)
+        goto out;
+    rc = SM_SAX_FALLBACK;
+out:
+    sm_buf_release(&c.key);
+    sm_buf_release(&c.value);
+    return rc;
+}
