@@ -659,7 +659,7 @@ static void add_legend(struct sm_buf *out, const struct sm_map *map, const struc
     sm_buf_adds(out, style->weight == SM_WEIGHT_CRITICAL ? "critical share" : "calls");
     sm_buf_adds(out, "</span>");
     if (page && strcmp(page, "diff") && map->nwhy > 0)
-        sm_buf_adds(out, "<span class=\"lg lg-entry\">double border: an entry, click it for "
+        sm_buf_adds(out, "<span class=\"lg lg-entry\">thick border: an entry, click it for "
                          "where its time goes</span>");
     sm_buf_adds(out, "</div>\n");
     sm_buf_release(&t);

@@ -12,6 +12,10 @@
 // node or wire edge, clicking pins it; clicking a node that is no entry closes the panel.
 // No page makes a request, logs an error or opens a dialog. Prints one line per check;
 // exits 1 on any failure.
+//
+// SVCMAP_WHY_SCREENSHOT=FILE.png instead opens DIR/shop.html, clicks its first entry,
+// pins its first contributor and writes the picture to FILE.png (docs/html-why.png,
+// made by scripts/render-docs).
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -47,6 +51,14 @@ function idPart(s) {
     out += /[A-Za-z0-9.:-]/.test(c) ? c : '_' + b.toString(16).padStart(2, '0');
   }
   return out;
+}
+
+// A contributor's label: ids without "service:", a wire as "FROM \u2192 TO".
+function partLabel(c) {
+  const bare = (id) => (id.startsWith('service:') ? id.slice(8) : id);
+  if (c.kind !== 'wire') return bare(c.id);
+  const [from, to] = c.id.split('->');
+  return `${bare(from)} \u2192 ${bare(to)}`;
 }
 
 // Numbers as the page prints them, computed here from the map document.
@@ -118,6 +130,8 @@ async function checkMap(browser, dir, name) {
     const got = await panel(page);
     const label = `${name}: ${node}`;
     check(!got.hidden && got.node === node, `${label}: a click opens the panel`, JSON.stringify(got.node));
+    const faded = await page.evaluate(() => document.querySelectorAll('#svcmap-svg .faded').length);
+    check(faded === 0, `${label}: the map stays bright`, `${faded} faded`);
     const nodeName = doc.nodes.find((n) => n.id === node).name;
     check(got.title === `Why is ${nodeName} slow?`, `${label}: the panel names the entry`, got.title);
     check(got.entries.length === entries.length, `${label}: one section per entry`,
@@ -134,7 +148,7 @@ async function checkMap(browser, dir, name) {
       }
       // contributors: the document's, most critical time first; shares from the
       // document's own integers, not from the page's data block
-      const want = w.contributors.map((c) => [fmtShare(c.critical_ns / w.total_ns), c.id, c.kind,
+      const want = w.contributors.map((c) => [fmtShare(c.critical_ns / w.total_ns), partLabel(c), c.kind,
         fmtMs(c.critical_ns / 1e6), `${fmtShare(c.share_p50)} / ${fmtShare(c.share_p99)}`]);
       check(JSON.stringify(g.parts) === JSON.stringify(want), `${label}: contributors, shares and quantiles`,
         `\n  page ${JSON.stringify(g.parts)}\n  doc  ${JSON.stringify(want)}`);
@@ -172,7 +186,14 @@ async function checkMap(browser, dir, name) {
     check(pinned.length === 1 || first.contributors[0].kind === 'wire',
       `${label}: a click pins the first contributor`, JSON.stringify(pinned));
   }
-  // a node that is no entry closes the panel
+  // a second click on the entry closes the panel; a node that is no entry closes it too
+  {
+    const [node] = nodes.keys();
+    await clickNode(page, 'node:' + idPart(node));
+    check((await panel(page)).hidden, `${name}: a second click on ${node} closes the panel`);
+    await clickNode(page, 'node:' + idPart(node));
+    check(!(await panel(page)).hidden, `${name}: a third opens it again`);
+  }
   const other = doc.nodes.find((n) => !nodes.has(n.id));
   if (other) {
     await clickNode(page, 'node:' + idPart(other.id));
@@ -206,11 +227,37 @@ const browser = await puppeteer.launch({
   executablePath: chromiumPath(), headless: true, args,
   defaultViewport: { width: 1400, height: 1000 }, protocolTimeout: 120000,
 });
-try {
-  for (const name of fs.readFileSync(path.join(dir, 'maps'), 'utf8').split('\n').filter(Boolean)) {
-    await checkMap(browser, dir, name);
+async function screenshot(browser, file, png) {
+  const { page, watch } = await open(browser, file);
+  const node = await page.evaluate(() => {
+    const d = JSON.parse(document.getElementById('svcmap-data').textContent);
+    return (d.why || []).length ? d.why[0].node : null;
+  });
+  check(node !== null, `${file}: has an entry`);
+  if (node !== null) {
+    await clickNode(page, 'node:' + idPart(node));
+    await page.evaluate(() => document.querySelector('#svcmap-why tr.why-part').click());
+    await page.mouse.move(5, 5);
+    const shown = await panel(page);
+    check(!shown.hidden, `${file}: the panel is open`);
+    const height = await page.evaluate(() => Math.ceil(Math.max(
+      document.getElementById('svcmap-map').getBoundingClientRect().bottom,
+      document.getElementById('svcmap-why').getBoundingClientRect().bottom) + 8));
+    await page.screenshot({ path: png, clip: { x: 0, y: 0, width: 1400, height }, captureBeyondViewport: false });
   }
-  await checkDiff(browser, dir);
+  checkClean(file, watch);
+  await page.close();
+}
+
+try {
+  if (process.env.SVCMAP_WHY_SCREENSHOT) {
+    await screenshot(browser, path.join(dir, 'shop.html'), process.env.SVCMAP_WHY_SCREENSHOT);
+  } else {
+    for (const name of fs.readFileSync(path.join(dir, 'maps'), 'utf8').split('\n').filter(Boolean)) {
+      await checkMap(browser, dir, name);
+    }
+    await checkDiff(browser, dir);
+  }
 } catch (e) {
   failures++;
   console.log(`FAIL: ${e.stack || e}`);

@@ -388,14 +388,22 @@
 
   function hideWhy() {
     if (!whyPanel) return;
-    svg.querySelectorAll('.why-hot, .why-pinned').forEach(function (g) {
-      g.classList.remove('why-hot', 'why-pinned');
+    svg.querySelectorAll('.why-hot, .why-pinned, .why-open').forEach(function (g) {
+      g.classList.remove('why-hot', 'why-pinned', 'why-open');
     });
     whyPanel.hidden = true;
     document.body.classList.remove('why-open');
     whyPanel.replaceChildren();
     delete whyPanel.dataset.node;
     whyNode = null;
+  }
+
+  /* A contributor as people read it: "database:inventory", "api-gateway" for a service,
+   * "frontend \u2192 api-gateway" for the wire between two nodes. */
+  function partLabel(c) {
+    const bare = function (id) { return id.indexOf('service:') === 0 ? id.slice(8) : id; };
+    const k = c.kind === 'wire' ? c.id.indexOf('->') : -1;
+    return k < 0 ? bare(c.id) : bare(c.id.slice(0, k)) + ' \u2192 ' + bare(c.id.slice(k + 2));
   }
 
   function whyEntry(w) {
@@ -418,7 +426,8 @@
       const tr = el('tr', 'why-part');
       tr.dataset.id = c.id;
       tr.dataset.share = String(c.share);
-      [share(c.share), c.id, c.kind, ms(c.critical_ms),
+      tr.title = c.id;
+      [share(c.share), partLabel(c), c.kind, ms(c.critical_ms),
         share(c.share_p50) + ' / ' + share(c.share_p99)].forEach(function (v, k) {
         tr.appendChild(el('td', k === 0 || k >= 3 ? 'num' : null, v));
       });
@@ -455,6 +464,7 @@
       'contributor\'s share of the total time on the critical path. Hover or click a row ' +
       'to find it on the map.'));
     n.why.forEach(function (w) { whyPanel.appendChild(whyEntry(w)); });
+    if (n.elem) n.elem.classList.add('why-open');
     whyPanel.dataset.node = n.id;
     whyPanel.hidden = false;
     document.body.classList.add('why-open');
@@ -467,13 +477,17 @@
     }
     const item = itemAt(ev.target);
     if (!item || !item.isNode) return;
-    if (focused === item) {
+    /* an entry opens (or closes) its panel and leaves the map bright, since its
+     * critical path may run any number of hops away; other nodes focus as before */
+    if (item.why) {
       clearFocus();
       if (whyNode === item) hideWhy();
+      else showWhy(item);
+    } else if (focused === item) {
+      clearFocus();
     } else {
+      hideWhy();
       focusOn(item, false);
-      if (item.why) showWhy(item);
-      else hideWhy();
     }
   });
   hopsInput.addEventListener('input', function () {
