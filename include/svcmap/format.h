@@ -14,7 +14,8 @@
  * reader (reader.h) and .read to sm_read_json_elements: the streaming scanner, worker
  * threads, bad-record policy and time filter then come for free. A binary format (OTLP
  * protobuf) sets its own .read, takes bytes with sm_input_read, and hands spans out
- * with sm_sink_spans and bad records with sm_sink_bad_record.
+ * with sm_sink_spans, bad records with sm_sink_bad_record and bad spans of good records
+ * with sm_sink_bad_span.
  */
 #ifndef SVCMAP_FORMAT_H
 #define SVCMAP_FORMAT_H
@@ -105,6 +106,17 @@ int sm_sink_spans(struct sm_read_sink *sink, struct sm_batch *batch, struct sm_e
  * error (returns SM_EINPUT with *err = *bad); otherwise it is counted and told to
  * on_skip, and 0 is returned. */
 int sm_sink_bad_record(struct sm_read_sink *sink, const struct sm_error *bad, struct sm_error *err);
+/* For read functions: bad spans left out of a record whose other spans were kept (bad
+ * names the record's place, its text the span: "span 3: ..."); spans is how many it
+ * cost. With strict it becomes the error; otherwise counted in skipped_spans and told
+ * to on_skip_span, and 0 is returned. */
+int sm_sink_bad_span(struct sm_read_sink *sink, const struct sm_error *bad, uint64_t spans,
+                     struct sm_error *err);
+/* For read functions: every skip a reader recorded in batch (sm_batch_skip), told to
+ * sm_sink_bad_span with the record's place (file, line, column, offset) and prefix
+ * ("" or, say, "in a zstd-compressed message: ") before the reader's text. */
+int sm_sink_batch_skips(struct sm_read_sink *sink, const struct sm_batch *batch, long line,
+                        long column, long long offset, const char *prefix, struct sm_error *err);
 /* For read functions: a record of another signal (OTLP logs or metrics in a file
  * exporter's output), counted in ignored_records; what names it ("resourceLogs"). */
 void sm_sink_ignored(struct sm_read_sink *sink, const char *what);

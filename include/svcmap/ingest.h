@@ -3,7 +3,8 @@
  * sm_ingest_file opens a file (or stdin), detects its format from its content, scans it
  * element by element, has the format's reader turn each element into spans and hands
  * every batch to a callback. A bad element is skipped and counted (reported through
- * on_skip), or ends the run with --strict.
+ * on_skip), a bad span inside a good element likewise (on_skip_span), or either ends
+ * the run with --strict.
  */
 #ifndef SVCMAP_INGEST_H
 #define SVCMAP_INGEST_H
@@ -27,6 +28,10 @@ struct sm_ingest_options {
     int threads;
     /* Told about every skipped record (err has file and place); may be NULL. */
     void (*on_skip)(void *ctx, const struct sm_error *err);
+    /* Told about every bad span left out of a record whose other spans were kept: err has
+     * the file and the record's place, its text says which span ("span 3: ...") or
+     * resource; spans is how many spans that cost (1, or a resource's). May be NULL. */
+    void (*on_skip_span)(void *ctx, const struct sm_error *err, uint64_t spans);
     /* Told once per input that held records of other signals (OTLP logs or metrics):
      * how many, and their kinds ("resourceLogs, resourceMetrics"); may be NULL. */
     void (*on_ignored)(void *ctx, const char *file, uint64_t count, const char *what);
@@ -47,6 +52,7 @@ struct sm_ingest_stats {
     uint64_t spans;           /* spans handed to the callback */
     uint64_t elements;        /* elements read */
     uint64_t skipped_records; /* bad elements skipped */
+    uint64_t skipped_spans;   /* bad spans left out of elements that were kept */
     uint64_t ignored_records; /* records of other signals (OTLP logs, metrics) left out */
     unsigned formats;         /* bit (1 << format) for each format seen */
     int64_t start_ns;         /* earliest span start, 0 when none */

@@ -20,8 +20,9 @@
 #include "svcmap/span.h"
 
 /* Appends the spans of one OTLP TracesData or ExportTraceServiceRequest message (the
- * two share field 1, repeated ResourceSpans) to out. Malformed protobuf, or a span
- * breaking the same rules as the JSON reader, is SM_EINPUT with err filled (the text
+ * two share field 1, repeated ResourceSpans) to out. A span breaking the same rules as
+ * the JSON reader, or whose own bytes do not decode, is left out alone (sm_batch_skip:
+ * out->skips); malformed framing or resource is SM_EINPUT with err filled (the text
  * only; the caller adds the place). Spans appended before a failure are left for the
  * caller to drop. */
 int sm_otlp_proto_parse(const void *data, size_t len, struct sm_batch *out, struct sm_error *err);

@@ -23,16 +23,20 @@ struct sm_reader {
      * filled (the text only; the caller adds the place of the element). Spans appended
      * before a failure are dropped by the caller.
      *
-     * One bad span makes its whole element bad (a Jaeger trace, a Zipkin trace, an OTLP
-     * resourceSpans item): the caller skips and counts the element, so a trace is never
-     * linked with holes cut into it. Bad means: a required id missing, a known field of
-     * the wrong JSON type, an id of the wrong alphabet or length where the format fixes
-     * it (OTLP: 32/16 hex digits or base64 of 16/8 bytes; Zipkin: up to 32/16 hex
-     * digits; Jaeger ids may be opaque), a time that is not a non-negative integer or
-     * overflows int64 nanoseconds, an unknown kind or status code. null counts as absent.
-     * Messages name the span by its 1-based place in the element and the field as it
-     * was spelled: `span 3: "traceId" must be 32 hex digits or base64 of 16 bytes,
-     * got "xyz"`.
+     * A bad span costs only itself: the reader leaves it out with sm_batch_skip (its
+     * message in out->skips) and keeps the element's other spans; the caller counts it
+     * in skipped_spans and names it with the element's place. Where a whole resource is
+     * unusable (an OTLP resourceSpans item inside a document of several) its spans are
+     * left out as one skip. The element itself is bad (SM_EINPUT) only when its own
+     * shape is ("spans" not an array, a trace that is not an object) or when it is one
+     * span or one resourceSpans item and that is bad. Bad means: a required id missing,
+     * a known field of the wrong JSON type, an id of the wrong length where the format
+     * fixes it (OTLP: 32/16 hex digits or base64 of 16/8 bytes; Jaeger and Zipkin ids
+     * are strings, hex normalized and anything else kept opaque), a time that is not a
+     * non-negative integer or overflows int64 nanoseconds, an unknown kind or status
+     * code. null counts as absent. Messages name the span by its 1-based place in the
+     * element and the field as it was spelled: `span 3: "traceId" must be 32 hex digits
+     * or base64 of 16 bytes as OTLP requires, got "xyz"`.
      *
      * An element that is a record of another signal (an OTLP file exporter's
      * resourceLogs or resourceMetrics line) is SM_READ_IGNORED with err->text naming

@@ -103,11 +103,23 @@ struct sm_span {
     enum sm_input_format format;
 };
 
+/* A span (or every span of a resource) that a reader left out of its element as bad,
+ * while the element's other spans were kept. */
+struct sm_span_skip {
+    uint64_t spans;   /* spans it cost: 1 for a span, all of a resource's for a resource */
+    const char *text; /* why, as "span N: ..." (N 1-based in the element); batch arena */
+};
+
 /* Spans read from one element, plus the arena their strings live in. */
 struct sm_batch {
     struct sm_span *spans; /* owned array */
     size_t len;
     size_t cap;
+    /* Bad spans left out, in element order (sm_batch_skip); owned array, texts in the
+     * arena. Cleared with the spans by sm_batch_reset. */
+    struct sm_span_skip *skips;
+    size_t nskips;
+    size_t skips_cap;
     struct sm_arena arena;
     /* True when the element held whole traces (a Jaeger trace, a Zipkin trace list):
      * the linker may link these spans at once instead of waiting for the end. */
@@ -120,6 +132,9 @@ void sm_batch_reset(struct sm_batch *b); /* drops spans and strings, keeps memor
 void sm_batch_release(struct sm_batch *b);
 /* A zeroed span appended to b (duration_ns -1); borrowed until the next add/reset. */
 struct sm_span *sm_batch_add(struct sm_batch *b);
+/* Leaves spans out as bad: drops the spans from index keep on (the one being built) and
+ * records a skip of `spans` spans with the message text (copied). */
+void sm_batch_skip(struct sm_batch *b, size_t keep, uint64_t spans, const char *text);
 /* Arena copy of s (NULL stays NULL, "" becomes NULL). */
 const char *sm_batch_str(struct sm_batch *b, const char *s);
 

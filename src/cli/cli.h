@@ -83,6 +83,12 @@ int cli_load_map(char **files, int nfiles, const char *db, struct cli_input_opti
  * again when this map is merged on. cli_load_map calls it; commands that merge stored
  * snapshots after loading call it before they render. */
 void cli_tell_estimated(struct sm_map *map, bool quiet);
+/* One stderr line for bad spans left out of a kept record: "PLACE: span 3: ... (span
+ * skipped)", or "(N spans skipped)" for a resource's. */
+void cli_skipped_span_line(const char *where_what, uint64_t spans);
+/* The closing "skipped N bad records" / "skipped N bad spans ..." lines, each only when
+ * there were any. */
+void cli_skipped_summary(unsigned long records, uint64_t spans);
 
 /* Rendering: shaping (--focus, --depth, --include, --exclude, --min-calls, --clients,
  * --group-by), style (--direction, --edge-label, --latency, --warn-*, --crit-*,

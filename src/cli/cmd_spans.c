@@ -19,6 +19,8 @@ struct spans_state {
     struct sm_buf line;
     bool quiet;
     unsigned long skipped;
+    unsigned long span_skips; /* skip lines for bad spans (a resource's is one) */
+    uint64_t skipped_spans;
 };
 
 static const char usage[] =
@@ -46,6 +48,21 @@ static void on_skip(void *ctx, const struct sm_error *err)
         fprintf(stderr, "svcmap: further skipped records are not shown\n");
     }
     st->skipped++;
+}
+
+static void on_skip_span(void *ctx, const struct sm_error *err, uint64_t spans)
+{
+    struct spans_state *st = ctx;
+    char buf[1024];
+
+    if (!st->quiet && st->span_skips < MAX_SKIP_LINES) {
+        sm_error_format(err, buf, sizeof(buf));
+        cli_skipped_span_line(buf, spans);
+    } else if (!st->quiet && st->span_skips == MAX_SKIP_LINES) {
+        fprintf(stderr, "svcmap: further skipped spans are not shown\n");
+    }
+    st->span_skips++;
+    st->skipped_spans += spans;
 }
 
 static void on_ignored(void *ctx, const char *file, uint64_t count, const char *what)
@@ -108,6 +125,7 @@ int cmd_spans(int argc, char **argv)
     st.quiet = in.quiet;
     opt = in.ingest;
     opt.on_skip = on_skip;
+    opt.on_skip_span = on_skip_span;
     opt.on_ignored = on_ignored;
     opt.on_progress = NULL; /* progress lines would interleave with a terminal's output */
     opt.ctx = &st;
@@ -124,8 +142,8 @@ int cmd_spans(int argc, char **argv)
         if (opt.strict || rc != SM_EINPUT)
             break;
     }
-    if (st.skipped > 0 && !st.quiet)
-        cli_message("skipped %lu bad record%s", st.skipped, st.skipped == 1 ? "" : "s");
+    if (!st.quiet)
+        cli_skipped_summary(st.skipped, st.skipped_spans);
 
 out:
     if (files != stdin_only)

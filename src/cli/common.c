@@ -149,6 +149,8 @@ void cli_input_options_init(struct cli_input_options *o)
 struct load_state {
     struct cli_input_options *opt;
     unsigned long skipped_shown;
+    unsigned long span_skips; /* skip lines for bad spans (a resource's is one) */
+    uint64_t skipped_spans;
     struct timespec started;
     bool progress_shown;
 };
@@ -171,6 +173,41 @@ static void on_skip(void *ctx, const struct sm_error *err)
     } else if (st->skipped_shown == MAX_SKIP_LINES + 1) {
         fprintf(stderr, "svcmap: further skipped records are not shown\n");
     }
+}
+
+static void on_skip_span(void *ctx, const struct sm_error *err, uint64_t spans)
+{
+    struct load_state *st = ctx;
+    char buf[1024];
+
+    st->span_skips++;
+    st->skipped_spans += spans;
+    if (st->opt->quiet)
+        return;
+    if (st->progress_shown)
+        fputs("\r\033[K", stderr);
+    if (st->span_skips <= MAX_SKIP_LINES) {
+        sm_error_format(err, buf, sizeof(buf));
+        cli_skipped_span_line(buf, spans);
+    } else if (st->span_skips == MAX_SKIP_LINES + 1) {
+        fprintf(stderr, "svcmap: further skipped spans are not shown\n");
+    }
+}
+
+void cli_skipped_span_line(const char *where_what, uint64_t spans)
+{
+    if (spans == 1)
+        cli_message("%s (span skipped)", where_what);
+    else
+        cli_message("%s (%llu spans skipped)", where_what, (unsigned long long)spans);
+}
+
+void cli_skipped_summary(unsigned long records, uint64_t spans)
+{
+    if (records > 0)
+        cli_message("skipped %lu bad record%s", records, records == 1 ? "" : "s");
+    if (spans > 0)
+        cli_message("skipped %llu bad span%s", (unsigned long long)spans, spans == 1 ? "" : "s");
 }
 
 static void on_ignored(void *ctx, const char *file, uint64_t count, const char *what)
@@ -238,6 +275,7 @@ int cli_load_map(char **files, int nfiles, const char *db, struct cli_input_opti
     sm_load_options_init(&lopt);
     lopt.read = o->ingest;
     lopt.read.on_skip = on_skip;
+    lopt.read.on_skip_span = on_skip_span;
     lopt.read.on_ignored = on_ignored;
     lopt.read.on_progress = on_progress;
     lopt.read.ctx = &st;
@@ -248,8 +286,8 @@ int cli_load_map(char **files, int nfiles, const char *db, struct cli_input_opti
     rc = sm_load_map((const char *const *)files, nfiles > 0 ? (size_t)nfiles : 0, &lopt, map, err);
     if (st.progress_shown)
         fputs("\r\033[K", stderr);
-    if (st.skipped_shown > 0 && !o->quiet)
-        cli_message("skipped %lu bad record%s", st.skipped_shown, st.skipped_shown == 1 ? "" : "s");
+    if (!o->quiet)
+        cli_skipped_summary(st.skipped_shown, st.skipped_spans);
     if (rc == 0)
         cli_tell_estimated(map, o->quiet);
     return rc;

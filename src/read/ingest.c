@@ -155,7 +155,7 @@ static int element_to_batch(const struct sm_reader *reader, const struct sm_elem
                             const char *file, struct sm_batch *out, size_t *spans_read,
                             struct sm_error *err)
 {
-    size_t start = out->len;
+    size_t start = out->len, skips = out->nskips;
     int rc;
 
     out->format = reader->format;
@@ -163,6 +163,7 @@ static int element_to_batch(const struct sm_reader *reader, const struct sm_elem
     rc = reader->parse(el, value, out, err);
     if (rc == SM_READ_IGNORED) {
         out->len = start;
+        out->nskips = skips;
         return rc;
     }
     if (rc < 0) {
@@ -170,6 +171,7 @@ static int element_to_batch(const struct sm_reader *reader, const struct sm_elem
 
         snprintf(text, sizeof(text), "%s", err->text);
         out->len = start;
+        out->nskips = skips;
         return sm_error_at(err, rc, file, el->line, el->column, el->offset, "%s", text);
     }
     *spans_read = out->len - start;
@@ -231,6 +233,7 @@ struct run {
     uint64_t skipped;
     uint64_t ignored;
     uint64_t spans_read;
+    uint64_t skipped_spans;
 };
 
 /* Statistics and the callback for a batch already filtered. */
@@ -263,6 +266,39 @@ int sm_sink_bad_record(struct sm_read_sink *sink, const struct sm_error *bad, st
     return 0;
 }
 
+int sm_sink_bad_span(struct sm_read_sink *sink, const struct sm_error *bad, uint64_t spans,
+                     struct sm_error *err)
+{
+    if (sink->opt->strict) {
+        *err = *bad;
+        if (!err->status)
+            err->status = SM_EINPUT;
+        return err->status;
+    }
+    sink->stats->skipped_spans += spans;
+    if (sink->opt->on_skip_span)
+        sink->opt->on_skip_span(sink->opt->ctx, bad, spans);
+    return 0;
+}
+
+int sm_sink_batch_skips(struct sm_read_sink *sink, const struct sm_batch *batch, long line,
+                        long column, long long offset, const char *prefix, struct sm_error *err)
+{
+    struct sm_error bad;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < batch->nskips; i++) {
+        sm_error_init(&bad);
+        sm_error_at(&bad, SM_EINPUT, sink->file, line, column, offset, "%s%s", prefix,
+                    batch->skips[i].text);
+        rc = sm_sink_bad_span(sink, &bad, batch->skips[i].spans, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 void sm_sink_ignored(struct sm_read_sink *sink, const char *what)
 {
     size_t have = strlen(sink->ignored_what), n = strlen(what);
@@ -281,13 +317,17 @@ void sm_sink_ignored(struct sm_read_sink *sink, const char *what)
                  have ? ", " : "", what);
 }
 
-/* Takes the outcome of one element, in file order: a batch (rc 0), a record of another
- * signal (SM_READ_IGNORED, its name in bad), a bad record (SM_EINPUT in bad;
- * resumable says whether scanning went on) or a failure. Returns 0 to go on, 1 to stop
- * reading (the rest of the input is lost), negative to fail with err. */
-static int deliver(struct run *r, int rc, bool resumable, const struct sm_error *bad,
-                   struct sm_batch *batch, size_t spans_read, struct sm_error *err)
+/* Takes the outcome of one element (at el's place), in file order: a batch (rc 0, with
+ * the bad spans its reader left out), a record of another signal (SM_READ_IGNORED, its
+ * name in bad), a bad record (SM_EINPUT in bad; resumable says whether scanning went on)
+ * or a failure. Returns 0 to go on, 1 to stop reading (the rest of the input is lost),
+ * negative to fail with err. */
+static int deliver(struct run *r, const struct sm_element *el, int rc, bool resumable,
+                   const struct sm_error *bad, struct sm_batch *batch, size_t spans_read,
+                   struct sm_error *err)
 {
+    size_t i;
+
     if (rc == SM_EINPUT) {
         /* a broken file with nothing read yet is one error, not a skipped record */
         if (!resumable && r->read_ok == 0) {
@@ -309,6 +349,11 @@ static int deliver(struct run *r, int rc, bool resumable, const struct sm_error 
         sm_sink_ignored(r->sink, bad->text);
         return 0;
     }
+    for (i = 0; i < batch->nskips; i++)
+        r->skipped_spans += batch->skips[i].spans;
+    rc = sm_sink_batch_skips(r->sink, batch, el->line, el->column, el->offset, "", err);
+    if (rc < 0)
+        return rc;
     r->read_ok++;
     r->spans_read += spans_read;
     r->sink->stats->elements++;
@@ -341,6 +386,8 @@ struct item {
     int rc;
     size_t first_span; /* its spans: batch.spans[first_span, end_span) */
     size_t end_span;
+    size_t first_skip; /* its bad spans: batch.skips[first_skip, end_skip) */
+    size_t end_skip;
     size_t spans_read;
     struct sm_error err;
 };
@@ -384,6 +431,7 @@ static void slot_work(struct pool *p, struct slot *sl)
         json_t *value = NULL;
 
         it->first_span = sl->batch.len;
+        it->first_skip = sl->batch.nskips;
         if (it->needs_work) {
             it->rc = element_to_batch_sax(p->reader, &it->el, p->opt, &sl->batch, &it->spans_read,
                                           &it->err);
@@ -397,6 +445,7 @@ static void slot_work(struct pool *p, struct slot *sl)
             it->whole_traces = sl->batch.whole_traces;
         }
         it->end_span = sl->batch.len;
+        it->end_skip = sl->batch.nskips;
     }
 }
 
@@ -502,7 +551,10 @@ static int pool_deliver_one(struct pool *p, struct run *r, struct sm_error *err)
         view.len = it->end_span - it->first_span;
         view.cap = view.len;
         view.whole_traces = it->whole_traces;
-        rc = deliver(r, it->rc, it->resumable, &it->err, &view, it->spans_read, err);
+        view.skips = sl->batch.skips ? sl->batch.skips + it->first_skip : NULL;
+        view.nskips = it->end_skip - it->first_skip;
+        view.skips_cap = view.nskips;
+        rc = deliver(r, &it->el, it->rc, it->resumable, &it->err, &view, it->spans_read, err);
     }
     pthread_mutex_lock(&p->mu);
     p->queued_bytes -= sl->used;
@@ -680,7 +732,7 @@ int sm_read_json_elements(const struct sm_format *f, struct sm_input *in, struct
             drop_element(value);
             value = NULL;
         }
-        rc = deliver(&r, rc, resumable, &bad, &batch, n, err);
+        rc = deliver(&r, &el, rc, resumable, &bad, &batch, n, err);
         if (rc != 0)
             break;
         if (r.reader && opt->threads > 1 && !pooled) {
@@ -704,6 +756,10 @@ int sm_read_json_elements(const struct sm_format *f, struct sm_input *in, struct
     else if (r.read_ok == 0)
         rc = 0; /* a well-formed export with no records ([], {"data": []}), or only records
                    of other signals: an empty map */
+    else if (r.spans_read == 0 && r.skipped_spans > 0)
+        rc =
+            sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1, "no spans found: all %llu spans were bad",
+                        (unsigned long long)r.skipped_spans);
     else if (r.spans_read == 0)
         rc = sm_error_at(err, SM_EINPUT, r.file, 0, 0, -1, "no spans found in %s input",
                          r.reader->name);

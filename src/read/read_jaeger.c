@@ -18,6 +18,11 @@
  * else the first reference at all (into another trace: the linker finds no such span
  * in this trace and treats it as a missing parent, not as a root); else the older
  * "parentSpanID" field. Every reference is kept in span->refs, in file order.
+ *
+ * A bad span in a trace (a missing id, a field of the wrong type, a process that is not
+ * an object) costs only itself: it is left out with sm_batch_skip and the trace keeps
+ * its other spans. A trace whose own shape is bad ("spans" or "processes" of the wrong
+ * type), or a span standing alone as the element, is a bad record.
  */
 #include <string.h>
 
@@ -303,7 +308,6 @@ static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
     const json_t *spans, *processes, *trace_id, *js;
     char quote[64];
     size_t i;
-    int rc;
 
     if (!json_is_object(trace))
         return sm_read_fail(err, 0, "a trace must be an object, got %s",
@@ -319,11 +323,15 @@ static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
         return sm_read_fail(err, 0, "\"processes\" must be an object, got %s",
                             sm_read_describe(processes, quote, sizeof(quote)));
     trace_id = sm_read_get(trace, "traceID", NULL, NULL);
+    /* a bad span (its process included) costs only itself: the trace keeps the others */
     json_array_foreach(spans, i, js)
     {
-        rc = parse_span(js, trace_id, processes, ++*span_no, b, err);
-        if (rc)
-            return rc;
+        size_t keep = b->len;
+
+        if (parse_span(js, trace_id, processes, ++*span_no, b, err) != 0) {
+            sm_batch_skip(b, keep, 1, err->text);
+            sm_error_init(err);
+        }
     }
     return 0;
 }

@@ -8,6 +8,11 @@
  * exact int64 nanoseconds. A whole document ({"resourceSpans": [...]}, the Tempo
  * "batches" wrapper, the Jaeger API v3 {"result": {...}}, Tempo's API v2 {"trace": {...}})
  * is accepted as well.
+ *
+ * A bad span costs only itself: it is left out (sm_batch_skip, "span N: ...") and the
+ * item's other spans are kept. A bad item (its resource, or the shape of its scope and
+ * span arrays) is a bad record when it is the element, and costs only its own spans
+ * when the element is a document of several items.
  */
 #include <string.h>
 #include <strings.h>
@@ -181,10 +186,13 @@ static int read_id(struct sm_batch *b, const struct sm_read_field *f, size_t byt
             return sm_read_fail(err, span_no, "\"%s\" is missing", f->name);
         return 0;
     }
+    /* OTLP fixes ids (unlike Jaeger and Zipkin, whose ids may be opaque strings): bytes
+     * of that length, which the JSON mapping writes as hex (or base64) */
     if (!json_is_string(v) || sm_otlp_id_size(json_string_value(v)) != bytes)
         return sm_read_fail(err, span_no,
-                            "\"%s\" must be %zu hex digits or base64 of %zu bytes, got %s", f->name,
-                            2 * bytes, bytes, sm_read_describe(v, quote, sizeof(quote)));
+                            "\"%s\" must be %zu hex digits or base64 of %zu bytes as OTLP "
+                            "requires, got %s",
+                            f->name, 2 * bytes, bytes, sm_read_describe(v, quote, sizeof(quote)));
     *out = sm_batch_otlp_id(b, json_string_value(v));
     if (!*out && required)
         return sm_read_fail(err, span_no, "\"%s\" must not be all zeros", f->name);
@@ -329,14 +337,48 @@ static int parse_span(const json_t *js, const struct sm_span *res, size_t span_n
     return each_attribute(f[F_ATTRIBUTES].value, "", span_no, b, s, sm_read_apply_attr, err);
 }
 
-/* One resourceSpans item. *span_no counts the element's spans (1-based in messages). */
+/* The scopes array of a resourceSpans item (scopeSpans, else the older
+ * instrumentationLibrarySpans), or NULL; *name the key found. */
+static const json_t *item_scopes(const json_t *item, const char **name)
+{
+    const json_t *scopes = NULL;
+    size_t k;
+
+    for (k = 0; k < sizeof(scope_keys) / sizeof(scope_keys[0]) && !scopes; k++)
+        scopes = sm_read_get(item, scope_keys[k][0], scope_keys[k][1], name);
+    return scopes;
+}
+
+/* How many spans a resourceSpans item holds, as far as its shape lets them be counted
+ * (for a resource left out whole). */
+static uint64_t item_span_count(const json_t *item)
+{
+    const json_t *scopes = item_scopes(item, NULL), *scope;
+    uint64_t n = 0;
+    size_t i;
+
+    json_array_foreach(scopes, i, scope)
+    {
+        const json_t *spans = sm_read_get(scope, "spans", NULL, NULL);
+
+        if (json_is_array(spans))
+            n += json_array_size(spans);
+    }
+    return n;
+}
+
+/* One resourceSpans item. The item's own shape (the resource, its attributes, the scope
+ * and spans arrays) is checked first: when it is bad, nothing was appended and the
+ * whole item is the caller's to skip. A bad span then costs only itself: it is left out
+ * with sm_batch_skip and the others are kept. *span_no counts the element's spans
+ * (1-based in messages). */
 static int parse_item(const json_t *item, size_t *span_no, struct sm_batch *b, struct sm_error *err)
 {
     struct sm_span res;
-    const json_t *resource, *scopes = NULL, *scope, *spans, *js;
+    const json_t *resource, *scopes, *scope, *spans, *js;
     const char *name = NULL;
     char quote[64];
-    size_t i, j, k;
+    size_t i, j;
     int rc;
 
     if (!json_is_object(item))
@@ -352,8 +394,7 @@ static int parse_item(const json_t *item, size_t *span_no, struct sm_batch *b, s
     if (rc)
         return rc;
 
-    for (k = 0; k < sizeof(scope_keys) / sizeof(scope_keys[0]) && !scopes; k++)
-        scopes = sm_read_get(item, scope_keys[k][0], scope_keys[k][1], &name);
+    scopes = item_scopes(item, &name);
     if (!scopes)
         return 0;
     if (!json_is_array(scopes))
@@ -362,16 +403,21 @@ static int parse_item(const json_t *item, size_t *span_no, struct sm_batch *b, s
     json_array_foreach(scopes, i, scope)
     {
         spans = sm_read_get(scope, "spans", NULL, NULL);
-        if (!spans)
-            continue;
-        if (!json_is_array(spans))
+        if (spans && !json_is_array(spans))
             return sm_read_fail(err, 0, "\"spans\" must be an array, got %s",
                                 sm_read_describe(spans, quote, sizeof(quote)));
+    }
+    json_array_foreach(scopes, i, scope)
+    {
+        spans = sm_read_get(scope, "spans", NULL, NULL);
         json_array_foreach(spans, j, js)
         {
-            rc = parse_span(js, &res, ++*span_no, b, err);
-            if (rc)
-                return rc;
+            size_t keep = b->len;
+
+            if (parse_span(js, &res, ++*span_no, b, err) != 0) {
+                sm_batch_skip(b, keep, 1, err->text);
+                sm_error_init(err);
+            }
         }
     }
     return 0;
@@ -383,7 +429,6 @@ static int parse(const struct sm_element *el, const json_t *value, struct sm_bat
     const json_t *items = NULL, *item;
     size_t span_no = 0, i;
     char quote[64];
-    int rc;
 
     out->format = SM_FORMAT_OTLP;
     /* A whole document (no scanner, or one that kept it whole): walk its items. */
@@ -398,16 +443,22 @@ static int parse(const struct sm_element *el, const json_t *value, struct sm_bat
         if (!items)
             items = document_items(sm_read_get(value, "result", "trace", NULL));
     }
+    /* one item is the element: a bad item is a bad record */
     if (!items)
         return parse_item(value, &span_no, out, err);
     if (!json_is_array(items))
         return sm_read_fail(err, 0, "\"resourceSpans\" must be an array, got %s",
                             sm_read_describe(items, quote, sizeof(quote)));
+    /* a document of several items: a bad item (its resource) costs only its own spans */
     json_array_foreach(items, i, item)
     {
-        rc = parse_item(item, &span_no, out, err);
-        if (rc)
-            return rc;
+        if (parse_item(item, &span_no, out, err) != 0) {
+            char text[sizeof(err->text) + 48];
+
+            snprintf(text, sizeof(text), "resource spans item %zu: %s", i + 1, err->text);
+            sm_batch_skip(out, out->len, item_span_count(item), text);
+            sm_error_init(err);
+        }
     }
     return 0;
 }

@@ -435,7 +435,8 @@ static int read_id(struct sm_batch *b, const ProtobufCBinaryData *d, size_t byte
         return 0;
     }
     if (d->len != bytes)
-        return sm_read_fail(err, span_no, "\"%s\" must be %zu bytes, got %zu", name, bytes, d->len);
+        return sm_read_fail(err, span_no, "\"%s\" must be %zu bytes as OTLP requires, got %zu",
+                            name, bytes, d->len);
     for (i = 0; i < bytes; i++) {
         hex[2 * i] = digits[d->data[i] >> 4];
         hex[2 * i + 1] = digits[d->data[i] & 15];
@@ -508,7 +509,7 @@ struct item_state {
 static int parse_scope(const uint8_t *data, size_t len, size_t base, struct item_state *st,
                        size_t *span_no, struct sm_batch *b, struct sm_error *err)
 {
-    size_t pos = 0;
+    size_t pos = 0, keep;
     struct field f = {0};
     int rc;
 
@@ -524,19 +525,21 @@ static int parse_scope(const uint8_t *data, size_t len, size_t base, struct item
         ++*span_no;
         scratch_reset(&st->scratch, f.len);
         ps = svcmap_otlp__span__unpack(&st->scratch.alloc, f.len, f.data);
+        /* a bad span costs only itself: its bytes are delimited, the next one is found */
         if (!ps) {
             if (st->scratch.used_bytes >= st->scratch.limit_bytes / 2)
                 sm_read_fail(err, *span_no, "needs more than %zu MiB to decode",
                              st->scratch.limit_bytes >> 20);
             else
                 sm_read_fail(err, *span_no, "malformed protobuf: the span does not decode");
-            err->offset = (long long)(base + f.offset);
-            return SM_EINPUT;
+            sm_batch_skip(b, b->len, 1, err->text);
+            sm_error_init(err);
+            continue;
         }
-        rc = map_span(ps, &st->res, *span_no, b, err);
-        if (rc) {
-            err->offset = (long long)(base + f.offset);
-            return rc;
+        keep = b->len;
+        if (map_span(ps, &st->res, *span_no, b, err) != 0) {
+            sm_batch_skip(b, keep, 1, err->text);
+            sm_error_init(err);
         }
     }
     if (rc < 0)
@@ -948,6 +951,9 @@ static int file_item(struct file_reader *r, const void *data, size_t len, long l
     if (rc < 0)
         return file_bad(r, exact && why.offset >= 0 ? item_off + why.offset : item_off, prefix,
                         &why, err);
+    rc = sm_sink_batch_skips(r->sink, &r->batch, 0, 0, item_off, prefix, err);
+    if (rc < 0)
+        return rc;
     r->batch.format = SM_FORMAT_OTLP_PROTO;
     r->batch.whole_traces = false;
     return sm_sink_spans(r->sink, &r->batch, err);
@@ -1158,6 +1164,9 @@ static int file_json_message(struct file_reader *r, const char *text, size_t len
     json_decref(doc);
     if (rc < 0)
         return file_bad(r, at, "in a zstd-compressed message: ", &why, err);
+    rc = sm_sink_batch_skips(r->sink, &r->batch, 0, 0, at, "in a zstd-compressed message: ", err);
+    if (rc < 0)
+        return rc;
     r->batch.format = SM_FORMAT_OTLP;
     r->batch.whole_traces = false;
     return sm_sink_spans(r->sink, &r->batch, err);

@@ -340,11 +340,12 @@ static void process_binary(struct conv *c, struct binary *bin, size_t n)
 
 /* ---- reading the JSON ---- */
 
-static int read_id(struct sm_batch *b, const json_t *v, const char *name, size_t max_digits,
-                   bool required, size_t span_no, const char **out, struct sm_error *err)
+/* An id: a non-empty string; hex normalized, anything else kept as an opaque id, as the
+ * v2 reader does (DESIGN, edge rule 1). */
+static int read_id(struct sm_batch *b, const json_t *v, const char *name, bool required,
+                   size_t span_no, const char **out, struct sm_error *err)
 {
     char quote[64];
-    bool ok = false;
 
     *out = NULL;
     if (!v || (json_is_string(v) && json_string_length(v) == 0)) {
@@ -352,11 +353,10 @@ static int read_id(struct sm_batch *b, const json_t *v, const char *name, size_t
             return sm_read_fail(err, span_no, "\"%s\" is missing", name);
         return 0;
     }
-    if (json_is_string(v) && json_string_length(v) <= max_digits)
-        *out = sm_batch_strict_hex_id(b, json_string_value(v), &ok);
-    if (!ok)
-        return sm_read_fail(err, span_no, "\"%s\" must be 1 to %zu hex digits, got %s", name,
-                            max_digits, sm_read_describe(v, quote, sizeof(quote)));
+    if (!json_is_string(v))
+        return sm_read_fail(err, span_no, "\"%s\" must be a string, got %s", name,
+                            sm_read_describe(v, quote, sizeof(quote)));
+    *out = sm_batch_hex_id(b, json_string_value(v));
     if (!*out && required)
         return sm_read_fail(err, span_no, "\"%s\" must not be zero", name);
     return 0;
@@ -571,12 +571,12 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
     if (!json_is_object(js))
         return sm_read_fail(err, span_no, "must be an object, got %s",
                             sm_read_describe(js, quote, sizeof(quote)));
-    rc = read_id(b, sm_read_get(js, "traceId", NULL, NULL), "traceId", 32, true, span_no, &trace_id,
+    rc = read_id(b, sm_read_get(js, "traceId", NULL, NULL), "traceId", true, span_no, &trace_id,
                  err);
     if (!rc)
-        rc = read_id(b, sm_read_get(js, "id", NULL, NULL), "id", 16, true, span_no, &span_id, err);
+        rc = read_id(b, sm_read_get(js, "id", NULL, NULL), "id", true, span_no, &span_id, err);
     if (!rc)
-        rc = read_id(b, sm_read_get(js, "parentId", NULL, NULL), "parentId", 16, false, span_no,
+        rc = read_id(b, sm_read_get(js, "parentId", NULL, NULL), "parentId", false, span_no,
                      &parent_id, err);
     if (!rc)
         rc = read_us(sm_read_get(js, "timestamp", NULL, NULL), "", "timestamp", span_no,
@@ -707,13 +707,16 @@ static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
 {
     const json_t *js;
     size_t i;
-    int rc;
 
+    /* a bad span costs only itself: the trace (or list) keeps the others */
     json_array_foreach(trace, i, js)
     {
-        rc = parse_span(js, ++*span_no, b, err);
-        if (rc)
-            return rc;
+        size_t keep = b->len;
+
+        if (parse_span(js, ++*span_no, b, err) != 0) {
+            sm_batch_skip(b, keep, 1, err->text);
+            sm_error_init(err);
+        }
     }
     return 0;
 }

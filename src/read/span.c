@@ -59,6 +59,9 @@ void sm_batch_init(struct sm_batch *b)
     b->spans = NULL;
     b->len = 0;
     b->cap = 0;
+    b->skips = NULL;
+    b->nskips = 0;
+    b->skips_cap = 0;
     sm_arena_init(&b->arena);
     b->whole_traces = false;
     b->format = SM_FORMAT_UNKNOWN;
@@ -67,6 +70,7 @@ void sm_batch_init(struct sm_batch *b)
 void sm_batch_reset(struct sm_batch *b)
 {
     b->len = 0;
+    b->nskips = 0;
     sm_arena_reset(&b->arena);
     b->whole_traces = false;
 }
@@ -74,6 +78,7 @@ void sm_batch_reset(struct sm_batch *b)
 void sm_batch_release(struct sm_batch *b)
 {
     free(b->spans);
+    free(b->skips);
     sm_arena_release(&b->arena);
     sm_batch_init(b);
 }
@@ -88,6 +93,18 @@ struct sm_span *sm_batch_add(struct sm_batch *b)
     s->duration_ns = -1;
     s->format = b->format;
     return s;
+}
+
+void sm_batch_skip(struct sm_batch *b, size_t keep, uint64_t spans, const char *text)
+{
+    struct sm_span_skip *k;
+
+    if (keep < b->len)
+        b->len = keep;
+    sm_grow(&b->skips, &b->skips_cap, b->nskips + 1, sizeof(*b->skips));
+    k = &b->skips[b->nskips++];
+    k->spans = spans;
+    k->text = sm_arena_strdup(&b->arena, text ? text : "");
 }
 
 const char *sm_batch_str(struct sm_batch *b, const char *s)
