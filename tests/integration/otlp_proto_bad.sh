@@ -30,13 +30,14 @@ len=$(od -An -tu1 -N4 "$fx/shop.framed.pb" | awk '{ print $1 * 16777216 + $2 * 6
 head -c $((len + 4)) "$fx/shop.framed.pb" >"$tmp/one.fpb"
 one=$((len + 4))
 
-# a second frame whose only span has a 5-byte trace id
+# a second frame whose only span has a 5-byte trace id: the span is skipped (named at its
+# ResourceSpans item, the record, and by its place in it), not the frame
 { cat "$tmp/one.fpb"; printf '\x00\x00\x00\x17\x0a\x15\x12\x13\x12\x11\x0a\x05abcde\x12\x0812345678'; } >"$tmp/badspan.fpb"
 run 0 map -f json "$tmp/badspan.fpb"
-expect_err "badspan.fpb: byte $((one + 8)): span 1: \"trace_id\" must be 16 bytes, got 5 (record skipped)"
-jq -e '.source.spans == 10 and .source.skipped_records == 1' "$tmp/out" >/dev/null || { echo "FAIL: badspan counts"; fail=1; }
+expect_err "badspan.fpb: byte $((one + 6)): span 1: \"trace_id\" must be 16 bytes as OTLP requires, got 5 (span skipped)"
+jq -e '.source.spans == 10 and .source.skipped_records == 0 and .source.skipped_spans == 1' "$tmp/out" >/dev/null || { echo "FAIL: badspan counts"; fail=1; }
 run 3 map --strict -f json "$tmp/badspan.fpb"
-expect_err "badspan.fpb: byte $((one + 8)): span 1: \"trace_id\" must be 16 bytes"
+expect_err "badspan.fpb: byte $((one + 6)): span 1: \"trace_id\" must be 16 bytes as OTLP requires"
 
 # a length past the end of the input, and one past the limit: exit 3, little memory
 { cat "$tmp/one.fpb"; printf '\x0f\xff\xff\xff\x0a\x15'; } >"$tmp/long.fpb"
