@@ -86,6 +86,7 @@ struct sm_source {
     uint64_t spans;
     uint64_t traces;
     uint64_t skipped_records;
+    uint64_t skipped_spans;   /* bad spans left out of records whose other spans were kept */
     uint64_t ignored_records; /* records of other signals (OTLP logs, metrics) left out */
     uint64_t unresolved_calls;
     int64_t start_ns; /* 0: unknown */

@@ -120,9 +120,9 @@ static void add_source(struct sm_buf *b, const struct sm_source *src)
     }
     sm_buf_printf(b,
                   "],\n             \"spans\": %llu, \"traces\": %llu, \"skipped_records\": "
-                  "%llu, \"unresolved_calls\": %llu",
+                  "%llu, \"skipped_spans\": %llu, \"unresolved_calls\": %llu",
                   (unsigned long long)src->spans, (unsigned long long)src->traces,
-                  (unsigned long long)src->skipped_records,
+                  (unsigned long long)src->skipped_records, (unsigned long long)src->skipped_spans,
                   (unsigned long long)src->unresolved_calls);
     /* only when there were any, so that maps of trace-only inputs keep their bytes */
     if (src->ignored_records)

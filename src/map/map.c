@@ -392,6 +392,7 @@ void sm_map_merge(struct sm_map *dst, const struct sm_map *src)
     dst->source.traces = sm_count_add(dst->source.traces, src->source.traces);
     dst->source.skipped_records =
         sm_count_add(dst->source.skipped_records, src->source.skipped_records);
+    dst->source.skipped_spans = sm_count_add(dst->source.skipped_spans, src->source.skipped_spans);
     dst->source.ignored_records =
         sm_count_add(dst->source.ignored_records, src->source.ignored_records);
     dst->source.unresolved_calls =

@@ -226,6 +226,7 @@ int sm_load_map(const char *const *args, size_t nargs, const struct sm_load_opti
     map->source.formats |= stats.formats;
     map->source.spans += stats.spans;
     map->source.skipped_records += stats.skipped_records;
+    map->source.skipped_spans += stats.skipped_spans;
     map->source.ignored_records += stats.ignored_records;
     if (stats.start_ns && (!map->source.start_ns || stats.start_ns < map->source.start_ns))
         map->source.start_ns = stats.start_ns;

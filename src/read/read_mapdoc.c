@@ -621,13 +621,16 @@ static int read_why(struct doc *d, const json_t *w, size_t i, struct sm_error *e
 
 static int read_source(struct doc *d, const json_t *src, struct sm_error *err)
 {
-    static const char *const counts[] = {"spans", "traces", "skipped_records", "unresolved_calls",
-                                         "ignored_records"};
+    static const char *const counts[] = {"spans",         "traces",           "skipped_records",
+                                         "skipped_spans", "unresolved_calls", "ignored_records"};
     const json_t *files = json_object_get(src, "files"), *formats = json_object_get(src, "formats");
-    uint64_t *fields[] = {&d->map->source.spans, &d->map->source.traces,
-                          &d->map->source.skipped_records, &d->map->source.unresolved_calls,
+    uint64_t *fields[] = {&d->map->source.spans,
+                          &d->map->source.traces,
+                          &d->map->source.skipped_records,
+                          &d->map->source.skipped_spans,
+                          &d->map->source.unresolved_calls,
                           &d->map->source.ignored_records};
-    uint64_t values[5];
+    uint64_t values[6];
     char why[WHY_SIZE];
     int64_t start, end;
     size_t i;
@@ -637,12 +640,12 @@ static int read_source(struct doc *d, const json_t *src, struct sm_error *err)
     if (!json_is_object(src))
         return bad_record(d, &d->source_off, d->source_off != (size_t)-1, 0, err,
                           "\"source\" must be an object");
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 6; i++) {
         if (!get_count(src, counts[i], &values[i], why))
             return bad_record(d, &d->source_off, d->source_off != (size_t)-1, 0, err, "source: %s",
                               why);
     }
-    for (i = 0; i < 5; i++)
+    for (i = 0; i < 6; i++)
         *fields[i] = sm_count_add(*fields[i], values[i]);
     start = read_time(json_object_get(src, "start"));
     end = read_time(json_object_get(src, "end"));

@@ -24,6 +24,7 @@
 struct sm_store {
     sqlite3 *db;
     char *path;
+    int version; /* the schema's user_version once open (reads leave old ones as they are) */
 };
 
 /* Append-only: never edit a migration that has shipped, add the next one instead. */
@@ -102,7 +103,13 @@ const char *const sm_store_migrations[] = {
     "  path TEXT NOT NULL,"
     "  ingested_at TEXT NOT NULL);"
     "CREATE INDEX ingested_sources_by_hash ON ingested_sources (snapshot_id, sha256);",
+    /* 5: bad spans left out of records whose other spans were kept (source.skipped_spans). */
+    "ALTER TABLE snapshots ADD COLUMN skipped_spans INTEGER NOT NULL DEFAULT 0;",
 };
+
+/* The first schema with snapshots.skipped_spans; a read-only open of an older store
+ * reads it as 0. */
+#define SKIPPED_SPANS_VERSION 5
 const size_t sm_store_nmigrations = sizeof(sm_store_migrations) / sizeof(sm_store_migrations[0]);
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -586,6 +593,7 @@ int sm_store_open(struct sm_store **out, const char *path, enum sm_store_mode mo
                              id.version, OLDEST_READABLE_VERSION);
             goto out_close;
         }
+        st->version = id.version;
         *out = st;
         return 0;
     }
@@ -594,6 +602,7 @@ int sm_store_open(struct sm_store **out, const char *path, enum sm_store_mode mo
     if ((id.version < (int)sm_store_nmigrations || id.application_id != STORE_APPLICATION_ID) &&
         (rc = migrate(st, err)))
         goto out_close;
+    st->version = (int)sm_store_nmigrations;
     *out = st;
     return 0;
 out_close:
@@ -672,8 +681,11 @@ static int load_source(struct sm_store *st, int64_t id, struct sm_map *map, stru
     int rc;
 
     if ((rc = prepare(st,
-                      "SELECT formats, spans, traces, skipped_records, unresolved_calls, "
-                      "start_ns, end_ns FROM snapshots WHERE id = ?",
+                      st->version >= SKIPPED_SPANS_VERSION
+                          ? "SELECT formats, spans, traces, skipped_records, unresolved_calls, "
+                            "start_ns, end_ns, skipped_spans FROM snapshots WHERE id = ?"
+                          : "SELECT formats, spans, traces, skipped_records, unresolved_calls, "
+                            "start_ns, end_ns, 0 FROM snapshots WHERE id = ?",
                       &stmt, err)))
         return rc;
     sqlite3_bind_int64(stmt, 1, id);
@@ -688,6 +700,7 @@ static int load_source(struct sm_store *st, int64_t id, struct sm_map *map, stru
     map->source.unresolved_calls = column_count(stmt, 4);
     map->source.start_ns = sqlite3_column_int64(stmt, 5);
     map->source.end_ns = sqlite3_column_int64(stmt, 6);
+    map->source.skipped_spans = column_count(stmt, 7);
     sqlite3_finalize(stmt);
     stmt = NULL;
 
@@ -927,13 +940,15 @@ static int write_snapshot_row(struct sm_store *st, int64_t *id, const char *labe
         rc = prepare(st,
                      "UPDATE snapshots SET updated_at = " NOW_SQL ", ingests = ingests + 1, "
                      "formats = ?2, spans = ?3, traces = ?4, skipped_records = ?5, "
-                     "unresolved_calls = ?6, start_ns = ?7, end_ns = ?8 WHERE id = ?1",
+                     "unresolved_calls = ?6, start_ns = ?7, end_ns = ?8, skipped_spans = ?9 "
+                     "WHERE id = ?1",
                      &stmt, err);
     else
         rc = prepare(st,
                      "INSERT INTO snapshots (label, created_at, updated_at, ingests, formats, "
-                     "spans, traces, skipped_records, unresolved_calls, start_ns, end_ns) "
-                     "VALUES (?1, " NOW_SQL ", " NOW_SQL ", 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     "spans, traces, skipped_records, unresolved_calls, start_ns, end_ns, "
+                     "skipped_spans) "
+                     "VALUES (?1, " NOW_SQL ", " NOW_SQL ", 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                      &stmt, err);
     if (rc)
         return rc;
@@ -948,6 +963,7 @@ static int write_snapshot_row(struct sm_store *st, int64_t *id, const char *labe
     sqlite3_bind_int64(stmt, 6, count_value(src->unresolved_calls));
     sqlite3_bind_int64(stmt, 7, src->start_ns);
     sqlite3_bind_int64(stmt, 8, src->end_ns);
+    sqlite3_bind_int64(stmt, 9, count_value(src->skipped_spans));
     rc = step_done(st, stmt, "writing a snapshot", err);
     if (!rc && !*id)
         *id = sqlite3_last_insert_rowid(st->db);
