@@ -3,9 +3,10 @@
  * The path picks the protocol (/v1/traces OTLP, /api/v2/spans Zipkin), the content type
  * the encoding, Content-Encoding gzip is inflated into a buffer that may not grow past
  * the body limit (a gzip bomb stops at the limit: a 413, not an allocation). OTLP JSON
- * is parsed with jansson and each resourceSpans item read by the OTLP reader on its own,
- * so one bad item rejects its spans only (partial_success); protobuf goes to the
- * protobuf reader. Replies follow the OTLP/HTTP specification: an
+ * is parsed with jansson and each resourceSpans item read by the OTLP reader on its own:
+ * a bad span is rejected alone and a bad item (its resource) rejects its own spans,
+ * answered as partial_success (200, rejected_spans and the first reason); protobuf goes
+ * to the protobuf reader, item by item the same way. Replies follow the OTLP/HTTP specification: an
  * ExportTraceServiceResponse in the request's encoding on success, a google.rpc.Status
  * in it on failure. Both are small enough to encode by hand here.
  */
@@ -241,12 +242,24 @@ static uint64_t otlp_item_spans(const json_t *item)
 }
 
 static void reject_note(struct sm_recv_reply *reply, const char *what, size_t index,
-                        const struct sm_error *err)
+                        const char *text)
 {
     /* the first reason is the message; later ones only add to the count */
     if (!reply->message[0])
-        snprintf(reply->message, sizeof(reply->message), "%s %zu: %.200s", what, index + 1,
-                 err->text);
+        snprintf(reply->message, sizeof(reply->message), "%s %zu: %.200s", what, index + 1, text);
+}
+
+/* The bad spans the reader left out of item index (out->skips from first on): rejected,
+ * the first one's reason the message. The item's good spans stay accepted. */
+static void reject_skips(struct sm_recv_reply *reply, const struct sm_batch *out, size_t first,
+                         size_t index)
+{
+    size_t k;
+
+    for (k = first; k < out->nskips; k++) {
+        reply->rejected_spans += out->skips[k].spans;
+        reject_note(reply, "resourceSpans item", index, out->skips[k].text);
+    }
 }
 
 static void decode_otlp_json(const json_t *doc, struct sm_batch *out, struct sm_recv_reply *reply)
@@ -268,14 +281,18 @@ static void decode_otlp_json(const json_t *doc, struct sm_batch *out, struct sm_
     }
     json_array_foreach(items, i, item)
     {
-        size_t start = out->len;
+        size_t start = out->len, skips = out->nskips;
         struct sm_error err;
 
         sm_error_init(&err);
         if (sm_reader_otlp.parse(NULL, item, out, &err) < 0) {
+            /* the item itself (its resource) is bad: all its spans are rejected */
             out->len = start;
+            out->nskips = skips;
             reply->rejected_spans += otlp_item_spans(item);
-            reject_note(reply, "resourceSpans item", i, &err);
+            reject_note(reply, "resourceSpans item", i, err.text);
+        } else {
+            reject_skips(reply, out, skips, i);
         }
     }
     out->format = SM_FORMAT_OTLP;
@@ -301,6 +318,7 @@ static void decode_zipkin(const json_t *doc, struct sm_batch *out, struct sm_rec
         sm_error_init(&err);
         if (sm_reader_zipkin.parse(NULL, span, out, &err) < 0) {
             out->len = 0;
+            out->nskips = 0;
             reply->rejected_spans = json_array_size(doc);
             snprintf(text, sizeof(text), "span %zu: %.200s", i + 1, err.text);
             sm_recv_error_reply(reply, SM_RECV_ZIPKIN_JSON, 400, text);
@@ -384,20 +402,24 @@ static void decode_otlp_proto(const void *data, size_t len, struct sm_batch *out
 
     sm_error_init(&err);
     while ((rc = sm_otlp_proto_next_item(data, len, &pos, &item, &err)) == 1) {
-        size_t start = out->len, span_no = 0;
+        size_t start = out->len, skips = out->nskips, span_no = 0;
 
         if (sm_otlp_proto_parse_item(item.data, item.len, &span_no, out, &err) < 0) {
             out->len = start;
+            out->nskips = skips;
             /* ResourceSpans: field 2 is a ScopeSpans */
             reply->rejected_spans +=
                 pb_count(item.data, (const unsigned char *)item.data + item.len, 2, scope_spans);
-            reject_note(reply, "resourceSpans item", index, &err);
+            reject_note(reply, "resourceSpans item", index, err.text);
             sm_error_init(&err);
+        } else {
+            reject_skips(reply, out, skips, index);
         }
         index++;
     }
     if (rc < 0) {
         out->len = 0;
+        out->nskips = 0;
         reply->rejected_spans = 0;
         snprintf(text, sizeof(text), "bad protobuf at byte %lld: %.200s", err.offset, err.text);
         sm_recv_error_reply(reply, SM_RECV_OTLP_PROTO, 400, text);
