@@ -64,7 +64,8 @@ struct run {
     size_t spans_seen;
     int fail_with;       /* the callback's return */
     size_t fail_after;   /* ... once this many batches went well */
-    struct sm_buf skips; /* "LINE:COL@OFFSET text\n" per skipped record */
+    struct sm_buf skips; /* "LINE:COL@OFFSET text\n" per skipped record, the same with
+                            "span N: " in front per skipped span (N spans) */
     size_t progress_calls;
     struct sm_buf order; /* span ids in the order the batches came */
 };
@@ -75,6 +76,15 @@ static void on_skip(void *ctx, const struct sm_error *err)
 
     assert_true(strstr(err->file, tmpdir) == err->file);
     sm_buf_printf(&r->skips, "%ld:%ld@%lld %s\n", err->line, err->column, err->offset, err->text);
+}
+
+static void on_skip_span(void *ctx, const struct sm_error *err, uint64_t spans)
+{
+    struct run *r = ctx;
+
+    assert_true(strstr(err->file, tmpdir) == err->file);
+    sm_buf_printf(&r->skips, "span %llu: %ld:%ld@%lld %s\n", (unsigned long long)spans, err->line,
+                  err->column, err->offset, err->text);
 }
 
 static void on_progress(void *ctx, const char *file, long long done, long long total)
@@ -107,6 +117,7 @@ static void run_init(struct run *r)
     memset(r, 0, sizeof(*r));
     sm_ingest_options_init(&r->opt);
     r->opt.on_skip = on_skip;
+    r->opt.on_skip_span = on_skip_span;
     r->opt.on_progress = on_progress;
     r->opt.ctx = r;
     sm_error_init(&r->err);
@@ -168,7 +179,7 @@ static void test_bad_records_skipped(void **state)
 {
     struct run r;
     /* line 2: invalid JSON at column 17; line 3: a span without an id; line 5: a bad
-     * UTF-8 byte; line 6: an id that is not hex */
+     * UTF-8 byte; line 6: an id that is not a string */
     const char *path =
         write_file("mixed.json", "[" SPAN(1) ",\n"
                                              "  {\"traceId\": ,\"id\":\"1\"},\n"
@@ -176,7 +187,7 @@ static void test_bad_records_skipped(void **state)
                                                  2) ",\n"
                                                     "  {\"traceId\":\"1\",\"id\":\"2\","
                                                     "\"name\":\"\xff\"},\n"
-                                                    "  {\"traceId\":\"xyz!\",\"id\":\"2\"}]\n");
+                                                    "  {\"traceId\":12,\"id\":\"2\"}]\n");
     char *line;
 
     (void)state;
@@ -198,6 +209,36 @@ static void test_bad_records_skipped(void **state)
     assert_true(strncmp(line, "6:3@", 4) == 0);
     line = strchr(line, '\n') + 1;
     assert_string_equal(line, "");
+    run_release(&r);
+}
+
+/* A bad span inside a trace costs only itself: the trace's other spans are handed on,
+ * the skip is told with the record's place and counted apart from records; --strict
+ * stops there. */
+static void test_bad_span_skipped(void **state)
+{
+    struct run r;
+    const char *path =
+        write_file("trace.json", "[\n [" SPAN(1) ",{\"traceId\":\"1\",\"id\":7}," SPAN(2) "]]\n");
+
+    (void)state;
+    run_init(&r);
+    assert_int_equal(run_file(&r, path), 0);
+    assert_int_equal(r.stats.spans, 2);
+    assert_int_equal(r.stats.elements, 1);
+    assert_int_equal(r.stats.skipped_records, 0);
+    assert_int_equal(r.stats.skipped_spans, 1);
+    assert_string_equal(r.skips.data,
+                        "span 1: 2:2@3 span 2: \"id\" must be a string, got a number\n");
+    run_release(&r);
+
+    run_init(&r);
+    r.opt.strict = true;
+    assert_int_equal(run_file(&r, path), SM_EINPUT);
+    assert_int_equal(r.err.line, 2);
+    assert_int_equal(r.err.column, 2);
+    assert_string_equal(r.err.text, "span 2: \"id\" must be a string, got a number");
+    assert_int_equal(r.spans_seen, 0);
     run_release(&r);
 }
 
@@ -260,7 +301,7 @@ static void test_nothing_readable(void **state)
     run_release(&r);
     run_init(&r);
     assert_int_equal(
-        run_file(&r, write_file("allbad.json", "[{\"a\":},{\"traceId\":\"1\",\"id\":\"xyz!\"}]")),
+        run_file(&r, write_file("allbad.json", "[{\"a\":},{\"traceId\":\"1\",\"id\":7}]")),
         SM_EINPUT);
     assert_string_equal(r.err.text, "no spans found: all 2 records were bad");
     assert_int_equal(r.stats.skipped_records, 2);
@@ -463,7 +504,9 @@ static void test_threads(void **state)
     run_init(&serial);
     assert_int_equal(run_file(&serial, path), 0);
     assert_true(serial.stats.spans > 2900);
-    assert_true(serial.stats.skipped_records > 60);
+    /* the oopses are bad records, the numbers inside arrays bad spans of their trace */
+    assert_true(serial.stats.skipped_records > 25);
+    assert_true(serial.stats.skipped_spans > 25);
     for (threads = 2; threads <= 5; threads += 3) {
         run_init(&par);
         par.opt.threads = threads;
@@ -473,6 +516,7 @@ static void test_threads(void **state)
         assert_int_equal(par.stats.spans, serial.stats.spans);
         assert_int_equal(par.stats.elements, serial.stats.elements);
         assert_int_equal(par.stats.skipped_records, serial.stats.skipped_records);
+        assert_int_equal(par.stats.skipped_spans, serial.stats.skipped_spans);
         assert_int_equal(par.stats.start_ns, serial.stats.start_ns);
         assert_int_equal(par.stats.end_ns, serial.stats.end_ns);
         run_release(&par);
@@ -508,9 +552,9 @@ static void test_threads(void **state)
     sm_buf_addc(&b, '[');
     for (i = 0; i < 3000; i++)
         sm_buf_printf(&b,
-                      "%s{\"traceId\":\"%016x\",\"id\":\"%s\",\"name\":\"op\","
+                      "%s{\"traceId\":\"%016x\",\"id\":%s,\"name\":\"op\","
                       "\"localEndpoint\":{\"serviceName\":\"s\"}}\n",
-                      i ? "," : "", i + 1, i == 2345 ? "nothex" : "00000000000000aa");
+                      i ? "," : "", i + 1, i == 2345 ? "7" : "\"00000000000000aa\"");
     sm_buf_addc(&b, ']');
     path = write_file("late.json", b.data);
     for (threads = 1; threads <= 3; threads++) {
@@ -522,6 +566,31 @@ static void test_threads(void **state)
         assert_int_equal(par.spans_seen, 2345);
         run_release(&par);
     }
+    /* the same with the bad one a span inside a trace: strict stops at it, with threads */
+    sm_buf_reset(&b);
+    sm_buf_addc(&b, '[');
+    for (i = 0; i < 3000; i++)
+        sm_buf_printf(
+            &b, "%s[{\"traceId\":\"%016x\",\"id\":\"0a\"},{\"traceId\":\"%016x\",\"id\":%s}]\n",
+            i ? "," : "", i + 1, i + 1, i == 2345 ? "7" : "\"0b\"");
+    sm_buf_addc(&b, ']');
+    path = write_file("late_span.json", b.data);
+    for (threads = 1; threads <= 3; threads++) {
+        run_init(&par);
+        par.opt.threads = threads;
+        par.opt.strict = true;
+        assert_int_equal(run_file(&par, path), SM_EINPUT);
+        assert_int_equal(par.err.line, 2346);
+        assert_string_equal(par.err.text, "span 2: \"id\" must be a string, got a number");
+        assert_int_equal(par.spans_seen, 2 * 2345);
+        run_release(&par);
+        run_init(&par);
+        par.opt.threads = threads;
+        assert_int_equal(run_file(&par, path), 0);
+        assert_int_equal(par.stats.spans, 2 * 3000 - 1);
+        assert_int_equal(par.stats.skipped_spans, 1);
+        run_release(&par);
+    }
     sm_buf_release(&b);
 }
 
@@ -531,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_good_file),
         cmocka_unit_test(test_bad_records_skipped),
+        cmocka_unit_test(test_bad_span_skipped),
         cmocka_unit_test(test_strict),
         cmocka_unit_test(test_nothing_readable),
         cmocka_unit_test(test_truncated_after_good),

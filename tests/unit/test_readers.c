@@ -99,6 +99,20 @@ static void assert_fails_with(int rc, const char *text)
         fail_msg("error \"%s\" does not contain \"%s\"", err.text, text);
 }
 
+/* The element read (rc 0) with exactly one bad span left out, whose message holds text;
+ * the element's other spans are kept (kept of them). */
+static void assert_skips_one(int rc, size_t kept, const char *text)
+{
+    if (rc != 0)
+        fail_msg("expected span skipped with \"%s\", got status %d (%s)", text, rc, err.text);
+    if (batch.nskips != 1)
+        fail_msg("expected one skipped span, got %zu", batch.nskips);
+    assert_int_equal(batch.skips[0].spans, 1);
+    if (!strstr(batch.skips[0].text, text))
+        fail_msg("skip \"%s\" does not contain \"%s\"", batch.skips[0].text, text);
+    assert_int_equal(batch.len, kept);
+}
+
 /* ---- span.c ---- */
 
 static void test_hex_ids(void **state)
@@ -394,18 +408,24 @@ static void test_otlp_document(void **state)
 static void test_otlp_bad(void **state)
 {
     static const char head[] = "{\"scopeSpans\":[{\"spans\":[";
+    static const char good[] =
+        "{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcde0\"}";
     char text[512];
 
     (void)state;
+    /* a bad span is left out alone: the good span after it is kept */
 #define BAD(span, msg)                                                                             \
-    snprintf(text, sizeof(text), "%s%s]}]}", head, span);                                          \
-    assert_fails_with(parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans", text), msg)
+    snprintf(text, sizeof(text), "%s%s,%s]}]}", head, span, good);                                 \
+    assert_skips_one(parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans", text),        \
+                     (size_t)(strstr(span, "},{") ? 2 : 1), msg)
 
     BAD("{\"traceId\":\"xyz\",\"spanId\":\"0123456789abcdef\"}",
-        "span 1: \"traceId\" must be 32 hex digits or base64 of 16 bytes, got \"xyz\"");
+        "span 1: \"traceId\" must be 32 hex digits or base64 of 16 bytes as OTLP requires, got "
+        "\"xyz\"");
     BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\"},"
         "{\"traceId\":12,\"spanId\":\"0123456789abcdef\"}",
-        "span 2: \"traceId\" must be 32 hex digits or base64 of 16 bytes, got a number");
+        "span 2: \"traceId\" must be 32 hex digits or base64 of 16 bytes as OTLP requires, got a "
+        "number");
     BAD("{\"trace_id\":\"0123456789abcdef\",\"spanId\":\"0123456789abcdef\"}",
         "span 1: \"trace_id\" must be 32 hex digits");
     BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\"}", "span 1: \"spanId\" is missing");
@@ -413,7 +433,8 @@ static void test_otlp_bad(void **state)
         "span 1: \"traceId\" must not be all zeros");
     BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\","
         "\"parentSpanId\":\"12\"}",
-        "span 1: \"parentSpanId\" must be 16 hex digits or base64 of 8 bytes, got \"12\"");
+        "span 1: \"parentSpanId\" must be 16 hex digits or base64 of 8 bytes as OTLP requires, got "
+        "\"12\"");
     BAD("{\"traceId\":\"0123456789abcdef0123456789abcdef\",\"spanId\":\"0123456789abcdef\","
         "\"kind\":9}",
         "span 1: \"kind\" must be 0 to 5");
@@ -442,10 +463,22 @@ static void test_otlp_bad(void **state)
     assert_fails_with(parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans",
                                "{\"resource\":{\"attributes\":[{\"key\":\"a\"},{\"value\":1}]}}"),
                       "resource attribute 2 must be an object with a string \"key\"");
-    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
-                               "{\"spans\":[{\"traceID\":\"1\",\"spanID\":\"1\",\"processID\":"
-                               "\"p1\"}],\"processes\":{\"p1\":{\"tags\":7}}}"),
-                      "span 1: process \"tags\" must be an array");
+    assert_skips_one(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                              "{\"spans\":[{\"traceID\":\"1\",\"spanID\":\"1\",\"processID\":"
+                              "\"p1\"}],\"processes\":{\"p1\":{\"tags\":7}}}"),
+                     0, "span 1: process \"tags\" must be an array");
+    /* a resource that is bad inside a document of several items costs its own spans */
+    assert_int_equal(parse_as(&sm_reader_otlp, SM_ELEM_DOCUMENT, NULL,
+                              "{\"resourceSpans\":[{\"resource\":3,\"scopeSpans\":[{\"spans\":"
+                              "[{},{}]}]},{\"scopeSpans\":[{\"spans\":[{\"traceId\":"
+                              "\"0123456789abcdef0123456789abcdef\",\"spanId\":"
+                              "\"0123456789abcdef\"}]}]}]}"),
+                     0);
+    assert_int_equal(batch.len, 1);
+    assert_int_equal(batch.nskips, 1);
+    assert_int_equal(batch.skips[0].spans, 2);
+    assert_string_equal(batch.skips[0].text,
+                        "resource spans item 1: \"resource\" must be an object, got a number");
 }
 
 /* ---- Jaeger ---- */
@@ -568,33 +601,34 @@ static void test_jaeger_bad(void **state)
     assert_fails_with(
         parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data", "{\"traceID\":\"1\"}"),
         "\"spans\" is missing");
-    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
-                               "{\"traceID\":\"1\",\"spans\":[{\"traceID\":\"1\",\"spanID\":\"1\"},"
-                               "{\"traceID\":\"1\",\"spanID\":7}]}"),
-                      "span 2: \"spanID\" must be a string, got a number");
-    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
-                               "{\"spans\":[{\"spanID\":\"1\"}]}"),
-                      "span 1: \"traceID\" is missing");
-    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
-                               "{\"traceID\":\"1\",\"spans\":[{\"traceID\":\"1\"}]}"),
-                      "span 1: \"spanID\" is missing");
-    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
-                               "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"startTime\":"
-                               "\"yesterday\"}]}"),
-                      "span 1: \"startTime\" must be a non-negative integer of microseconds");
-    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
-                               "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"duration\":"
-                               "9223372036854776}]}"),
-                      "\"duration\" must be a non-negative integer of microseconds");
-    assert_fails_with(
+    /* a bad span costs only itself: the trace keeps the others */
+    assert_skips_one(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                              "{\"traceID\":\"1\",\"spans\":[{\"traceID\":\"1\",\"spanID\":\"1\"},"
+                              "{\"traceID\":\"1\",\"spanID\":7}]}"),
+                     1, "span 2: \"spanID\" must be a string, got a number");
+    assert_skips_one(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                              "{\"spans\":[{\"spanID\":\"1\"}]}"),
+                     0, "span 1: \"traceID\" is missing");
+    assert_skips_one(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                              "{\"traceID\":\"1\",\"spans\":[{\"traceID\":\"1\"}]}"),
+                     0, "span 1: \"spanID\" is missing");
+    assert_skips_one(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                              "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"startTime\":"
+                              "\"yesterday\"}]}"),
+                     0, "span 1: \"startTime\" must be a non-negative integer of microseconds");
+    assert_skips_one(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                              "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"duration\":"
+                              "9223372036854776}]}"),
+                     0, "\"duration\" must be a non-negative integer of microseconds");
+    assert_skips_one(
         parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
                  "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"tags\":[{\"value\":"
                  "1}]}]}"),
-        "span 1: tag 1 must be an object with a string \"key\"");
-    assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
-                               "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"references\":[{"
-                               "\"refType\":\"SIBLING\",\"spanID\":\"2\"}]}]}"),
-                      "span 1: reference 1: \"refType\" must be CHILD_OF or FOLLOWS_FROM");
+        0, "span 1: tag 1 must be an object with a string \"key\"");
+    assert_skips_one(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
+                              "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"1\",\"references\":[{"
+                              "\"refType\":\"SIBLING\",\"spanID\":\"2\"}]}]}"),
+                     0, "span 1: reference 1: \"refType\" must be CHILD_OF or FOLLOWS_FROM");
     assert_fails_with(parse_as(&sm_reader_jaeger, SM_ELEM_MEMBER_ITEM, "data",
                                "{\"traceID\":\"1\",\"spans\":[],\"processes\":[]}"),
                       "\"processes\" must be an object");
@@ -697,22 +731,27 @@ static void test_zipkin_errors_and_trace(void **state)
 static void test_zipkin_bad(void **state)
 {
     (void)state;
+    /* a span that is the element is a bad record */
     assert_fails_with(
         parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL, "{\"traceId\":12,\"id\":\"1\"}"),
-        "span 1: \"traceId\" must be 1 to 32 hex digits, got a number");
-    assert_fails_with(
-        parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL, "{\"traceId\":\"xyz\",\"id\":\"1\"}"),
-        "span 1: \"traceId\" must be 1 to 32 hex digits, got \"xyz\"");
-    assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
-                               "{\"traceId\":\"1\",\"id\":\"12345678901234567\"}"),
-                      "span 1: \"id\" must be 1 to 16 hex digits");
+        "span 1: \"traceId\" must be a string, got a number");
+    /* ids that are not hex are opaque ids (DESIGN edge rule 1), hex ones normalized */
+    assert_int_equal(
+        parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
+                 "{\"traceId\":\"xyz\",\"id\":\"Span-1\",\"parentId\":\"12345678901234567\"}"),
+        0);
+    assert_int_equal(batch.len, 1);
+    assert_str(batch.spans[0].trace_id, "xyz");
+    assert_str(batch.spans[0].span_id, "Span-1");
+    assert_str(batch.spans[0].parent_id, "00000000000000012345678901234567");
     assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL, "{\"traceId\":\"1\"}"),
                       "span 1: \"id\" is missing");
-    assert_fails_with(
+    /* in a trace, a bad span costs only itself */
+    assert_skips_one(
         parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
                  "[{\"traceId\":\"1\",\"id\":\"1\"},{\"traceId\":\"1\",\"id\":\"2\","
                  "\"kind\":\"SIDEWAYS\"}]"),
-        "span 2: \"kind\" must be CLIENT, SERVER, PRODUCER or CONSUMER, got \"SIDEWAYS\"");
+        1, "span 2: \"kind\" must be CLIENT, SERVER, PRODUCER or CONSUMER, got \"SIDEWAYS\"");
     assert_fails_with(parse_as(&sm_reader_zipkin, SM_ELEM_ARRAY_ITEM, NULL,
                                "{\"traceId\":\"1\",\"id\":\"1\",\"timestamp\":\"soon\"}"),
                       "span 1: \"timestamp\" must be a non-negative integer of microseconds");
@@ -866,8 +905,18 @@ static void test_zipkin1_bad(void **state)
 {
     (void)state;
     assert_fails_with(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
-                               "{\"traceId\":\"xyz\",\"id\":\"1\",\"annotations\":[]}"),
-                      "span 1: \"traceId\" must be 1 to 32 hex digits, got \"xyz\"");
+                               "{\"traceId\":[],\"id\":\"1\",\"annotations\":[]}"),
+                      "span 1: \"traceId\" must be a string, got an array");
+    /* ids that are not hex are opaque ids, as in v2 */
+    assert_int_equal(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                              "{\"traceId\":\"xyz\",\"id\":\"1\",\"annotations\":[]}"),
+                     0);
+    assert_int_equal(batch.len, 1);
+    assert_str(batch.spans[0].trace_id, "xyz");
+    /* in a trace, a bad span costs only itself */
+    assert_skips_one(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
+                              "[{\"traceId\":\"1\",\"id\":\"1\"},{\"traceId\":\"1\",\"id\":2}]"),
+                     1, "span 2: \"id\" must be a string, got a number");
     assert_fails_with(parse_as(&sm_reader_zipkin1, SM_ELEM_ARRAY_ITEM, NULL,
                                "{\"traceId\":\"1\",\"id\":\"1\",\"annotations\":[{\"value\":"
                                "\"cs\"}]}"),
