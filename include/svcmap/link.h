@@ -37,6 +37,13 @@ struct sm_link_options {
     bool strict;
     void (*on_skip)(void *ctx, const struct sm_error *err);
     void *ctx;
+    /* The critical path of every entry span is walked and added up in the map's why
+     * entries (why.h, docs/critical-path.md) unless no_critical is set. */
+    bool no_critical;
+    /* In (0, 100): each entry keeps only its slowest slowest_pct % of traces. Each
+     * walked trace's figures are then kept until the end (about 16 bytes per
+     * contributor, edge and stack of the trace, plus 40). 0: every trace. */
+    double slowest_pct;
 };
 
 struct sm_linker;

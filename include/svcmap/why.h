@@ -28,6 +28,8 @@
 
 /* Separates the two node ids of a wire contributor's id: "service:a->service:b". */
 #define SM_WHY_WIRE_SEPARATOR "->"
+/* Separates the frames of a stack's path in memory (the map document writes an array). */
+#define SM_WHY_STACK_SEPARATOR "\x1f"
 
 enum sm_why_kind { SM_WHY_NODE = 0, SM_WHY_WIRE };
 /* "node", "wire". */
@@ -54,6 +56,14 @@ struct sm_why_edge {
     uint64_t critical_ns;
 };
 
+/* Critical time under one stack of frames, for flame graphs: the path is the node ids
+ * of the spans the critical path went through from the entry down to the section's
+ * owner (a service, a peer node, or last a wire id), repeats in a row shown once. */
+struct sm_why_stack {
+    char *path; /* owned: frames joined by SM_WHY_STACK_SEPARATOR */
+    uint64_t critical_ns;
+};
+
 struct sm_why_entry {
     char *entry;               /* owned: node id of the entry's service, "service:frontend" */
     char *operation;           /* owned or NULL: set when nodes are per operation (--by
@@ -65,6 +75,8 @@ struct sm_why_entry {
     size_t nparts, parts_cap;
     struct sm_why_edge *edges; /* owned; sorted by from, to (sm_why_sort) */
     size_t nedges, edges_cap;
+    struct sm_why_stack *stacks; /* owned; sorted by path (sm_why_sort) */
+    size_t nstacks, stacks_cap;
 };
 
 /* critical_ns / total_ns; 0 when total_ns is 0. */
@@ -86,6 +98,8 @@ const struct sm_why_entry *sm_why_find(const struct sm_map *m, const char *entry
 struct sm_why_part *sm_why_part(struct sm_why_entry *e, const char *id, enum sm_why_kind kind);
 /* Finds or adds the edge (from, to) of e; borrowed until the next edge is added to e. */
 struct sm_why_edge *sm_why_edge(struct sm_why_entry *e, const char *from, const char *to);
+/* Finds or adds the stack of e with this path; borrowed until the next stack is added. */
+struct sm_why_stack *sm_why_stack(struct sm_why_entry *e, const char *path);
 /* Adds a 0 to every share sketch of e that holds fewer than e->traces values, for the
  * traces the contributor was absent from. */
 void sm_why_entry_complete(struct sm_why_entry *e);
@@ -96,7 +110,7 @@ void sm_why_entry_merge(struct sm_why_entry *dst, const struct sm_why_entry *src
 /* The why entries of src merged into dst's, matched by (entry, operation). */
 void sm_why_merge(struct sm_map *dst, const struct sm_map *src);
 /* Canonical order: entries by (entry, operation NULL first), parts by critical_ns desc
- * then id, edges by (from, to). */
+ * then id, edges by (from, to), stacks by path. */
 void sm_why_sort(struct sm_map *m);
 
 /* Frees the contents of one entry (releasing twice is safe). */

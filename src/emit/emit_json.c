@@ -207,7 +207,29 @@ static void add_why(struct sm_buf *b, const struct sm_map *map)
             add_share(b, sm_why_share(w->critical_ns, e->total_ns));
             sm_buf_addc(b, '}');
         }
-        sm_buf_adds(b, e->nedges ? "\n     ]}" : "]}");
+        sm_buf_adds(b, e->nedges ? "\n     ],\n     \"stacks\": [" : "],\n     \"stacks\": [");
+        for (size_t k = 0; k < e->nstacks; k++) {
+            const char *at = e->stacks[k].path;
+
+            sm_buf_adds(b, k ? ",\n       {\"path\": [" : "\n       {\"path\": [");
+            for (;;) {
+                const char *end = strstr(at, SM_WHY_STACK_SEPARATOR);
+                size_t n = end ? (size_t)(end - at) : strlen(at);
+                char *frame = sm_xmalloc(n + 1);
+
+                memcpy(frame, at, n);
+                frame[n] = '\0';
+                sm_buf_add_json_string(b, frame);
+                free(frame);
+                if (!end)
+                    break;
+                sm_buf_adds(b, ", ");
+                at = end + strlen(SM_WHY_STACK_SEPARATOR);
+            }
+            sm_buf_printf(b, "], \"critical_ns\": %llu}",
+                          (unsigned long long)e->stacks[k].critical_ns);
+        }
+        sm_buf_adds(b, e->nstacks ? "\n     ]}" : "]}");
     }
 }
 

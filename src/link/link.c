@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "critical.h"
+
 #define NO_NAME 0u
 #define NONE    ((size_t)-1)
 
@@ -33,12 +35,13 @@ enum rec_flags {
     REC_HTTP_5XX = 1 << 6,
 };
 
-/* One span as the linker needs it: 64 bytes. */
+/* One span as the linker needs it: 72 bytes. */
 struct rec {
     uint64_t trace_key;  /* low 64 bits of a hex trace id, else a hash */
     uint64_t span_key;   /* never 0 */
     uint64_t parent_key; /* 0: no parent */
     int64_t duration_ns;
+    int64_t start_ns; /* 0: unknown; for the critical path (critical.c) */
     uint32_t service; /* interned local service name */
     uint32_t remote;  /* interned Zipkin remoteEndpoint.serviceName */
     uint32_t peer;    /* interned peer name by DESIGN rule 3 */
@@ -52,7 +55,8 @@ struct rec {
     uint8_t pad[2];
 };
 
-_Static_assert(sizeof(struct rec) == 64, "a waiting span costs 64 bytes");
+/* DESIGN's budget is 100 bytes per waiting span; docs/performance.md says what it is. */
+_Static_assert(sizeof(struct rec) == 72, "a waiting span costs 72 bytes");
 
 /* Interned strings: id 0 is "no name". */
 struct intern {
@@ -115,6 +119,10 @@ struct sm_linker {
     size_t scratch_cap;
     struct slot *key_slots;
     size_t key_slots_cap;
+    /* critical paths (NULL with no_critical), and their per-trace scratch */
+    struct sm_crit *crit;
+    struct sm_crit_span *crit_spans;
+    size_t crit_cap;
 };
 
 /* ---- interning ---- */
@@ -353,6 +361,8 @@ struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options
         l->opt = *opt;
     l->max_trace_spans =
         l->opt.max_trace_spans ? l->opt.max_trace_spans : SM_DEFAULT_MAX_TRACE_SPANS;
+    if (!l->opt.no_critical)
+        l->crit = sm_crit_new(l->opt.slowest_pct > 0.0 && l->opt.slowest_pct < 100.0);
     return l;
 }
 
@@ -440,6 +450,7 @@ static void to_rec(struct sm_linker *l, const struct sm_span *s, struct rec *r)
         r->span_key = 1;
     r->parent_key = id_key(s->parent_id);
     r->duration_ns = s->duration_ns;
+    r->start_ns = s->start_ns;
     r->service = intern(&l->names, s->service);
     r->remote = intern(&l->names, s->remote_service);
     r->peer = intern(&l->names, peer);
@@ -486,6 +497,7 @@ static void to_rec(struct sm_linker *l, const struct sm_span *s, struct rec *r)
 }
 
 static void link_trace(struct sm_linker *l, struct rec *r, size_t n);
+static void why_trace(struct sm_linker *l, const struct rec *r, size_t n);
 
 static int cmp_trace(const void *a, const void *b)
 {
@@ -584,6 +596,8 @@ static void merge_into(struct rec *a, const struct rec *b)
         a->kind = b->kind;
     if (!(a->flags & REC_HAS_DURATION) && (b->flags & REC_HAS_DURATION))
         a->duration_ns = b->duration_ns;
+    if (!a->start_ns)
+        a->start_ns = b->start_ns;
     a->flags |= b->flags;
 }
 
@@ -841,13 +855,13 @@ static size_t answer_of(const struct sm_linker *l, const struct rec *r, size_t i
  * call reached a server, is that call's transport (an HTTP client under an RPC client,
  * say) when it names the same peer, the answering service (by host, port dropped), or
  * no peer at all: it is not a second call. Local spans between them are looked
- * through; a span of another kind ends the search. */
-static bool is_transport(const struct sm_linker *l, const struct rec *r, size_t i)
+ * through; a span of another kind ends the search. Returns that client, or NONE. */
+static size_t transport_of(const struct sm_linker *l, const struct rec *r, size_t i)
 {
     size_t p = l->parent[i];
 
     if (!r[i].service)
-        return false;
+        return NONE;
     while (p != NONE && r[p].service == r[i].service) {
         if (r[p].kind == SM_KIND_CLIENT) {
             size_t answer = answer_of(l, r, p);
@@ -855,13 +869,13 @@ static bool is_transport(const struct sm_linker *l, const struct rec *r, size_t 
             if (answer != NONE &&
                 (!r[i].peer || r[i].peer == r[p].peer || r[i].peer == r[answer].service ||
                  (host_of(l, r[i].peer) && host_of(l, r[i].peer) == r[answer].service)))
-                return true;
+                return p;
         } else if (r[p].kind != SM_KIND_UNSET && r[p].kind != SM_KIND_INTERNAL) {
             break;
         }
         p = l->parent[p];
     }
-    return false;
+    return NONE;
 }
 
 static void link_client(struct sm_linker *l, struct rec *r, size_t i)
@@ -872,7 +886,7 @@ static void link_client(struct sm_linker *l, struct rec *r, size_t i)
     bool error = (s->flags & REC_ERROR) || (s->flags & REC_HTTP_4XX);
     int kind;
 
-    if (client_continues(l, r, i) || is_transport(l, r, i))
+    if (client_continues(l, r, i) || transport_of(l, r, i) != NONE)
         return;
     anc = rpc_ancestor(l, r, i);
     if (anc != NONE && r[anc].service) {
@@ -1096,6 +1110,133 @@ static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
             link_kindless(l, r, cur);
         }
     }
+    if (l->crit)
+        why_trace(l, r, n);
+}
+
+/* ---- critical paths: what each span's time is, in the names above (critical.c) ---- */
+
+static bool is_clientish(const struct rec *s)
+{
+    return s->kind == SM_KIND_CLIENT || s->kind == SM_KIND_PRODUCER ||
+           (s->kind == SM_KIND_UNSET && s->service && s->remote);
+}
+
+/* The span that answered a client or producer: answer_of's, or a CONSUMER child. */
+static size_t why_answer(const struct sm_linker *l, const struct rec *r, size_t i)
+{
+    size_t a = answer_of(l, r, i);
+
+    for (size_t c = l->child_start[i]; a == NONE && c < l->child_start[i + 1]; c++) {
+        if (r[i].kind == SM_KIND_PRODUCER && r[l->children[c]].kind == SM_KIND_CONSUMER)
+            a = l->children[c];
+    }
+    return a;
+}
+
+/* The wire of the call client i made and span a answered: to the callee's node, or to
+ * the queue a producer names. SM_CRIT_NONE when the callee has no name. */
+static uint32_t why_wire(struct sm_linker *l, const struct rec *r, size_t i, size_t a)
+{
+    uint32_t to = callee_node(l, r, a);
+
+    if (r[i].kind == SM_KIND_PRODUCER && r[i].peer && r[a].kind == SM_KIND_CONSUMER)
+        return sm_crit_wire(l->crit, SM_NODE_SERVICE, caller_node(l, r, i), SM_NODE_QUEUE,
+                            r[i].peer);
+    if (!to)
+        return SM_CRIT_NONE;
+    return sm_crit_wire(l->crit, SM_NODE_SERVICE, caller_node(l, r, i), SM_NODE_SERVICE, to);
+}
+
+/* Whether span i hangs from the span that its ids name (not from the root by default,
+ * as spans whose parent is missing do). */
+static bool has_real_parent(const struct sm_linker *l, const struct rec *r, size_t i)
+{
+    size_t p = l->parent[i];
+
+    if (p == NONE)
+        return false;
+    if (r[i].flags & REC_SHARED)
+        return r[p].span_key == r[i].span_key;
+    return r[i].parent_key && r[p].span_key == r[i].parent_key;
+}
+
+/* Names one span for the walk (docs/critical-path.md, "Who owns a section"). */
+static void why_name(struct sm_linker *l, const struct rec *r, size_t i, struct sm_crit_span *cs)
+{
+    const struct rec *s = &r[i];
+    uint32_t self = s->service ? caller_node(l, r, i) : NO_NAME;
+    size_t a, t;
+
+    if (!self)
+        return; /* no service: its time is its parent's */
+    if (!is_clientish(s)) {
+        cs->owner = cs->frame = sm_crit_node(l->crit, SM_NODE_SERVICE, self);
+        if (s->kind != SM_KIND_SERVER && s->kind != SM_KIND_CONSUMER)
+            return;
+        /* a call that reached this span without a client span of its own */
+        a = cs->parent;
+        if (a != SM_CRIT_NO_SPAN && is_clientish(&r[a]) && why_answer(l, r, a) == i)
+            return;
+        if (s->kind == SM_KIND_CONSUMER && s->peer) {
+            cs->call = sm_crit_wire(l->crit, SM_NODE_QUEUE, s->peer, SM_NODE_SERVICE,
+                                    callee_node(l, r, i));
+        } else if (cs->parent != SM_CRIT_NO_SPAN) {
+            a = rpc_ancestor(l, r, i);
+            if (a != NONE && r[a].service)
+                cs->call = sm_crit_wire(l->crit, SM_NODE_SERVICE, caller_node(l, r, a),
+                                        SM_NODE_SERVICE, callee_node(l, r, i));
+        }
+        return;
+    }
+    a = why_answer(l, r, i);
+    if (a != NONE) {
+        cs->owner = cs->call = why_wire(l, r, i, a);
+        if (cs->owner == SM_CRIT_NONE)
+            cs->owner = cs->frame = sm_crit_node(l->crit, SM_NODE_SERVICE, self);
+    } else if ((t = transport_of(l, r, i)) != NONE) {
+        cs->owner = why_wire(l, r, t, why_answer(l, r, t));
+        if (cs->owner == SM_CRIT_NONE)
+            cs->owner = cs->frame = sm_crit_node(l->crit, SM_NODE_SERVICE, self);
+    } else if (s->kind == SM_KIND_UNSET) {
+        cs->owner = cs->frame = sm_crit_node(l->crit, RESOLVE, s->remote);
+        cs->call = sm_crit_wire(l->crit, SM_NODE_SERVICE, self, RESOLVE, s->remote);
+    } else if (s->peer) {
+        cs->owner = cs->frame = sm_crit_node(l->crit, peer_kind(s), s->peer);
+        cs->call = sm_crit_wire(l->crit, SM_NODE_SERVICE, self, peer_kind(s), s->peer);
+    } else {
+        cs->owner = cs->frame = sm_crit_node(l->crit, SM_NODE_SERVICE, self);
+    }
+}
+
+/* The hook: one linked trace (merged, with its tree) to the critical-path walk. */
+static void why_trace(struct sm_linker *l, const struct rec *r, size_t n)
+{
+    struct sm_crit_span *cs;
+    size_t i;
+
+    sm_grow(&l->crit_spans, &l->crit_cap, n, sizeof(*l->crit_spans));
+    cs = l->crit_spans;
+    for (i = 0; i < n; i++) {
+        memset(&cs[i], 0, sizeof(cs[i]));
+        cs[i].parent = has_real_parent(l, r, i) ? l->parent[i] : SM_CRIT_NO_SPAN;
+        cs[i].owner = cs[i].frame = cs[i].call = SM_CRIT_NONE;
+        cs[i].timed = r[i].start_ns && (r[i].flags & REC_HAS_DURATION);
+        cs[i].start_ns = r[i].start_ns;
+        cs[i].end_ns = r[i].duration_ns > INT64_MAX - r[i].start_ns
+                           ? INT64_MAX
+                           : r[i].start_ns + r[i].duration_ns;
+    }
+    for (i = 0; i < n; i++) {
+        why_name(l, r, i, &cs[i]);
+        if ((r[i].kind == SM_KIND_SERVER || r[i].kind == SM_KIND_CONSUMER) && r[i].service &&
+            cs[i].parent == SM_CRIT_NO_SPAN) {
+            cs[i].entry_service = r[i].service;
+            if (l->opt.by_operation)
+                cs[i].entry_op = r[i].op ? r[i].op : intern(&l->names, "?");
+        }
+    }
+    sm_crit_trace(l->crit, cs, n);
 }
 
 /* ---- finish: the aggregate table becomes map nodes and edges ---- */
@@ -1117,6 +1258,31 @@ static size_t node_for(struct sm_linker *l, int kind, uint32_t name, uint32_t sy
     if (system && (kind == SM_NODE_DATABASE || kind == SM_NODE_QUEUE))
         sm_node_set_attr(&l->map->nodes[idx].system, name_of(l, system));
     return idx;
+}
+
+/* The map id of node (kind, name) as node_for would name it, without adding it: a
+ * contributor is always a node of some call, but by operation a service's own time can
+ * be on a (service, operation) pair that no call made a node of. */
+static const char *why_node_id(void *ctx, int kind, uint32_t name)
+{
+    struct sm_linker *l = ctx;
+    static char buf[4096];
+
+    if (kind == RESOLVE) {
+        if (!instrumented(l, name) && instrumented(l, host_of(l, name)))
+            name = host_of(l, name);
+        kind = instrumented(l, name) ? SM_NODE_SERVICE : SM_NODE_EXTERNAL;
+    }
+    snprintf(buf, sizeof(buf), "%s:%s", sm_node_kind_name((enum sm_node_kind)kind),
+             name_of(l, name) ? name_of(l, name) : "");
+    return buf;
+}
+
+static const char *why_text(void *ctx, uint32_t name)
+{
+    const char *s = name_of(ctx, name);
+
+    return s ? s : "";
 }
 
 int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
@@ -1168,6 +1334,11 @@ int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
         e->errors += a->errors;
         sm_sketch_merge(&e->client, &a->client);
         sm_sketch_merge(&e->server, &a->server);
+    }
+    if (l->crit) {
+        struct sm_crit_names names = {why_node_id, why_text, l};
+
+        sm_crit_emit(l->crit, l->map, l->opt.slowest_pct, &names);
     }
     l->map->source.traces += l->traces;
     l->map->source.unresolved_calls += l->unresolved;
@@ -1253,5 +1424,7 @@ void sm_linker_free(struct sm_linker *l)
     free(l->queue);
     free(l->used_client);
     free(l->key_slots);
+    sm_crit_free(l->crit);
+    free(l->crit_spans);
     free(l);
 }

@@ -138,6 +138,21 @@ struct sm_why_edge *sm_why_edge(struct sm_why_entry *e, const char *from, const 
     return w;
 }
 
+struct sm_why_stack *sm_why_stack(struct sm_why_entry *e, const char *path)
+{
+    struct sm_why_stack *s;
+
+    for (size_t i = 0; i < e->nstacks; i++) {
+        if (!strcmp(e->stacks[i].path, path))
+            return &e->stacks[i];
+    }
+    sm_grow(&e->stacks, &e->stacks_cap, e->nstacks + 1, sizeof(*e->stacks));
+    s = &e->stacks[e->nstacks++];
+    s->path = sm_xstrdup(path);
+    s->critical_ns = 0;
+    return s;
+}
+
 void sm_why_entry_complete(struct sm_why_entry *e)
 {
     for (size_t i = 0; i < e->nparts; i++) {
@@ -178,6 +193,11 @@ void sm_why_entry_merge(struct sm_why_entry *dst, const struct sm_why_entry *src
         struct sm_why_edge *d = sm_why_edge(dst, src->edges[i].from, src->edges[i].to);
 
         d->critical_ns = sm_count_add(d->critical_ns, src->edges[i].critical_ns);
+    }
+    for (i = 0; i < src->nstacks; i++) {
+        struct sm_why_stack *d = sm_why_stack(dst, src->stacks[i].path);
+
+        d->critical_ns = sm_count_add(d->critical_ns, src->stacks[i].critical_ns);
     }
     dst->traces = sm_count_add(dst->traces, src->traces);
     dst->total_ns = sm_count_add(dst->total_ns, src->total_ns);
@@ -226,6 +246,11 @@ static int cmp_edge(const void *a, const void *b)
     return c ? c : strcmp(x->to, y->to);
 }
 
+static int cmp_stack(const void *a, const void *b)
+{
+    return strcmp(((const struct sm_why_stack *)a)->path, ((const struct sm_why_stack *)b)->path);
+}
+
 void sm_why_sort(struct sm_map *m)
 {
     if (m->nwhy > 1)
@@ -237,6 +262,8 @@ void sm_why_sort(struct sm_map *m)
             qsort(e->parts, e->nparts, sizeof(*e->parts), cmp_part);
         if (e->nedges > 1)
             qsort(e->edges, e->nedges, sizeof(*e->edges), cmp_edge);
+        if (e->nstacks > 1)
+            qsort(e->stacks, e->nstacks, sizeof(*e->stacks), cmp_stack);
     }
 }
 
@@ -252,8 +279,11 @@ void sm_why_entry_release(struct sm_why_entry *e)
         free(e->edges[i].from);
         free(e->edges[i].to);
     }
+    for (i = 0; i < e->nstacks; i++)
+        free(e->stacks[i].path);
     free(e->parts);
     free(e->edges);
+    free(e->stacks);
     free(e->entry);
     free(e->operation);
     free_sketch(e->latency);

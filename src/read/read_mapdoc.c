@@ -532,8 +532,9 @@ static bool read_why_entry(const json_t *w, struct sm_why_entry *one, char *why)
     const json_t *lat = json_object_get(w, "latency_ms");
     const json_t *parts = json_object_get(w, "contributors");
     const json_t *edges = json_object_get(w, "edges");
+    const json_t *stacks = json_object_get(w, "stacks");
     const char *entry = json_string_value(json_object_get(w, "entry"));
-    uint64_t sum = 0;
+    uint64_t sum = 0, stack_sum = 0;
     size_t k;
 
     if (!json_is_object(w) || !entry || !*entry ||
@@ -548,8 +549,9 @@ static bool read_why_entry(const json_t *w, struct sm_why_entry *one, char *why)
         return false;
     if (!json_is_array(parts) || (edges && !json_is_array(edges)) ||
         (lat && !json_is_object(lat))) {
-        snprintf(why, WHY_SIZE,
-                 "\"contributors\" must be an array, \"edges\" an array, \"latency_ms\" an object");
+        snprintf(
+            why, WHY_SIZE,
+            "\"contributors\", \"edges\" and \"stacks\" must be arrays, \"latency_ms\" an object");
         return false;
     }
     if (one->traces && !json_object_get(lat, "sketch")) {
@@ -598,6 +600,44 @@ static bool read_why_entry(const json_t *w, struct sm_why_entry *one, char *why)
             snprintf(why, WHY_SIZE, "%s: \"%.40s\" -> \"%.40s\" is named twice", what, from, to);
             return false;
         }
+    }
+    for (k = 0; k < json_array_size(stacks); k++) {
+        const json_t *x = json_array_get(stacks, k);
+        const json_t *path = json_object_get(x, "path");
+        struct sm_buf joined;
+        char what[48];
+        uint64_t ns;
+        size_t before = one->nstacks, f;
+        bool ok = json_array_size(path) > 0;
+
+        snprintf(what, sizeof(what), "stack %zu", k);
+        sm_buf_init(&joined);
+        for (f = 0; ok && f < json_array_size(path); f++) {
+            const char *frame = json_string_value(json_array_get(path, f));
+
+            ok = frame && *frame && !strstr(frame, SM_WHY_STACK_SEPARATOR);
+            if (ok && f)
+                sm_buf_adds(&joined, SM_WHY_STACK_SEPARATOR);
+            if (ok)
+                sm_buf_adds(&joined, frame);
+        }
+        if (!ok || !get_part_ns(x, what, one->total_ns, &ns, why)) {
+            if (!ok)
+                snprintf(why, WHY_SIZE, "%s needs a \"path\" of node ids", what);
+            sm_buf_release(&joined);
+            return false;
+        }
+        sm_why_stack(one, joined.data)->critical_ns = ns;
+        sm_buf_release(&joined);
+        if (one->nstacks == before) {
+            snprintf(why, WHY_SIZE, "%s: its \"path\" is named twice", what);
+            return false;
+        }
+        stack_sum = sm_count_add(stack_sum, ns);
+    }
+    if (stack_sum > one->total_ns) {
+        snprintf(why, WHY_SIZE, "stacks' \"critical_ns\" add up to more than \"total_ns\"");
+        return false;
     }
     return true;
 }

@@ -12,6 +12,8 @@
  */
 #include "svcmap/store.h"
 
+#include "svcmap/why.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <sqlite3.h>
@@ -105,6 +107,28 @@ const char *const sm_store_migrations[] = {
     "CREATE INDEX ingested_sources_by_hash ON ingested_sources (snapshot_id, sha256);",
     /* 5: bad spans left out of records whose other spans were kept (source.skipped_spans). */
     "ALTER TABLE snapshots ADD COLUMN skipped_spans INTEGER NOT NULL DEFAULT 0;",
+    /* 6: critical-path time per entry point (why.h): one row per entry, and one per
+     * contributor ('node', 'wire'), edge ('edge': id is from, to_id to) and stack
+     * ('stack': id is the path, frames joined by U+001F) of an entry. */
+    "CREATE TABLE why_entries ("
+    "  snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),"
+    "  position INTEGER NOT NULL,"
+    "  entry TEXT NOT NULL,"
+    "  operation TEXT,"
+    "  traces INTEGER NOT NULL,"
+    "  total_ns INTEGER NOT NULL,"
+    "  latency BLOB,"
+    "  PRIMARY KEY (snapshot_id, position)) WITHOUT ROWID;"
+    "CREATE TABLE why_items ("
+    "  snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),"
+    "  entry INTEGER NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  what TEXT NOT NULL CHECK (what IN ('node', 'wire', 'edge', 'stack')),"
+    "  id TEXT NOT NULL,"
+    "  to_id TEXT,"
+    "  critical_ns INTEGER NOT NULL,"
+    "  share BLOB,"
+    "  PRIMARY KEY (snapshot_id, entry, position)) WITHOUT ROWID;",
 };
 
 /* The first schema with snapshots.skipped_spans; a read-only open of an older store
@@ -172,6 +196,9 @@ int sm_store_schema_version(struct sm_store *st)
 /* The oldest schema a read-only open understands (migration 3 added the latency bounds
  * that loading reads); older stores are upgraded by any writing command. */
 #define OLDEST_READABLE_VERSION 3
+
+/* The first schema with the why tables; older stores (read-only) have no entries. */
+#define WHY_VERSION 6
 
 /* How often a step that met a lock is tried again, a few milliseconds apart, on top of
  * the busy timeout: switching to WAL and the first schema creation can be refused at
@@ -854,12 +881,102 @@ out_finalize:
     return rc;
 }
 
+/* The items of the why entries: contributors, edges and stacks. */
+static int load_why_items(struct sm_store *st, int64_t id, struct sm_map *map, struct sm_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if ((rc = prepare(st,
+                      "SELECT entry, what, id, to_id, critical_ns, share FROM why_items "
+                      "WHERE snapshot_id = ? ORDER BY entry, position",
+                      &stmt, err)))
+        return rc;
+    sqlite3_bind_int64(stmt, 1, id);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int64_t entry = sqlite3_column_int64(stmt, 0);
+        const char *what = column_text(stmt, 1), *item = column_text(stmt, 2);
+        const char *to = column_text(stmt, 3);
+        uint64_t ns = column_count(stmt, 4);
+        struct sm_why_entry *e;
+        enum sm_why_kind kind;
+
+        if (entry < 0 || (uint64_t)entry >= map->nwhy || !what || !item) {
+            rc = corrupt(st, err, "why item of no entry");
+            goto out_finalize;
+        }
+        e = &map->why[entry];
+        if (!sm_why_kind_parse(what, &kind)) {
+            struct sm_why_part *p = sm_why_part(e, item, kind);
+
+            p->critical_ns = ns;
+            if ((rc = load_sketch(st, stmt, 5, p->share, err)))
+                goto out_finalize;
+            if (p->share->count != e->traces) {
+                rc = corrupt(st, err, "why contributor with a share per trace missing");
+                goto out_finalize;
+            }
+        } else if (!strcmp(what, "edge") && to) {
+            sm_why_edge(e, item, to)->critical_ns = ns;
+        } else if (!strcmp(what, "stack")) {
+            sm_why_stack(e, item)->critical_ns = ns;
+        } else {
+            rc = corrupt(st, err, "why item of an unknown kind");
+            goto out_finalize;
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_fail(st, err, "reading why items");
+out_finalize:
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int load_why(struct sm_store *st, int64_t id, struct sm_map *map, struct sm_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc;
+
+    if (sm_store_schema_version(st) < WHY_VERSION)
+        return 0;
+    if ((rc = prepare(st,
+                      "SELECT position, entry, operation, traces, total_ns, latency "
+                      "FROM why_entries WHERE snapshot_id = ? ORDER BY position",
+                      &stmt, err)))
+        return rc;
+    sqlite3_bind_int64(stmt, 1, id);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        size_t before = map->nwhy;
+        struct sm_why_entry *e;
+
+        if (!column_text(stmt, 1)) {
+            rc = corrupt(st, err, "why entry without a name");
+            goto out_finalize;
+        }
+        e = sm_why_entry(map, column_text(stmt, 1), column_text(stmt, 2));
+        if (map->nwhy != before + 1 || sqlite3_column_int64(stmt, 0) != (int64_t)before) {
+            rc = corrupt(st, err, "why entry positions out of order");
+            goto out_finalize;
+        }
+        e->traces = column_count(stmt, 3);
+        e->total_ns = column_count(stmt, 4);
+        if ((rc = load_sketch(st, stmt, 5, e->latency, err)))
+            goto out_finalize;
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_fail(st, err, "reading why entries");
+out_finalize:
+    sqlite3_finalize(stmt);
+    if (!rc)
+        rc = load_why_items(st, id, map, err);
+    return rc;
+}
+
 static int load_snapshot(struct sm_store *st, int64_t id, struct sm_map *map, struct sm_error *err)
 {
     int rc;
 
     if ((rc = load_source(st, id, map, err)) || (rc = load_nodes(st, id, map, err)) ||
-        (rc = load_edges(st, id, map, err)) || (rc = load_summaries(st, id, map, err)))
+        (rc = load_edges(st, id, map, err)) || (rc = load_summaries(st, id, map, err)) ||
+        (rc = load_why(st, id, map, err)))
         return rc;
     sm_map_sort(map);
     return 0;
@@ -895,7 +1012,8 @@ out_rollback:
 
 static int delete_rows(struct sm_store *st, int64_t id, bool with_snapshot, struct sm_error *err)
 {
-    static const char *const tables[] = {"latency_summaries", "edges", "nodes", "source_files"};
+    static const char *const tables[] = {"latency_summaries", "edges",     "nodes",
+                                         "source_files",      "why_items", "why_entries"};
     char sql[96];
     size_t i;
 
@@ -1122,6 +1240,77 @@ out_finalize:
     return rc;
 }
 
+static int write_why_item(struct sm_store *st, sqlite3_stmt *stmt, int64_t id, size_t entry,
+                          size_t position, const char *what, const char *item, const char *to,
+                          uint64_t ns, const struct sm_sketch *share, struct sm_error *err)
+{
+    unsigned char *blob = NULL;
+    int rc;
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)entry);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)position);
+    sqlite3_bind_text(stmt, 4, what, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, item, -1, SQLITE_STATIC);
+    bind_text_or_null(stmt, 6, to);
+    sqlite3_bind_int64(stmt, 7, count_value(ns));
+    if (share)
+        bind_sketch(stmt, 8, share, &blob);
+    else
+        sqlite3_bind_null(stmt, 8);
+    rc = step_done(st, stmt, "writing why items", err);
+    free(blob);
+    return rc;
+}
+
+static int write_why(struct sm_store *st, int64_t id, const struct sm_map *map,
+                     struct sm_error *err)
+{
+    sqlite3_stmt *stmt = NULL, *item = NULL;
+    size_t i, k, pos;
+    int rc;
+
+    if ((rc = prepare(st,
+                      "INSERT INTO why_entries (snapshot_id, position, entry, operation, "
+                      "traces, total_ns, latency) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      &stmt, err)))
+        return rc;
+    if ((rc = prepare(st,
+                      "INSERT INTO why_items (snapshot_id, entry, position, what, id, to_id, "
+                      "critical_ns, share) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      &item, err)))
+        goto out_finalize;
+    for (i = 0; i < map->nwhy && !rc; i++) {
+        const struct sm_why_entry *e = &map->why[i];
+        unsigned char *latency = NULL;
+
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int64(stmt, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(stmt, 3, e->entry, -1, SQLITE_STATIC);
+        bind_text_or_null(stmt, 4, e->operation);
+        sqlite3_bind_int64(stmt, 5, count_value(e->traces));
+        sqlite3_bind_int64(stmt, 6, count_value(e->total_ns));
+        bind_sketch(stmt, 7, e->latency, &latency);
+        rc = step_done(st, stmt, "writing why entries", err);
+        free(latency);
+        pos = 0;
+        for (k = 0; k < e->nparts && !rc; k++)
+            rc = write_why_item(st, item, id, i, pos++, sm_why_kind_name(e->parts[k].kind),
+                                e->parts[k].id, NULL, e->parts[k].critical_ns, e->parts[k].share,
+                                err);
+        for (k = 0; k < e->nedges && !rc; k++)
+            rc = write_why_item(st, item, id, i, pos++, "edge", e->edges[k].from, e->edges[k].to,
+                                e->edges[k].critical_ns, NULL, err);
+        for (k = 0; k < e->nstacks && !rc; k++)
+            rc = write_why_item(st, item, id, i, pos++, "stack", e->stacks[k].path, NULL,
+                                e->stacks[k].critical_ns, NULL, err);
+    }
+out_finalize:
+    sqlite3_finalize(item);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
 /* SM_EINPUT when a source's content is already in snapshot id (0: none yet) or comes
  * twice in sources. */
 static int check_duplicates(struct sm_store *st, int64_t id, const char *label,
@@ -1227,7 +1416,7 @@ static int put_snapshot(struct sm_store *st, const char *label, const struct sm_
         goto out_rollback;
     if ((rc = write_snapshot_row(st, &id, label, &snap, err)) ||
         (rc = write_files(st, id, &snap, err)) || (rc = write_nodes(st, id, &snap, err)) ||
-        (rc = write_edges(st, id, &snap, err)) ||
+        (rc = write_edges(st, id, &snap, err)) || (rc = write_why(st, id, &snap, err)) ||
         (rc = record_sources(st, id, sources, nsources, err)))
         goto out_rollback;
     if ((rc = exec_sql(st, "COMMIT", "committing the ingest", err)))

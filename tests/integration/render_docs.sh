@@ -49,7 +49,7 @@ for png in docs/html-map.png docs/html-diff.png; do
     }
 done
 xmllint --noout docs/shop.svg || fail=1
-n=$("$bin" map -q -f json "$input" | grep -c '"id": "')
+n=$("$bin" map -q -f json "$input" | jq '.nodes | length')
 m=$(grep -c '<g id="node[0-9]*" class="node">' docs/shop.svg)
 # The legend's two entries are nodes too.
 [ "$m" -ge "$n" ] || {

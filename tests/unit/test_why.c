@@ -277,7 +277,7 @@ static void test_bad_sections(void **state)
         {"\"critical_ns\": 13000000", "\"critical_ns\": 23000000", "add up to more than"},
         {"\"entry\": \"service:frontend\"", "\"entry\": 7", "needs an \"entry\""},
         {"\"operation\": null", "\"operation\": 1", "needs an \"entry\""},
-        {"\"contributors\": [", "\"contributors\": 3, \"x\": [", "must be an array"},
+        {"\"contributors\": [", "\"contributors\": 3, \"x\": [", "must be arrays"},
     };
 
     (void)state;

@@ -1,0 +1,781 @@
+/* critical.c: the critical path of every entry span, added up per entry.
+ *
+ * The walk (docs/critical-path.md) starts at an entry span's end and goes back in
+ * time: of the span's children, clipped to the span's interval, it takes the one that
+ * finishes last at or before the current point, gives the gap after it to the span,
+ * walks that child the same way, and goes on from the child's start; what is left
+ * before the first child taken is the span's too. It is iterative (an explicit stack of
+ * frames, one per span being walked), so a chain of 200,000 spans needs no deep C
+ * stack. Every section goes to the owner the linker named for the span; the sections of
+ * one entry span add up to its duration exactly.
+ *
+ * Per trace the sections are first added up in dense arrays indexed by contributor id
+ * (with a list of the ids touched, to reset them), then added to the entry: critical
+ * time, one share value per contributor present, the edges of the calls walked and the
+ * stacks (the frames above each section, for folded output). With keep_traces, each
+ * trace's figures are also kept so that sm_crit_emit can pick an entry's slowest traces.
+ */
+#include "critical.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "svcmap/why.h"
+
+#define NODE_ONLY (-2)
+
+/* A contributor: a node (to_kind NODE_ONLY) or a wire/edge from -> to. */
+struct key {
+    int from_kind;
+    uint32_t from;
+    int to_kind;
+    uint32_t to;
+};
+
+/* u32 -> index, open addressing; keys stored + 1 so that 0 is empty. */
+struct idmap {
+    uint32_t *keys;
+    uint32_t *vals;
+    size_t nslots, len;
+};
+
+static uint32_t idmap_get(const struct idmap *m, uint32_t key)
+{
+    size_t i;
+
+    if (!m->nslots)
+        return SM_CRIT_NONE;
+    i = (key * 2654435761u) & (m->nslots - 1);
+    while (m->keys[i]) {
+        if (m->keys[i] == key + 1)
+            return m->vals[i];
+        i = (i + 1) & (m->nslots - 1);
+    }
+    return SM_CRIT_NONE;
+}
+
+static void idmap_put(struct idmap *m, uint32_t key, uint32_t val)
+{
+    size_t i;
+
+    if ((m->len + 1) * 2 >= m->nslots) {
+        size_t n = m->nslots ? m->nslots * 2 : 16;
+        uint32_t *keys = sm_xcalloc(n, sizeof(uint32_t)), *vals = sm_xcalloc(n, sizeof(uint32_t));
+
+        for (i = 0; i < m->nslots; i++) {
+            size_t j;
+
+            if (!m->keys[i])
+                continue;
+            j = ((m->keys[i] - 1) * 2654435761u) & (n - 1);
+            while (keys[j])
+                j = (j + 1) & (n - 1);
+            keys[j] = m->keys[i];
+            vals[j] = m->vals[i];
+        }
+        free(m->keys);
+        free(m->vals);
+        m->keys = keys;
+        m->vals = vals;
+        m->nslots = n;
+    }
+    i = (key * 2654435761u) & (m->nslots - 1);
+    while (m->keys[i])
+        i = (i + 1) & (m->nslots - 1);
+    m->keys[i] = key + 1;
+    m->vals[i] = val;
+    m->len++;
+}
+
+static void idmap_release(struct idmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof(*m));
+}
+
+/* One contributor, edge or stack of one entry. */
+struct slot {
+    uint32_t id;
+    uint64_t ns;
+    struct sm_sketch share; /* parts only */
+};
+
+struct entry {
+    uint32_t service, op;
+    uint64_t traces, total_ns;
+    struct sm_sketch latency;
+    struct slot *parts, *edges, *stacks;
+    size_t nparts, parts_cap, nedges, edges_cap, nstacks, stacks_cap;
+    struct idmap part_ix, edge_ix, stack_ix;
+    /* keep_traces: indexes into sm_crit.kept */
+    size_t *traces_kept;
+    size_t nkept, kept_cap;
+};
+
+/* One walked trace's figures (keep_traces): its pieces are kept[first .. first + n) of
+ * pool, parts first, then edges, then stacks. */
+struct kept {
+    int64_t duration_ns;
+    size_t first;
+    uint32_t nparts, nedges, nstacks;
+};
+
+struct piece {
+    uint32_t id;
+    uint64_t ns;
+};
+
+/* Per-trace sums, indexed by id, with the ids touched. */
+struct acc {
+    uint64_t *ns;
+    size_t cap;
+    uint32_t *touched;
+    size_t ntouched, touched_cap;
+};
+
+struct frame {
+    size_t span;
+    int64_t lo, hi, cur;
+    size_t kids_at, nkids, pos;
+    uint64_t walked_at;
+    bool pushed_frame; /* whether this span added a frame to the path */
+};
+
+struct sm_crit {
+    bool keep;
+    struct key *keys;
+    size_t nkeys, keys_cap;
+    uint32_t *key_slots; /* index + 1 */
+    size_t nkey_slots;
+    /* stacks: sequences of contributor ids, interned */
+    uint32_t *stack_pool;
+    size_t stack_pool_len, stack_pool_cap;
+    size_t *stack_at, *stack_len;
+    size_t nstacks, stacks_cap;
+    uint32_t *stack_slots; /* index + 1 */
+    size_t nstack_slots;
+    struct entry *entries;
+    size_t nentries, entries_cap;
+    struct kept *kept;
+    size_t nkept, kept_cap;
+    struct piece *pool;
+    size_t npool, pool_cap;
+    /* scratch for one trace */
+    struct acc parts, edges, stacks;
+    size_t *child_start, *children, *kids;
+    struct frame *frames;
+    uint32_t *path;
+    size_t scratch_cap;
+};
+
+struct sm_crit *sm_crit_new(bool keep_traces)
+{
+    struct sm_crit *c = sm_xcalloc(1, sizeof(*c));
+
+    c->keep = keep_traces;
+    return c;
+}
+
+static void entry_release(struct entry *e)
+{
+    for (size_t i = 0; i < e->nparts; i++)
+        sm_sketch_release(&e->parts[i].share);
+    sm_sketch_release(&e->latency);
+    free(e->parts);
+    free(e->edges);
+    free(e->stacks);
+    idmap_release(&e->part_ix);
+    idmap_release(&e->edge_ix);
+    idmap_release(&e->stack_ix);
+    free(e->traces_kept);
+}
+
+void sm_crit_free(struct sm_crit *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nentries; i++)
+        entry_release(&c->entries[i]);
+    free(c->entries);
+    free(c->keys);
+    free(c->key_slots);
+    free(c->stack_pool);
+    free(c->stack_at);
+    free(c->stack_len);
+    free(c->stack_slots);
+    free(c->kept);
+    free(c->pool);
+    free(c->parts.ns);
+    free(c->parts.touched);
+    free(c->edges.ns);
+    free(c->edges.touched);
+    free(c->stacks.ns);
+    free(c->stacks.touched);
+    free(c->child_start);
+    free(c->children);
+    free(c->kids);
+    free(c->frames);
+    free(c->path);
+    free(c);
+}
+
+size_t sm_crit_kept_bytes(const struct sm_crit *c)
+{
+    return c->nkept * sizeof(struct kept) + c->npool * sizeof(struct piece) +
+           c->nkept * sizeof(size_t);
+}
+
+/* ---- contributors and stacks ---- */
+
+static uint64_t key_hash(const struct key *k)
+{
+    uint64_t v[4] = {(uint64_t)(int64_t)k->from_kind, k->from, (uint64_t)(int64_t)k->to_kind,
+                     k->to};
+
+    return sm_hash64(v, sizeof(v));
+}
+
+static uint32_t key_id(struct sm_crit *c, const struct key *k)
+{
+    size_t i;
+
+    if ((c->nkeys + 1) * 2 >= c->nkey_slots) {
+        size_t n = c->nkey_slots ? c->nkey_slots * 2 : 64;
+
+        free(c->key_slots);
+        c->key_slots = sm_xcalloc(n, sizeof(uint32_t));
+        c->nkey_slots = n;
+        for (i = 0; i < c->nkeys; i++) {
+            size_t j = key_hash(&c->keys[i]) & (n - 1);
+
+            while (c->key_slots[j])
+                j = (j + 1) & (n - 1);
+            c->key_slots[j] = (uint32_t)i + 1;
+        }
+    }
+    i = key_hash(k) & (c->nkey_slots - 1);
+    while (c->key_slots[i]) {
+        const struct key *o = &c->keys[c->key_slots[i] - 1];
+
+        if (o->from_kind == k->from_kind && o->from == k->from && o->to_kind == k->to_kind &&
+            o->to == k->to)
+            return c->key_slots[i] - 1;
+        i = (i + 1) & (c->nkey_slots - 1);
+    }
+    sm_grow(&c->keys, &c->keys_cap, c->nkeys + 1, sizeof(*c->keys));
+    c->keys[c->nkeys] = *k;
+    c->key_slots[i] = (uint32_t)c->nkeys + 1;
+    return (uint32_t)c->nkeys++;
+}
+
+uint32_t sm_crit_node(struct sm_crit *c, int kind, uint32_t name)
+{
+    struct key k = {kind, name, NODE_ONLY, 0};
+
+    return key_id(c, &k);
+}
+
+uint32_t sm_crit_wire(struct sm_crit *c, int from_kind, uint32_t from, int to_kind, uint32_t to)
+{
+    struct key k = {from_kind, from, to_kind, to};
+
+    return key_id(c, &k);
+}
+
+static uint32_t stack_id(struct sm_crit *c, const uint32_t *ids, size_t n)
+{
+    uint64_t h = sm_hash64(ids, n * sizeof(uint32_t));
+    size_t i;
+
+    if ((c->nstacks + 1) * 2 >= c->nstack_slots) {
+        size_t m = c->nstack_slots ? c->nstack_slots * 2 : 64;
+
+        free(c->stack_slots);
+        c->stack_slots = sm_xcalloc(m, sizeof(uint32_t));
+        c->nstack_slots = m;
+        for (i = 0; i < c->nstacks; i++) {
+            size_t j =
+                sm_hash64(c->stack_pool + c->stack_at[i], c->stack_len[i] * sizeof(uint32_t)) &
+                (m - 1);
+
+            while (c->stack_slots[j])
+                j = (j + 1) & (m - 1);
+            c->stack_slots[j] = (uint32_t)i + 1;
+        }
+    }
+    i = h & (c->nstack_slots - 1);
+    while (c->stack_slots[i]) {
+        size_t s = c->stack_slots[i] - 1;
+
+        if (c->stack_len[s] == n &&
+            !memcmp(c->stack_pool + c->stack_at[s], ids, n * sizeof(uint32_t)))
+            return (uint32_t)s;
+        i = (i + 1) & (c->nstack_slots - 1);
+    }
+    sm_grow(&c->stack_pool, &c->stack_pool_cap, c->stack_pool_len + n, sizeof(uint32_t));
+    memcpy(c->stack_pool + c->stack_pool_len, ids, n * sizeof(uint32_t));
+    sm_grow(&c->stack_at, &c->stacks_cap, c->nstacks + 1, sizeof(size_t));
+    c->stack_len = sm_xrealloc(c->stack_len, c->stacks_cap * sizeof(size_t));
+    c->stack_at[c->nstacks] = c->stack_pool_len;
+    c->stack_len[c->nstacks] = n;
+    c->stack_pool_len += n;
+    c->stack_slots[i] = (uint32_t)c->nstacks + 1;
+    return (uint32_t)c->nstacks++;
+}
+
+/* ---- per-trace sums ---- */
+
+static void acc_add(struct acc *a, uint32_t id, uint64_t ns)
+{
+    if (id >= a->cap) {
+        size_t old = a->cap, n = old ? old : 64;
+
+        while (n <= id)
+            n *= 2;
+        a->ns = sm_xrealloc(a->ns, n * sizeof(uint64_t));
+        memset(a->ns + old, 0, (n - old) * sizeof(uint64_t));
+        a->cap = n;
+    }
+    if (!a->ns[id]) {
+        sm_grow(&a->touched, &a->touched_cap, a->ntouched + 1, sizeof(uint32_t));
+        a->touched[a->ntouched++] = id;
+    }
+    a->ns[id] = sm_count_add(a->ns[id], ns);
+}
+
+static void acc_reset(struct acc *a)
+{
+    for (size_t i = 0; i < a->ntouched; i++)
+        a->ns[a->touched[i]] = 0;
+    a->ntouched = 0;
+}
+
+static struct entry *entry_of(struct sm_crit *c, uint32_t service, uint32_t op)
+{
+    struct entry *e;
+
+    for (size_t i = 0; i < c->nentries; i++) {
+        if (c->entries[i].service == service && c->entries[i].op == op)
+            return &c->entries[i];
+    }
+    sm_grow(&c->entries, &c->entries_cap, c->nentries + 1, sizeof(*c->entries));
+    e = &c->entries[c->nentries++];
+    memset(e, 0, sizeof(*e));
+    e->service = service;
+    e->op = op;
+    sm_sketch_init(&e->latency);
+    return e;
+}
+
+static struct slot *slot_of(struct idmap *ix, struct slot **arr, size_t *len, size_t *cap,
+                            uint32_t id)
+{
+    uint32_t at = idmap_get(ix, id);
+
+    if (at != SM_CRIT_NONE)
+        return &(*arr)[at];
+    sm_grow(arr, cap, *len + 1, sizeof(**arr));
+    memset(&(*arr)[*len], 0, sizeof(**arr));
+    (*arr)[*len].id = id;
+    sm_sketch_init(&(*arr)[*len].share);
+    idmap_put(ix, id, (uint32_t)*len);
+    return &(*arr)[(*len)++];
+}
+
+/* One trace's figures into its entry. */
+static void entry_add(struct entry *e, int64_t duration_ns, const struct piece *parts,
+                      size_t nparts, const struct piece *edges, size_t nedges,
+                      const struct piece *stacks, size_t nstacks)
+{
+    size_t i;
+
+    e->traces = sm_count_add(e->traces, 1);
+    e->total_ns = sm_count_add(e->total_ns, (uint64_t)duration_ns);
+    sm_sketch_add(&e->latency, (double)duration_ns / 1e6);
+    for (i = 0; i < nparts; i++) {
+        struct slot *s = slot_of(&e->part_ix, &e->parts, &e->nparts, &e->parts_cap, parts[i].id);
+
+        s->ns = sm_count_add(s->ns, parts[i].ns);
+        sm_sketch_add(&s->share, duration_ns ? (double)parts[i].ns / (double)duration_ns : 0.0);
+    }
+    for (i = 0; i < nedges; i++) {
+        struct slot *s = slot_of(&e->edge_ix, &e->edges, &e->nedges, &e->edges_cap, edges[i].id);
+
+        s->ns = sm_count_add(s->ns, edges[i].ns);
+    }
+    for (i = 0; i < nstacks; i++) {
+        struct slot *s =
+            slot_of(&e->stack_ix, &e->stacks, &e->nstacks, &e->stacks_cap, stacks[i].id);
+
+        s->ns = sm_count_add(s->ns, stacks[i].ns);
+    }
+}
+
+/* The per-trace sums as pieces appended to c->pool; returns where they start. */
+static size_t to_pool(struct sm_crit *c, const struct acc *a)
+{
+    size_t at = c->npool;
+
+    sm_grow(&c->pool, &c->pool_cap, c->npool + a->ntouched, sizeof(*c->pool));
+    for (size_t i = 0; i < a->ntouched; i++) {
+        c->pool[c->npool].id = a->touched[i];
+        c->pool[c->npool++].ns = a->ns[a->touched[i]];
+    }
+    return at;
+}
+
+/* ---- the walk ---- */
+
+static void ensure_scratch(struct sm_crit *c, size_t n)
+{
+    if (n + 1 <= c->scratch_cap)
+        return;
+    c->scratch_cap = n + 1;
+    c->child_start = sm_xrealloc(c->child_start, (n + 2) * sizeof(size_t));
+    c->children = sm_xrealloc(c->children, (n + 1) * sizeof(size_t));
+    c->kids = sm_xrealloc(c->kids, (n + 1) * sizeof(size_t));
+    c->frames = sm_xrealloc(c->frames, (n + 1) * sizeof(struct frame));
+    c->path = sm_xrealloc(c->path, (n + 2) * sizeof(uint32_t));
+}
+
+/* qsort has no context argument in C11: the spans and bounds of the sort in progress. */
+static const struct sm_crit_span *sort_spans;
+static int64_t sort_hi;
+
+/* Children by clipped end, latest first; the longer one first on a tie, then the
+ * linker's order. */
+static int cmp_kid(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int64_t ex = sort_spans[x].end_ns < sort_hi ? sort_spans[x].end_ns : sort_hi;
+    int64_t ey = sort_spans[y].end_ns < sort_hi ? sort_spans[y].end_ns : sort_hi;
+
+    if (ex != ey)
+        return ex > ey ? -1 : 1;
+    if (sort_spans[x].start_ns != sort_spans[y].start_ns)
+        return sort_spans[x].start_ns < sort_spans[y].start_ns ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* The owner of a span's sections: its own, or its nearest ancestor's. */
+static uint32_t owner_of(const struct sm_crit_span *s, size_t i)
+{
+    while (i != SM_CRIT_NO_SPAN && s[i].owner == SM_CRIT_NONE)
+        i = s[i].parent;
+    return i == SM_CRIT_NO_SPAN ? SM_CRIT_NONE : s[i].owner;
+}
+
+/* A section of span i of length ns: to its owner and to the stack of frames above it. */
+static void section(struct sm_crit *c, const struct sm_crit_span *s, size_t i, size_t depth,
+                    int64_t ns, uint64_t *walked)
+{
+    uint32_t owner = owner_of(s, i);
+    size_t n = depth;
+
+    if (ns <= 0 || owner == SM_CRIT_NONE)
+        return;
+    acc_add(&c->parts, owner, (uint64_t)ns);
+    *walked += (uint64_t)ns;
+    if (!n || c->path[n - 1] != owner)
+        c->path[n++] = owner;
+    acc_add(&c->stacks, stack_id(c, c->path, n), (uint64_t)ns);
+}
+
+static void push(struct sm_crit *c, const struct sm_crit_span *s, size_t *top, size_t *kids_top,
+                 size_t *depth, size_t i, int64_t lo, int64_t hi, uint64_t walked)
+{
+    struct frame *f = &c->frames[(*top)++];
+    size_t k, n = 0;
+
+    f->span = i;
+    f->lo = lo;
+    f->hi = hi;
+    f->cur = hi;
+    f->pos = 0;
+    f->walked_at = walked;
+    f->kids_at = *kids_top;
+    for (k = c->child_start[i]; k < c->child_start[i + 1]; k++) {
+        size_t ch = c->children[k];
+
+        if (s[ch].timed)
+            c->kids[*kids_top + n++] = ch;
+    }
+    f->nkids = n;
+    *kids_top += n;
+    if (n > 1) {
+        sort_spans = s;
+        sort_hi = hi;
+        qsort(c->kids + f->kids_at, n, sizeof(size_t), cmp_kid);
+        sort_spans = NULL;
+    }
+    f->pushed_frame = false;
+    if (s[i].frame != SM_CRIT_NONE && (!*depth || c->path[*depth - 1] != s[i].frame)) {
+        c->path[(*depth)++] = s[i].frame;
+        f->pushed_frame = true;
+    }
+}
+
+static void walk_entry(struct sm_crit *c, const struct sm_crit_span *s, size_t e)
+{
+    size_t top = 0, kids_top = 0, depth = 0;
+    uint64_t walked = 0;
+    int64_t duration = s[e].end_ns - s[e].start_ns;
+    struct entry *en;
+    size_t p, q, r;
+
+    push(c, s, &top, &kids_top, &depth, e, s[e].start_ns, s[e].end_ns, walked);
+    while (top) {
+        struct frame *f = &c->frames[top - 1];
+        bool descended = false;
+
+        while (f->pos < f->nkids) {
+            size_t ch = c->kids[f->kids_at + f->pos++];
+            int64_t cl = s[ch].start_ns > f->lo ? s[ch].start_ns : f->lo;
+            int64_t chi = s[ch].end_ns < f->hi ? s[ch].end_ns : f->hi;
+
+            /* empty after clipping, or still running at the current point (work in
+             * parallel with the child taken after it) */
+            if (chi <= cl || chi > f->cur)
+                continue;
+            section(c, s, f->span, depth, f->cur - chi, &walked);
+            f->cur = cl;
+            push(c, s, &top, &kids_top, &depth, ch, cl, chi, walked);
+            descended = true;
+            break;
+        }
+        if (descended)
+            continue;
+        section(c, s, f->span, depth, f->cur - f->lo, &walked);
+        if (s[f->span].call != SM_CRIT_NONE && walked > f->walked_at)
+            acc_add(&c->edges, s[f->span].call, walked - f->walked_at);
+        if (f->pushed_frame)
+            depth--;
+        kids_top = f->kids_at;
+        top--;
+    }
+    en = entry_of(c, s[e].entry_service, s[e].entry_op);
+    if (c->keep) {
+        struct kept *k;
+
+        p = to_pool(c, &c->parts);
+        q = to_pool(c, &c->edges);
+        r = to_pool(c, &c->stacks);
+        sm_grow(&c->kept, &c->kept_cap, c->nkept + 1, sizeof(*c->kept));
+        k = &c->kept[c->nkept];
+        k->duration_ns = duration;
+        k->first = p;
+        k->nparts = (uint32_t)(q - p);
+        k->nedges = (uint32_t)(r - q);
+        k->nstacks = (uint32_t)(c->npool - r);
+        sm_grow(&en->traces_kept, &en->kept_cap, en->nkept + 1, sizeof(size_t));
+        en->traces_kept[en->nkept++] = c->nkept++;
+    } else {
+        struct piece *tmp;
+        size_t np = c->parts.ntouched, ne = c->edges.ntouched, ns = c->stacks.ntouched;
+
+        p = to_pool(c, &c->parts);
+        to_pool(c, &c->edges);
+        to_pool(c, &c->stacks);
+        tmp = c->pool + p;
+        entry_add(en, duration, tmp, np, tmp + np, ne, tmp + np + ne, ns);
+        c->npool = p;
+    }
+    acc_reset(&c->parts);
+    acc_reset(&c->edges);
+    acc_reset(&c->stacks);
+}
+
+void sm_crit_trace(struct sm_crit *c, const struct sm_crit_span *s, size_t n)
+{
+    size_t i;
+
+    if (!n)
+        return;
+    ensure_scratch(c, n);
+    memset(c->child_start, 0, (n + 2) * sizeof(size_t));
+    for (i = 0; i < n; i++) {
+        if (s[i].parent != SM_CRIT_NO_SPAN)
+            c->child_start[s[i].parent + 2]++;
+    }
+    for (i = 0; i < n; i++)
+        c->child_start[i + 2] += c->child_start[i + 1];
+    for (i = 0; i < n; i++) {
+        if (s[i].parent != SM_CRIT_NO_SPAN)
+            c->children[c->child_start[s[i].parent + 1]++] = i;
+    }
+    for (i = 0; i < n; i++) {
+        if (s[i].entry_service && s[i].timed && s[i].parent == SM_CRIT_NO_SPAN)
+            walk_entry(c, s, i);
+    }
+}
+
+/* ---- into the map ---- */
+
+static const struct sm_crit_names *emit_names;
+
+static const char *key_text(const struct sm_crit *c, uint32_t id, struct sm_buf *b)
+{
+    const struct key *k = &c->keys[id];
+
+    sm_buf_reset(b);
+    sm_buf_adds(b, emit_names->node_id(emit_names->ctx, k->from_kind, k->from));
+    if (k->to_kind != NODE_ONLY) {
+        sm_buf_adds(b, SM_WHY_WIRE_SEPARATOR);
+        sm_buf_adds(b, emit_names->node_id(emit_names->ctx, k->to_kind, k->to));
+    }
+    return b->data;
+}
+
+static const struct kept *sort_kept;
+
+/* Slowest first; the earlier trace first on a tie. */
+static int cmp_slow(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+    if (sort_kept[x].duration_ns != sort_kept[y].duration_ns)
+        return sort_kept[x].duration_ns > sort_kept[y].duration_ns ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* An entry of the kept traces: all of them, or the slowest pct %. */
+static void entry_from_kept(const struct sm_crit *c, const struct entry *src, double pct,
+                            struct entry *out)
+{
+    size_t *order = sm_xmalloc((src->nkept ? src->nkept : 1) * sizeof(size_t));
+    size_t n = src->nkept, i;
+
+    memcpy(order, src->traces_kept, src->nkept * sizeof(size_t));
+    if (pct > 0.0 && pct < 100.0) {
+        sort_kept = c->kept;
+        if (n > 1)
+            qsort(order, n, sizeof(size_t), cmp_slow);
+        sort_kept = NULL;
+        /* rounded up, by whole traces; at least one */
+        n = (size_t)((double)src->nkept * pct / 100.0);
+        if ((double)n < (double)src->nkept * pct / 100.0)
+            n++;
+        if (n == 0 && src->nkept)
+            n = 1;
+    }
+    for (i = 0; i < n; i++) {
+        const struct kept *k = &c->kept[order[i]];
+        const struct piece *pc = c->pool + k->first;
+
+        entry_add(out, k->duration_ns, pc, k->nparts, pc + k->nparts, k->nedges,
+                  pc + k->nparts + k->nedges, k->nstacks);
+    }
+    free(order);
+}
+
+static void emit_entry(const struct sm_crit *c, const struct entry *e, struct sm_map *map)
+{
+    struct sm_buf b, id;
+    const char *service = emit_names->text(emit_names->ctx, e->service);
+    const char *op = e->op ? emit_names->text(emit_names->ctx, e->op) : NULL;
+    struct sm_why_entry *w;
+    struct sm_why_entry one;
+    size_t i;
+
+    sm_buf_init(&b);
+    sm_buf_init(&id);
+    sm_buf_adds(&b, sm_node_kind_name(SM_NODE_SERVICE));
+    sm_buf_addc(&b, ':');
+    sm_buf_adds(&b, service);
+    memset(&one, 0, sizeof(one));
+    one.entry = b.data;
+    one.operation = (char *)op;
+    one.traces = e->traces;
+    one.total_ns = e->total_ns;
+    one.latency = (struct sm_sketch *)&e->latency;
+    w = sm_why_entry(map, one.entry, one.operation);
+    /* parts, edges and stacks go in one by one; counts through a merge so that an entry
+     * already in the map (a snapshot run twice into one map) adds up */
+    {
+        struct sm_why_entry add;
+
+        memset(&add, 0, sizeof(add));
+        add.entry = one.entry;
+        add.operation = one.operation;
+        add.traces = e->traces;
+        add.total_ns = e->total_ns;
+        add.latency = one.latency;
+        for (i = 0; i < e->nparts; i++) {
+            const struct key *k = &c->keys[e->parts[i].id];
+            size_t before = add.nparts;
+            struct sm_why_part *p =
+                sm_why_part(&add, key_text(c, e->parts[i].id, &id),
+                            k->to_kind == NODE_ONLY ? SM_WHY_NODE : SM_WHY_WIRE);
+
+            p->critical_ns = sm_count_add(p->critical_ns, e->parts[i].ns);
+            /* Two linker names can turn out to be one map node (a peer named by host
+             * that is an instrumented service): the times add up exactly, but the
+             * per-trace shares were taken apart; keep the sketch of the first, so that
+             * it still holds one value per trace (docs/critical-path.md). */
+            if (add.nparts > before)
+                sm_sketch_merge(p->share, &e->parts[i].share);
+        }
+        for (i = 0; i < e->nedges; i++) {
+            const struct key *k = &c->keys[e->edges[i].id];
+            char *from = sm_xstrdup(emit_names->node_id(emit_names->ctx, k->from_kind, k->from));
+            struct sm_why_edge *x =
+                sm_why_edge(&add, from, emit_names->node_id(emit_names->ctx, k->to_kind, k->to));
+
+            x->critical_ns = sm_count_add(x->critical_ns, e->edges[i].ns);
+            free(from);
+        }
+        for (i = 0; i < e->nstacks; i++) {
+            uint32_t s = e->stacks[i].id;
+
+            sm_buf_reset(&id);
+            for (size_t f = 0; f < c->stack_len[s]; f++) {
+                struct sm_buf one_id;
+
+                sm_buf_init(&one_id);
+                if (f)
+                    sm_buf_adds(&id, SM_WHY_STACK_SEPARATOR);
+                sm_buf_adds(&id, key_text(c, c->stack_pool[c->stack_at[s] + f], &one_id));
+                sm_buf_release(&one_id);
+            }
+            {
+                struct sm_why_stack *st = sm_why_stack(&add, id.data);
+
+                st->critical_ns = sm_count_add(st->critical_ns, e->stacks[i].ns);
+            }
+        }
+        sm_why_entry_complete(&add);
+        sm_why_entry_merge(w, &add);
+        add.entry = NULL;
+        add.operation = NULL;
+        add.latency = NULL;
+        sm_why_entry_release(&add);
+    }
+    sm_buf_release(&b);
+    sm_buf_release(&id);
+}
+
+void sm_crit_emit(struct sm_crit *c, struct sm_map *map, double slowest_pct,
+                  const struct sm_crit_names *names)
+{
+    emit_names = names;
+    for (size_t i = 0; i < c->nentries; i++) {
+        const struct entry *e = &c->entries[i];
+
+        if (c->keep) {
+            struct entry sel;
+
+            memset(&sel, 0, sizeof(sel));
+            sel.service = e->service;
+            sel.op = e->op;
+            sm_sketch_init(&sel.latency);
+            entry_from_kept(c, e, slowest_pct, &sel);
+            emit_entry(c, &sel, map);
+            sel.traces_kept = NULL;
+            entry_release(&sel);
+        } else {
+            emit_entry(c, e, map);
+        }
+    }
+    emit_names = NULL;
+}
