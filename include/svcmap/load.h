@@ -29,6 +29,10 @@ struct sm_load_options {
     const char *db;
     bool by_operation;      /* nodes per (service, operation) */
     size_t max_trace_spans; /* 0: SM_DEFAULT_MAX_TRACE_SPANS */
+    /* In (0, 100): each why entry keeps only its slowest slowest_pct % of traces
+     * (sm_link_options.slowest_pct). Needs per-trace figures, which only trace files
+     * have: a map document, a pre-aggregated input or a store label is SM_EUSAGE. */
+    double slowest_pct;
 };
 
 /* Defaults: detect, not strict, default limits, no bounds, one thread, no store, no

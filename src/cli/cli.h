@@ -30,6 +30,7 @@ int cmd_store(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+int cmd_why(int argc, char **argv);
 
 /* Every message on stderr goes through the terminal escape (svcmap/escape.h): names
  * and values quoted from the input cannot move the cursor or reorder the line. */
@@ -58,6 +59,7 @@ struct cli_input_options {
     int threads;
     bool by_operation;           /* --by operation */
     size_t max_trace_spans;      /* --max-trace-spans; 0: the default */
+    double slowest_pct;          /* why --slowest; 0: every trace */
     bool spans_only;             /* the help lists only the formats that yield spans */
     struct cli_option table[16]; /* filled by cli_input_option_table */
     char formats_help[2048];     /* the format table's lines for the help */

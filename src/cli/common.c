@@ -282,6 +282,7 @@ int cli_load_map(char **files, int nfiles, const char *db, struct cli_input_opti
     lopt.db = db;
     lopt.by_operation = o->by_operation;
     lopt.max_trace_spans = o->max_trace_spans;
+    lopt.slowest_pct = o->slowest_pct;
     tell_reading_terminal(files, nfiles, o);
     rc = sm_load_map((const char *const *)files, nfiles > 0 ? (size_t)nfiles : 0, &lopt, map, err);
     if (st.progress_shown)

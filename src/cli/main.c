@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
     {"spans", cmd_spans, "print the normalized spans of trace files as JSON lines"},
     {"diff", cmd_diff, "two maps -> what changed, with --fail-on gates for CI"},
     {"store", cmd_store, "map snapshots by label in SQLite: ingest, list, show, rm"},
+    {"why", cmd_why, "traces -> where each entry point's time goes: critical-path shares"},
     {"check", cmd_check, "hold a map against architecture rules, with --fail-on gates"},
 };
 

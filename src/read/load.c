@@ -136,7 +136,7 @@ static int add_to_linker(void *ctx, struct sm_batch *batch, struct sm_error *err
 
 /* One file (or "-") into the map and the linker. */
 static int load_file(const char *path, const struct sm_format *forced, struct sm_read_sink *sink,
-                     struct sm_map *map, struct sm_error *err)
+                     bool slowest, struct sm_map *map, struct sm_error *err)
 {
     const struct sm_format *used = NULL;
     struct sm_input *in = NULL;
@@ -147,6 +147,11 @@ static int load_file(const char *path, const struct sm_format *forced, struct sm
         return rc;
     sink->file = sm_input_name(in);
     rc = read_input(in, forced, sink, false, &used, err);
+    if (rc == 0 && used && !used->spans && slowest)
+        rc = sm_error_at(err, SM_EUSAGE, sink->file, 0, 0, -1,
+                         "--slowest needs the traces: a %s keeps no per-trace figures "
+                         "(run it on the trace files the map was made from)",
+                         used->id == SM_FORMAT_MAP ? "map document" : "pre-aggregated input");
     /* map documents and pre-aggregated inputs name themselves in the source block */
     if (rc == 0 && (!used || used->spans))
         sm_map_add_file(map, sink->file);
@@ -182,6 +187,7 @@ int sm_load_map(const char *const *args, size_t nargs, const struct sm_load_opti
     struct sm_ingest_stats stats;
     struct sm_link_options lopt;
     struct sm_read_sink sink;
+    bool slowest;
     struct sm_linker *linker = NULL;
     struct sm_store *st = NULL;
     size_t i;
@@ -198,6 +204,12 @@ int sm_load_map(const char *const *args, size_t nargs, const struct sm_load_opti
     memset(&lopt, 0, sizeof(lopt));
     lopt.by_operation = opt->by_operation;
     lopt.max_trace_spans = opt->max_trace_spans;
+    lopt.slowest_pct = opt->slowest_pct;
+    slowest = opt->slowest_pct > 0.0 && opt->slowest_pct < 100.0;
+    if (slowest && opt->db)
+        return sm_error_at(err, SM_EUSAGE, opt->db, 0, 0, -1,
+                           "--slowest needs the traces: a stored snapshot keeps no per-trace "
+                           "figures (run it on the trace files)");
     lopt.strict = opt->read.strict;
     lopt.on_skip = opt->read.on_skip;
     lopt.ctx = opt->read.ctx;
@@ -219,7 +231,7 @@ int sm_load_map(const char *const *args, size_t nargs, const struct sm_load_opti
             if (rc <= 0)
                 continue;
         }
-        rc = load_file(args[i], forced, &sink, map, err);
+        rc = load_file(args[i], forced, &sink, slowest, map, err);
     }
     if (rc == 0)
         rc = sm_linker_finish(linker, err);
