@@ -1,0 +1,675 @@
+/* sax_zipkin.c: the streaming Zipkin v2 reader, a state machine over yajl's events.
+ *
+ * Reads what read_zipkin.c reads, to the same spans, without a tree: an element is one
+ * span (an item of a flat array), one trace (an array of spans, an item of an
+ * /api/v2/traces answer) or a whole array of traces. The first item of an array says
+ * which, as in read_zipkin.c. What depends on several fields is settled when the span
+ * closes: the remote endpoint's address stands in for server.address only for a CLIENT
+ * or PRODUCER span that names no remote service and has no server.address tag, and the
+ * local endpoint's address is one "ipv4|ipv6|port" string.
+ *
+ * What it does not take as plainly good goes back to read_zipkin.c (SM_SAX_FALLBACK):
+ * a bad span or field, a key given twice (among the fields and tags it reads), a tag
+ * whose value is an object or array (other than "error"), and the complaints.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "read_common.h"
+#include "sax_common.h"
+#include "svcmap/reader.h"
+#include "svcmap/sax.h"
+
+enum slot {
+    V_SKIP = 0,
+    V_ROOT,  /* the element */
+    V_FIRST, /* the first item of the element's array: a span or a trace */
+    V_TRACE, /* an item of an array of traces */
+    V_SPAN,  /* an item of a trace */
+    V_TRACE_ID,
+    V_ID,
+    V_PARENT_ID,
+    V_KIND,
+    V_NAME,
+    V_TIMESTAMP,
+    V_DURATION,
+    V_SHARED,
+    V_LOCAL,
+    V_REMOTE,
+    V_TAGS,
+    V_EP_SERVICE,
+    V_EP_IPV4,
+    V_EP_IPV6,
+    V_EP_PORT,
+    V_TAG,
+};
+
+enum role { C_TRACES, C_TRACE, C_SPAN, C_LOCAL, C_REMOTE, C_TAGS };
+
+#define MAX_FRAMES 8
+
+struct frame {
+    enum role role;
+    unsigned seen;
+};
+
+/* One endpoint as read_zipkin.c looks at it. */
+struct endpoint {
+    bool present;
+    const char *service; /* arena copy, NULL when none or "" */
+    bool has_v4, has_v6, has_port;
+    struct sm_buf v4, v6; /* NUL-terminated when has_v4, has_v6 */
+    int64_t port;
+};
+
+struct ctx {
+    struct sm_batch *b;
+    bool fallback;
+    size_t skip;
+    enum slot slot;
+    struct frame frames[MAX_FRAMES];
+    size_t nframes;
+    bool root_done;
+    bool traces; /* the element is an array of traces */
+    bool array;  /* the element is an array */
+
+    size_t span;
+    bool has_trace, has_id;
+    struct endpoint local, remote;
+    int tag; /* which known tag the next value belongs to, or -1 */
+    unsigned tags_seen;
+    struct sm_buf value;
+};
+
+static int fall_back(struct ctx *c)
+{
+    c->fallback = true;
+    return 0;
+}
+
+static struct frame *top(struct ctx *c)
+{
+    return c->nframes ? &c->frames[c->nframes - 1] : NULL;
+}
+
+static bool push(struct ctx *c, enum role role)
+{
+    if (c->nframes == MAX_FRAMES)
+        return false;
+    c->frames[c->nframes].role = role;
+    c->frames[c->nframes].seen = 0;
+    c->nframes++;
+    return true;
+}
+
+static void value_done(struct ctx *c)
+{
+    struct frame *f = top(c);
+
+    if (!f) {
+        c->root_done = true;
+        c->slot = V_SKIP;
+        return;
+    }
+    if (f->role == C_TRACES)
+        c->slot = V_TRACE;
+    else if (f->role == C_TRACE)
+        c->slot = V_SPAN;
+    else
+        c->slot = V_SKIP;
+}
+
+static struct sm_span *cur_span(struct ctx *c)
+{
+    return &c->b->spans[c->span];
+}
+
+static struct endpoint *cur_endpoint(struct ctx *c)
+{
+    return top(c)->role == C_LOCAL ? &c->local : &c->remote;
+}
+
+/* The tags read_zipkin.c gives a meaning to: a second one of these falls back. */
+static const char *const known_tags[] = {
+    "error",
+    "otel.status_code",
+    "service.namespace",
+    "service.version",
+    "db.system.name",
+    "db.system",
+    "db.namespace",
+    "db.name",
+    "http.response.status_code",
+    "http.status_code",
+    "http.host",
+    "messaging.system",
+    "messaging.destination.name",
+    "messaging.destination",
+    "net.peer.name",
+    "peer.service",
+    "server.address",
+    "server.port",
+};
+enum { TAG_ERROR = 0, TAG_STATUS, TAG_NAMESPACE, TAG_VERSION };
+
+static int known_tag(const char *key, size_t len)
+{
+    size_t i;
+
+    switch (key[0]) {
+    case 'e':
+    case 'o':
+    case 's':
+    case 'd':
+    case 'h':
+    case 'm':
+    case 'n':
+    case 'p':
+        break;
+    default:
+        return -1;
+    }
+    for (i = 0; i < sizeof(known_tags) / sizeof(known_tags[0]); i++) {
+        if (strlen(known_tags[i]) == len && !memcmp(known_tags[i], key, len))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* read_zipkin.c's read_id: 1 to max_digits hex digits, "" is absent. */
+static int read_id(struct ctx *c, const struct sm_sax_scalar *v, size_t max_digits,
+                   const char **out)
+{
+    char id[40];
+    bool ok = false;
+
+    *out = NULL;
+    if (v->type != SM_SAX_STRING || v->len > max_digits ||
+        !sm_sax_cstr((const unsigned char *)v->s, v->len, id, sizeof(id)))
+        return -1;
+    *out = sm_batch_strict_hex_id(c->b, id, &ok);
+    return ok ? 0 : -1;
+}
+
+static int read_us(const struct sm_sax_scalar *v, int64_t *ns)
+{
+    char text[64];
+    struct sm_sax_scalar copy = *v;
+    int64_t us;
+
+    if (v->type == SM_SAX_STRING) {
+        if (!sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
+            return -1;
+        copy.s = text;
+    }
+    if (sm_sax_int64(&copy, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
+        return -1;
+    return 0;
+}
+
+static void keep_string(struct sm_buf *buf, const struct sm_sax_scalar *v)
+{
+    sm_buf_reset(buf);
+    sm_buf_add(buf, v->s, v->len);
+    sm_buf_addc(buf, '\0');
+}
+
+static int on_tag(struct ctx *c, const struct sm_sax_scalar *v)
+{
+    struct sm_span *s = cur_span(c);
+    struct sm_sax_scalar kept;
+
+    if (v->type == SM_SAX_NULL || c->tag < 0)
+        return 1;
+    switch (c->tag) {
+    case TAG_ERROR:
+        s->error = true;
+        break;
+    case TAG_STATUS:
+        if (v->type == SM_SAX_STRING && v->len == 5 && !strncasecmp(v->s, "ERROR", 5))
+            s->error = true;
+        break;
+    case TAG_NAMESPACE:
+        s->service_namespace = sm_sax_text(c->b, v);
+        break;
+    case TAG_VERSION:
+        s->service_version = sm_sax_text(c->b, v);
+        break;
+    default:
+        sm_sax_keep(&kept, v, &c->value);
+        sm_sax_apply_attr(c->b, s, known_tags[c->tag], &kept);
+        break;
+    }
+    return 1;
+}
+
+static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
+{
+    struct sm_span *s;
+    struct endpoint *ep;
+    int rc = 0;
+
+    if (c->skip)
+        return 1;
+    if (v->type == SM_SAX_NULL && c->slot != V_ROOT && c->slot != V_FIRST && c->slot != V_TRACE &&
+        c->slot != V_SPAN) {
+        value_done(c); /* null is absent */
+        return 1;
+    }
+    switch (c->slot) {
+    case V_SKIP:
+        break;
+    case V_TRACE_ID:
+        if (v->type == SM_SAX_STRING && v->len == 0)
+            break; /* missing: checked at the end */
+        rc = read_id(c, v, 32, &cur_span(c)->trace_id);
+        if (!rc && !cur_span(c)->trace_id)
+            rc = -1;
+        c->has_trace = !rc;
+        break;
+    case V_ID:
+        if (v->type == SM_SAX_STRING && v->len == 0)
+            break;
+        rc = read_id(c, v, 16, &cur_span(c)->span_id);
+        if (!rc && !cur_span(c)->span_id)
+            rc = -1;
+        c->has_id = !rc;
+        break;
+    case V_PARENT_ID:
+        if (v->type == SM_SAX_STRING && v->len == 0)
+            break;
+        rc = read_id(c, v, 16, &cur_span(c)->parent_id);
+        break;
+    case V_KIND: {
+        static const char *const names[] = {"", "", "server", "client", "producer", "consumer"};
+        char text[16];
+        int i;
+
+        rc = -1;
+        if (v->type == SM_SAX_STRING &&
+            sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text))) {
+            for (i = SM_KIND_SERVER; i <= SM_KIND_CONSUMER; i++) {
+                if (!sm_strcasecmp(text, names[i])) {
+                    cur_span(c)->kind = (enum sm_span_kind)i;
+                    rc = 0;
+                }
+            }
+        }
+        break;
+    }
+    case V_NAME:
+        if (v->type != SM_SAX_STRING)
+            return fall_back(c);
+        cur_span(c)->name = v->len ? sm_arena_strndup(&c->b->arena, v->s, v->len) : NULL;
+        break;
+    case V_TIMESTAMP:
+        rc = read_us(v, &cur_span(c)->start_ns);
+        break;
+    case V_DURATION:
+        s = cur_span(c);
+        rc = read_us(v, &s->duration_ns);
+        s->has_duration = !rc;
+        break;
+    case V_SHARED:
+        if (v->type != SM_SAX_TRUE && v->type != SM_SAX_FALSE)
+            return fall_back(c);
+        cur_span(c)->shared = v->type == SM_SAX_TRUE;
+        break;
+    case V_EP_SERVICE:
+        if (v->type != SM_SAX_STRING)
+            return fall_back(c);
+        cur_endpoint(c)->service = v->len ? sm_arena_strndup(&c->b->arena, v->s, v->len) : NULL;
+        break;
+    case V_EP_IPV4:
+        ep = cur_endpoint(c);
+        if (v->type == SM_SAX_STRING) {
+            keep_string(&ep->v4, v);
+            ep->has_v4 = true;
+        }
+        break;
+    case V_EP_IPV6:
+        ep = cur_endpoint(c);
+        if (v->type == SM_SAX_STRING) {
+            keep_string(&ep->v6, v);
+            ep->has_v6 = true;
+        }
+        break;
+    case V_EP_PORT:
+        ep = cur_endpoint(c);
+        if (v->type == SM_SAX_INT) {
+            ep->has_port = true;
+            ep->port = v->i;
+        }
+        break;
+    case V_TAG:
+        on_tag(c, v);
+        break;
+    default:
+        return fall_back(c); /* a span, a trace or an object was expected */
+    }
+    if (rc)
+        return fall_back(c);
+    value_done(c);
+    return 1;
+}
+
+static int cb_null(void *ctx)
+{
+    struct sm_sax_scalar v = {.type = SM_SAX_NULL};
+
+    return on_scalar(ctx, &v);
+}
+
+static int cb_boolean(void *ctx, int b)
+{
+    struct sm_sax_scalar v = {.type = b ? SM_SAX_TRUE : SM_SAX_FALSE};
+
+    return on_scalar(ctx, &v);
+}
+
+static int cb_number(void *ctx, const char *text, size_t len)
+{
+    struct sm_sax_scalar v;
+
+    if (sm_sax_number(text, len, &v) != 0)
+        return fall_back(ctx);
+    return on_scalar(ctx, &v);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct sm_sax_scalar v = {.type = SM_SAX_STRING, .s = (const char *)s, .len = len};
+
+    return on_scalar(ctx, &v);
+}
+
+static void endpoint_reset(struct endpoint *ep)
+{
+    ep->present = false;
+    ep->service = NULL;
+    ep->has_v4 = ep->has_v6 = ep->has_port = false;
+    ep->port = 0;
+}
+
+static void begin_span(struct ctx *c)
+{
+    struct sm_span *s;
+
+    c->span = c->b->len;
+    s = sm_batch_add(c->b);
+    s->format = SM_FORMAT_ZIPKIN;
+    c->has_trace = c->has_id = false;
+    c->tags_seen = 0;
+    endpoint_reset(&c->local);
+    endpoint_reset(&c->remote);
+}
+
+static int enter_skip(struct ctx *c)
+{
+    c->skip = 1;
+    return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+    struct ctx *c = ctx;
+    enum role role;
+
+    if (c->skip) {
+        c->skip++;
+        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
+    }
+    switch (c->slot) {
+    case V_SKIP:
+        return enter_skip(c);
+    case V_ROOT:
+    case V_FIRST:
+    case V_SPAN:
+        role = C_SPAN;
+        begin_span(c);
+        break;
+    case V_LOCAL:
+        role = C_LOCAL;
+        c->local.present = true;
+        break;
+    case V_REMOTE:
+        role = C_REMOTE;
+        c->remote.present = true;
+        break;
+    case V_TAGS:
+        role = C_TAGS;
+        break;
+    case V_TAG:
+        if (c->tag == TAG_ERROR) {
+            cur_span(c)->error = true; /* any value but null */
+            return enter_skip(c);
+        }
+        if (c->tag < 0)
+            return enter_skip(c);
+        return fall_back(c);
+    case V_EP_IPV4:
+    case V_EP_IPV6:
+    case V_EP_PORT:
+        return enter_skip(c); /* not a string or integer: as if absent */
+    default:
+        return fall_back(c);
+    }
+    if (!push(c, role))
+        return fall_back(c);
+    c->slot = V_SKIP;
+    return 1;
+}
+
+static int cb_start_array(void *ctx)
+{
+    struct ctx *c = ctx;
+
+    if (c->skip) {
+        c->skip++;
+        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
+    }
+    switch (c->slot) {
+    case V_SKIP:
+        return enter_skip(c);
+    case V_ROOT:
+        c->array = true;
+        c->slot = V_FIRST;
+        return push(c, C_TRACE) ? 1 : fall_back(c);
+    case V_FIRST:
+        /* the first item is an array: the element is an array of traces */
+        c->traces = true;
+        top(c)->role = C_TRACES;
+        if (!push(c, C_TRACE))
+            return fall_back(c);
+        value_done(c);
+        return 1;
+    case V_TRACE:
+        if (!push(c, C_TRACE))
+            return fall_back(c);
+        value_done(c);
+        return 1;
+    case V_TAG:
+        if (c->tag == TAG_ERROR) {
+            cur_span(c)->error = true;
+            return enter_skip(c);
+        }
+        if (c->tag < 0)
+            return enter_skip(c);
+        return fall_back(c);
+    case V_EP_IPV4:
+    case V_EP_IPV6:
+    case V_EP_PORT:
+        return enter_skip(c);
+    default:
+        return fall_back(c);
+    }
+}
+
+#define KEY_IS(lit) (len == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
+
+static enum slot span_key(const char *key, size_t len, unsigned *bit)
+{
+    static const struct {
+        const char *name;
+        enum slot slot;
+    } fields[] = {
+        {"traceId", V_TRACE_ID},    {"id", V_ID},
+        {"parentId", V_PARENT_ID},  {"kind", V_KIND},
+        {"name", V_NAME},           {"timestamp", V_TIMESTAMP},
+        {"duration", V_DURATION},   {"shared", V_SHARED},
+        {"localEndpoint", V_LOCAL}, {"remoteEndpoint", V_REMOTE},
+        {"tags", V_TAGS},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (fields[i].name[0] == key[0] && strlen(fields[i].name) == len &&
+            !memcmp(fields[i].name, key, len)) {
+            *bit = 1u << i;
+            return fields[i].slot;
+        }
+    }
+    return V_SKIP;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
+{
+    struct ctx *c = ctx;
+    const char *key = (const char *)ukey;
+    struct frame *f = top(c);
+    unsigned bit = 0;
+
+    if (c->skip)
+        return 1;
+    c->slot = V_SKIP;
+    if (len == 0)
+        return 1;
+    switch (f->role) {
+    case C_SPAN:
+        c->slot = span_key(key, len, &bit);
+        break;
+    case C_LOCAL:
+    case C_REMOTE:
+        if (KEY_IS("serviceName")) {
+            c->slot = V_EP_SERVICE;
+            bit = 1;
+        } else if (KEY_IS("ipv4")) {
+            c->slot = V_EP_IPV4;
+            bit = 2;
+        } else if (KEY_IS("ipv6")) {
+            c->slot = V_EP_IPV6;
+            bit = 4;
+        } else if (KEY_IS("port")) {
+            c->slot = V_EP_PORT;
+            bit = 8;
+        }
+        break;
+    case C_TAGS:
+        c->slot = V_TAG;
+        c->tag = known_tag(key, len);
+        if (c->tag >= 0) {
+            if (c->tags_seen & (1u << c->tag))
+                return fall_back(c);
+            c->tags_seen |= 1u << c->tag;
+        }
+        return 1;
+    default:
+        return fall_back(c);
+    }
+    if (bit) {
+        if (f->seen & bit)
+            return fall_back(c);
+        f->seen |= bit;
+    }
+    return 1;
+}
+
+static void end_span(struct ctx *c)
+{
+    struct sm_span *s = cur_span(c);
+    const struct endpoint *l = &c->local, *r = &c->remote;
+
+    s->service = l->service;
+    if (l->has_v4 || l->has_v6 || l->has_port) {
+        char tmp[256];
+
+        snprintf(tmp, sizeof(tmp), "%s|%s|%lld", l->has_v4 ? l->v4.data : "",
+                 l->has_v6 ? l->v6.data : "", l->has_port ? (long long)l->port : 0LL);
+        s->local_address = sm_batch_str(c->b, tmp);
+    }
+    s->remote_service = r->service;
+    if (r->present && !s->remote_service && !s->server_address &&
+        (s->kind == SM_KIND_CLIENT || s->kind == SM_KIND_PRODUCER) && (r->has_v4 || r->has_v6)) {
+        s->server_address = sm_batch_str(c->b, r->has_v4 ? r->v4.data : r->v6.data);
+        if (!s->server_port && r->has_port && r->port > 0) {
+            char port[32];
+
+            snprintf(port, sizeof(port), "%lld", (long long)r->port);
+            s->server_port = sm_batch_str(c->b, port);
+        }
+    }
+}
+
+static int cb_end(void *ctx)
+{
+    struct ctx *c = ctx;
+    struct frame *f;
+
+    if (c->skip) {
+        c->skip--;
+        if (!c->skip)
+            value_done(c);
+        return 1;
+    }
+    f = top(c);
+    if (f->role == C_SPAN) {
+        if (!c->has_trace || !c->has_id)
+            return fall_back(c); /* a required id is missing */
+        end_span(c);
+    }
+    c->nframes--;
+    value_done(c);
+    return 1;
+}
+
+static const yajl_callbacks callbacks = {
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end,
+};
+
+int sm_sax_parse_zipkin(const struct sm_element *el, struct sm_batch *out, struct sm_error *err)
+{
+    struct ctx c;
+    int rc = 0;
+
+    (void)err;
+    memset(&c, 0, sizeof(c));
+    c.b = out;
+    c.slot = V_ROOT;
+    sm_buf_init(&c.value);
+    sm_buf_init(&c.local.v4);
+    sm_buf_init(&c.local.v6);
+    sm_buf_init(&c.remote.v4);
+    sm_buf_init(&c.remote.v6);
+    out->format = SM_FORMAT_ZIPKIN;
+    if (sm_sax_run(&callbacks, &c, el->data, el->len) != 0 || c.fallback || !c.root_done)
+        rc = SM_SAX_FALLBACK;
+    else if (c.traces)
+        out->whole_traces = true;
+    else if (c.array)
+        out->whole_traces = el->ctx == SM_ELEM_ARRAY_ITEM;
+    sm_buf_release(&c.value);
+    sm_buf_release(&c.local.v4);
+    sm_buf_release(&c.local.v6);
+    sm_buf_release(&c.remote.v4);
+    sm_buf_release(&c.remote.v6);
+    return rc;
+}
