@@ -22,7 +22,7 @@
 
 bool sm_sax_supports(enum sm_input_format format)
 {
-    return format == SM_FORMAT_OTLP || format == SM_FORMAT_ZIPKIN;
+    return format == SM_FORMAT_OTLP || format == SM_FORMAT_JAEGER || format == SM_FORMAT_ZIPKIN;
 }
 
 int sm_sax_parse(enum sm_input_format format, const struct sm_element *el, struct sm_batch *out,
@@ -33,6 +33,8 @@ int sm_sax_parse(enum sm_input_format format, const struct sm_element *el, struc
     switch (format) {
     case SM_FORMAT_OTLP:
         return sm_sax_parse_otlp(el, out, err);
+    case SM_FORMAT_JAEGER:
+        return sm_sax_parse_jaeger(el, out, err);
     case SM_FORMAT_ZIPKIN:
         return sm_sax_parse_zipkin(el, out, err);
     default:

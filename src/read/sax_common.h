@@ -75,6 +75,7 @@ int sm_sax_run(const yajl_callbacks *cb, void *ctx, const char *data, size_t len
 
 /* The format readers, in sax_otlp.c, sax_jaeger.c, ... (same contract as sm_sax_parse). */
 int sm_sax_parse_otlp(const struct sm_element *el, struct sm_batch *out, struct sm_error *err);
+int sm_sax_parse_jaeger(const struct sm_element *el, struct sm_batch *out, struct sm_error *err);
 int sm_sax_parse_zipkin(const struct sm_element *el, struct sm_batch *out, struct sm_error *err);
 
 #endif

@@ -1,0 +1,845 @@
+/* sax_jaeger.c: the streaming Jaeger JSON reader, a state machine over yajl's events.
+ *
+ * Reads what read_jaeger.c reads, to the same spans, without a tree, for the elements
+ * the scanner hands out of Jaeger exports: one trace ({"traceID", "spans": [...],
+ * "processes": {...}}, an item of {"data": [...]} or of a top-level array, or a bare
+ * trace document) or one span standing alone with its own "process" (an item of
+ * jaeger-anonymizer's array). Which of the two an object is shows only at its end (a
+ * "spans" member makes it a trace), so its own span fields are read as a span of their
+ * own and that span is dropped again when the object turns out to be a trace.
+ *
+ * A trace's "processes" and "traceID" may follow its spans, so what depends on them is
+ * settled when the trace closes: the trace id of spans without their own, the default
+ * trace id of references and with it the parent, and each span's process (its service
+ * and the process tags service.namespace and service.version).
+ *
+ * Whatever it does not take as plainly good goes back to read_jaeger.c
+ * (SM_SAX_FALLBACK): a bad span or field, a key given twice, a tag whose value is an
+ * object or array, a process that is not an object, and the rarer wrappers ({"data":
+ * ...}, an array as one element).
+ */
+#include <string.h>
+
+#include "read_common.h"
+#include "sax_common.h"
+#include "svcmap/reader.h"
+#include "svcmap/sax.h"
+
+enum slot {
+    V_SKIP = 0,
+    V_ROOT,
+    V_SPANS,      /* a trace's "spans" */
+    V_SPAN,       /* one of them */
+    V_PROCESSES,  /* a trace's "processes" */
+    V_PROCESS,    /* one of them, or a span's "process" */
+    V_TRACE_ID,   /* "traceID" of a span (or of the element, which may be a trace) */
+    V_SPAN_ID,    /* "spanID" */
+    V_PARENT_ID,  /* "parentSpanID" */
+    V_REFS,       /* "references" */
+    V_REF,        /* one of them */
+    V_REF_TYPE,   /* "refType" */
+    V_REF_TRACE,  /* "traceID" of a reference */
+    V_REF_SPAN,   /* "spanID" of a reference */
+    V_NAME,       /* "operationName" */
+    V_START,      /* "startTime" */
+    V_DURATION,   /* "duration" */
+    V_PROCESS_ID, /* "processID" */
+    V_TAGS,       /* "tags" of a span or a process */
+    V_TAG,        /* one tag */
+    V_TAG_KEY,
+    V_TAG_VALUE,
+    V_SERVICE, /* a process's "serviceName" */
+};
+
+enum role {
+    C_SPAN, /* the element's object, or a span of a trace */
+    C_SPANS,
+    C_PROCESSES,
+    C_PROCESS,
+    C_REFS,
+    C_REF,
+    C_TAGS,
+    C_TAG,
+};
+
+#define MAX_FRAMES 12
+
+struct frame {
+    enum role role;
+    unsigned seen;
+};
+
+/* A process: what it gives its spans. */
+struct process {
+    size_t id_off, id_len; /* its key in processes, in ctx.ids */
+    const char *service;
+    const char *ns;
+    const char *version;
+};
+
+/* A span being read, and what waits for the end of its trace. */
+struct pspan {
+    size_t idx;                       /* in the batch */
+    bool has_trace_key, has_span_key; /* the keys are there (with any value) */
+    bool trace_given;                 /* its own "traceID", not null */
+    bool trace_empty;                 /* ... is "" */
+    bool has_span;
+    const char *parent_field;
+    bool has_refs;
+    size_t refs_first, nrefs; /* in ctx.refs */
+    bool has_pid;
+    size_t pid_off, pid_len; /* in ctx.ids */
+    bool has_inline;
+    struct process inline_process;
+    bool has_duration;
+};
+
+struct ref {
+    enum sm_ref_type type;
+    const char *trace_id; /* NULL: the span's */
+    const char *span_id;
+    bool has_span;
+};
+
+struct ctx {
+    struct sm_batch *b;
+    bool fallback;
+    size_t skip;
+    enum slot slot;
+    struct frame frames[MAX_FRAMES];
+    size_t nframes;
+    bool root_done;
+
+    bool has_spans_key;
+    bool trace_id_present; /* the element's "traceID" is a non-empty string */
+    const char *trace_id;  /* ... normalized (NULL when all zeros) */
+
+    struct pspan root;   /* the element's own fields, as a span */
+    struct pspan *spans; /* the trace's spans, waiting for its end */
+    size_t nspans, spans_cap;
+    struct pspan *cur; /* the span being read: &root or the last of spans */
+
+    struct ref *refs;
+    size_t nrefs, refs_cap;
+    struct ref *ref; /* being read */
+
+    struct process *procs;
+    size_t nprocs, procs_cap;
+    struct process *proc; /* being read (an entry of procs, or cur's inline one) */
+    bool in_processes;
+    struct sm_buf ids; /* process ids, NUL-separated */
+
+    /* the tag being read */
+    bool tag_of_process;
+    bool tag_has_key, tag_has_value;
+    struct sm_sax_scalar tag_value;
+    struct sm_buf key;
+    struct sm_buf value;
+};
+
+static int fall_back(struct ctx *c)
+{
+    c->fallback = true;
+    return 0;
+}
+
+static struct frame *top(struct ctx *c)
+{
+    return c->nframes ? &c->frames[c->nframes - 1] : NULL;
+}
+
+static bool push(struct ctx *c, enum role role)
+{
+    if (c->nframes == MAX_FRAMES)
+        return false;
+    c->frames[c->nframes].role = role;
+    c->frames[c->nframes].seen = 0;
+    c->nframes++;
+    return true;
+}
+
+static void value_done(struct ctx *c)
+{
+    struct frame *f = top(c);
+
+    if (!f) {
+        c->root_done = true;
+        c->slot = V_SKIP;
+        return;
+    }
+    switch (f->role) {
+    case C_SPANS:
+        c->slot = V_SPAN;
+        break;
+    case C_REFS:
+        c->slot = V_REF;
+        break;
+    case C_TAGS:
+        c->slot = V_TAG;
+        break;
+    default:
+        c->slot = V_SKIP;
+        break;
+    }
+}
+
+static struct sm_span *span_of(struct ctx *c, const struct pspan *p)
+{
+    return &c->b->spans[p->idx];
+}
+
+static void begin_span(struct ctx *c, struct pspan *p)
+{
+    struct sm_span *s;
+
+    memset(p, 0, sizeof(*p));
+    p->idx = c->b->len;
+    s = sm_batch_add(c->b);
+    s->format = SM_FORMAT_JAEGER;
+    c->cur = p;
+}
+
+/* A Jaeger id: a non-empty string, hex normalized, anything else kept; -1 when it is
+ * not a string. *out NULL for "" (absent) and for all zeros. */
+static int read_id(struct ctx *c, const struct sm_sax_scalar *v, const char **out, bool *empty)
+{
+    *out = NULL;
+    *empty = false;
+    if (v->type != SM_SAX_STRING)
+        return -1;
+    if (v->len == 0) {
+        *empty = true;
+        return 0;
+    }
+    if (v->len <= 32) {
+        char id[40];
+
+        sm_sax_cstr((const unsigned char *)v->s, v->len, id, sizeof(id));
+        *out = sm_batch_hex_id(c->b, id);
+    } else {
+        /* longer ids are opaque: kept as they are (sm_batch_hex_id does the same) */
+        *out = sm_arena_strndup(&c->b->arena, v->s, v->len);
+    }
+    return 0;
+}
+
+static int read_us(const struct sm_sax_scalar *v, int64_t *ns)
+{
+    char text[64];
+    struct sm_sax_scalar copy = *v;
+    int64_t us;
+
+    if (v->type == SM_SAX_STRING) {
+        if (!sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
+            return -1;
+        copy.s = text;
+    }
+    if (sm_sax_int64(&copy, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
+        return -1;
+    return 0;
+}
+
+static enum sm_span_kind kind_from_tag(const struct sm_sax_scalar *v)
+{
+    static const char *const names[] = {"", "internal", "server", "client", "producer", "consumer"};
+    int i;
+
+    if (v->type != SM_SAX_STRING)
+        return SM_KIND_UNSET;
+    for (i = 1; i < 6; i++) {
+        if (!sm_strcasecmp(v->s, names[i]))
+            return (enum sm_span_kind)i;
+    }
+    return SM_KIND_UNSET;
+}
+
+static void apply_tag(struct ctx *c)
+{
+    const struct sm_sax_scalar *v = &c->tag_value;
+    const char *key = c->key.data;
+    struct sm_span *s;
+
+    if (!c->tag_has_value || v->type == SM_SAX_NULL || v->type == SM_SAX_NONE)
+        return;
+    if (c->tag_of_process) {
+        if (!strcmp(key, "service.namespace"))
+            c->proc->ns = sm_sax_text(c->b, v);
+        else if (!strcmp(key, "service.version"))
+            c->proc->version = sm_sax_text(c->b, v);
+        return;
+    }
+    s = span_of(c, c->cur);
+    if (key[0] == 'e' && !strcmp(key, "error")) {
+        if (sm_sax_is_true(v))
+            s->error = true;
+    } else if (key[0] == 'o' && !strcmp(key, "otel.status_code")) {
+        if (v->type == SM_SAX_STRING && !sm_strcasecmp(v->s, "ERROR"))
+            s->error = true;
+    } else if (key[0] == 's' && !strcmp(key, "span.kind")) {
+        s->kind = kind_from_tag(v);
+    } else {
+        sm_sax_apply_attr(c->b, s, key, v);
+    }
+}
+
+static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
+{
+    struct pspan *p = c->cur;
+    const char *id;
+    bool empty;
+
+    if (c->skip)
+        return 1;
+    if (v->type == SM_SAX_NULL) {
+        switch (c->slot) {
+        case V_SKIP:
+        case V_PROCESSES:
+        case V_TRACE_ID:
+        case V_SPAN_ID:
+        case V_PARENT_ID:
+        case V_REFS:
+        case V_REF_TYPE:
+        case V_REF_TRACE:
+        case V_REF_SPAN:
+        case V_NAME:
+        case V_START:
+        case V_DURATION:
+        case V_PROCESS_ID:
+        case V_TAGS:
+        case V_SERVICE:
+            value_done(c); /* null is absent */
+            return 1;
+        case V_PROCESS:
+            if (!c->in_processes) {
+                value_done(c); /* a span's "process": null is absent */
+                return 1;
+            }
+            return fall_back(c);
+        case V_TAG_VALUE:
+            c->tag_has_value = false;
+            value_done(c);
+            return 1;
+        default:
+            return fall_back(c);
+        }
+    }
+    switch (c->slot) {
+    case V_SKIP:
+        break;
+    case V_TRACE_ID:
+        if (read_id(c, v, &id, &empty) != 0)
+            return fall_back(c);
+        span_of(c, p)->trace_id = id;
+        p->trace_given = true;
+        p->trace_empty = empty;
+        if (p == &c->root) {
+            c->trace_id_present = !empty;
+            c->trace_id = id;
+        }
+        break;
+    case V_SPAN_ID:
+        if (read_id(c, v, &id, &empty) != 0 || !id)
+            return fall_back(c);
+        span_of(c, p)->span_id = id;
+        p->has_span = true;
+        break;
+    case V_PARENT_ID:
+        if (read_id(c, v, &id, &empty) != 0)
+            return fall_back(c);
+        p->parent_field = id;
+        break;
+    case V_REF_TYPE: {
+        char text[32];
+
+        if (v->type != SM_SAX_STRING ||
+            !sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
+            return fall_back(c);
+        if (!sm_strcasecmp(text, "FOLLOWS_FROM"))
+            c->ref->type = SM_REF_FOLLOWS_FROM;
+        else if (!sm_strcasecmp(text, "CHILD_OF"))
+            c->ref->type = SM_REF_CHILD_OF;
+        else
+            return fall_back(c);
+        break;
+    }
+    case V_REF_TRACE:
+        if (read_id(c, v, &id, &empty) != 0)
+            return fall_back(c);
+        c->ref->trace_id = id;
+        break;
+    case V_REF_SPAN:
+        if (read_id(c, v, &id, &empty) != 0 || !id)
+            return fall_back(c);
+        c->ref->span_id = id;
+        c->ref->has_span = true;
+        break;
+    case V_NAME:
+        if (v->type != SM_SAX_STRING)
+            return fall_back(c);
+        span_of(c, p)->name = v->len ? sm_arena_strndup(&c->b->arena, v->s, v->len) : NULL;
+        break;
+    case V_START:
+        if (read_us(v, &span_of(c, p)->start_ns) != 0)
+            return fall_back(c);
+        break;
+    case V_DURATION:
+        if (read_us(v, &span_of(c, p)->duration_ns) != 0)
+            return fall_back(c);
+        p->has_duration = true;
+        break;
+    case V_PROCESS_ID:
+        if (v->type == SM_SAX_STRING) {
+            p->has_pid = true;
+            p->pid_off = c->ids.len;
+            p->pid_len = v->len;
+            sm_buf_add(&c->ids, v->s, v->len);
+            sm_buf_addc(&c->ids, '\0');
+        }
+        break;
+    case V_SERVICE:
+        if (v->type == SM_SAX_STRING)
+            c->proc->service = v->len ? sm_arena_strndup(&c->b->arena, v->s, v->len) : NULL;
+        else
+            c->proc->service = NULL;
+        break;
+    case V_TAG_KEY:
+        if (v->type != SM_SAX_STRING)
+            return fall_back(c);
+        sm_buf_reset(&c->key);
+        sm_buf_add(&c->key, v->s, v->len);
+        sm_buf_addc(&c->key, '\0');
+        c->tag_has_key = true;
+        break;
+    case V_TAG_VALUE:
+        c->tag_has_value = true;
+        sm_sax_keep(&c->tag_value, v, &c->value);
+        break;
+    default:
+        return fall_back(c); /* an object or array was expected */
+    }
+    value_done(c);
+    return 1;
+}
+
+static int cb_null(void *ctx)
+{
+    struct sm_sax_scalar v = {.type = SM_SAX_NULL};
+
+    return on_scalar(ctx, &v);
+}
+
+static int cb_boolean(void *ctx, int b)
+{
+    struct sm_sax_scalar v = {.type = b ? SM_SAX_TRUE : SM_SAX_FALSE};
+
+    return on_scalar(ctx, &v);
+}
+
+static int cb_number(void *ctx, const char *text, size_t len)
+{
+    struct sm_sax_scalar v;
+
+    if (sm_sax_number(text, len, &v) != 0)
+        return fall_back(ctx);
+    return on_scalar(ctx, &v);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct sm_sax_scalar v = {.type = SM_SAX_STRING, .s = (const char *)s, .len = len};
+
+    return on_scalar(ctx, &v);
+}
+
+static int enter_skip(struct ctx *c)
+{
+    c->skip = 1;
+    return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+    struct ctx *c = ctx;
+    enum role role;
+
+    if (c->skip) {
+        c->skip++;
+        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
+    }
+    switch (c->slot) {
+    case V_SKIP:
+        return enter_skip(c);
+    case V_ROOT:
+        role = C_SPAN;
+        begin_span(c, &c->root);
+        break;
+    case V_SPAN:
+        role = C_SPAN;
+        sm_grow(&c->spans, &c->spans_cap, c->nspans + 1, sizeof(*c->spans));
+        begin_span(c, &c->spans[c->nspans++]);
+        break;
+    case V_PROCESSES:
+        role = C_PROCESSES;
+        c->in_processes = true;
+        break;
+    case V_PROCESS:
+        role = C_PROCESS;
+        if (!c->in_processes) {
+            c->cur->has_inline = true;
+            c->proc = &c->cur->inline_process;
+        }
+        memset(c->proc, 0, sizeof(*c->proc));
+        if (c->in_processes) {
+            c->proc->id_off = c->ids.len;
+            c->proc->id_len = c->key.len;
+            sm_buf_add(&c->ids, c->key.data, c->key.len);
+            sm_buf_addc(&c->ids, '\0');
+        }
+        break;
+    case V_REF:
+        role = C_REF;
+        sm_grow(&c->refs, &c->refs_cap, c->nrefs + 1, sizeof(*c->refs));
+        c->ref = &c->refs[c->nrefs++];
+        memset(c->ref, 0, sizeof(*c->ref));
+        c->cur->nrefs++;
+        break;
+    case V_TAG:
+        role = C_TAG;
+        c->tag_has_key = c->tag_has_value = false;
+        c->tag_value.type = SM_SAX_NONE;
+        break;
+    case V_TAG_VALUE:
+    case V_TAG_KEY:
+        return fall_back(c);
+    default:
+        return fall_back(c);
+    }
+    if (!push(c, role))
+        return fall_back(c);
+    c->slot = V_SKIP;
+    return 1;
+}
+
+static int cb_start_array(void *ctx)
+{
+    struct ctx *c = ctx;
+    enum role role;
+
+    if (c->skip) {
+        c->skip++;
+        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
+    }
+    switch (c->slot) {
+    case V_SKIP:
+        return enter_skip(c);
+    case V_SPANS:
+        role = C_SPANS;
+        break;
+    case V_REFS:
+        role = C_REFS;
+        c->cur->has_refs = true;
+        c->cur->refs_first = c->nrefs;
+        c->cur->nrefs = 0;
+        break;
+    case V_TAGS:
+        role = C_TAGS;
+        c->tag_of_process = top(c)->role == C_PROCESS;
+        break;
+    default:
+        return fall_back(c);
+    }
+    if (!push(c, role))
+        return fall_back(c);
+    value_done(c);
+    return 1;
+}
+
+#define KEY_IS(lit) (len == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
+
+static enum slot span_key(struct ctx *c, const char *key, size_t len, unsigned *bit)
+{
+    static const struct {
+        const char *name;
+        enum slot slot;
+    } fields[] = {
+        {"traceID", V_TRACE_ID},  {"spanID", V_SPAN_ID},       {"parentSpanID", V_PARENT_ID},
+        {"references", V_REFS},   {"operationName", V_NAME},   {"startTime", V_START},
+        {"duration", V_DURATION}, {"processID", V_PROCESS_ID}, {"process", V_PROCESS},
+        {"tags", V_TAGS},         {"spans", V_SPANS},          {"processes", V_PROCESSES},
+        {"data", V_SKIP},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (fields[i].name[0] == key[0] && strlen(fields[i].name) == len &&
+            !memcmp(fields[i].name, key, len)) {
+            *bit = 1u << i;
+            if (fields[i].slot == V_TRACE_ID)
+                c->cur->has_trace_key = true;
+            if (fields[i].slot == V_SPAN_ID)
+                c->cur->has_span_key = true;
+            return fields[i].slot;
+        }
+    }
+    return V_SKIP;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
+{
+    struct ctx *c = ctx;
+    const char *key = (const char *)ukey;
+    struct frame *f = top(c);
+    unsigned bit = 0;
+
+    if (c->skip)
+        return 1;
+    c->slot = V_SKIP;
+    if (len == 0 && f->role != C_PROCESSES)
+        return 1;
+    switch (f->role) {
+    case C_SPAN:
+        c->slot = span_key(c, key, len, &bit);
+        if (c->nframes > 1 && (c->slot == V_SPANS || c->slot == V_PROCESSES))
+            c->slot = V_SKIP; /* a span's own "spans": not read (read_jaeger.c ignores it) */
+        else if (c->nframes == 1 && KEY_IS("data"))
+            return fall_back(c); /* the UI's wrapper or a document: read_jaeger.c's */
+        if (c->nframes == 1 && KEY_IS("spans"))
+            c->has_spans_key = true;
+        break;
+    case C_PROCESSES:
+        /* the process id, kept for the entry that follows */
+        sm_buf_reset(&c->key);
+        sm_buf_add(&c->key, key, len);
+        sm_buf_addc(&c->key, '\0');
+        c->key.len = len;
+        sm_grow(&c->procs, &c->procs_cap, c->nprocs + 1, sizeof(*c->procs));
+        c->proc = &c->procs[c->nprocs++];
+        c->slot = V_PROCESS;
+        return 1;
+    case C_PROCESS:
+        if (KEY_IS("serviceName")) {
+            c->slot = V_SERVICE;
+            bit = 1;
+        } else if (KEY_IS("tags")) {
+            c->slot = V_TAGS;
+            bit = 2;
+        }
+        break;
+    case C_REF:
+        if (KEY_IS("refType")) {
+            c->slot = V_REF_TYPE;
+            bit = 1;
+        } else if (KEY_IS("traceID")) {
+            c->slot = V_REF_TRACE;
+            bit = 2;
+        } else if (KEY_IS("spanID")) {
+            c->slot = V_REF_SPAN;
+            bit = 4;
+        }
+        break;
+    case C_TAG:
+        if (KEY_IS("key")) {
+            c->slot = V_TAG_KEY;
+            bit = 1;
+        } else if (KEY_IS("value")) {
+            c->slot = V_TAG_VALUE;
+            bit = 2;
+        }
+        break;
+    default:
+        return fall_back(c);
+    }
+    if (bit) {
+        if (f->seen & bit)
+            return fall_back(c);
+        f->seen |= bit;
+    }
+    return 1;
+}
+
+/* read_jaeger.c's choose_parent. */
+static const char *choose_parent(const struct sm_span *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->nrefs; i++) {
+        if (s->refs[i].type == SM_REF_CHILD_OF && !strcmp(s->refs[i].trace_id, s->trace_id))
+            return s->refs[i].span_id;
+    }
+    for (i = 0; i < s->nrefs; i++) {
+        if (!strcmp(s->refs[i].trace_id, s->trace_id))
+            return s->refs[i].span_id;
+    }
+    return s->nrefs > 0 ? s->refs[0].span_id : NULL;
+}
+
+static const struct process *find_process(struct ctx *c, const char *pid, size_t len)
+{
+    size_t i;
+
+    /* a repeated id was refused when the processes were read: the first match is it */
+    for (i = 0; i < c->nprocs; i++) {
+        const struct process *pr = &c->procs[i];
+
+        if (pr->id_len == len && !memcmp(c->ids.data + pr->id_off, pid, len))
+            return pr;
+    }
+    return NULL;
+}
+
+/* Settles a span: its trace id (the trace's when it has none), references, parent and
+ * process. in_trace: one of a trace's spans (else the element itself, standing alone). */
+static int finish_span(struct ctx *c, struct pspan *p, bool in_trace)
+{
+    struct sm_span *s = span_of(c, p);
+    const struct process *proc = NULL;
+    size_t i;
+
+    if (p->trace_given) {
+        if (p->trace_empty)
+            return -1; /* "traceID" is missing */
+    } else {
+        if (!in_trace || !c->trace_id_present)
+            return -1; /* "traceID" is missing */
+        s->trace_id = c->trace_id;
+    }
+    if (!s->trace_id || !p->has_span)
+        return -1; /* zero or missing */
+    if (p->has_refs && p->nrefs > 0) {
+        s->refs = sm_arena_alloc(&c->b->arena, p->nrefs * sizeof(*s->refs));
+        for (i = 0; i < p->nrefs; i++) {
+            const struct ref *r = &c->refs[p->refs_first + i];
+
+            if (!r->has_span)
+                return -1;
+            s->refs[i].type = r->type;
+            s->refs[i].trace_id = r->trace_id ? r->trace_id : s->trace_id;
+            s->refs[i].span_id = r->span_id;
+        }
+        s->nrefs = p->nrefs;
+    }
+    s->parent_id = s->nrefs > 0 ? choose_parent(s) : p->parent_field;
+    if (!p->has_duration)
+        s->duration_ns = -1;
+    s->has_duration = p->has_duration;
+    if (p->has_pid && in_trace)
+        proc = find_process(c, c->ids.data + p->pid_off, p->pid_len);
+    if (!proc && p->has_inline)
+        proc = &p->inline_process;
+    if (proc) {
+        s->service = proc->service;
+        s->service_namespace = proc->ns;
+        s->service_version = proc->version;
+    }
+    return 0;
+}
+
+static int end_container(struct ctx *c)
+{
+    struct frame *f = top(c);
+    size_t i;
+
+    if (c->skip) {
+        c->skip--;
+        if (!c->skip)
+            value_done(c);
+        return 1;
+    }
+    switch (f->role) {
+    case C_TAG:
+        if (!c->tag_has_key)
+            return fall_back(c);
+        apply_tag(c);
+        break;
+    case C_PROCESSES:
+        c->in_processes = false;
+        for (i = 1; i < c->nprocs; i++) {
+            /* a repeated process id: jansson keeps the last, leave it to it */
+            if (find_process(c, c->ids.data + c->procs[i].id_off, c->procs[i].id_len) !=
+                &c->procs[i])
+                return fall_back(c);
+        }
+        break;
+    case C_SPAN:
+        if (c->nframes > 1)
+            c->cur = &c->root; /* a trace's span ends: back to the element's fields */
+        break;
+    default:
+        break;
+    }
+    c->nframes--;
+    value_done(c);
+    return 1;
+}
+
+static int cb_end(void *ctx)
+{
+    return end_container(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end,
+};
+
+/* The element was a trace: drop the span its own fields made, settle the others. */
+static int finish_trace(struct ctx *c)
+{
+    struct sm_batch *b = c->b;
+    size_t i, at = c->root.idx;
+
+    memmove(&b->spans[at], &b->spans[at + 1], (b->len - at - 1) * sizeof(*b->spans));
+    b->len--;
+    for (i = 0; i < c->nspans; i++) {
+        c->spans[i].idx--;
+        if (finish_span(c, &c->spans[i], true) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int sm_sax_parse_jaeger(const struct sm_element *el, struct sm_batch *out, struct sm_error *err)
+{
+    struct ctx c;
+    int rc = SM_SAX_FALLBACK;
+
+    (void)err;
+    memset(&c, 0, sizeof(c));
+    c.b = out;
+    c.slot = V_ROOT;
+    sm_buf_init(&c.ids);
+    sm_buf_init(&c.key);
+    sm_buf_init(&c.value);
+    out->format = SM_FORMAT_JAEGER;
+    out->whole_traces = true;
+    if (el->len == 0 || sm_sax_run(&callbacks, &c, el->data, el->len) != 0 || c.fallback ||
+        !c.root_done || c.nframes != 0)
+        goto out;
+    if (c.has_spans_key) {
+        if (finish_trace(&c) != 0)
+            goto out;
+    } else {
+        /* one span standing alone: its trace is assembled by the linker */
+        if (!c.root.has_span_key || !c.root.has_trace_key || finish_span(&c, &c.root, false))
+            goto out;
+        out->whole_traces = false;
+    }
+    rc = 0;
+out:
+    if (rc != 0)
+        out->whole_traces = false;
+    free(c.spans);
+    free(c.refs);
+    free(c.procs);
+    sm_buf_release(&c.ids);
+    sm_buf_release(&c.key);
+    sm_buf_release(&c.value);
+    return rc;
+}
