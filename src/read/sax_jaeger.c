@@ -64,6 +64,10 @@ enum role {
 
 #define MAX_FRAMES 12
 
+/* Processes of one trace this reader looks up by a linear search; a trace with more
+ * (hostile or huge) goes to read_jaeger.c, whose jansson objects are hash tables. */
+#define MAX_PROCESSES 256
+
 struct frame {
     enum role role;
     unsigned seen;
@@ -612,6 +616,8 @@ static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
         sm_buf_add(&c->key, key, len);
         sm_buf_addc(&c->key, '\0');
         c->key.len = len;
+        if (c->nprocs == MAX_PROCESSES)
+            return fall_back(c);
         sm_grow(&c->procs, &c->procs_cap, c->nprocs + 1, sizeof(*c->procs));
         c->proc = &c->procs[c->nprocs++];
         c->slot = V_PROCESS;
