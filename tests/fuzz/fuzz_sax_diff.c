@@ -3,7 +3,8 @@
  * The same bytes are ingested twice per configuration, once with the jansson readers
  * (the reference) and once with the streaming readers (sax.h), and everything a caller
  * can see is written down and compared: every span as `svcmap spans` prints it with its
- * batch's format and whole-trace flag, every skipped record with its place and message,
+ * batch's format and whole-trace flag, every skipped record and every bad span left out
+ * of a kept record with its place and message,
  * the ignored records, the statistics, the status and the final error. Any difference
  * aborts with both transcripts' first differing lines. Configurations: the format
  * detected and forced to each JSON span format, one thread and two, the default limits
@@ -49,6 +50,12 @@ static void on_skip(void *ctx, const struct sm_error *err)
     add_error(ctx, "skip", err);
 }
 
+static void on_skip_span(void *ctx, const struct sm_error *err, uint64_t spans)
+{
+    sm_buf_printf(ctx, "skipped %llu span(s): ", (unsigned long long)spans);
+    add_error(ctx, "skip-span", err);
+}
+
 static void on_ignored(void *ctx, const char *file, uint64_t count, const char *what)
 {
     (void)file;
@@ -88,6 +95,7 @@ static void transcript(const char *path, const struct config *cfg, bool jansson,
         opt.limits.max_string_bytes = 256;
     }
     opt.on_skip = on_skip;
+    opt.on_skip_span = on_skip_span;
     opt.on_ignored = on_ignored;
     opt.ctx = out;
     memset(&stats, 0, sizeof(stats));
@@ -95,9 +103,12 @@ static void transcript(const char *path, const struct config *cfg, bool jansson,
     sm_buf_reset(out);
     sm_buf_adds(out, "");
     rc = sm_ingest_file(path, &opt, on_batch, out, &stats, &err);
-    sm_buf_printf(out, "rc=%d spans=%llu elements=%llu skipped=%llu ignored=%llu formats=%u\n", rc,
-                  (unsigned long long)stats.spans, (unsigned long long)stats.elements,
+    sm_buf_printf(out,
+                  "rc=%d spans=%llu elements=%llu skipped=%llu skipped_spans=%llu ignored=%llu "
+                  "formats=%u\n",
+                  rc, (unsigned long long)stats.spans, (unsigned long long)stats.elements,
                   (unsigned long long)stats.skipped_records,
+                  (unsigned long long)stats.skipped_spans,
                   (unsigned long long)stats.ignored_records, stats.formats);
     if (rc != 0)
         add_error(out, "error", &err);
