@@ -311,10 +311,16 @@ static void add_why(struct sm_buf *out, const struct sm_map *map)
             add_ms(out, (double)p->critical_ns / 1e6);
             sm_buf_adds(out, ",\"share\":");
             add_share(out, sm_why_share(p->critical_ns, w->total_ns));
-            sm_buf_adds(out, ",\"share_p50\":");
-            add_share(out, sm_why_share_quantile(p, 0.50));
-            sm_buf_adds(out, ",\"share_p99\":");
-            add_share(out, sm_why_share_quantile(p, 0.99));
+            /* the quantiles as the map document prints them (to 1e-4), so that the
+             * panel and the document say the same */
+            if (p->share->count) {
+                sm_buf_adds(out, ",\"share_p50\":");
+                sm_buf_add_number(out, round(sm_why_share_quantile(p, 0.50) * 1e4) / 1e4);
+                sm_buf_adds(out, ",\"share_p99\":");
+                sm_buf_add_number(out, round(sm_why_share_quantile(p, 0.99) * 1e4) / 1e4);
+            } else {
+                sm_buf_adds(out, ",\"share_p50\":null,\"share_p99\":null");
+            }
             sm_buf_adds(out, ",\"els\":");
             add_part_elements(out, map, p, &scratch);
             sm_buf_addc(out, '}');

@@ -62,7 +62,7 @@ function partLabel(c) {
 }
 
 // Numbers as the page prints them, computed here from the map document.
-const fmtShare = (v) => `${(v * 100).toFixed(1)} %`;
+const fmtShare = (v) => (v === undefined || v === null ? '-' : `${(v * 100).toFixed(1)} %`);
 const fmtMs = (v) => `${Math.round(v * 1000) / 1000} ms`;
 
 async function open(browser, file) {
@@ -188,7 +188,7 @@ async function checkMap(browser, dir, name) {
   }
   // a second click on the entry closes the panel; a node that is no entry closes it too
   {
-    const [node] = nodes.keys();
+    const node = [...nodes.keys()].pop(); /* the one whose panel is open */
     await clickNode(page, 'node:' + idPart(node));
     check((await panel(page)).hidden, `${name}: a second click on ${node} closes the panel`);
     await clickNode(page, 'node:' + idPart(node));
