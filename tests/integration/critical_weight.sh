@@ -7,7 +7,10 @@
 # computes it from the documents themselves; svcmap's HTML page carries the share it drew
 # each edge with in its data block (six decimals). Also: the merged map's shares are the
 # sums' (not an average of the two maps' shares), --entry picks one entry, and the
-# width and colour follow the share (DOT penwidth 1 + 4 x share in quarter steps).
+# width and colour follow the share (DOT penwidth 1 + 4 x share in quarter steps). On
+# the shop's traces (trace files and --db snapshots alike) the drawn shares are those of
+# the map document of the same traces, and critical>+Npp trips on the card API's +6 pp
+# of frontend's time in the next release and holds at a higher bar.
 set -u
 bin=$1
 src=$3
@@ -64,4 +67,23 @@ grep -A3 -- '-> n0' v2.dot | tr -d '\n\t' | grep -q 'color="#d08c00".*penwidth=3
     check "the database edge at 47 % is amber and 3 wide: $(grep -A3 -- '-> n0' v2.dot | tr -d '\n\t')"
 # by calls (the default) every edge of these maps is as wide as its 100 calls make it
 "$bin" map -q v2.json -f dot | grep -q 'penwidth=2.5' || check "--weight calls keeps the call scale"
+# the shop's traces, and the same traces as store snapshots
+shop=$src/fixtures/shop/shop-otlp.jsonl
+shop2=$src/fixtures/shop/shop-v2-otlp.jsonl
+"$bin" map -q "$shop" -o shop.json &&
+    "$bin" map -q "$shop" --weight critical -o shop.html || check "map the shop --weight critical"
+compare "the shop's traces" shop.html shop.json ""
+"$bin" store ingest -q --db maps.db --label v1 "$shop" &&
+    "$bin" store ingest -q --db maps.db --label v2 "$shop2" &&
+    "$bin" map -q --db maps.db v1 --weight critical --entry frontend -o db.html ||
+    check "map a --db snapshot --weight critical"
+compare "a --db snapshot" db.html shop.json frontend
+"$bin" diff -q --db maps.db v1 v2 --fail-on 'critical>+5pp' >gate.txt 2>gate.err
+[ $? = 1 ] && grep -q 'critical>+5pp: external:api.cardpay.example:443 6.4 % -> 12 % of frontend' gate.err ||
+    check "critical>+5pp trips on the card API between the shop's releases: $(cat gate.err)"
+"$bin" diff -q "$shop" "$shop2" --fail-on 'critical>+7pp' >/dev/null 2>gate.err
+[ $? = 0 ] || check "critical>+7pp holds between the shop's releases: $(cat gate.err)"
+# pre-aggregated dependencies carry no critical path: a usage error, not a silent map
+"$bin" map -q "$src/fixtures/preagg/zipkin-dependencies.json" --weight critical -o x.svg 2>err.txt
+[ $? = 2 ] && [ ! -e x.svg ] || check "--weight critical on dependencies exits 2 and writes nothing"
 exit $fail

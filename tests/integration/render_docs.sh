@@ -38,7 +38,7 @@ cmp -s "$tmp/html.sha256" docs/html-pictures.sha256 || {
     echo "docs/html-map.png and docs/html-diff.png are stale: run scripts/render-docs"
     fail=1
 }
-for png in docs/html-map.png docs/html-diff.png; do
+for png in docs/html-map.png docs/html-diff.png docs/html-why.png; do
     file "$png" | grep -q 'PNG image data, 1400 x' || {
         echo "$png is not a screenshot of the page"
         fail=1
@@ -49,6 +49,17 @@ for png in docs/html-map.png docs/html-diff.png; do
     }
 done
 xmllint --noout docs/shop.svg || fail=1
+# the --weight critical picture: a picture of this map (every node), and its labels are
+# the shares svcmap gives now
+xmllint --noout docs/shop-critical.svg || fail=1
+"$bin" map -q --group-by service.namespace --weight critical --entry frontend \
+    --edge-label '{critical} of the wait, p99 {p99}' "$input" -f dot |
+    sed -n 's/.*label="\([^"]* of the wait[^"]*\)".*/\1/p' | sort >"$tmp/labels.want"
+grep -o '>[^<]* of the wait[^<]*<' docs/shop-critical.svg | tr -d '<>' | sed 's/&#45;/-/g' | sort >"$tmp/labels.got"
+[ -s "$tmp/labels.want" ] && cmp -s "$tmp/labels.want" "$tmp/labels.got" || {
+    echo "docs/shop-critical.svg is stale: run scripts/render-docs"
+    fail=1
+}
 n=$("$bin" map -q -f json "$input" | jq '.nodes | length')
 m=$(grep -c '<g id="node[0-9]*" class="node">' docs/shop.svg)
 # The legend's two entries are nodes too.
