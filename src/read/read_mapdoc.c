@@ -566,7 +566,10 @@ static bool read_why_entry(const json_t *w, struct sm_why_entry *one, char *why)
                  (unsigned long long)one->latency->count, (unsigned long long)one->traces);
         return false;
     }
-    if (one->latency->sum_ns != one->total_ns && one->total_ns < SM_COUNT_MAX) {
+    /* durations above SM_SKETCH_MAX_MS share the sketch's top bucket and are summed
+     * as that */
+    if (one->latency->sum_ns != one->total_ns && one->total_ns < SM_COUNT_MAX &&
+        !(one->latency->count && one->latency->max >= SM_SKETCH_MAX_MS)) {
         snprintf(why, WHY_SIZE, "latency \"sketch\" sums to %llu ns, \"total_ns\" says %llu",
                  (unsigned long long)one->latency->sum_ns, (unsigned long long)one->total_ns);
         return false;

@@ -45,7 +45,7 @@ static void escaped_name(struct sm_buf *out, const char *id, bool markdown)
     if (markdown)
         sm_escape_markdown(out, name.data ? name.data : "", name.len);
     else
-        sm_escape_terminal(out, name.data ? name.data : "", name.len, true);
+        sm_escape_terminal(out, name.data ? name.data : "", name.len, false);
     sm_buf_release(&name);
 }
 
@@ -65,7 +65,7 @@ static void heading(struct sm_buf *out, const struct sm_why_report *r, const str
         if (markdown)
             sm_escape_markdown(out, op.data, op.len);
         else
-            sm_escape_terminal(out, op.data, op.len, true);
+            sm_escape_terminal(out, op.data, op.len, false);
         sm_buf_release(&op);
     }
     sm_buf_printf(out, ": %llu trace%s", (unsigned long long)e->traces, e->traces == 1 ? "" : "s");
