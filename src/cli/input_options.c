@@ -85,7 +85,7 @@ const struct cli_option *cli_input_option_table(struct cli_input_options *o)
                      "content, file by file); FMT is one of:"),
         OPT_TEXT(o->formats_help),
         OPT_BOOL(0, "strict", &o->ingest.strict,
-                 "stop at the first bad record (default: skip and count)"),
+                 "stop at the first bad record or span (default: skip and count)"),
         OPT_CALLBACK(0, "since", &o->ingest.since_ns, set_time, "TIME",
                      "an RFC 3339 time or Unix seconds between 1970 and 2262-04-11 "
                      "(e.g. 2026-11-26T13:15:00Z)",
