@@ -614,7 +614,7 @@ static int pool_submit(struct pool *p, struct run *r, const struct sm_element *e
             sl->buf = NULL;
             sl->cap = 0;
         }
-        if (sl->batch.cap > SLOT_KEEP_SPANS) {
+        if (sl->batch.cap > SLOT_KEEP_SPANS || sl->batch.skips_cap > SLOT_KEEP_SPANS) {
             sm_batch_release(&sl->batch);
             sm_batch_init(&sl->batch);
         }
