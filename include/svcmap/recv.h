@@ -115,6 +115,8 @@ struct sm_recv_stats {
     uint64_t by_status[600]; /* requests answered with each HTTP status */
     uint64_t spans_accepted; /* handed to the linker */
     uint64_t spans_rejected; /* counted by the decoder in answered requests */
+    uint64_t spans_bad;      /* of those, bad spans of accepted requests (partial success):
+                                the map's source.skipped_spans */
     uint64_t bad_requests;   /* 400s */
     size_t pending_spans;    /* waiting for their trace now */
     size_t peak_pending_spans;

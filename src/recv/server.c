@@ -112,6 +112,8 @@ static enum MHD_Result send_reply(struct sm_recv *r, struct MHD_Connection *c,
     if (reply->http_status == 400)
         r->stats.bad_requests++;
     r->stats.spans_rejected += reply->rejected_spans;
+    if (reply->http_status == 200)
+        r->stats.spans_bad += reply->rejected_spans;
     pthread_mutex_unlock(&r->lock);
     return ok;
 }
@@ -515,6 +517,7 @@ static void add_source(struct sm_recv *r, struct sm_map *out)
 {
     out->source.formats |= r->formats;
     out->source.spans += r->stats.spans_accepted;
+    out->source.skipped_spans += r->stats.spans_bad;
     if (r->start_ns && (!out->source.start_ns || r->start_ns < out->source.start_ns))
         out->source.start_ns = r->start_ns;
     if (r->end_ns > out->source.end_ns)

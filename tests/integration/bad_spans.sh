@@ -201,4 +201,5 @@ wait $pid
 check "receiver: collect status" 0 $?
 pid=
 check "receiver: spans kept" 2 "$(jq .source.spans "$tmp/recv.json")"
+check "receiver: map counts the bad span" 1 "$(jq .source.skipped_spans "$tmp/recv.json")"
 exit $fail
