@@ -548,7 +548,7 @@ static bool read_why_entry(const json_t *w, struct sm_why_entry *one, char *why)
         !get_count(w, "total_ns", &one->total_ns, why))
         return false;
     if (!json_is_array(parts) || (edges && !json_is_array(edges)) ||
-        (lat && !json_is_object(lat))) {
+        (stacks && !json_is_array(stacks)) || (lat && !json_is_object(lat))) {
         snprintf(
             why, WHY_SIZE,
             "\"contributors\", \"edges\" and \"stacks\" must be arrays, \"latency_ms\" an object");

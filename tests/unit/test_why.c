@@ -278,6 +278,7 @@ static void test_bad_sections(void **state)
         {"\"entry\": \"service:frontend\"", "\"entry\": 7", "needs an \"entry\""},
         {"\"operation\": null", "\"operation\": 1", "needs an \"entry\""},
         {"\"contributors\": [", "\"contributors\": 3, \"x\": [", "must be arrays"},
+        {"\"stacks\": [", "\"stacks\": {}, \"y\": [", "must be arrays"},
     };
 
     (void)state;
