@@ -1,9 +1,32 @@
 /* link.h: from spans to calls: trace assembly and the edge rules of DESIGN.md.
  *
- * Spans of whole traces (Jaeger traces, Zipkin trace lists) are linked as soon as they
- * arrive and then dropped. Spans in no particular order (OTLP lines, flat Zipkin arrays)
- * wait in compact records (sm_linker_record_bytes each) until sm_linker_finish, which
- * groups them by trace and links them. Either way each call adds to one map edge.
+ * Spans group by trace id across batches, files and formats (DESIGN rule 1): every span
+ * waits in a compact record (sm_linker_record_bytes each) until its trace is finished,
+ * that is, until the input can no longer add to it. Which is when:
+ *
+ * - Spans in no particular order (OTLP lines, flat Zipkin arrays, the receiver) can
+ *   belong to any trace up to the last byte: they wait until sm_linker_finish (or the
+ *   receiver's sm_linker_link_idle). While any of them waits, every span waits.
+ * - Spans of trace-grouped inputs (a Jaeger trace, an element of a Zipkin list of
+ *   traces) usually come with their whole trace, but an element is no trace boundary:
+ *   the rest may follow in a later element, file or format. They wait in a window of
+ *   window_spans spans (SM_DEFAULT_WINDOW_SPANS). When it is full and nothing in no
+ *   particular order waits, the traces idle longest (newest span oldest) are linked
+ *   until half the window is left, so a trace is finished once half a window of spans
+ *   of other traces arrived after its last span. That keeps trace-grouped inputs in
+ *   flat memory at any size (the window is about 10.5 MB) while a trace split over
+ *   neighbouring elements or files links as one.
+ * - A span that arrives for a trace linked early (window full) is late: it is counted
+ *   (sm_linker_late_spans, source.late_spans) and not linked, because linking it as a
+ *   trace of its own would count a second entry call and lose the calls between the
+ *   parts. With strict it is an error. The keys of traces linked early are kept
+ *   (17 bytes each, at most 3/4 full) to tell late spans from new traces.
+ *
+ * Trace keys: a hex id's low 64 bits and its high 64 bits (0 for a 64-bit id). A 64-bit
+ * id and a 128-bit id with the same low half are one trace; 128-bit ids that differ in
+ * the high half are not. When several 128-bit ids share one low half, the spans with the
+ * 64-bit id, which could belong to any of them, are a trace of their own. Each call
+ * adds to one map edge.
  */
 #ifndef SVCMAP_LINK_H
 #define SVCMAP_LINK_H
@@ -21,6 +44,10 @@
 
 /* Spans one trace may hold before it is left unlinked (--max-trace-spans). */
 #define SM_DEFAULT_MAX_TRACE_SPANS ((size_t)200000)
+
+/* Spans of trace-grouped inputs that wait for the rest of their trace (see above):
+ * 131072 records of 80 bytes, 10.5 MB, and as much again while they are sorted. */
+#define SM_DEFAULT_WINDOW_SPANS ((size_t)131072)
 
 struct sm_link_options {
     /* A trace with more spans than this (0: the default) is not linked: it is counted
@@ -44,6 +71,8 @@ struct sm_link_options {
      * walked trace's figures are then kept until the end (about 16 bytes per
      * contributor, edge and stack of the trace, plus 40). 0: every trace. */
     double slowest_pct;
+    /* The window of trace-grouped spans (0: SM_DEFAULT_WINDOW_SPANS). */
+    size_t window_spans;
 };
 
 struct sm_linker;
@@ -70,6 +99,8 @@ int sm_linker_finish(struct sm_linker *l, struct sm_error *err);
 
 /* Traces left unlinked because they had more than max_trace_spans spans. */
 uint64_t sm_linker_oversized_traces(const struct sm_linker *l);
+/* Spans that arrived after their trace had been linked (see above), not linked. */
+uint64_t sm_linker_late_spans(const struct sm_linker *l);
 
 /* Bytes held per waiting span (for the memory budget). */
 size_t sm_linker_record_bytes(void);

@@ -89,6 +89,9 @@ struct sm_source {
     uint64_t skipped_spans;   /* bad spans left out of records whose other spans were kept */
     uint64_t ignored_records; /* records of other signals (OTLP logs, metrics) left out */
     uint64_t unresolved_calls;
+    /* Spans that arrived after their trace had been linked (a trace split over parts
+     * further apart than the linker's window, link.h): counted, not linked. */
+    uint64_t late_spans;
     int64_t start_ns; /* 0: unknown */
     int64_t end_ns;
     /* Edge sides merged without a sketch on one side (a map document without sketches,

@@ -26,7 +26,7 @@
 /* Largest request body accepted, after decompression (--max-body). */
 #define SM_RECV_DEFAULT_MAX_BODY_BYTES ((size_t)20 << 20)
 /* Spans waiting for their trace before requests get 429 (--max-pending-spans): the
- * linker keeps 64 bytes per waiting span, so this is 32 MiB of records, leaving room in
+ * linker keeps 80 bytes per waiting span, so this is 40 MB of records, leaving room in
  * 64 MB for the request being decoded. */
 #define SM_RECV_DEFAULT_MAX_PENDING_SPANS ((size_t)500000)
 #define SM_RECV_DEFAULT_MAX_CONNECTIONS   64

@@ -122,7 +122,8 @@ struct sm_batch {
     size_t skips_cap;
     struct sm_arena arena;
     /* True when the element held whole traces (a Jaeger trace, a Zipkin trace list):
-     * the linker may link these spans at once instead of waiting for the end. */
+     * the linker lets these spans wait in its window of trace-grouped spans rather
+     * than until the end (link.h). */
     bool whole_traces;
     enum sm_input_format format;
 };

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "svcmap/escape.h"
 #include "svcmap/format.h"
+#include "svcmap/link.h"
 #include "svcmap/load.h"
 #include "svcmap/output.h"
 #include "svcmap/timeparse.h"
@@ -291,6 +292,13 @@ int cli_load_map(char **files, int nfiles, const char *db, struct cli_input_opti
         cli_skipped_summary(st.skipped_shown, st.skipped_spans);
     if (rc == 0)
         cli_tell_estimated(map, o->quiet);
+    if (rc == 0 && map->source.late_spans > 0 && !o->quiet)
+        cli_message("%llu span%s arrived after %s trace had been linked (parts of one trace "
+                    "further apart than the window of %zu waiting spans): not linked, counted "
+                    "in source.late_spans",
+                    (unsigned long long)map->source.late_spans,
+                    map->source.late_spans == 1 ? "" : "s",
+                    map->source.late_spans == 1 ? "its" : "their", SM_DEFAULT_WINDOW_SPANS);
     return rc;
 }
 

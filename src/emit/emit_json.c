@@ -127,6 +127,8 @@ static void add_source(struct sm_buf *b, const struct sm_source *src)
     /* only when there were any, so that maps of trace-only inputs keep their bytes */
     if (src->ignored_records)
         sm_buf_printf(b, ", \"ignored_records\": %llu", (unsigned long long)src->ignored_records);
+    if (src->late_spans)
+        sm_buf_printf(b, ", \"late_spans\": %llu", (unsigned long long)src->late_spans);
     if (src->start_ns) {
         sm_buf_adds(b, ",\n             \"start\": ");
         add_time(b, src->start_ns);

@@ -1,9 +1,10 @@
 /* link.c: trace assembly and the edge rules: from spans to calls between nodes.
  *
- * Every span becomes a compact record (struct rec, 64 bytes) whose strings are interned
- * ids. Records of whole traces are linked at once; others wait in one array until
- * sm_linker_finish sorts them by trace. Linking a trace follows the shape of Zipkin's
- * DependencyLinker: duplicates and split client/server halves are merged, a tree is built
+ * Every span becomes a compact record (struct rec, 80 bytes) whose strings are interned
+ * ids, and waits in one array until its trace is finished: at sm_linker_finish, or, for
+ * records of trace-grouped inputs, when the window of waiting spans is full and its
+ * trace has been idle longest (link.h states the rule). Linking a trace follows the shape of
+ * Zipkin's DependencyLinker: duplicates and split client/server halves are merged, a tree is built
  * (spans whose parent is missing hang from the root, or from a synthetic root), and a
  * breadth-first walk turns each remote span into at most one call. On top of that svcmap
  * names peers that send no spans (databases, queues, external APIs), links producers and
@@ -33,11 +34,13 @@ enum rec_flags {
     REC_PEER_QUEUE = 1 << 4,
     REC_HTTP_4XX = 1 << 5,
     REC_HTTP_5XX = 1 << 6,
+    REC_LOOSE = 1 << 7, /* from an input in no particular order: waits until the end */
 };
 
-/* One span as the linker needs it: 72 bytes. */
+/* One span as the linker needs it: 80 bytes. */
 struct rec {
     uint64_t trace_key;  /* low 64 bits of a hex trace id, else a hash */
+    uint64_t trace_hi;   /* the high 64 bits of a 128-bit hex id; 0 for a shorter one */
     uint64_t span_key;   /* never 0 */
     uint64_t parent_key; /* 0: no parent */
     int64_t duration_ns;
@@ -56,7 +59,7 @@ struct rec {
 };
 
 /* DESIGN's budget is 100 bytes per waiting span; docs/performance.md says what it is. */
-_Static_assert(sizeof(struct rec) == 72, "a waiting span costs 72 bytes");
+_Static_assert(sizeof(struct rec) == 80, "a waiting span costs 80 bytes");
 
 /* Interned strings: id 0 is "no name". */
 struct intern {
@@ -82,6 +85,22 @@ struct agg {
     struct sm_sketch client, server;
 };
 
+/* Trace keys (low, high half) linked before the end of the input, to tell spans that
+ * arrive later (late spans) from new traces: open addressing by the low half, so that
+ * every key with one low half sits on one probe path. */
+struct linked_set {
+    uint64_t *lo, *hi;
+    uint8_t *used;
+    size_t len, cap; /* cap: a power of 2, or 0 */
+};
+
+/* A run of waiting records with one low trace key, and the age of its newest record. */
+struct group {
+    size_t start, len;
+    uint32_t newest_age;
+    bool link;
+};
+
 struct service_info {
     uint32_t namespace_, version;
     uint64_t entry_calls;
@@ -92,10 +111,14 @@ struct sm_linker {
     struct sm_map *map;
     struct sm_link_options opt;
     struct intern names;
-    struct rec *pending;
+    struct rec *pending; /* every waiting record, loose or from trace-grouped inputs */
     size_t npending, pending_cap;
-    struct rec *whole; /* records of the batch of whole traces being linked */
-    size_t whole_cap;
+    size_t nloose;        /* waiting records with REC_LOOSE */
+    size_t window_spans;  /* opt.window_spans or the default */
+    struct group *groups; /* scratch of link_window */
+    size_t groups_cap;
+    struct linked_set early; /* traces linked by link_window */
+    uint64_t late;           /* spans of those traces that arrived afterwards, not linked */
     uint32_t seq;
     struct agg *aggs;
     size_t naggs, aggs_cap;
@@ -185,13 +208,17 @@ static int hexval(char c)
     return -1;
 }
 
-/* Hex ids of up to 32 digits: the value of the last 16 digits (a 64-bit id and the
- * low half of a 128-bit one compare equal, DESIGN rule 1). Anything else: a hash. */
-static uint64_t id_key(const char *id)
+/* Hex ids of up to 32 digits: the value of the last 16 digits, and in *hi (may be NULL)
+ * the value of the digits before them, 0 for a 64-bit id (a 64-bit id and the low half
+ * of a 128-bit one compare equal, DESIGN rule 1; the high half tells 128-bit ids apart).
+ * Anything else: a hash, with *hi 0. */
+static uint64_t id_key2(const char *id, uint64_t *hi)
 {
     size_t len, i, start;
-    uint64_t v = 0;
+    uint64_t v = 0, h = 0;
 
+    if (hi)
+        *hi = 0;
     if (!id || !*id)
         return 0;
     len = strlen(id);
@@ -201,13 +228,23 @@ static uint64_t id_key(const char *id)
     }
     if (i == len && len <= 32) {
         start = len > 16 ? len - 16 : 0;
+        for (i = 0; i < start; i++)
+            h = (h << 4) | (uint64_t)hexval(id[i]);
         for (i = start; i < len; i++)
             v = (v << 4) | (uint64_t)hexval(id[i]);
-        if (v)
+        if (v) {
+            if (hi)
+                *hi = h;
             return v;
+        }
     }
     v = sm_hash_str(id);
     return v ? v : 1;
+}
+
+static uint64_t id_key(const char *id)
+{
+    return id_key2(id, NULL);
 }
 
 /* ---- DESIGN rule 3: the name of a peer that may send no spans ---- */
@@ -363,6 +400,7 @@ struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options
         l->opt.max_trace_spans ? l->opt.max_trace_spans : SM_DEFAULT_MAX_TRACE_SPANS;
     if (!l->opt.no_critical)
         l->crit = sm_crit_new(l->opt.slowest_pct > 0.0 && l->opt.slowest_pct < 100.0);
+    l->window_spans = l->opt.window_spans ? l->opt.window_spans : SM_DEFAULT_WINDOW_SPANS;
     return l;
 }
 
@@ -374,6 +412,11 @@ size_t sm_linker_record_bytes(void)
 uint64_t sm_linker_oversized_traces(const struct sm_linker *l)
 {
     return l->oversized;
+}
+
+uint64_t sm_linker_late_spans(const struct sm_linker *l)
+{
+    return l->late;
 }
 
 size_t sm_linker_pending(const struct sm_linker *l)
@@ -444,7 +487,7 @@ static void to_rec(struct sm_linker *l, const struct sm_span *s, struct rec *r)
     struct service_info *si;
 
     memset(r, 0, sizeof(*r));
-    r->trace_key = id_key(s->trace_id);
+    r->trace_key = id_key2(s->trace_id, &r->trace_hi);
     r->span_key = id_key(s->span_id);
     if (!r->span_key)
         r->span_key = 1;
@@ -505,23 +548,184 @@ static int cmp_trace(const void *a, const void *b)
 
     if (x->trace_key != y->trace_key)
         return x->trace_key < y->trace_key ? -1 : 1;
+    if (x->trace_hi != y->trace_hi)
+        return x->trace_hi < y->trace_hi ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Length of the run of records from r[0] that share r[0]'s low trace key. */
+static size_t low_run(const struct rec *r, size_t n)
+{
+    size_t j = 1;
+
+    while (j < n && r[j].trace_key == r[0].trace_key)
+        j++;
+    return j;
+}
+
+/* Links r[0..n), records with one low trace key sorted by cmp_trace, as the traces they
+ * are (DESIGN rule 1): with at most one distinct high half among them, one trace (a
+ * 64-bit id is the low half of the 128-bit one). With several, each 128-bit id is a
+ * trace of its own, and the spans with a 64-bit id, which could belong to any of them,
+ * one more. */
+static void link_low_run(struct sm_linker *l, struct rec *r, size_t n)
+{
+    size_t i, j, first_hi = 0;
+
+    while (first_hi < n && r[first_hi].trace_hi == 0)
+        first_hi++;
+    if (first_hi == n || r[first_hi].trace_hi == r[n - 1].trace_hi) {
+        link_trace(l, r, n);
+        return;
+    }
+    link_trace(l, r, first_hi); /* nothing when every id had 128 bits */
+    for (i = first_hi; i < n; i = j) {
+        for (j = i + 1; j < n && r[j].trace_hi == r[i].trace_hi; j++)
+            ;
+        link_trace(l, r + i, j - i);
+    }
 }
 
 static void link_grouped(struct sm_linker *l, struct rec *r, size_t n)
 {
-    size_t i = 0;
+    size_t i = 0, j;
 
     if (n > 1) /* r may be NULL when n is 0 */
         qsort(r, n, sizeof(*r), cmp_trace);
-    while (i < n) {
-        size_t j = i + 1;
-
-        while (j < n && r[j].trace_key == r[i].trace_key)
-            j++;
-        link_trace(l, r + i, j - i);
-        i = j;
+    for (i = 0; i < n; i = j) {
+        j = i + low_run(r + i, n - i);
+        link_low_run(l, r + i, j - i);
     }
+}
+
+/* ---- traces linked before the end, and the spans that come too late for them ---- */
+
+static size_t linked_slot(const struct linked_set *t, uint64_t lo)
+{
+    return (size_t)sm_hash64(&lo, sizeof(lo)) & (t->cap - 1);
+}
+
+static void linked_put(struct linked_set *t, uint64_t lo, uint64_t hi)
+{
+    size_t i;
+
+    if ((t->len + 1) * 4 >= t->cap * 3) {
+        struct linked_set big = {0};
+        size_t k;
+
+        big.cap = t->cap ? t->cap * 2 : 1024;
+        big.lo = sm_xmalloc(big.cap * sizeof(uint64_t));
+        big.hi = sm_xmalloc(big.cap * sizeof(uint64_t));
+        big.used = sm_xcalloc(big.cap, 1);
+        for (k = 0; k < t->cap; k++) {
+            if (t->used[k])
+                linked_put(&big, t->lo[k], t->hi[k]);
+        }
+        free(t->lo);
+        free(t->hi);
+        free(t->used);
+        *t = big;
+    }
+    for (i = linked_slot(t, lo); t->used[i]; i = (i + 1) & (t->cap - 1)) {
+        if (t->lo[i] == lo && t->hi[i] == hi)
+            return;
+    }
+    t->used[i] = 1;
+    t->lo[i] = lo;
+    t->hi[i] = hi;
+    t->len++;
+}
+
+/* True when a span with this trace key belongs to a trace linked already: the same
+ * low half, and the same high half or a 64-bit id on either side (DESIGN rule 1). */
+static bool linked_has(const struct linked_set *t, uint64_t lo, uint64_t hi)
+{
+    size_t i;
+
+    if (!t->len)
+        return false;
+    for (i = linked_slot(t, lo); t->used[i]; i = (i + 1) & (t->cap - 1)) {
+        if (t->lo[i] == lo && (t->hi[i] == hi || t->hi[i] == 0 || hi == 0))
+            return true;
+    }
+    return false;
+}
+
+static void linked_release(struct linked_set *t)
+{
+    free(t->lo);
+    free(t->hi);
+    free(t->used);
+    memset(t, 0, sizeof(*t));
+}
+
+static int cmp_group_start(const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_group_age(const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+
+    /* the oldest newest record first; ages are distinct (one seq per record) */
+    return x->newest_age < y->newest_age ? 1 : x->newest_age > y->newest_age ? -1 : 0;
+}
+
+/* The window of trace-grouped records is full: link the traces idle longest (whose
+ * newest span arrived longest ago) until at most half the window waits, and remember
+ * their keys so that a span arriving for them later is told apart (late_spans). Only
+ * called with no loose record waiting, so that no trace of an unordered input is cut. */
+static void link_window(struct sm_linker *l)
+{
+    struct rec *r = l->pending;
+    size_t n = l->npending, ngroups = 0, waiting = n, i, k, kept = 0;
+
+    qsort(r, n, sizeof(*r), cmp_trace);
+    for (i = 0; i < n; i += l->groups[ngroups++].len) {
+        struct group *g;
+
+        sm_grow(&l->groups, &l->groups_cap, ngroups + 1, sizeof(*l->groups));
+        g = &l->groups[ngroups];
+        g->start = i;
+        g->len = low_run(r + i, n - i);
+        g->link = false;
+        g->newest_age = UINT32_MAX;
+        for (k = i; k < i + g->len; k++) {
+            uint32_t age = l->seq - r[k].seq; /* wraps: meaningful below 2^31 */
+
+            if (age < g->newest_age)
+                g->newest_age = age;
+        }
+    }
+    qsort(l->groups, ngroups, sizeof(*l->groups), cmp_group_age);
+    for (i = 0; i < ngroups && waiting > l->window_spans / 2; i++) {
+        l->groups[i].link = true;
+        waiting -= l->groups[i].len;
+    }
+    /* link in age order, which is the order the traces finished in */
+    for (i = 0; i < ngroups; i++) {
+        const struct group *g = &l->groups[i];
+
+        if (!g->link)
+            continue;
+        for (k = g->start; k < g->start + g->len; k++)
+            linked_put(&l->early, r[k].trace_key, r[k].trace_hi);
+        link_low_run(l, r + g->start, g->len);
+    }
+    /* keep the rest, moved down in array order (linking touched only its own runs) */
+    qsort(l->groups, ngroups, sizeof(*l->groups), cmp_group_start);
+    for (i = 0; i < ngroups; i++) {
+        const struct group *g = &l->groups[i];
+
+        if (g->link)
+            continue;
+        memmove(r + kept, r + g->start, g->len * sizeof(*r));
+        kept += g->len;
+    }
+    l->npending = kept;
 }
 
 int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_error *err)
@@ -532,22 +736,42 @@ int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_e
         *err = l->fail_err;
         return SM_EINPUT;
     }
-    if (batch->whole_traces) {
-        /* kept between batches: a fresh large allocation per batch made glibc
-         * consolidate the parse's freed chunks every time */
-        sm_grow(&l->whole, &l->whole_cap, batch->len, sizeof(*l->whole));
-        for (i = 0; i < batch->len; i++)
-            to_rec(l, &batch->spans[i], &l->whole[i]);
-        link_grouped(l, l->whole, batch->len);
-        if (l->failed) {
-            *err = l->fail_err;
-            return SM_EINPUT;
-        }
-        return 0;
-    }
     sm_grow(&l->pending, &l->pending_cap, l->npending + batch->len, sizeof(*l->pending));
-    for (i = 0; i < batch->len; i++)
-        to_rec(l, &batch->spans[i], &l->pending[l->npending++]);
+    for (i = 0; i < batch->len; i++) {
+        struct rec *r = &l->pending[l->npending];
+
+        if (l->early.len) {
+            uint64_t hi, lo = id_key2(batch->spans[i].trace_id, &hi);
+
+            /* dropped before to_rec, which would make its service a node */
+            if (linked_has(&l->early, lo, hi)) {
+                l->late++;
+                if (l->opt.strict && !l->failed) {
+                    l->failed = true;
+                    sm_error_init(&l->fail_err);
+                    sm_error_set(&l->fail_err, SM_EINPUT,
+                                 "trace %s: a span arrived after its trace was linked (more "
+                                 "than %zu spans of whole traces waited in between)",
+                                 batch->spans[i].trace_id, l->window_spans / 2);
+                }
+                continue;
+            }
+        }
+        to_rec(l, &batch->spans[i], r);
+        if (!batch->whole_traces) {
+            r->flags |= REC_LOOSE;
+            l->nloose++;
+        }
+        l->npending++;
+    }
+    /* whole traces wait in the window too, because an element of a list of traces is
+     * no trace boundary: the rest of a trace may follow in a later element or file */
+    if (l->nloose == 0 && l->npending >= l->window_spans)
+        link_window(l);
+    if (l->failed) {
+        *err = l->fail_err;
+        return SM_EINPUT;
+    }
     return 0;
 }
 
@@ -994,11 +1218,13 @@ static void link_trace(struct sm_linker *l, struct rec *r, size_t n)
         l->oversized++;
         if (l->failed || (!l->opt.strict && !l->opt.on_skip))
             return;
-        /* the key of a hex id is its low 64 bits: enough to find the trace */
+        /* a hex id's key is its value: enough to find the trace */
         sm_error_init(&e);
         sm_error_set(&e, SM_EINPUT,
-                     "trace %016llx has %zu spans, more than --max-trace-spans %zu: not linked",
-                     (unsigned long long)r[0].trace_key, n, l->max_trace_spans);
+                     "trace %.0llx%016llx has %zu spans, more than --max-trace-spans %zu: not "
+                     "linked",
+                     (unsigned long long)r[0].trace_hi, (unsigned long long)r[0].trace_key, n,
+                     l->max_trace_spans);
         if (l->opt.strict) {
             l->failed = true;
             l->fail_err = e;
@@ -1293,6 +1519,7 @@ int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
     free(l->pending);
     l->pending = NULL;
     l->npending = l->pending_cap = 0;
+    l->nloose = 0;
     if (l->failed) {
         *err = l->fail_err;
         return SM_EINPUT;
@@ -1343,6 +1570,7 @@ int sm_linker_finish(struct sm_linker *l, struct sm_error *err)
     l->map->source.traces += l->traces;
     l->map->source.unresolved_calls += l->unresolved;
     l->map->source.skipped_records += l->oversized;
+    l->map->source.late_spans += l->late;
     return 0;
 }
 
@@ -1354,35 +1582,36 @@ uint32_t sm_linker_mark(const struct sm_linker *l)
 void sm_linker_link_idle(struct sm_linker *l, uint32_t mark)
 {
     struct rec *r = l->pending;
-    size_t n = l->npending, i = 0, kept = 0;
+    size_t n = l->npending, i = 0, kept = 0, loose = 0;
 
     if (n > 1)
         qsort(r, n, sizeof(*r), cmp_trace);
     while (i < n) {
-        size_t j = i, k;
+        size_t j = i + low_run(r + i, n - i), k;
         bool idle = true;
 
-        while (j < n && r[j].trace_key == r[i].trace_key)
-            j++;
         for (k = i; k < j && idle; k++)
             idle = (int32_t)(r[k].seq - mark) < 0;
         if (idle) {
-            link_trace(l, r + i, j - i);
+            link_low_run(l, r + i, j - i);
         } else {
             /* kept <= i: the slots before i are linked traces, free to reuse */
             memmove(r + kept, r + i, (j - i) * sizeof(*r));
+            for (k = kept; k < kept + (j - i); k++)
+                loose += (r[k].flags & REC_LOOSE) != 0;
             kept += j - i;
         }
         i = j;
     }
     l->npending = kept;
+    l->nloose = loose;
 }
 
 int sm_linker_snapshot(struct sm_linker *l, struct sm_map *out, struct sm_error *err)
 {
     struct sm_map *map = l->map;
     struct rec *pending = l->pending;
-    size_t npending = l->npending, cap = l->pending_cap;
+    size_t npending = l->npending, cap = l->pending_cap, nloose = l->nloose;
     int rc;
 
     /* finish with nothing waiting only reads the linked calls: run it into out with
@@ -1395,6 +1624,7 @@ int sm_linker_snapshot(struct sm_linker *l, struct sm_map *out, struct sm_error 
     l->pending = pending;
     l->npending = npending;
     l->pending_cap = cap;
+    l->nloose = nloose;
     return rc;
 }
 
@@ -1409,7 +1639,8 @@ void sm_linker_free(struct sm_linker *l)
     free(l->names.strs);
     free(l->names.slots);
     free(l->pending);
-    free(l->whole);
+    free(l->groups);
+    linked_release(&l->early);
     for (i = 0; i < l->naggs; i++) {
         sm_sketch_release(&l->aggs[i].client);
         sm_sketch_release(&l->aggs[i].server);

@@ -397,6 +397,7 @@ void sm_map_merge(struct sm_map *dst, const struct sm_map *src)
         sm_count_add(dst->source.ignored_records, src->source.ignored_records);
     dst->source.unresolved_calls =
         sm_count_add(dst->source.unresolved_calls, src->source.unresolved_calls);
+    dst->source.late_spans = sm_count_add(dst->source.late_spans, src->source.late_spans);
     dst->source.estimated_merges =
         sm_count_add(dst->source.estimated_merges, src->source.estimated_merges);
     if (src->source.start_ns &&

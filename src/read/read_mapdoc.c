@@ -665,15 +665,17 @@ static int read_why(struct doc *d, const json_t *w, size_t i, struct sm_error *e
 static int read_source(struct doc *d, const json_t *src, struct sm_error *err)
 {
     static const char *const counts[] = {"spans",         "traces",           "skipped_records",
-                                         "skipped_spans", "unresolved_calls", "ignored_records"};
+                                         "skipped_spans", "unresolved_calls", "ignored_records",
+                                         "late_spans"};
     const json_t *files = json_object_get(src, "files"), *formats = json_object_get(src, "formats");
     uint64_t *fields[] = {&d->map->source.spans,
                           &d->map->source.traces,
                           &d->map->source.skipped_records,
                           &d->map->source.skipped_spans,
                           &d->map->source.unresolved_calls,
-                          &d->map->source.ignored_records};
-    uint64_t values[6];
+                          &d->map->source.ignored_records,
+                          &d->map->source.late_spans};
+    uint64_t values[sizeof(counts) / sizeof(counts[0])];
     char why[WHY_SIZE];
     int64_t start, end;
     size_t i;
@@ -683,12 +685,12 @@ static int read_source(struct doc *d, const json_t *src, struct sm_error *err)
     if (!json_is_object(src))
         return bad_record(d, &d->source_off, d->source_off != (size_t)-1, 0, err,
                           "\"source\" must be an object");
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
         if (!get_count(src, counts[i], &values[i], why))
             return bad_record(d, &d->source_off, d->source_off != (size_t)-1, 0, err, "source: %s",
                               why);
     }
-    for (i = 0; i < 6; i++)
+    for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
         *fields[i] = sm_count_add(*fields[i], values[i]);
     start = read_time(json_object_get(src, "start"));
     end = read_time(json_object_get(src, "end"));
