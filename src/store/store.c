@@ -129,6 +129,11 @@ const char *const sm_store_migrations[] = {
     "  critical_ns INTEGER NOT NULL,"
     "  share BLOB,"
     "  PRIMARY KEY (snapshot_id, entry, position)) WITHOUT ROWID;",
+    /* 7: source counters added to the map later: records of other signals left out
+     * (OTLP logs, metrics) and spans that came after their trace was linked. Snapshots
+     * written before read 0 for both. */
+    "ALTER TABLE snapshots ADD COLUMN ignored_records INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE snapshots ADD COLUMN late_spans INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* The first schema with snapshots.skipped_spans; a read-only open of an older store
@@ -702,17 +707,25 @@ static uint64_t column_total(sqlite3_stmt *stmt, int col)
     return v >= 9223372036854775807.0 ? SM_COUNT_MAX : (uint64_t)v;
 }
 
+/* The first schema with the snapshots' ignored_records and late_spans columns; a store
+ * opened read-only at an older version has none (its snapshots counted none). */
+#define VERSION_SOURCE_COUNTS 7
+
 static int load_source(struct sm_store *st, int64_t id, struct sm_map *map, struct sm_error *err)
 {
     sqlite3_stmt *stmt = NULL;
     int rc;
 
     if ((rc = prepare(st,
-                      st->version >= SKIPPED_SPANS_VERSION
+                      st->version >= VERSION_SOURCE_COUNTS
                           ? "SELECT formats, spans, traces, skipped_records, unresolved_calls, "
-                            "start_ns, end_ns, skipped_spans FROM snapshots WHERE id = ?"
+                            "start_ns, end_ns, skipped_spans, ignored_records, late_spans "
+                            "FROM snapshots WHERE id = ?"
+                      : st->version >= SKIPPED_SPANS_VERSION
+                          ? "SELECT formats, spans, traces, skipped_records, unresolved_calls, "
+                            "start_ns, end_ns, skipped_spans, 0, 0 FROM snapshots WHERE id = ?"
                           : "SELECT formats, spans, traces, skipped_records, unresolved_calls, "
-                            "start_ns, end_ns, 0 FROM snapshots WHERE id = ?",
+                            "start_ns, end_ns, 0, 0, 0 FROM snapshots WHERE id = ?",
                       &stmt, err)))
         return rc;
     sqlite3_bind_int64(stmt, 1, id);
@@ -728,6 +741,8 @@ static int load_source(struct sm_store *st, int64_t id, struct sm_map *map, stru
     map->source.start_ns = sqlite3_column_int64(stmt, 5);
     map->source.end_ns = sqlite3_column_int64(stmt, 6);
     map->source.skipped_spans = column_count(stmt, 7);
+    map->source.ignored_records = column_count(stmt, 8);
+    map->source.late_spans = column_count(stmt, 9);
     sqlite3_finalize(stmt);
     stmt = NULL;
 
@@ -1058,15 +1073,16 @@ static int write_snapshot_row(struct sm_store *st, int64_t *id, const char *labe
         rc = prepare(st,
                      "UPDATE snapshots SET updated_at = " NOW_SQL ", ingests = ingests + 1, "
                      "formats = ?2, spans = ?3, traces = ?4, skipped_records = ?5, "
-                     "unresolved_calls = ?6, start_ns = ?7, end_ns = ?8, skipped_spans = ?9 "
-                     "WHERE id = ?1",
+                     "unresolved_calls = ?6, start_ns = ?7, end_ns = ?8, skipped_spans = ?9, "
+                     "ignored_records = ?10, late_spans = ?11 WHERE id = ?1",
                      &stmt, err);
     else
         rc = prepare(st,
                      "INSERT INTO snapshots (label, created_at, updated_at, ingests, formats, "
                      "spans, traces, skipped_records, unresolved_calls, start_ns, end_ns, "
-                     "skipped_spans) "
-                     "VALUES (?1, " NOW_SQL ", " NOW_SQL ", 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     "skipped_spans, ignored_records, late_spans) "
+                     "VALUES (?1, " NOW_SQL ", " NOW_SQL ", 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                     "?10, ?11)",
                      &stmt, err);
     if (rc)
         return rc;
@@ -1082,6 +1098,8 @@ static int write_snapshot_row(struct sm_store *st, int64_t *id, const char *labe
     sqlite3_bind_int64(stmt, 7, src->start_ns);
     sqlite3_bind_int64(stmt, 8, src->end_ns);
     sqlite3_bind_int64(stmt, 9, count_value(src->skipped_spans));
+    sqlite3_bind_int64(stmt, 10, count_value(src->ignored_records));
+    sqlite3_bind_int64(stmt, 11, count_value(src->late_spans));
     rc = step_done(st, stmt, "writing a snapshot", err);
     if (!rc && !*id)
         *id = sqlite3_last_insert_rowid(st->db);

@@ -100,6 +100,8 @@ static void build_map(struct sm_map *m, int scale, const char *file)
     m->source.traces = 100u * (unsigned)scale;
     m->source.skipped_records = 2;
     m->source.unresolved_calls = 1;
+    m->source.ignored_records = 7u * (unsigned)scale;
+    m->source.late_spans = 3u * (unsigned)scale;
     m->source.start_ns = 1700000000000000000LL + scale;
     m->source.end_ns = 1700000060000000000LL + scale;
 }
@@ -179,6 +181,8 @@ static void assert_maps_equal(const struct sm_map *expected, const struct sm_map
     assert_int_equal(a.source.traces, got->source.traces);
     assert_int_equal(a.source.skipped_records, got->source.skipped_records);
     assert_int_equal(a.source.unresolved_calls, got->source.unresolved_calls);
+    assert_int_equal(a.source.ignored_records, got->source.ignored_records);
+    assert_int_equal(a.source.late_spans, got->source.late_spans);
     assert_int_equal(a.source.start_ns, got->source.start_ns);
     assert_int_equal(a.source.end_ns, got->source.end_ns);
     sm_map_release(&a);
@@ -504,6 +508,58 @@ static void test_migration_from_v1(void **state)
     sqlite3_close(db);
 }
 
+/* A store at version 4 (before the snapshots kept ignored_records and late_spans) still
+ * opens for reading without being changed, its snapshots counting 0 of both; a writing
+ * open upgrades it, and from then on both counters are kept and merged. */
+static void test_version4_store(void **state)
+{
+    struct sm_store *st = NULL;
+    struct sm_error err;
+    struct sm_map got, m;
+    bool merged = false;
+    sqlite3 *db;
+    size_t i;
+
+    (void)state;
+    sm_error_init(&err);
+    assert_true(sm_store_nmigrations >= 5);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    for (i = 0; i < 4; i++)
+        exec_or_fail(db, sm_store_migrations[i]);
+    exec_or_fail(db, "INSERT INTO snapshots VALUES (1, 'old', '2026-01-01T00:00:00.000Z', "
+                     "'2026-01-01T00:00:00.000Z', 1, 0, 10, 2, 0, 0, 0, 0);"
+                     "INSERT INTO nodes VALUES (1, 0, 'service', 'a', NULL, NULL, NULL, 5);"
+                     "PRAGMA application_id = 1937138541; PRAGMA user_version = 4;");
+    sqlite3_close(db);
+
+    assert_int_equal(sm_store_open(&st, path, SM_STORE_READ, &err), 0);
+    assert_int_equal(sm_store_schema_version(st), 4);
+    sm_map_init(&got);
+    assert_int_equal(sm_store_load(st, "old", &got, &err), 0);
+    assert_int_equal(got.source.spans, 10);
+    assert_int_equal(got.source.ignored_records, 0);
+    assert_int_equal(got.source.late_spans, 0);
+    sm_map_release(&got);
+    sm_store_close(st);
+
+    assert_int_equal(sm_store_open(&st, path, SM_STORE_WRITE, &err), 0);
+    assert_int_equal(sm_store_schema_version(st), (int)sm_store_nmigrations);
+    build_map(&m, 1, "a.jsonl");
+    assert_int_equal(sm_store_ingest(st, "old", &m, &merged, &err), 0);
+    assert_true(merged);
+    assert_int_equal(sm_store_ingest(st, "old", &m, &merged, &err), 0);
+    sm_map_release(&m);
+    sm_store_close(st);
+    assert_int_equal(sm_store_open(&st, path, SM_STORE_READ, &err), 0);
+    sm_map_init(&got);
+    assert_int_equal(sm_store_load(st, "old", &got, &err), 0);
+    assert_int_equal(got.source.spans, 10 + 2 * 1000);
+    assert_int_equal(got.source.ignored_records, 2 * 7);
+    assert_int_equal(got.source.late_spans, 2 * 3);
+    sm_map_release(&got);
+    sm_store_close(st);
+}
+
 /* A corrupt sketch blob is reported, not trusted. */
 static void test_corrupt_sketch(void **state)
 {
@@ -607,6 +663,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_sketch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version4_store, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
