@@ -936,6 +936,149 @@ static int file_bad(struct file_reader *r, long long offset, const char *prefix,
     return sm_sink_bad_record(r->sink, &bad, err);
 }
 
+/* ---- other signals in the file exporter's frames ---- */
+
+/* One file exporter serving several pipelines writes LogsData and MetricsData messages
+ * between the TracesData ones. The three are alike down to the records: field 1 holds
+ * ResourceLogs / ResourceMetrics / ResourceSpans, each with scope_logs / scope_metrics /
+ * scope_spans at field 2, each of those with its records at field 2. The records tell
+ * them apart by the wire types of their fields (opentelemetry-proto's trace.proto,
+ * logs.proto and metrics.proto): a LogRecord starts with time_unix_nano (field 1,
+ * fixed64) where a Span has trace_id (bytes); a Metric has sum (7) and
+ * exponential_histogram (10) as messages where a Span has end_time (fixed64) and
+ * dropped_attributes_count (varint). A Metric with only name, description, unit and
+ * gauge (fields 1, 2, 3, 5, all bytes) fits Span's wire types too, so a span must also
+ * have a 16-byte trace_id and an 8-byte span_id, and a metric one of its data fields
+ * (5, 7, 9, 10, 11). What fits none of them goes to the span reader, which says what is
+ * wrong with it; only a span with ids of the wrong size and a name or attributes, but
+ * no times, kind or status, reads as a metric. */
+enum signal { SIGNAL_NONE = 0, SIGNAL_SPANS, SIGNAL_LOGS, SIGNAL_METRICS };
+
+#define W_NONE        (-1)
+#define RECORD_FIELDS 17 /* numbers 1 to 16 are judged; higher ones are new, ignored */
+/* Wire type of each field number of a record, W_NONE where the message has none. */
+static const int8_t span_wire[RECORD_FIELDS] = {
+    [0] = W_NONE,       [1] = WIRE_LEN,    [2] = WIRE_LEN,     [3] = WIRE_LEN,  [4] = WIRE_LEN,
+    [5] = WIRE_LEN,     [6] = WIRE_VARINT, [7] = WIRE_I64,     [8] = WIRE_I64,  [9] = WIRE_LEN,
+    [10] = WIRE_VARINT, [11] = WIRE_LEN,   [12] = WIRE_VARINT, [13] = WIRE_LEN, [14] = WIRE_VARINT,
+    [15] = WIRE_LEN,    [16] = WIRE_I32};
+static const int8_t log_wire[RECORD_FIELDS] = {
+    [0] = W_NONE,    [1] = WIRE_I64,  [2] = WIRE_VARINT, [3] = WIRE_LEN, [4] = W_NONE,
+    [5] = WIRE_LEN,  [6] = WIRE_LEN,  [7] = WIRE_VARINT, [8] = WIRE_I32, [9] = WIRE_LEN,
+    [10] = WIRE_LEN, [11] = WIRE_I64, [12] = WIRE_LEN,   [13] = W_NONE,  [14] = W_NONE,
+    [15] = W_NONE,   [16] = W_NONE};
+static const int8_t metric_wire[RECORD_FIELDS] = {
+    [0] = W_NONE,    [1] = WIRE_LEN,  [2] = WIRE_LEN,  [3] = WIRE_LEN, [4] = W_NONE,
+    [5] = WIRE_LEN,  [6] = W_NONE,    [7] = WIRE_LEN,  [8] = W_NONE,   [9] = WIRE_LEN,
+    [10] = WIRE_LEN, [11] = WIRE_LEN, [12] = WIRE_LEN, [13] = W_NONE,  [14] = W_NONE,
+    [15] = W_NONE,   [16] = W_NONE};
+
+/* The field at *p (before end): its number, wire type and, for bytes, its declared
+ * length and the part of it before end. Unlike next_field it accepts a field cut by end
+ * (a sniffed head). Returns 0, or -1 when no tag or length can be read. */
+static int peek_field(const uint8_t **p, const uint8_t *end, uint32_t *number, int *type,
+                      uint64_t *len, const uint8_t **data, size_t *avail)
+{
+    uint64_t tag, v;
+
+    if (read_varint(p, end, &tag) != 0 || tag >> 32 || (tag >> 3) == 0)
+        return -1;
+    *number = (uint32_t)(tag >> 3);
+    *type = (int)(tag & 7);
+    *len = 0;
+    *data = *p;
+    *avail = 0;
+    switch (*type) {
+    case WIRE_VARINT:
+        return read_varint(p, end, &v);
+    case WIRE_I64:
+    case WIRE_I32: {
+        size_t n = *type == WIRE_I64 ? 8 : 4;
+
+        if ((size_t)(end - *p) < n)
+            return -1;
+        *p += n;
+        return 0;
+    }
+    case WIRE_LEN:
+        if (read_varint(p, end, len) != 0)
+            return -1;
+        *data = *p;
+        *avail = *len < (uint64_t)(end - *p) ? (size_t)*len : (size_t)(end - *p);
+        *p += *avail;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* Which record rec[0..avail) is (see above); a record cut short is judged by its start. */
+static enum signal classify_record(const uint8_t *rec, size_t avail)
+{
+    const uint8_t *p = rec, *end = rec + avail, *data;
+    bool span = true, log = true, metric = true, metric_data = false;
+    uint64_t len, trace_id_len = 0, span_id_len = 0;
+    uint32_t number;
+    size_t part;
+    int type;
+
+    while (p < end && peek_field(&p, end, &number, &type, &len, &data, &part) == 0) {
+        if (number >= RECORD_FIELDS)
+            continue;
+        span = span && span_wire[number] == type;
+        log = log && log_wire[number] == type;
+        metric = metric && metric_wire[number] == type;
+        /* a Metric has one of its data fields: gauge, sum, histogram, ... */
+        metric_data = metric_data ||
+                      (type == WIRE_LEN &&
+                       (number == 5 || number == 7 || number == 9 || number == 10 || number == 11));
+        if (number == 1 && type == WIRE_LEN)
+            trace_id_len = len;
+        if (number == 2 && type == WIRE_LEN)
+            span_id_len = len;
+    }
+    if (span && trace_id_len == 16 && span_id_len == 8)
+        return SIGNAL_SPANS;
+    metric = metric && metric_data;
+    if (log && !metric)
+        return SIGNAL_LOGS;
+    if (metric && !log)
+        return SIGNAL_METRICS;
+    return SIGNAL_SPANS; /* the span reader says what is wrong with it */
+}
+
+/* The signal of a message (msg[0..avail), perhaps cut short): its first record's, found
+ * at field 1 > field 2 > field 2; SIGNAL_NONE when it holds no record. Only fields 1 to
+ * 3 (and the deprecated 1000 of ResourceSpans) may appear above the records. */
+static enum signal classify_message(const uint8_t *msg, size_t avail, int depth)
+{
+    const uint8_t *p = msg, *end = msg + avail, *data;
+    uint32_t number;
+    uint64_t len;
+    size_t part;
+    int type;
+
+    while (p < end) {
+        enum signal sig;
+
+        if (peek_field(&p, end, &number, &type, &len, &data, &part) != 0)
+            return SIGNAL_NONE;
+        if (type != WIRE_LEN || (number > 3 && number != 1000))
+            return SIGNAL_NONE;
+        if (depth == 0 && number == 1)
+            sig = classify_message(data, part, 1);
+        else if (depth == 1 && number == 2)
+            sig = classify_message(data, part, 2);
+        else if (depth == 2 && number == 2)
+            sig = part > 0 ? classify_record(data, part) : SIGNAL_NONE;
+        else
+            continue;
+        if (sig != SIGNAL_NONE)
+            return sig;
+    }
+    return SIGNAL_NONE;
+}
+
 /* One ResourceSpans item at input offset item_off (or inside a compressed message:
  * prefix says so and item_off is the message's frame): its spans, or a bad record. */
 static int file_item(struct file_reader *r, const void *data, size_t len, long long item_off,
@@ -959,15 +1102,21 @@ static int file_item(struct file_reader *r, const void *data, size_t len, long l
     return sm_sink_spans(r->sink, &r->batch, err);
 }
 
-/* The items of one whole TracesData message held in memory (a file exporter frame). */
+/* The items of one whole TracesData message held in memory (a file exporter frame); a
+ * LogsData or MetricsData message there is counted as ignored, as in JSON. */
 static int file_message(struct file_reader *r, const void *msg, size_t len, long long msg_off,
                         bool exact, const char *prefix, struct sm_error *err)
 {
     struct sm_otlp_proto_item item;
     struct sm_error why;
     size_t pos = 0;
+    enum signal sig = classify_message(msg, len, 0);
     int rc;
 
+    if (sig == SIGNAL_LOGS || sig == SIGNAL_METRICS) {
+        sm_sink_ignored(r->sink, sig == SIGNAL_LOGS ? "resourceLogs" : "resourceMetrics");
+        return 0;
+    }
     sm_error_init(&why);
     while ((rc = sm_otlp_proto_next_item(msg, len, &pos, &item, &why)) > 0) {
         rc = file_item(r, item.data, item.len, exact ? msg_off + (long long)item.offset : msg_off,
@@ -1249,6 +1398,12 @@ static int sniff_shape(const char *head, size_t len, bool complete, int *score)
         return *score ? 'f' : 0;
     }
     *score = sm_otlp_proto_sniff_message(head + 4, len - 4 < frame ? len - 4 : frame, frame);
+    if (*score == 0 && p[4] == 0x0a) {
+        /* a first frame of logs or metrics from an exporter that serves several pipelines */
+        enum signal sig = classify_message(p + 4, len - 4 < frame ? len - 4 : frame, 0);
+
+        *score = sig == SIGNAL_LOGS || sig == SIGNAL_METRICS ? 60 : 0;
+    }
     return *score ? 'f' : 0;
 }
 

@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # 1. The pinned SDK writes the committed fixtures again.
 node tests/otel-js/make-fixtures.mjs "$tmp/made"
-for f in shop.pb shop.json shop.jsonl shop.framed.pb; do
+for f in shop.pb shop.json shop.jsonl shop.framed.pb shop-mixed.framed.pb; do
     cmp "$fx/$f" "$tmp/made/$f" || { echo "$f: the pinned SDK now writes other bytes"; exit 1; }
 done
 # zstd output may change with the zstd version; its content may not
@@ -60,3 +60,22 @@ if command -v zstd >/dev/null; then
     "$svcmap" map -q -f json "$tmp/json-zstd.fpb" >"$tmp/json-zstd.map"
     normalize "$tmp/json-zstd.map" | diff -u "$tmp/want" - || { echo "JSON in zstd frames maps otherwise"; exit 1; }
 fi
+
+# 6. One file exporter serving the traces, logs and metrics pipelines (`format: proto`):
+#    its logs and metrics requests, written by the SDK's own serializers, are counted as
+#    ignored and named once on stderr, not bad records; the spans map as before. The
+#    first frame is a logs request, so detection cannot lean on a traces one.
+for input in file stdin; do
+    if [ $input = file ]; then
+        "$svcmap" map -f json "$fx/shop-mixed.framed.pb" >"$tmp/mixed.map" 2>"$tmp/mixed.err"
+    else
+        "$svcmap" map -f json - <"$fx/shop-mixed.framed.pb" >"$tmp/mixed.map" 2>"$tmp/mixed.err"
+    fi
+    normalize "$tmp/mixed.map" | jq -S 'del(.source.ignored_records)' | diff -u "$tmp/want" - ||
+        { echo "mixed signals ($input) map otherwise"; exit 1; }
+    jq -e '.source.ignored_records == 3 and .source.skipped_records == 0' "$tmp/mixed.map" >/dev/null ||
+        { echo "mixed signals ($input): expected 3 ignored records, none skipped"; jq .source "$tmp/mixed.map"; exit 1; }
+    grep -q '3 records of other signals ignored (resourceLogs, resourceMetrics)$' "$tmp/mixed.err" ||
+        { echo "mixed signals ($input): stderr"; cat "$tmp/mixed.err"; exit 1; }
+    [ "$(wc -l <"$tmp/mixed.err")" -eq 1 ] || { echo "mixed signals ($input): more than one line"; cat "$tmp/mixed.err"; exit 1; }
+done

@@ -11,6 +11,11 @@
 //   shop.jsonl       one OTLP JSON request per trace, one per line (file exporter, json)
 //   shop.framed.pb   one request per trace, each preceded by its length in 4 bytes,
 //                    big-endian (the Collector file exporter's `format: proto`)
+//   shop-mixed.framed.pb  the frames of shop.framed.pb with a logs request before the
+//                    first, a metrics request after the third and another logs request
+//                    at the end (one file exporter serving the traces, logs and
+//                    metrics pipelines), written by the SDK's logs and metrics
+//                    serializers from records of its own LoggerProvider and MeterProvider
 // With the `zstd` command on PATH it also writes, compressing with that command:
 //   shop.pb.zst              shop.pb as one zstd stream
 //   shop.framed-zstd.pb      as shop.framed.pb, each message a zstd frame (the file
@@ -21,8 +26,24 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import {
+  JsonTraceSerializer,
+  ProtobufLogsSerializer,
+  ProtobufMetricsSerializer,
+  ProtobufTraceSerializer,
+} from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -201,6 +222,62 @@ write(
 );
 const perTrace = traces.map((t) => ProtobufTraceSerializer.serializeRequest(t));
 write('shop.framed.pb', framed(perTrace));
+
+// The other signals of the same shop, from the SDK's own logs and metrics providers.
+// Log records carry their times; metric points get fixed times after collection (the
+// SDK stamps them with the clock), so that the bytes are the same on every run.
+const checkoutResource = resourceFromAttributes({
+  'service.name': 'checkout',
+  'service.namespace': 'shop',
+  'service.version': '1.4.0',
+});
+const logExporter = new InMemoryLogRecordExporter();
+const loggerProvider = new LoggerProvider({
+  resource: checkoutResource,
+  processors: [new SimpleLogRecordProcessor(logExporter)],
+});
+const logger = loggerProvider.getLogger('svcmap-fixtures', '1.0.0');
+const logsRequest = (n) => {
+  logExporter.reset();
+  logger.emit({
+    timestamp: at(BASE_S + 10 * n, 6),
+    observedTimestamp: at(BASE_S + 10 * n, 7),
+    severityNumber: 9,
+    severityText: 'INFO',
+    body: `order ${n} placed`,
+    attributes: { 'order.id': 1000 + n },
+  });
+  return ProtobufLogsSerializer.serializeRequest(logExporter.getFinishedLogRecords());
+};
+const metricReader = new PeriodicExportingMetricReader({
+  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+  exportIntervalMillis: 3600 * 1000,
+});
+const meterProvider = new MeterProvider({ resource: checkoutResource, readers: [metricReader] });
+const meter = meterProvider.getMeter('svcmap-fixtures', '1.0.0');
+// the gauge first: a Metric of name, unit and gauge fits a Span's wire types (see
+// read_otlp_proto.c), so the first record of the message is the hard one to tell apart
+meter.createGauge('cart.items', { unit: '1' }).record(3);
+meter
+  .createCounter('orders', { description: 'orders placed', unit: '1' })
+  .add(6, { 'payment.method': 'card' });
+meter.createHistogram('checkout.duration', { unit: 'ms' }).record(12.5);
+const { resourceMetrics } = await metricReader.collect();
+for (const scope of resourceMetrics.scopeMetrics) {
+  for (const metric of scope.metrics) {
+    for (const point of metric.dataPoints) {
+      point.startTime = [BASE_S, 0];
+      point.endTime = [BASE_S + 60, 0];
+    }
+  }
+}
+const metricsRequest = ProtobufMetricsSerializer.serializeRequest(resourceMetrics);
+write(
+  'shop-mixed.framed.pb',
+  framed([logsRequest(0), ...perTrace.slice(0, 3), metricsRequest, ...perTrace.slice(3), logsRequest(5)]),
+);
+await meterProvider.shutdown();
+await loggerProvider.shutdown();
 
 let zstd = true;
 try {
