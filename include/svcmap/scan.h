@@ -66,10 +66,6 @@ struct sm_scanner *sm_scanner_new_borrowed(struct sm_input *in,
 int sm_scanner_next(struct sm_scanner *s, struct sm_element *el, struct sm_error *err);
 bool sm_scanner_can_resume(const struct sm_scanner *s);
 
-/* The first non-blank byte of the input (peeking reads it in), or -1 for an empty
- * input. Lets the caller tell JSON ('{', '[') from text formats before scanning. */
-int sm_scanner_first_byte(struct sm_scanner *s, struct sm_error *err);
-
 /* The underlying input, borrowed. */
 struct sm_input *sm_scanner_input(struct sm_scanner *s);
 

@@ -858,27 +858,6 @@ int sm_scanner_next(struct sm_scanner *s, struct sm_element *el, struct sm_error
     return scan(s, el, err);
 }
 
-int sm_scanner_first_byte(struct sm_scanner *s, struct sm_error *err)
-{
-    size_t i = s->pos;
-    int rc;
-
-    for (;;) {
-        while (i < s->len &&
-               (s->buf[i] == ' ' || s->buf[i] == '\t' || s->buf[i] == '\r' || s->buf[i] == '\n'))
-            i++;
-        if (i < s->len)
-            return s->buf[i];
-        if (s->eof)
-            return -1;
-        i -= s->pos;
-        rc = refill(s, err);
-        if (rc < 0)
-            return rc;
-        i += s->pos;
-    }
-}
-
 void sm_element_place(const struct sm_element *el, long line, long column, long long position,
                       long *file_line, long *file_column, long long *file_offset)
 {

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sm_error err;
     size_t expect_index = 0;
     unsigned knob = size ? data[size - 1] : 0;
-    int rc, first, rounds = 0;
+    int rc, rounds = 0;
     bool plain;
 
     if (knob & 0x80) {
@@ -40,12 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     plain = !sm_input_is_gzip(in);
     sc = sm_scanner_new(in, &limits);
     sm_scanner_set_read_size(sc, 1 + (knob & 0x1f));
-    if (knob & 0x40) {
-        first = sm_scanner_first_byte(sc, &err);
-        check(first >= -1 || first == SM_EINPUT, "first_byte status");
-        if (plain && first >= 0)
-            check(memchr(data, first, size) != NULL, "first_byte from the input");
-    }
     while (rounds++ < 100000) {
         sm_error_init(&err);
         rc = sm_scanner_next(sc, &el, &err);
