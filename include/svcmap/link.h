@@ -19,8 +19,10 @@
  * - A span that arrives for a trace linked early (window full) is late: it is counted
  *   (sm_linker_late_spans, source.late_spans) and not linked, because linking it as a
  *   trace of its own would count a second entry call and lose the calls between the
- *   parts. With strict it is an error. The keys of traces linked early are kept
- *   (17 bytes each, at most 3/4 full) to tell late spans from new traces.
+ *   parts. With strict it is an error. To tell late spans from new traces, the keys of
+ *   the traces linked early are kept, in two generations of 131,072 (at most 9 MB):
+ *   a part that comes after more than 131,072 other traces were linked early may not
+ *   be recognised, and is then linked as a trace of its own.
  *
  * Trace keys: a hex id's low 64 bits and its high 64 bits (0 for a 64-bit id). A 64-bit
  * id and a 128-bit id with the same low half are one trace; 128-bit ids that differ in

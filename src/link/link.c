@@ -94,6 +94,11 @@ struct linked_set {
     size_t len, cap; /* cap: a power of 2, or 0 */
 };
 
+/* Trace keys per generation of the set of traces linked early: late spans are told
+ * apart for at least the last 131,072 traces linked early, at most 2 generations of
+ * 2^18 slots of 17 bytes (9 MB). */
+#define EARLY_GENERATION ((size_t)1 << 17)
+
 /* A run of waiting records with one low trace key, and the age of its newest record. */
 struct group {
     size_t start, len;
@@ -117,8 +122,12 @@ struct sm_linker {
     size_t window_spans;  /* opt.window_spans or the default */
     struct group *groups; /* scratch of link_window */
     size_t groups_cap;
-    struct linked_set early; /* traces linked by link_window */
-    uint64_t late;           /* spans of those traces that arrived afterwards, not linked */
+    /* traces linked by link_window, in two generations: early[cur] fills up to
+     * EARLY_GENERATION keys, then replaces the older one, so memory stays bounded
+     * however many tiny traces an input holds */
+    struct linked_set early[2];
+    int cur;
+    uint64_t late; /* spans of those traces that arrived afterwards, not linked */
     uint32_t seq;
     struct agg *aggs;
     size_t naggs, aggs_cap;
@@ -711,8 +720,12 @@ static void link_window(struct sm_linker *l)
 
         if (!g->link)
             continue;
+        if (l->early[l->cur].len >= EARLY_GENERATION) {
+            l->cur = !l->cur;
+            linked_release(&l->early[l->cur]);
+        }
         for (k = g->start; k < g->start + g->len; k++)
-            linked_put(&l->early, r[k].trace_key, r[k].trace_hi);
+            linked_put(&l->early[l->cur], r[k].trace_key, r[k].trace_hi);
         link_low_run(l, r + g->start, g->len);
     }
     /* keep the rest, moved down in array order (linking touched only its own runs) */
@@ -740,11 +753,11 @@ int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_e
     for (i = 0; i < batch->len; i++) {
         struct rec *r = &l->pending[l->npending];
 
-        if (l->early.len) {
+        if (l->early[0].len || l->early[1].len) {
             uint64_t hi, lo = id_key2(batch->spans[i].trace_id, &hi);
 
             /* dropped before to_rec, which would make its service a node */
-            if (linked_has(&l->early, lo, hi)) {
+            if (linked_has(&l->early[0], lo, hi) || linked_has(&l->early[1], lo, hi)) {
                 l->late++;
                 if (l->opt.strict && !l->failed) {
                     l->failed = true;
@@ -1640,7 +1653,8 @@ void sm_linker_free(struct sm_linker *l)
     free(l->names.slots);
     free(l->pending);
     free(l->groups);
-    linked_release(&l->early);
+    linked_release(&l->early[0]);
+    linked_release(&l->early[1]);
     for (i = 0; i < l->naggs; i++) {
         sm_sketch_release(&l->aggs[i].client);
         sm_sketch_release(&l->aggs[i].server);

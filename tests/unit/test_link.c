@@ -272,6 +272,38 @@ static void late_part_is_counted(void **state)
     stop(&f);
 }
 
+/* The keys of traces linked early are kept for at least 131,072 traces (two
+ * generations of that many): within that a late part is recognised, beyond it the
+ * part is linked as a trace of its own (the documented horizon). */
+static void late_horizon(void **state)
+{
+    struct fixture f;
+    int fillers[2] = {150000, 300000}, round, i;
+
+    (void)state;
+    for (round = 0; round < 2; round++) {
+        start(&f, 2, false);
+        first_half(&f, "77");
+        assert_int_equal(send(&f, true), 0);
+        for (i = 0; i < fillers[round]; i++) {
+            filler(&f, i);
+            assert_int_equal(send(&f, true), 0);
+        }
+        second_half(&f, "77");
+        assert_int_equal(send(&f, true), 0);
+        assert_int_equal(finish(&f), 0);
+        assert_int_equal(calls(&f, "frontend", "api"), 0);
+        if (round == 0) {
+            assert_int_equal(f.map.source.late_spans, 2);
+            assert_int_equal(f.map.source.traces, (uint64_t)fillers[round] + 1);
+        } else {
+            assert_int_equal(f.map.source.late_spans, 0);
+            assert_int_equal(f.map.source.traces, (uint64_t)fillers[round] + 2);
+        }
+        stop(&f);
+    }
+}
+
 /* The window links the traces idle longest first, not the ones that began first: a
  * trace whose first span is the oldest waiting one but which got a span lately stays. */
 static void busy_trace_waits(void **state)
@@ -345,6 +377,7 @@ int main(void)
         cmocka_unit_test(high_half_tells_traces_apart),
         cmocka_unit_test(short_id_joins_its_low_half),
         cmocka_unit_test(late_part_is_counted),
+        cmocka_unit_test(late_horizon),
         cmocka_unit_test(busy_trace_waits),
         cmocka_unit_test(many_small_traces),
     };
