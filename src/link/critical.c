@@ -466,6 +466,10 @@ static uint32_t owner_of(const struct sm_crit_span *s, size_t i)
     return i == SM_CRIT_NO_SPAN ? SM_CRIT_NONE : s[i].owner;
 }
 
+/* Frames a stack keeps (docs/critical-path.md): the first MAX_STACK_FRAMES - 1 and the
+ * section's owner. */
+#define MAX_STACK_FRAMES 64
+
 /* A section of span i of length ns: to its owner and to the stack of frames above it. */
 static void section(struct sm_crit *c, const struct sm_crit_span *s, size_t i, size_t depth,
                     int64_t ns, uint64_t *walked)
@@ -479,6 +483,20 @@ static void section(struct sm_crit *c, const struct sm_crit_span *s, size_t i, s
     *walked += (uint64_t)ns;
     if (!n || c->path[n - 1] != owner)
         c->path[n++] = owner;
+    if (n > MAX_STACK_FRAMES) {
+        /* Keep the first frames and the owner: one frame per hop of a deep chain would
+         * make as many distinct stacks as sections, each as long as the chain. */
+        uint32_t kept = c->path[MAX_STACK_FRAMES - 1];
+        size_t m = MAX_STACK_FRAMES;
+
+        if (c->path[MAX_STACK_FRAMES - 2] == owner)
+            m--;
+        else
+            c->path[MAX_STACK_FRAMES - 1] = owner;
+        acc_add(&c->stacks, stack_id(c, c->path, m), (uint64_t)ns);
+        c->path[MAX_STACK_FRAMES - 1] = kept;
+        return;
+    }
     acc_add(&c->stacks, stack_id(c, c->path, n), (uint64_t)ns);
 }
 

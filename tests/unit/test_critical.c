@@ -242,13 +242,49 @@ static void test_deep_chain(void **state)
     sm_map_release(&m);
 }
 
+/* A chain alternating over several services: each hop is a new frame, so without a bound
+ * on a stack's frames every section would be a stack of its own, as long as the chain
+ * (quadratic memory, cubic time). The stacks keep their first frames and the owner. */
+static void test_deep_chain_services(void **state)
+{
+    enum { N = 4000 };
+    static struct spec s[N];
+    static char ids[N][8];
+    static const char *names[] = {"a", "b", "c", "d", "e", "f", "g"};
+    struct sm_map m;
+
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "%x", i + 1);
+        s[i].id = ids[i];
+        s[i].parent = i ? ids[i - 1] : NULL;
+        s[i].service = names[(i / 2) % 7];
+        s[i].kind = i % 2 ? SM_KIND_CLIENT : SM_KIND_SERVER;
+        s[i].start_ms = i * 0.001;
+        s[i].dur_ms = 100 - i * 0.002;
+    }
+    run(s, N, &m);
+    assert_int_equal(m.nwhy, 1);
+    assert_sums(&m);
+    /* about two stacks a depth up to the bound (node and wire), then one an owner: 138
+     * here, whatever N; 4000 without the bound. */
+    assert_true(m.why[0].nstacks <= 256);
+    for (size_t i = 0; i < m.why[0].nstacks; i++) {
+        size_t frames = 1;
+        for (const char *p = m.why[0].stacks[i].path; *p; p++)
+            frames += *p == '\x1f';
+        assert_true(frames <= 64);
+    }
+    sm_map_release(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worked_example), cmocka_unit_test(test_sequential),
         cmocka_unit_test(test_parallel),       cmocka_unit_test(test_clipped),
         cmocka_unit_test(test_async_consumer), cmocka_unit_test(test_missing_parent_and_loop),
-        cmocka_unit_test(test_deep_chain),
+        cmocka_unit_test(test_deep_chain),     cmocka_unit_test(test_deep_chain_services),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
