@@ -82,8 +82,7 @@ void sm_report_share_subject(struct sm_buf *b, const struct sm_share_diff *s,
 void sm_report_share_entry(struct sm_buf *b, const struct sm_share_diff *s,
                            sm_report_escape_fn esc);
 /* "database:inventory 24 % -> 47 % of frontend (+23 pp)" */
-void sm_report_share_move(struct sm_buf *b, const struct sm_share_diff *s,
-                          sm_report_escape_fn esc);
+void sm_report_share_move(struct sm_buf *b, const struct sm_share_diff *s, sm_report_escape_fn esc);
 /* How many shares moved by at least the reporting threshold. */
 size_t sm_diff_shares_moved(const struct sm_diff *d);
 /* Whether share i moved by at least the reporting threshold. */
