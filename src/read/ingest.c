@@ -215,7 +215,9 @@ static void count_batch(const struct sm_batch *b, struct sm_ingest_stats *stats)
 
         if (!sp->start_ns)
             continue;
-        end = sp->start_ns + (sp->duration_ns > 0 ? sp->duration_ns : 0);
+        end = sp->start_ns;
+        if (sp->duration_ns > 0)
+            end = sp->duration_ns > INT64_MAX - end ? INT64_MAX : end + sp->duration_ns;
         if (!stats->start_ns || sp->start_ns < stats->start_ns)
             stats->start_ns = sp->start_ns;
         if (end > stats->end_ns)

@@ -69,7 +69,9 @@ static void span_json(struct sm_buf *out, const struct sm_span *s)
         sm_buf_printf(out, ",\"startTimeUnixNano\":\"%lld\"", (long long)s->start_ns);
         if (s->has_duration && s->duration_ns >= 0)
             sm_buf_printf(out, ",\"endTimeUnixNano\":\"%lld\"",
-                          (long long)(s->start_ns + s->duration_ns));
+                          (long long)(s->duration_ns > INT64_MAX - s->start_ns
+                                          ? INT64_MAX
+                                          : s->start_ns + s->duration_ns));
     }
     if (s->error)
         sm_buf_adds(out, ",\"status\":{\"code\":2}");

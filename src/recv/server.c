@@ -226,7 +226,9 @@ static void count_spans(struct sm_recv *r, const struct sm_batch *b)
 
         if (!sp->start_ns)
             continue;
-        end = sp->start_ns + (sp->duration_ns > 0 ? sp->duration_ns : 0);
+        end = sp->start_ns;
+        if (sp->duration_ns > 0)
+            end = sp->duration_ns > INT64_MAX - end ? INT64_MAX : end + sp->duration_ns;
         if (!r->start_ns || sp->start_ns < r->start_ns)
             r->start_ns = sp->start_ns;
         if (end > r->end_ns)
