@@ -1,4 +1,9 @@
-/* sax.c: the streaming readers' entry point and the checks that keep them exact.
+/* sax.c: the streaming readers' entry point, their yajl glue and the checks that keep
+ * them exact.
+ *
+ * Each format reader (sax_otlp.c, sax_jaeger.c, ...) is a state machine; the yajl
+ * handle, its callbacks, the scalars they make and the passing over of skipped values
+ * are here, once (sm_sax_walk, sax_common.h).
  *
  * yajl and jansson agree on well-formed JSON but not on all of the rest: yajl takes \f
  * and \v for blanks, lets overlong UTF-8, surrogates and \u0000 through, and numbers of
@@ -15,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yajl/yajl_parse.h>
 
 #include "read_common.h"
 #include "sax_common.h"
@@ -305,11 +311,145 @@ bool sm_sax_cstr(const unsigned char *s, size_t len, char *buf, size_t size)
     return true;
 }
 
-int sm_sax_run(const yajl_callbacks *cb, void *ctx, const char *data, size_t len)
+void sm_sax_copy(struct sm_buf *buf, const struct sm_sax_scalar *v)
 {
-    yajl_handle h = yajl_alloc(cb, NULL, ctx);
+    sm_buf_reset(buf);
+    sm_buf_add(buf, v->s, v->len);
+    sm_buf_addc(buf, '\0');
+    buf->len = v->len;
+}
+
+int sm_sax_nonneg(const struct sm_sax_scalar *v, int64_t *out)
+{
+    char text[64];
+    struct sm_sax_scalar copy = *v;
+
+    if (v->type == SM_SAX_STRING) {
+        if (!sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
+            return -1;
+        copy.s = text;
+    }
+    if (sm_sax_int64(&copy, out) != 0 || *out < 0)
+        return -1;
+    return 0;
+}
+
+int sm_sax_us(const struct sm_sax_scalar *v, int64_t *ns)
+{
+    int64_t us;
+
+    if (sm_sax_nonneg(v, &us) != 0 || sm_read_us_to_ns(us, ns) != 0)
+        return -1;
+    return 0;
+}
+
+/* ---- yajl's callbacks: ctx is the walk ---- */
+
+static int cb_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
+{
+    if (w->skip)
+        return 1;
+    return w->m->scalar(w, v);
+}
+
+static int cb_null(void *ctx)
+{
+    struct sm_sax_scalar v = {.type = SM_SAX_NULL};
+
+    return cb_scalar(ctx, &v);
+}
+
+static int cb_boolean(void *ctx, int b)
+{
+    struct sm_sax_scalar v = {.type = b ? SM_SAX_TRUE : SM_SAX_FALSE};
+
+    return cb_scalar(ctx, &v);
+}
+
+static int cb_number(void *ctx, const char *text, size_t len)
+{
+    struct sm_sax_scalar v;
+
+    /* checked even when skipped: jansson refuses the whole element for it */
+    if (sm_sax_number(text, len, &v) != 0)
+        return sm_sax_fall_back(ctx);
+    return cb_scalar(ctx, &v);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct sm_sax_scalar v = {.type = SM_SAX_STRING, .s = (const char *)s, .len = len};
+
+    return cb_scalar(ctx, &v);
+}
+
+/* A container starts inside a skipped value: one deeper, and jansson's depth limit (far
+ * above any span's) is left to jansson to enforce. */
+static int skip_deeper(struct sm_sax_walk *w)
+{
+    w->skip++;
+    return w->skip < SM_SAX_MAX_DEPTH ? 1 : sm_sax_fall_back(w);
+}
+
+static int cb_start_map(void *ctx)
+{
+    struct sm_sax_walk *w = ctx;
+
+    if (w->skip)
+        return skip_deeper(w);
+    return w->m->start_map(w);
+}
+
+static int cb_start_array(void *ctx)
+{
+    struct sm_sax_walk *w = ctx;
+
+    if (w->skip)
+        return skip_deeper(w);
+    return w->m->start_array(w);
+}
+
+static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
+{
+    struct sm_sax_walk *w = ctx;
+
+    if (w->skip)
+        return 1;
+    return w->m->map_key(w, (const char *)key, len);
+}
+
+static int cb_end(void *ctx)
+{
+    struct sm_sax_walk *w = ctx;
+
+    if (w->skip) {
+        w->skip--;
+        if (!w->skip)
+            w->m->value_done(w);
+        return 1;
+    }
+    return w->m->end(w);
+}
+
+static const yajl_callbacks callbacks = {
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end,
+};
+
+int sm_sax_walk(struct sm_sax_walk *w, const struct sm_sax_machine *m, const char *data, size_t len)
+{
+    yajl_handle h;
     yajl_status st;
 
+    w->m = m;
+    h = yajl_alloc(&callbacks, NULL, w);
     if (!h)
         return -1;
     /* sm_sax_precheck has checked the UTF-8, more strictly than yajl would */
@@ -318,5 +458,5 @@ int sm_sax_run(const yajl_callbacks *cb, void *ctx, const char *data, size_t len
     if (st == yajl_status_ok)
         st = yajl_complete_parse(h);
     yajl_free(h);
-    return st == yajl_status_ok ? 0 : -1;
+    return st == yajl_status_ok && !w->fallback && w->root_done ? 0 : -1;
 }

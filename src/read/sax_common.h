@@ -1,8 +1,9 @@
 /* sax_common.h: what the streaming readers share (internal to the core library).
  *
  * The element check that keeps yajl's answers within jansson's (sm_sax_precheck), the
- * number check, scalars held between parser events, and the scalar conversions of
- * read_common.h done on them instead of on jansson values. Implemented in sax.c.
+ * number check, scalars held between parser events, the scalar conversions of
+ * read_common.h done on them instead of on jansson values, and the walk that runs a
+ * format's state machine over yajl's events. Implemented in sax.c.
  */
 #ifndef SVCMAP_SAX_COMMON_H
 #define SVCMAP_SAX_COMMON_H
@@ -10,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <yajl/yajl_parse.h>
+#include <string.h>
 
 #include "svcmap/error.h"
 #include "svcmap/scan.h"
@@ -69,9 +70,107 @@ void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key,
  * fit (callers then let jansson judge it). */
 bool sm_sax_cstr(const unsigned char *s, size_t len, char *buf, size_t size);
 
-/* Runs yajl over data with callbacks cb and ctx: 0 when the text parsed to its end and
- * no callback cancelled, -1 otherwise. */
-int sm_sax_run(const yajl_callbacks *cb, void *ctx, const char *data, size_t len);
+/* ---- the walk: the yajl glue every format reader shares ----
+ *
+ * A format reader is a state machine (struct sm_sax_machine) over a walk. sax.c owns the
+ * yajl handle and its callbacks: it turns numbers and strings into scalars, checks every
+ * number as jansson would (even inside skipped values: jansson refuses the element for
+ * it), and passes over skipped values itself, counting their depth, so the machine sees
+ * only the events of values it reads. A machine's context struct has its struct
+ * sm_sax_walk as its first member, and its handlers cast the walk back to it. */
+
+/* Containers a machine can be inside at once (the values it reads, not skipped ones);
+ * one more is a fall-back. */
+#define SM_SAX_MAX_FRAMES 16
+
+/* A container a machine reads: its role (the machine's own enum) and the keys met in it
+ * so far, one bit each (sm_sax_first_key). */
+struct sm_sax_frame {
+    int role;
+    unsigned seen;
+};
+
+struct sm_sax_walk;
+
+/* A format reader's handlers, called outside skipped values. Each returns 1 to go on or
+ * 0 to cancel (after sm_sax_fall_back). */
+struct sm_sax_machine {
+    int (*scalar)(struct sm_sax_walk *w, const struct sm_sax_scalar *v); /* borrowed */
+    int (*start_map)(struct sm_sax_walk *w);
+    int (*start_array)(struct sm_sax_walk *w);
+    int (*map_key)(struct sm_sax_walk *w, const char *key, size_t len); /* not NUL-ended */
+    int (*end)(struct sm_sax_walk *w);         /* a map or array it read (not skipped) ends */
+    void (*value_done)(struct sm_sax_walk *w); /* a skipped value ended */
+};
+
+struct sm_sax_walk {
+    const struct sm_sax_machine *m;
+    bool fallback;  /* the element goes to the jansson reader */
+    bool root_done; /* the element's value ended (set by the machine) */
+    size_t skip;    /* > 0: inside a skipped value, this deep */
+    struct sm_sax_frame frames[SM_SAX_MAX_FRAMES];
+    size_t nframes;
+};
+
+/* Runs yajl over data (len bytes, sm_sax_precheck passed) through machine m, on w (the
+ * first member of the machine's zeroed context): 0 when the text parsed to its end, no
+ * handler fell back and the machine set root_done; -1 otherwise. */
+int sm_sax_walk(struct sm_sax_walk *w, const struct sm_sax_machine *m, const char *data,
+                size_t len);
+
+/* Hands the element to the jansson reader: returns 0, which cancels the parse. */
+static inline int sm_sax_fall_back(struct sm_sax_walk *w)
+{
+    w->fallback = true;
+    return 0;
+}
+
+/* Skips the map or array that just started (and all inside it): returns 1. */
+static inline int sm_sax_skip(struct sm_sax_walk *w)
+{
+    w->skip = 1;
+    return 1;
+}
+
+/* The innermost container read, NULL at the element's top. */
+static inline struct sm_sax_frame *sm_sax_top(struct sm_sax_walk *w)
+{
+    return w->nframes ? &w->frames[w->nframes - 1] : NULL;
+}
+
+/* Enters a container of the given role; false when there are too many. */
+static inline bool sm_sax_push(struct sm_sax_walk *w, int role)
+{
+    if (w->nframes == SM_SAX_MAX_FRAMES)
+        return false;
+    w->frames[w->nframes].role = role;
+    w->frames[w->nframes].seen = 0;
+    w->nframes++;
+    return true;
+}
+
+/* Marks key bit in f's seen set; false when it was there already (a key given twice,
+ * where jansson keeps the last and the machine falls back). */
+static inline bool sm_sax_first_key(struct sm_sax_frame *f, unsigned bit)
+{
+    if (f->seen & bit)
+        return false;
+    f->seen |= bit;
+    return true;
+}
+
+/* In a map_key handler (key, len): the key is the string literal lit. */
+#define SM_SAX_KEY_IS(lit) (len == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
+
+/* Copies a string scalar's text into buf, NUL-terminated (buf->len excludes the NUL). */
+void sm_sax_copy(struct sm_buf *buf, const struct sm_sax_scalar *v);
+
+/* A time or count that must be a non-negative int64 (a number, or a decimal in a string
+ * as sm_read_int64 takes it): 0, or -1. */
+int sm_sax_nonneg(const struct sm_sax_scalar *v, int64_t *out);
+
+/* Microseconds (as sm_sax_nonneg) to nanoseconds: 0, or -1 when bad or out of range. */
+int sm_sax_us(const struct sm_sax_scalar *v, int64_t *ns);
 
 /* The format readers, in sax_otlp.c, sax_jaeger.c, ... (same contract as sm_sax_parse). */
 int sm_sax_parse_otlp(const struct sm_element *el, struct sm_batch *out, struct sm_error *err);

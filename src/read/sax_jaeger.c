@@ -62,16 +62,9 @@ enum role {
     C_TAG,
 };
 
-#define MAX_FRAMES 12
-
 /* Processes of one trace this reader looks up by a linear search; a trace with more
  * (hostile or huge) goes to read_jaeger.c, whose jansson objects are hash tables. */
 #define MAX_PROCESSES 256
-
-struct frame {
-    enum role role;
-    unsigned seen;
-};
 
 /* A process: what it gives its spans. */
 struct process {
@@ -106,13 +99,9 @@ struct ref {
 };
 
 struct ctx {
+    struct sm_sax_walk w; /* first: the handlers cast it back */
     struct sm_batch *b;
-    bool fallback;
-    size_t skip;
     enum slot slot;
-    struct frame frames[MAX_FRAMES];
-    size_t nframes;
-    bool root_done;
 
     bool has_spans_key;
     bool trace_id_present; /* the element's "traceID" is a non-empty string */
@@ -141,33 +130,13 @@ struct ctx {
     struct sm_buf value;
 };
 
-static int fall_back(struct ctx *c)
+static void value_done(struct sm_sax_walk *w)
 {
-    c->fallback = true;
-    return 0;
-}
-
-static struct frame *top(struct ctx *c)
-{
-    return c->nframes ? &c->frames[c->nframes - 1] : NULL;
-}
-
-static bool push(struct ctx *c, enum role role)
-{
-    if (c->nframes == MAX_FRAMES)
-        return false;
-    c->frames[c->nframes].role = role;
-    c->frames[c->nframes].seen = 0;
-    c->nframes++;
-    return true;
-}
-
-static void value_done(struct ctx *c)
-{
-    struct frame *f = top(c);
+    struct ctx *c = (struct ctx *)w;
+    struct sm_sax_frame *f = sm_sax_top(w);
 
     if (!f) {
-        c->root_done = true;
+        w->root_done = true;
         c->slot = V_SKIP;
         return;
     }
@@ -227,22 +196,6 @@ static int read_id(struct ctx *c, const struct sm_sax_scalar *v, const char **ou
     return 0;
 }
 
-static int read_us(const struct sm_sax_scalar *v, int64_t *ns)
-{
-    char text[64];
-    struct sm_sax_scalar copy = *v;
-    int64_t us;
-
-    if (v->type == SM_SAX_STRING) {
-        if (!sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
-            return -1;
-        copy.s = text;
-    }
-    if (sm_sax_int64(&copy, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
-        return -1;
-    return 0;
-}
-
 static enum sm_span_kind kind_from_tag(const struct sm_sax_scalar *v)
 {
     static const char *const names[] = {"", "internal", "server", "client", "producer", "consumer"};
@@ -286,14 +239,13 @@ static void apply_tag(struct ctx *c)
     }
 }
 
-static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
+static int on_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
 {
+    struct ctx *c = (struct ctx *)w;
     struct pspan *p = c->cur;
     const char *id;
     bool empty;
 
-    if (c->skip)
-        return 1;
     if (v->type == SM_SAX_NULL) {
         switch (c->slot) {
         case V_SKIP:
@@ -311,20 +263,20 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
         case V_PROCESS_ID:
         case V_TAGS:
         case V_SERVICE:
-            value_done(c); /* null is absent */
+            value_done(w); /* null is absent */
             return 1;
         case V_PROCESS:
             if (!c->in_processes) {
-                value_done(c); /* a span's "process": null is absent */
+                value_done(w); /* a span's "process": null is absent */
                 return 1;
             }
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         case V_TAG_VALUE:
             c->tag_has_value = false;
-            value_done(c);
+            value_done(w);
             return 1;
         default:
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         }
     }
     switch (c->slot) {
@@ -332,7 +284,7 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
         break;
     case V_TRACE_ID:
         if (read_id(c, v, &id, &empty) != 0)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         span_of(c, p)->trace_id = id;
         p->trace_given = true;
         p->trace_empty = empty;
@@ -343,13 +295,13 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
         break;
     case V_SPAN_ID:
         if (read_id(c, v, &id, &empty) != 0 || !id)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         span_of(c, p)->span_id = id;
         p->has_span = true;
         break;
     case V_PARENT_ID:
         if (read_id(c, v, &id, &empty) != 0)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         p->parent_field = id;
         break;
     case V_REF_TYPE: {
@@ -357,38 +309,38 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
 
         if (v->type != SM_SAX_STRING ||
             !sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         if (!sm_strcasecmp(text, "FOLLOWS_FROM"))
             c->ref->type = SM_REF_FOLLOWS_FROM;
         else if (!sm_strcasecmp(text, "CHILD_OF"))
             c->ref->type = SM_REF_CHILD_OF;
         else
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         break;
     }
     case V_REF_TRACE:
         if (read_id(c, v, &id, &empty) != 0)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         c->ref->trace_id = id;
         break;
     case V_REF_SPAN:
         if (read_id(c, v, &id, &empty) != 0 || !id)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         c->ref->span_id = id;
         c->ref->has_span = true;
         break;
     case V_NAME:
         if (v->type != SM_SAX_STRING)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         span_of(c, p)->name = v->len ? sm_arena_strndup(&c->b->arena, v->s, v->len) : NULL;
         break;
     case V_START:
-        if (read_us(v, &span_of(c, p)->start_ns) != 0)
-            return fall_back(c);
+        if (sm_sax_us(v, &span_of(c, p)->start_ns) != 0)
+            return sm_sax_fall_back(w);
         break;
     case V_DURATION:
-        if (read_us(v, &span_of(c, p)->duration_ns) != 0)
-            return fall_back(c);
+        if (sm_sax_us(v, &span_of(c, p)->duration_ns) != 0)
+            return sm_sax_fall_back(w);
         p->has_duration = true;
         break;
     case V_PROCESS_ID:
@@ -408,10 +360,8 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
         break;
     case V_TAG_KEY:
         if (v->type != SM_SAX_STRING)
-            return fall_back(c);
-        sm_buf_reset(&c->key);
-        sm_buf_add(&c->key, v->s, v->len);
-        sm_buf_addc(&c->key, '\0');
+            return sm_sax_fall_back(w);
+        sm_sax_copy(&c->key, v);
         c->tag_has_key = true;
         break;
     case V_TAG_VALUE:
@@ -419,60 +369,20 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
         sm_sax_keep(&c->tag_value, v, &c->value);
         break;
     default:
-        return fall_back(c); /* an object or array was expected */
+        return sm_sax_fall_back(w); /* an object or array was expected */
     }
-    value_done(c);
+    value_done(w);
     return 1;
 }
 
-static int cb_null(void *ctx)
+static int on_start_map(struct sm_sax_walk *w)
 {
-    struct sm_sax_scalar v = {.type = SM_SAX_NULL};
-
-    return on_scalar(ctx, &v);
-}
-
-static int cb_boolean(void *ctx, int b)
-{
-    struct sm_sax_scalar v = {.type = b ? SM_SAX_TRUE : SM_SAX_FALSE};
-
-    return on_scalar(ctx, &v);
-}
-
-static int cb_number(void *ctx, const char *text, size_t len)
-{
-    struct sm_sax_scalar v;
-
-    if (sm_sax_number(text, len, &v) != 0)
-        return fall_back(ctx);
-    return on_scalar(ctx, &v);
-}
-
-static int cb_string(void *ctx, const unsigned char *s, size_t len)
-{
-    struct sm_sax_scalar v = {.type = SM_SAX_STRING, .s = (const char *)s, .len = len};
-
-    return on_scalar(ctx, &v);
-}
-
-static int enter_skip(struct ctx *c)
-{
-    c->skip = 1;
-    return 1;
-}
-
-static int cb_start_map(void *ctx)
-{
-    struct ctx *c = ctx;
+    struct ctx *c = (struct ctx *)w;
     enum role role;
 
-    if (c->skip) {
-        c->skip++;
-        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
-    }
     switch (c->slot) {
     case V_SKIP:
-        return enter_skip(c);
+        return sm_sax_skip(w);
     case V_ROOT:
         role = C_SPAN;
         begin_span(c, &c->root);
@@ -514,28 +424,24 @@ static int cb_start_map(void *ctx)
         break;
     case V_TAG_VALUE:
     case V_TAG_KEY:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     default:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
-    if (!push(c, role))
-        return fall_back(c);
+    if (!sm_sax_push(w, role))
+        return sm_sax_fall_back(w);
     c->slot = V_SKIP;
     return 1;
 }
 
-static int cb_start_array(void *ctx)
+static int on_start_array(struct sm_sax_walk *w)
 {
-    struct ctx *c = ctx;
+    struct ctx *c = (struct ctx *)w;
     enum role role;
 
-    if (c->skip) {
-        c->skip++;
-        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
-    }
     switch (c->slot) {
     case V_SKIP:
-        return enter_skip(c);
+        return sm_sax_skip(w);
     case V_SPANS:
         role = C_SPANS;
         break;
@@ -547,18 +453,16 @@ static int cb_start_array(void *ctx)
         break;
     case V_TAGS:
         role = C_TAGS;
-        c->tag_of_process = top(c)->role == C_PROCESS;
+        c->tag_of_process = sm_sax_top(w)->role == C_PROCESS;
         break;
     default:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
-    if (!push(c, role))
-        return fall_back(c);
-    value_done(c);
+    if (!sm_sax_push(w, role))
+        return sm_sax_fall_back(w);
+    value_done(w);
     return 1;
 }
-
-#define KEY_IS(lit) (len == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
 
 static enum slot span_key(struct ctx *c, const char *key, size_t len, unsigned *bit)
 {
@@ -588,26 +492,23 @@ static enum slot span_key(struct ctx *c, const char *key, size_t len, unsigned *
     return V_SKIP;
 }
 
-static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
+static int on_map_key(struct sm_sax_walk *w, const char *key, size_t len)
 {
-    struct ctx *c = ctx;
-    const char *key = (const char *)ukey;
-    struct frame *f = top(c);
+    struct ctx *c = (struct ctx *)w;
+    struct sm_sax_frame *f = sm_sax_top(w);
     unsigned bit = 0;
 
-    if (c->skip)
-        return 1;
     c->slot = V_SKIP;
     if (len == 0 && f->role != C_PROCESSES)
         return 1;
     switch (f->role) {
     case C_SPAN:
         c->slot = span_key(c, key, len, &bit);
-        if (c->nframes > 1 && (c->slot == V_SPANS || c->slot == V_PROCESSES))
+        if (w->nframes > 1 && (c->slot == V_SPANS || c->slot == V_PROCESSES))
             c->slot = V_SKIP; /* a span's own "spans": not read (read_jaeger.c ignores it) */
-        else if (c->nframes == 1 && KEY_IS("data"))
-            return fall_back(c); /* the UI's wrapper or a document: read_jaeger.c's */
-        if (c->nframes == 1 && KEY_IS("spans"))
+        else if (w->nframes == 1 && SM_SAX_KEY_IS("data"))
+            return sm_sax_fall_back(w); /* the UI's wrapper or a document: read_jaeger.c's */
+        if (w->nframes == 1 && SM_SAX_KEY_IS("spans"))
             c->has_spans_key = true;
         break;
     case C_PROCESSES:
@@ -617,49 +518,46 @@ static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
         sm_buf_addc(&c->key, '\0');
         c->key.len = len;
         if (c->nprocs == MAX_PROCESSES)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         sm_grow(&c->procs, &c->procs_cap, c->nprocs + 1, sizeof(*c->procs));
         c->proc = &c->procs[c->nprocs++];
         c->slot = V_PROCESS;
         return 1;
     case C_PROCESS:
-        if (KEY_IS("serviceName")) {
+        if (SM_SAX_KEY_IS("serviceName")) {
             c->slot = V_SERVICE;
             bit = 1;
-        } else if (KEY_IS("tags")) {
+        } else if (SM_SAX_KEY_IS("tags")) {
             c->slot = V_TAGS;
             bit = 2;
         }
         break;
     case C_REF:
-        if (KEY_IS("refType")) {
+        if (SM_SAX_KEY_IS("refType")) {
             c->slot = V_REF_TYPE;
             bit = 1;
-        } else if (KEY_IS("traceID")) {
+        } else if (SM_SAX_KEY_IS("traceID")) {
             c->slot = V_REF_TRACE;
             bit = 2;
-        } else if (KEY_IS("spanID")) {
+        } else if (SM_SAX_KEY_IS("spanID")) {
             c->slot = V_REF_SPAN;
             bit = 4;
         }
         break;
     case C_TAG:
-        if (KEY_IS("key")) {
+        if (SM_SAX_KEY_IS("key")) {
             c->slot = V_TAG_KEY;
             bit = 1;
-        } else if (KEY_IS("value")) {
+        } else if (SM_SAX_KEY_IS("value")) {
             c->slot = V_TAG_VALUE;
             bit = 2;
         }
         break;
     default:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
-    if (bit) {
-        if (f->seen & bit)
-            return fall_back(c);
-        f->seen |= bit;
-    }
+    if (bit && !sm_sax_first_key(f, bit))
+        return sm_sax_fall_back(w);
     return 1;
 }
 
@@ -740,21 +638,16 @@ static int finish_span(struct ctx *c, struct pspan *p, bool in_trace)
     return 0;
 }
 
-static int end_container(struct ctx *c)
+static int on_end(struct sm_sax_walk *w)
 {
-    struct frame *f = top(c);
+    struct ctx *c = (struct ctx *)w;
+    struct sm_sax_frame *f = sm_sax_top(w);
     size_t i;
 
-    if (c->skip) {
-        c->skip--;
-        if (!c->skip)
-            value_done(c);
-        return 1;
-    }
     switch (f->role) {
     case C_TAG:
         if (!c->tag_has_key)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         apply_tag(c);
         break;
     case C_PROCESSES:
@@ -763,36 +656,28 @@ static int end_container(struct ctx *c)
             /* a repeated process id: jansson keeps the last, leave it to it */
             if (find_process(c, c->ids.data + c->procs[i].id_off, c->procs[i].id_len) !=
                 &c->procs[i])
-                return fall_back(c);
+                return sm_sax_fall_back(w);
         }
         break;
     case C_SPAN:
-        if (c->nframes > 1)
+        if (w->nframes > 1)
             c->cur = &c->root; /* a trace's span ends: back to the element's fields */
         break;
     default:
         break;
     }
-    c->nframes--;
-    value_done(c);
+    w->nframes--;
+    value_done(w);
     return 1;
 }
 
-static int cb_end(void *ctx)
-{
-    return end_container(ctx);
-}
-
-static const yajl_callbacks callbacks = {
-    .yajl_null = cb_null,
-    .yajl_boolean = cb_boolean,
-    .yajl_number = cb_number,
-    .yajl_string = cb_string,
-    .yajl_start_map = cb_start_map,
-    .yajl_map_key = cb_map_key,
-    .yajl_end_map = cb_end,
-    .yajl_start_array = cb_start_array,
-    .yajl_end_array = cb_end,
+static const struct sm_sax_machine machine = {
+    .scalar = on_scalar,
+    .start_map = on_start_map,
+    .start_array = on_start_array,
+    .map_key = on_map_key,
+    .end = on_end,
+    .value_done = value_done,
 };
 
 /* The element was a trace: drop the span its own fields made, settle the others. */
@@ -825,8 +710,7 @@ int sm_sax_parse_jaeger(const struct sm_element *el, struct sm_batch *out, struc
     sm_buf_init(&c.value);
     out->format = SM_FORMAT_JAEGER;
     out->whole_traces = true;
-    if (el->len == 0 || sm_sax_run(&callbacks, &c, el->data, el->len) != 0 || c.fallback ||
-        !c.root_done || c.nframes != 0)
+    if (el->len == 0 || sm_sax_walk(&c.w, &machine, el->data, el->len) != 0 || c.w.nframes != 0)
         goto out;
     if (c.has_spans_key) {
         if (finish_trace(&c) != 0)

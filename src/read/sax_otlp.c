@@ -68,24 +68,13 @@ enum role {
     C_STATUS,
 };
 
-#define MAX_FRAMES 16
-
-struct frame {
-    enum role role;
-    unsigned seen; /* keys met in this object, one bit each: a second one falls back */
-};
-
 /* The other signals of the file exporter, by the camelCase name read_otlp.c reports. */
 static const char *const other_names[] = {"resourceLogs", "resourceMetrics", "resourceProfiles"};
 
 struct ctx {
+    struct sm_sax_walk w; /* first: the handlers cast it back */
     struct sm_batch *b;
-    bool fallback;
-    size_t skip; /* > 0: inside a skipped container, this deep */
     enum slot slot;
-    struct frame frames[MAX_FRAMES];
-    size_t nframes;
-    bool root_done;
 
     /* the document */
     unsigned doc_items, doc_results, result_items, doc_others;
@@ -112,35 +101,15 @@ struct ctx {
     struct sm_buf value;
 };
 
-static int fall_back(struct ctx *c)
-{
-    c->fallback = true;
-    return 0; /* cancels the parse */
-}
-
-static struct frame *top(struct ctx *c)
-{
-    return c->nframes ? &c->frames[c->nframes - 1] : NULL;
-}
-
-static bool push(struct ctx *c, enum role role)
-{
-    if (c->nframes == MAX_FRAMES)
-        return false;
-    c->frames[c->nframes].role = role;
-    c->frames[c->nframes].seen = 0;
-    c->nframes++;
-    return true;
-}
-
 /* The slot of the next value once one has ended: an array's next item, or nothing until
  * the object's next key. */
-static void value_done(struct ctx *c)
+static void value_done(struct sm_sax_walk *w)
 {
-    struct frame *f = top(c);
+    struct ctx *c = (struct ctx *)w;
+    struct sm_sax_frame *f = sm_sax_top(w);
 
     if (!f) {
-        c->root_done = true;
+        w->root_done = true;
         c->slot = V_SKIP;
         return;
     }
@@ -206,21 +175,6 @@ static int read_enum(const struct sm_sax_scalar *v, const char *prefix, const ch
     return -1;
 }
 
-static int read_time(const struct sm_sax_scalar *v, int64_t *out)
-{
-    char text[64];
-    struct sm_sax_scalar copy = *v;
-
-    if (v->type == SM_SAX_STRING) {
-        if (!sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
-            return -1;
-        copy.s = text;
-    }
-    if (sm_sax_int64(&copy, out) != 0 || *out < 0)
-        return -1;
-    return 0;
-}
-
 static void apply_attr(struct ctx *c)
 {
     struct sm_sax_scalar *v = &c->attr_value;
@@ -248,16 +202,15 @@ static bool attr_matters(struct ctx *c)
     return sm_read_attr_target(cur_span(c), c->key.data, &field) != SM_READ_ATTR_NONE;
 }
 
-static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
+static int on_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
 {
     static const char *const kinds[] = {"unspecified", "internal", "server",
                                         "client",      "producer", "consumer"};
     static const char *const codes[] = {"unset", "ok", "error"};
+    struct ctx *c = (struct ctx *)w;
     struct sm_span *s;
     int x;
 
-    if (c->skip)
-        return 1;
     if (v->type == SM_SAX_NULL) {
         /* null is absent, except as an attribute's plain value (read_otlp.c hands it on) */
         switch (c->slot) {
@@ -265,7 +218,7 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
             break;
         case V_ANY_MEMBER:
             c->any_found = true; /* the first member found is null: no value */
-            value_done(c);
+            value_done(w);
             return 1;
         case V_RESOURCE:
         case V_ATTRS:
@@ -286,10 +239,10 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
                 c->has_start = false;
             if (c->slot == V_END)
                 c->has_end = false;
-            value_done(c);
+            value_done(w);
             return 1;
         default:
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         }
     }
     switch (c->slot) {
@@ -298,54 +251,52 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
         break;
     case V_TRACE_ID:
         if (read_id(c, v, 16, &cur_span(c)->trace_id) != 0 || !cur_span(c)->trace_id)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         c->has_trace = true;
         break;
     case V_SPAN_ID:
         if (read_id(c, v, 8, &cur_span(c)->span_id) != 0 || !cur_span(c)->span_id)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         c->has_span = true;
         break;
     case V_PARENT_ID:
         if (v->type == SM_SAX_STRING && v->len == 0)
             cur_span(c)->parent_id = NULL;
         else if (read_id(c, v, 8, &cur_span(c)->parent_id) != 0)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         break;
     case V_NAME:
         if (v->type != SM_SAX_STRING)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         cur_span(c)->name = v->len ? sm_arena_strndup(&c->b->arena, v->s, v->len) : NULL;
         break;
     case V_KIND:
         x = read_enum(v, "SPAN_KIND_", kinds, 6);
         if (x < 0)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         cur_span(c)->kind = (enum sm_span_kind)x;
         break;
     case V_START:
         s = cur_span(c);
-        if (read_time(v, &s->start_ns) != 0)
-            return fall_back(c);
+        if (sm_sax_nonneg(v, &s->start_ns) != 0)
+            return sm_sax_fall_back(w);
         c->has_start = true;
         break;
     case V_END:
-        if (read_time(v, &c->end_ns) != 0)
-            return fall_back(c);
+        if (sm_sax_nonneg(v, &c->end_ns) != 0)
+            return sm_sax_fall_back(w);
         c->has_end = true;
         break;
     case V_CODE:
         x = read_enum(v, "STATUS_CODE_", codes, 3);
         if (x < 0)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         cur_span(c)->error = x == 2;
         break;
     case V_ATTR_KEY:
         if (v->type != SM_SAX_STRING)
-            return fall_back(c);
-        sm_buf_reset(&c->key);
-        sm_buf_add(&c->key, v->s, v->len);
-        sm_buf_addc(&c->key, '\0');
+            return sm_sax_fall_back(w);
+        sm_sax_copy(&c->key, v);
         c->attr_has_key = true;
         if (!c->attr_has_value)
             c->attr_relevant = attr_matters(c);
@@ -365,63 +316,22 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
         break;
     default:
         /* an object or array was expected */
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
-    value_done(c);
+    value_done(w);
     return 1;
-}
-
-static int cb_null(void *ctx)
-{
-    struct sm_sax_scalar v = {.type = SM_SAX_NULL};
-
-    return on_scalar(ctx, &v);
-}
-
-static int cb_boolean(void *ctx, int b)
-{
-    struct sm_sax_scalar v = {.type = b ? SM_SAX_TRUE : SM_SAX_FALSE};
-
-    return on_scalar(ctx, &v);
-}
-
-static int cb_number(void *ctx, const char *text, size_t len)
-{
-    struct sm_sax_scalar v;
-
-    /* checked even when skipped: jansson refuses the whole element for it */
-    if (sm_sax_number(text, len, &v) != 0)
-        return fall_back(ctx);
-    return on_scalar(ctx, &v);
-}
-
-static int cb_string(void *ctx, const unsigned char *s, size_t len)
-{
-    struct sm_sax_scalar v = {.type = SM_SAX_STRING, .s = (const char *)s, .len = len};
-
-    return on_scalar(ctx, &v);
 }
 
 /* ---- containers ---- */
 
-static int enter_skip(struct ctx *c)
+static int on_start_map(struct sm_sax_walk *w)
 {
-    c->skip = 1;
-    return 1;
-}
-
-static int cb_start_map(void *ctx)
-{
-    struct ctx *c = ctx;
+    struct ctx *c = (struct ctx *)w;
     enum role role;
 
-    if (c->skip) {
-        c->skip++;
-        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
-    }
     switch (c->slot) {
     case V_SKIP:
-        return enter_skip(c);
+        return sm_sax_skip(w);
     case V_DOC:
         role = C_DOC;
         break;
@@ -439,7 +349,7 @@ static int cb_start_map(void *ctx)
         break;
     case V_ATTR:
         role = C_ATTR;
-        c->attr_of_span = top(c)->role == C_SPAN_ATTRS;
+        c->attr_of_span = sm_sax_top(w)->role == C_SPAN_ATTRS;
         c->attr_has_key = false;
         c->attr_has_value = false;
         c->attr_relevant = true;
@@ -451,8 +361,8 @@ static int cb_start_map(void *ctx)
         break;
     case V_ANY_MEMBER:
         if (c->any_found)
-            return enter_skip(c);
-        return fall_back(c); /* the value's value is an object: leave it to jansson */
+            return sm_sax_skip(w);
+        return sm_sax_fall_back(w); /* the value's value is an object: leave it to jansson */
     case V_SCOPE:
         role = C_SCOPE;
         break;
@@ -467,38 +377,34 @@ static int cb_start_map(void *ctx)
         role = C_STATUS;
         break;
     default:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
-    if (!push(c, role))
-        return fall_back(c);
+    if (!sm_sax_push(w, role))
+        return sm_sax_fall_back(w);
     c->slot = V_SKIP;
     return 1;
 }
 
-static int cb_start_array(void *ctx)
+static int on_start_array(struct sm_sax_walk *w)
 {
-    struct ctx *c = ctx;
+    struct ctx *c = (struct ctx *)w;
     enum role role;
-    struct frame *f = top(c);
+    struct sm_sax_frame *f = sm_sax_top(w);
 
-    if (c->skip) {
-        c->skip++;
-        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
-    }
     switch (c->slot) {
     case V_SKIP:
     case V_SCOPE: /* not an object: passed over */
-        return enter_skip(c);
+        return sm_sax_skip(w);
     case V_OTHER:
         c->doc_others++; /* c->other was set by the key */
-        return enter_skip(c);
+        return sm_sax_skip(w);
     case V_ATTR_VALUE:
         /* an array value is no value: the attribute is left out */
-        return enter_skip(c);
+        return sm_sax_skip(w);
     case V_ANY_MEMBER:
         if (c->any_found)
-            return enter_skip(c);
-        return fall_back(c);
+            return sm_sax_skip(w);
+        return sm_sax_fall_back(w);
     case V_DOC_ITEMS:
         role = C_ITEMS;
         break;
@@ -512,24 +418,13 @@ static int cb_start_array(void *ctx)
         role = C_SPANS;
         break;
     default:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
-    if (!push(c, role))
-        return fall_back(c);
-    value_done(c);
+    if (!sm_sax_push(w, role))
+        return sm_sax_fall_back(w);
+    value_done(w);
     return 1;
 }
-
-/* Marks key bit in the object's seen set; false when it was there already. */
-static bool first_time(struct frame *f, unsigned bit)
-{
-    if (f->seen & bit)
-        return false;
-    f->seen |= bit;
-    return true;
-}
-
-#define KEY_IS(lit) (len == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
 
 enum span_key {
     K_TRACE = 1u << 0,
@@ -547,51 +442,51 @@ static enum slot span_key(const char *key, size_t len, unsigned *bit)
 {
     switch (key[0]) {
     case 't':
-        if (KEY_IS("traceId") || KEY_IS("trace_id")) {
+        if (SM_SAX_KEY_IS("traceId") || SM_SAX_KEY_IS("trace_id")) {
             *bit = K_TRACE;
             return V_TRACE_ID;
         }
         break;
     case 's':
-        if (KEY_IS("spanId") || KEY_IS("span_id")) {
+        if (SM_SAX_KEY_IS("spanId") || SM_SAX_KEY_IS("span_id")) {
             *bit = K_SPAN;
             return V_SPAN_ID;
         }
-        if (KEY_IS("startTimeUnixNano") || KEY_IS("start_time_unix_nano")) {
+        if (SM_SAX_KEY_IS("startTimeUnixNano") || SM_SAX_KEY_IS("start_time_unix_nano")) {
             *bit = K_START;
             return V_START;
         }
-        if (KEY_IS("status")) {
+        if (SM_SAX_KEY_IS("status")) {
             *bit = K_STATUS;
             return V_STATUS;
         }
         break;
     case 'p':
-        if (KEY_IS("parentSpanId") || KEY_IS("parent_span_id")) {
+        if (SM_SAX_KEY_IS("parentSpanId") || SM_SAX_KEY_IS("parent_span_id")) {
             *bit = K_PARENT;
             return V_PARENT_ID;
         }
         break;
     case 'n':
-        if (KEY_IS("name")) {
+        if (SM_SAX_KEY_IS("name")) {
             *bit = K_NAME;
             return V_NAME;
         }
         break;
     case 'k':
-        if (KEY_IS("kind")) {
+        if (SM_SAX_KEY_IS("kind")) {
             *bit = K_KIND;
             return V_KIND;
         }
         break;
     case 'e':
-        if (KEY_IS("endTimeUnixNano") || KEY_IS("end_time_unix_nano")) {
+        if (SM_SAX_KEY_IS("endTimeUnixNano") || SM_SAX_KEY_IS("end_time_unix_nano")) {
             *bit = K_END;
             return V_END;
         }
         break;
     case 'a':
-        if (KEY_IS("attributes")) {
+        if (SM_SAX_KEY_IS("attributes")) {
             *bit = K_ATTRS;
             return V_ATTRS;
         }
@@ -604,17 +499,18 @@ static enum slot span_key(const char *key, size_t len, unsigned *bit)
 
 static bool is_items_key(const char *key, size_t len)
 {
-    return KEY_IS("resourceSpans") || KEY_IS("resource_spans") || KEY_IS("batches");
+    return SM_SAX_KEY_IS("resourceSpans") || SM_SAX_KEY_IS("resource_spans") ||
+           SM_SAX_KEY_IS("batches");
 }
 
 /* The index into other_names of an other signal's key (either spelling), or -1. */
 static int other_key(const char *key, size_t len)
 {
-    if (KEY_IS("resourceLogs") || KEY_IS("resource_logs"))
+    if (SM_SAX_KEY_IS("resourceLogs") || SM_SAX_KEY_IS("resource_logs"))
         return 0;
-    if (KEY_IS("resourceMetrics") || KEY_IS("resource_metrics"))
+    if (SM_SAX_KEY_IS("resourceMetrics") || SM_SAX_KEY_IS("resource_metrics"))
         return 1;
-    if (KEY_IS("resourceProfiles") || KEY_IS("resource_profiles"))
+    if (SM_SAX_KEY_IS("resourceProfiles") || SM_SAX_KEY_IS("resource_profiles"))
         return 2;
     return -1;
 }
@@ -624,17 +520,14 @@ static const char *const any_keys[] = {
     "string_value", "int_value", "bool_value", "double_value",
 };
 
-static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
+static int on_map_key(struct sm_sax_walk *w, const char *key, size_t len)
 {
-    struct ctx *c = ctx;
-    const char *key = (const char *)ukey;
-    struct frame *f = top(c);
+    struct ctx *c = (struct ctx *)w;
+    struct sm_sax_frame *f = sm_sax_top(w);
     unsigned bit = 0;
     size_t i;
     int o;
 
-    if (c->skip)
-        return 1;
     c->slot = V_SKIP;
     if (len == 0)
         return 1;
@@ -643,13 +536,13 @@ static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
         if (is_items_key(key, len)) {
             c->doc_items++;
             c->slot = V_DOC_ITEMS;
-        } else if (KEY_IS("result") || KEY_IS("trace")) {
+        } else if (SM_SAX_KEY_IS("result") || SM_SAX_KEY_IS("trace")) {
             c->doc_results++;
             c->slot = V_RESULT;
         } else if ((o = other_key(key, len)) >= 0) {
             /* a second other signal is a shape read_otlp.c orders: leave it to it */
             if (c->doc_others)
-                return fall_back(c);
+                return sm_sax_fall_back(w);
             c->slot = V_OTHER;
             c->other = o;
         }
@@ -661,67 +554,67 @@ static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
         }
         return 1;
     case C_ITEM:
-        if (KEY_IS("resource")) {
-            if (!first_time(f, 1))
-                return fall_back(c);
+        if (SM_SAX_KEY_IS("resource")) {
+            if (!sm_sax_first_key(f, 1))
+                return sm_sax_fall_back(w);
             c->slot = V_RESOURCE;
-        } else if (KEY_IS("scopeSpans") || KEY_IS("scope_spans") ||
-                   KEY_IS("instrumentationLibrarySpans") ||
-                   KEY_IS("instrumentation_library_spans")) {
+        } else if (SM_SAX_KEY_IS("scopeSpans") || SM_SAX_KEY_IS("scope_spans") ||
+                   SM_SAX_KEY_IS("instrumentationLibrarySpans") ||
+                   SM_SAX_KEY_IS("instrumentation_library_spans")) {
             if (c->item_scope_keys++)
-                return fall_back(c);
+                return sm_sax_fall_back(w);
             c->slot = V_SCOPES;
         }
         return 1;
     case C_RESOURCE:
-        if (KEY_IS("attributes")) {
-            if (!first_time(f, 1))
-                return fall_back(c);
+        if (SM_SAX_KEY_IS("attributes")) {
+            if (!sm_sax_first_key(f, 1))
+                return sm_sax_fall_back(w);
             c->slot = V_ATTRS;
         }
         return 1;
     case C_ATTR:
-        if (KEY_IS("key")) {
-            if (!first_time(f, 1))
-                return fall_back(c);
+        if (SM_SAX_KEY_IS("key")) {
+            if (!sm_sax_first_key(f, 1))
+                return sm_sax_fall_back(w);
             c->slot = V_ATTR_KEY;
-        } else if (KEY_IS("value")) {
-            if (!first_time(f, 2))
-                return fall_back(c);
+        } else if (SM_SAX_KEY_IS("value")) {
+            if (!sm_sax_first_key(f, 2))
+                return sm_sax_fall_back(w);
             c->slot = V_ATTR_VALUE;
         }
         return 1;
     case C_ANY:
         for (i = 0; i < sizeof(any_keys) / sizeof(any_keys[0]); i++) {
             if (strlen(any_keys[i]) == len && !memcmp(key, any_keys[i], len)) {
-                if (!first_time(f, 1u << i))
-                    return fall_back(c);
+                if (!sm_sax_first_key(f, 1u << i))
+                    return sm_sax_fall_back(w);
                 c->slot = V_ANY_MEMBER;
                 break;
             }
         }
         return 1;
     case C_SCOPE:
-        if (KEY_IS("spans")) {
-            if (!first_time(f, 1))
-                return fall_back(c);
+        if (SM_SAX_KEY_IS("spans")) {
+            if (!sm_sax_first_key(f, 1))
+                return sm_sax_fall_back(w);
             c->slot = V_SPANS;
         }
         return 1;
     case C_SPAN:
         c->slot = span_key(key, len, &bit);
-        if (bit && !first_time(f, bit))
-            return fall_back(c);
+        if (bit && !sm_sax_first_key(f, bit))
+            return sm_sax_fall_back(w);
         return 1;
     case C_STATUS:
-        if (KEY_IS("code")) {
-            if (!first_time(f, 1))
-                return fall_back(c);
+        if (SM_SAX_KEY_IS("code")) {
+            if (!sm_sax_first_key(f, 1))
+                return sm_sax_fall_back(w);
             c->slot = V_CODE;
         }
         return 1;
     default:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
 }
 
@@ -745,7 +638,7 @@ static int end_span(struct ctx *c)
     struct sm_span *s = cur_span(c);
 
     if (!c->has_trace || !c->has_span)
-        return fall_back(c); /* a required id is missing */
+        return sm_sax_fall_back(&c->w); /* a required id is missing */
     /* a span that ends before it starts has no usable duration; keep the span */
     if (c->has_start && c->has_end && s->start_ns > 0 && c->end_ns >= s->start_ns) {
         s->duration_ns = c->end_ns - s->start_ns;
@@ -754,22 +647,15 @@ static int end_span(struct ctx *c)
     return 1;
 }
 
-static int end_container(struct ctx *c)
+static int on_end(struct sm_sax_walk *w)
 {
-    struct frame *f;
+    struct ctx *c = (struct ctx *)w;
     int ok = 1;
 
-    if (c->skip) {
-        c->skip--;
-        if (!c->skip)
-            value_done(c);
-        return 1;
-    }
-    f = top(c);
-    switch (f->role) {
+    switch (sm_sax_top(w)->role) {
     case C_ATTR:
         if (!c->attr_has_key)
-            return fall_back(c); /* "key" must be a string */
+            return sm_sax_fall_back(w); /* "key" must be a string */
         apply_attr(c);
         break;
     case C_SPAN:
@@ -781,27 +667,19 @@ static int end_container(struct ctx *c)
     default:
         break;
     }
-    c->nframes--;
+    w->nframes--;
     if (ok)
-        value_done(c);
+        value_done(w);
     return ok;
 }
 
-static int cb_end(void *ctx)
-{
-    return end_container(ctx);
-}
-
-static const yajl_callbacks callbacks = {
-    .yajl_null = cb_null,
-    .yajl_boolean = cb_boolean,
-    .yajl_number = cb_number,
-    .yajl_string = cb_string,
-    .yajl_start_map = cb_start_map,
-    .yajl_map_key = cb_map_key,
-    .yajl_end_map = cb_end,
-    .yajl_start_array = cb_start_array,
-    .yajl_end_array = cb_end,
+static const struct sm_sax_machine machine = {
+    .scalar = on_scalar,
+    .start_map = on_start_map,
+    .start_array = on_start_array,
+    .map_key = on_map_key,
+    .end = on_end,
+    .value_done = value_done,
 };
 
 int sm_sax_parse_otlp(const struct sm_element *el, struct sm_batch *out, struct sm_error *err)
@@ -816,7 +694,7 @@ int sm_sax_parse_otlp(const struct sm_element *el, struct sm_batch *out, struct 
     out->format = SM_FORMAT_OTLP;
     /* an item of a member's array is an item whatever the member (as read_otlp.c) */
     c.slot = el->ctx == SM_ELEM_MEMBER_ITEM ? V_ITEM : V_DOC;
-    if (sm_sax_run(&callbacks, &c, el->data, el->len) != 0 || c.fallback || !c.root_done) {
+    if (sm_sax_walk(&c.w, &machine, el->data, el->len) != 0) {
         rc = SM_SAX_FALLBACK;
         goto out;
     }

@@ -47,13 +47,6 @@ enum slot {
 
 enum role { C_TRACES, C_TRACE, C_SPAN, C_LOCAL, C_REMOTE, C_TAGS };
 
-#define MAX_FRAMES 8
-
-struct frame {
-    enum role role;
-    unsigned seen;
-};
-
 /* One endpoint as read_zipkin.c looks at it. */
 struct endpoint {
     bool present;
@@ -64,13 +57,9 @@ struct endpoint {
 };
 
 struct ctx {
+    struct sm_sax_walk w; /* first: the handlers cast it back */
     struct sm_batch *b;
-    bool fallback;
-    size_t skip;
     enum slot slot;
-    struct frame frames[MAX_FRAMES];
-    size_t nframes;
-    bool root_done;
     bool traces; /* the element is an array of traces */
     bool array;  /* the element is an array */
 
@@ -82,33 +71,13 @@ struct ctx {
     struct sm_buf value;
 };
 
-static int fall_back(struct ctx *c)
+static void value_done(struct sm_sax_walk *w)
 {
-    c->fallback = true;
-    return 0;
-}
-
-static struct frame *top(struct ctx *c)
-{
-    return c->nframes ? &c->frames[c->nframes - 1] : NULL;
-}
-
-static bool push(struct ctx *c, enum role role)
-{
-    if (c->nframes == MAX_FRAMES)
-        return false;
-    c->frames[c->nframes].role = role;
-    c->frames[c->nframes].seen = 0;
-    c->nframes++;
-    return true;
-}
-
-static void value_done(struct ctx *c)
-{
-    struct frame *f = top(c);
+    struct ctx *c = (struct ctx *)w;
+    struct sm_sax_frame *f = sm_sax_top(w);
 
     if (!f) {
-        c->root_done = true;
+        w->root_done = true;
         c->slot = V_SKIP;
         return;
     }
@@ -127,7 +96,7 @@ static struct sm_span *cur_span(struct ctx *c)
 
 static struct endpoint *cur_endpoint(struct ctx *c)
 {
-    return top(c)->role == C_LOCAL ? &c->local : &c->remote;
+    return sm_sax_top(&c->w)->role == C_LOCAL ? &c->local : &c->remote;
 }
 
 /* The tags read_zipkin.c gives a meaning to: a second one of these falls back. */
@@ -192,29 +161,6 @@ static int read_id(struct ctx *c, const struct sm_sax_scalar *v, size_t max_digi
     return ok ? 0 : -1;
 }
 
-static int read_us(const struct sm_sax_scalar *v, int64_t *ns)
-{
-    char text[64];
-    struct sm_sax_scalar copy = *v;
-    int64_t us;
-
-    if (v->type == SM_SAX_STRING) {
-        if (!sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
-            return -1;
-        copy.s = text;
-    }
-    if (sm_sax_int64(&copy, &us) != 0 || us < 0 || sm_read_us_to_ns(us, ns) != 0)
-        return -1;
-    return 0;
-}
-
-static void keep_string(struct sm_buf *buf, const struct sm_sax_scalar *v)
-{
-    sm_buf_reset(buf);
-    sm_buf_add(buf, v->s, v->len);
-    sm_buf_addc(buf, '\0');
-}
-
 static int on_tag(struct ctx *c, const struct sm_sax_scalar *v)
 {
     struct sm_span *s = cur_span(c);
@@ -244,17 +190,16 @@ static int on_tag(struct ctx *c, const struct sm_sax_scalar *v)
     return 1;
 }
 
-static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
+static int on_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
 {
+    struct ctx *c = (struct ctx *)w;
     struct sm_span *s;
     struct endpoint *ep;
     int rc = 0;
 
-    if (c->skip)
-        return 1;
     if (v->type == SM_SAX_NULL && c->slot != V_ROOT && c->slot != V_FIRST && c->slot != V_TRACE &&
         c->slot != V_SPAN) {
-        value_done(c); /* null is absent */
+        value_done(w); /* null is absent */
         return 1;
     }
     switch (c->slot) {
@@ -300,38 +245,38 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
     }
     case V_NAME:
         if (v->type != SM_SAX_STRING)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         cur_span(c)->name = v->len ? sm_arena_strndup(&c->b->arena, v->s, v->len) : NULL;
         break;
     case V_TIMESTAMP:
-        rc = read_us(v, &cur_span(c)->start_ns);
+        rc = sm_sax_us(v, &cur_span(c)->start_ns);
         break;
     case V_DURATION:
         s = cur_span(c);
-        rc = read_us(v, &s->duration_ns);
+        rc = sm_sax_us(v, &s->duration_ns);
         s->has_duration = !rc;
         break;
     case V_SHARED:
         if (v->type != SM_SAX_TRUE && v->type != SM_SAX_FALSE)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         cur_span(c)->shared = v->type == SM_SAX_TRUE;
         break;
     case V_EP_SERVICE:
         if (v->type != SM_SAX_STRING)
-            return fall_back(c);
+            return sm_sax_fall_back(w);
         cur_endpoint(c)->service = v->len ? sm_arena_strndup(&c->b->arena, v->s, v->len) : NULL;
         break;
     case V_EP_IPV4:
         ep = cur_endpoint(c);
         if (v->type == SM_SAX_STRING) {
-            keep_string(&ep->v4, v);
+            sm_sax_copy(&ep->v4, v);
             ep->has_v4 = true;
         }
         break;
     case V_EP_IPV6:
         ep = cur_endpoint(c);
         if (v->type == SM_SAX_STRING) {
-            keep_string(&ep->v6, v);
+            sm_sax_copy(&ep->v6, v);
             ep->has_v6 = true;
         }
         break;
@@ -346,42 +291,12 @@ static int on_scalar(struct ctx *c, const struct sm_sax_scalar *v)
         on_tag(c, v);
         break;
     default:
-        return fall_back(c); /* a span, a trace or an object was expected */
+        return sm_sax_fall_back(w); /* a span, a trace or an object was expected */
     }
     if (rc)
-        return fall_back(c);
-    value_done(c);
+        return sm_sax_fall_back(w);
+    value_done(w);
     return 1;
-}
-
-static int cb_null(void *ctx)
-{
-    struct sm_sax_scalar v = {.type = SM_SAX_NULL};
-
-    return on_scalar(ctx, &v);
-}
-
-static int cb_boolean(void *ctx, int b)
-{
-    struct sm_sax_scalar v = {.type = b ? SM_SAX_TRUE : SM_SAX_FALSE};
-
-    return on_scalar(ctx, &v);
-}
-
-static int cb_number(void *ctx, const char *text, size_t len)
-{
-    struct sm_sax_scalar v;
-
-    if (sm_sax_number(text, len, &v) != 0)
-        return fall_back(ctx);
-    return on_scalar(ctx, &v);
-}
-
-static int cb_string(void *ctx, const unsigned char *s, size_t len)
-{
-    struct sm_sax_scalar v = {.type = SM_SAX_STRING, .s = (const char *)s, .len = len};
-
-    return on_scalar(ctx, &v);
 }
 
 static void endpoint_reset(struct endpoint *ep)
@@ -405,24 +320,14 @@ static void begin_span(struct ctx *c)
     endpoint_reset(&c->remote);
 }
 
-static int enter_skip(struct ctx *c)
+static int on_start_map(struct sm_sax_walk *w)
 {
-    c->skip = 1;
-    return 1;
-}
-
-static int cb_start_map(void *ctx)
-{
-    struct ctx *c = ctx;
+    struct ctx *c = (struct ctx *)w;
     enum role role;
 
-    if (c->skip) {
-        c->skip++;
-        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
-    }
     switch (c->slot) {
     case V_SKIP:
-        return enter_skip(c);
+        return sm_sax_skip(w);
     case V_ROOT:
     case V_FIRST:
     case V_SPAN:
@@ -443,70 +348,64 @@ static int cb_start_map(void *ctx)
     case V_TAG:
         if (c->tag == TAG_ERROR) {
             cur_span(c)->error = true; /* any value but null */
-            return enter_skip(c);
+            return sm_sax_skip(w);
         }
         if (c->tag < 0)
-            return enter_skip(c);
-        return fall_back(c);
+            return sm_sax_skip(w);
+        return sm_sax_fall_back(w);
     case V_EP_IPV4:
     case V_EP_IPV6:
     case V_EP_PORT:
-        return enter_skip(c); /* not a string or integer: as if absent */
+        return sm_sax_skip(w); /* not a string or integer: as if absent */
     default:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
-    if (!push(c, role))
-        return fall_back(c);
+    if (!sm_sax_push(w, role))
+        return sm_sax_fall_back(w);
     c->slot = V_SKIP;
     return 1;
 }
 
-static int cb_start_array(void *ctx)
+static int on_start_array(struct sm_sax_walk *w)
 {
-    struct ctx *c = ctx;
+    struct ctx *c = (struct ctx *)w;
 
-    if (c->skip) {
-        c->skip++;
-        return c->skip < SM_SAX_MAX_DEPTH ? 1 : fall_back(c);
-    }
     switch (c->slot) {
     case V_SKIP:
-        return enter_skip(c);
+        return sm_sax_skip(w);
     case V_ROOT:
         c->array = true;
         c->slot = V_FIRST;
-        return push(c, C_TRACE) ? 1 : fall_back(c);
+        return sm_sax_push(w, C_TRACE) ? 1 : sm_sax_fall_back(w);
     case V_FIRST:
         /* the first item is an array: the element is an array of traces */
         c->traces = true;
-        top(c)->role = C_TRACES;
-        if (!push(c, C_TRACE))
-            return fall_back(c);
-        value_done(c);
+        sm_sax_top(w)->role = C_TRACES;
+        if (!sm_sax_push(w, C_TRACE))
+            return sm_sax_fall_back(w);
+        value_done(w);
         return 1;
     case V_TRACE:
-        if (!push(c, C_TRACE))
-            return fall_back(c);
-        value_done(c);
+        if (!sm_sax_push(w, C_TRACE))
+            return sm_sax_fall_back(w);
+        value_done(w);
         return 1;
     case V_TAG:
         if (c->tag == TAG_ERROR) {
             cur_span(c)->error = true;
-            return enter_skip(c);
+            return sm_sax_skip(w);
         }
         if (c->tag < 0)
-            return enter_skip(c);
-        return fall_back(c);
+            return sm_sax_skip(w);
+        return sm_sax_fall_back(w);
     case V_EP_IPV4:
     case V_EP_IPV6:
     case V_EP_PORT:
-        return enter_skip(c);
+        return sm_sax_skip(w);
     default:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
 }
-
-#define KEY_IS(lit) (len == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
 
 static enum slot span_key(const char *key, size_t len, unsigned *bit)
 {
@@ -533,15 +432,12 @@ static enum slot span_key(const char *key, size_t len, unsigned *bit)
     return V_SKIP;
 }
 
-static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
+static int on_map_key(struct sm_sax_walk *w, const char *key, size_t len)
 {
-    struct ctx *c = ctx;
-    const char *key = (const char *)ukey;
-    struct frame *f = top(c);
+    struct ctx *c = (struct ctx *)w;
+    struct sm_sax_frame *f = sm_sax_top(w);
     unsigned bit = 0;
 
-    if (c->skip)
-        return 1;
     c->slot = V_SKIP;
     if (len == 0)
         return 1;
@@ -551,16 +447,16 @@ static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
         break;
     case C_LOCAL:
     case C_REMOTE:
-        if (KEY_IS("serviceName")) {
+        if (SM_SAX_KEY_IS("serviceName")) {
             c->slot = V_EP_SERVICE;
             bit = 1;
-        } else if (KEY_IS("ipv4")) {
+        } else if (SM_SAX_KEY_IS("ipv4")) {
             c->slot = V_EP_IPV4;
             bit = 2;
-        } else if (KEY_IS("ipv6")) {
+        } else if (SM_SAX_KEY_IS("ipv6")) {
             c->slot = V_EP_IPV6;
             bit = 4;
-        } else if (KEY_IS("port")) {
+        } else if (SM_SAX_KEY_IS("port")) {
             c->slot = V_EP_PORT;
             bit = 8;
         }
@@ -570,18 +466,15 @@ static int cb_map_key(void *ctx, const unsigned char *ukey, size_t len)
         c->tag = known_tag(key, len);
         if (c->tag >= 0) {
             if (c->tags_seen & (1u << c->tag))
-                return fall_back(c);
+                return sm_sax_fall_back(w);
             c->tags_seen |= 1u << c->tag;
         }
         return 1;
     default:
-        return fall_back(c);
+        return sm_sax_fall_back(w);
     }
-    if (bit) {
-        if (f->seen & bit)
-            return fall_back(c);
-        f->seen |= bit;
-    }
+    if (bit && !sm_sax_first_key(f, bit))
+        return sm_sax_fall_back(w);
     return 1;
 }
 
@@ -611,38 +504,27 @@ static void end_span(struct ctx *c)
     }
 }
 
-static int cb_end(void *ctx)
+static int on_end(struct sm_sax_walk *w)
 {
-    struct ctx *c = ctx;
-    struct frame *f;
+    struct ctx *c = (struct ctx *)w;
 
-    if (c->skip) {
-        c->skip--;
-        if (!c->skip)
-            value_done(c);
-        return 1;
-    }
-    f = top(c);
-    if (f->role == C_SPAN) {
+    if (sm_sax_top(w)->role == C_SPAN) {
         if (!c->has_trace || !c->has_id)
-            return fall_back(c); /* a required id is missing */
+            return sm_sax_fall_back(w); /* a required id is missing */
         end_span(c);
     }
-    c->nframes--;
-    value_done(c);
+    w->nframes--;
+    value_done(w);
     return 1;
 }
 
-static const yajl_callbacks callbacks = {
-    .yajl_null = cb_null,
-    .yajl_boolean = cb_boolean,
-    .yajl_number = cb_number,
-    .yajl_string = cb_string,
-    .yajl_start_map = cb_start_map,
-    .yajl_map_key = cb_map_key,
-    .yajl_end_map = cb_end,
-    .yajl_start_array = cb_start_array,
-    .yajl_end_array = cb_end,
+static const struct sm_sax_machine machine = {
+    .scalar = on_scalar,
+    .start_map = on_start_map,
+    .start_array = on_start_array,
+    .map_key = on_map_key,
+    .end = on_end,
+    .value_done = value_done,
 };
 
 int sm_sax_parse_zipkin(const struct sm_element *el, struct sm_batch *out, struct sm_error *err)
@@ -660,7 +542,7 @@ int sm_sax_parse_zipkin(const struct sm_element *el, struct sm_batch *out, struc
     sm_buf_init(&c.remote.v4);
     sm_buf_init(&c.remote.v6);
     out->format = SM_FORMAT_ZIPKIN;
-    if (sm_sax_run(&callbacks, &c, el->data, el->len) != 0 || c.fallback || !c.root_done)
+    if (sm_sax_walk(&c.w, &machine, el->data, el->len) != 0)
         rc = SM_SAX_FALLBACK;
     else if (c.traces)
         out->whole_traces = true;
