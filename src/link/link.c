@@ -157,6 +157,19 @@ struct sm_linker {
     size_t crit_cap;
 };
 
+/* A 64-bit mixer (splitmix64's finaliser) for the positions of keys in hash tables,
+ * which are already fixed-size numbers: much cheaper than hashing their bytes. Only
+ * where a key sits depends on it, never what a lookup finds. */
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
 /* ---- interning ---- */
 
 static uint32_t intern(struct intern *t, const char *s)
@@ -206,46 +219,41 @@ static const char *name_of(const struct sm_linker *l, uint32_t id)
 
 /* ---- ids ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+/* One more than the value of each hex digit; 0 for every other byte (the NUL too). */
+static const unsigned char hex_digit1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 /* Hex ids of up to 32 digits: the value of the last 16 digits, and in *hi (may be NULL)
  * the value of the digits before them, 0 for a 64-bit id (a 64-bit id and the low half
  * of a 128-bit one compare equal, DESIGN rule 1; the high half tells 128-bit ids apart).
- * Anything else: a hash, with *hi 0. */
+ * Anything else: a hash, with *hi 0. One pass over the id: every span has three, so
+ * this runs for every span (it was a strlen, a validating pass and a value pass). */
 static uint64_t id_key2(const char *id, uint64_t *hi)
 {
-    size_t len, i, start;
+    const unsigned char *p = (const unsigned char *)id;
     uint64_t v = 0, h = 0;
+    size_t len = 0;
+    unsigned d;
 
     if (hi)
         *hi = 0;
     if (!id || !*id)
         return 0;
-    len = strlen(id);
-    for (i = 0; i < len; i++) {
-        if (hexval(id[i]) < 0)
+    /* the digits shift through v into h: after the loop v holds the last 16, h the
+     * ones before (at most 16 of them, or the id is hashed) */
+    while ((d = hex_digit1[p[len]]) != 0) {
+        h = (h << 4) | (v >> 60);
+        v = (v << 4) | (d - 1);
+        if (++len > 32)
             break;
     }
-    if (i == len && len <= 32) {
-        start = len > 16 ? len - 16 : 0;
-        for (i = 0; i < start; i++)
-            h = (h << 4) | (uint64_t)hexval(id[i]);
-        for (i = start; i < len; i++)
-            v = (v << 4) | (uint64_t)hexval(id[i]);
-        if (v) {
-            if (hi)
-                *hi = h;
-            return v;
-        }
+    if (!p[len] && len <= 32 && v) {
+        if (hi)
+            *hi = h;
+        return v;
     }
     v = sm_hash_str(id);
     return v ? v : 1;
@@ -321,10 +329,11 @@ static const char *peer_name(const struct sm_span *s, char *tmp, size_t tmpsize,
 
 static uint64_t agg_hash(const struct agg_key *k)
 {
-    uint64_t v[5] = {(uint64_t)(int64_t)k->from_kind, k->from, (uint64_t)(int64_t)k->to_kind, k->to,
-                     (uint64_t)(int64_t)k->edge_kind};
+    uint64_t a = ((uint64_t)k->from << 32) | k->to;
+    uint64_t b = ((uint64_t)(uint8_t)k->from_kind << 16) | ((uint64_t)(uint8_t)k->to_kind << 8) |
+                 (uint64_t)(uint8_t)k->edge_kind;
 
-    return sm_hash64(v, sizeof(v));
+    return mix64(a ^ mix64(b));
 }
 
 static bool agg_key_eq(const struct agg_key *a, const struct agg_key *b)
@@ -562,6 +571,172 @@ static int cmp_trace(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The sort by trace (cmp_trace's order) without qsort: glibc sorts records larger than
+ * 32 bytes through an array of pointers and calls cmp_trace through a pointer for every
+ * comparison, which was a tenth of a run of OTLP lines. Instead a 16-byte key per record
+ * (low trace key, arrival, position) is sorted with the comparison inlined, the records
+ * are moved to their places in one pass, and only a run of one low key holding several
+ * high halves (rare: 128-bit ids that differ in their high half alone, or 64-bit ids
+ * mixed with 128-bit ones) is sorted again by cmp_trace. The keys take 16 bytes per
+ * record, as much as glibc's pointer array did. */
+struct trace_order {
+    uint64_t lo;
+    uint32_t seq;
+    uint32_t at; /* the record's position before the sort */
+};
+
+static inline bool order_less(const struct trace_order *a, const struct trace_order *b)
+{
+    if (a->lo != b->lo)
+        return a->lo < b->lo;
+    if (a->seq != b->seq)
+        return a->seq < b->seq;
+    return a->at < b->at;
+}
+
+static inline void order_swap(struct trace_order *a, struct trace_order *b)
+{
+    struct trace_order t = *a;
+
+    *a = *b;
+    *b = t;
+}
+
+static void order_insertion(struct trace_order *a, size_t n)
+{
+    size_t i, j;
+
+    for (i = 1; i < n; i++) {
+        struct trace_order x = a[i];
+
+        for (j = i; j > 0 && order_less(&x, &a[j - 1]); j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
+static void order_sift(struct trace_order *a, size_t root, size_t n)
+{
+    struct trace_order x = a[root];
+    size_t c;
+
+    while ((c = 2 * root + 1) < n) {
+        if (c + 1 < n && order_less(&a[c], &a[c + 1]))
+            c++;
+        if (!order_less(&x, &a[c]))
+            break;
+        a[root] = a[c];
+        root = c;
+    }
+    a[root] = x;
+}
+
+static void order_heapsort(struct trace_order *a, size_t n)
+{
+    size_t i;
+
+    for (i = n / 2; i-- > 0;)
+        order_sift(a, i, n);
+    for (i = n; i-- > 1;) {
+        order_swap(&a[0], &a[i]);
+        order_sift(a, 0, i);
+    }
+}
+
+/* Introsort: quicksort with a median of three, heapsort when the partitions go bad
+ * (depth is the budget of partitioning rounds), insertion sort for short ranges. The
+ * keys are distinct (at is), which the partition loop relies on for its sentinels. */
+static void order_sort(struct trace_order *a, size_t n, unsigned depth)
+{
+    while (n > 16) {
+        struct trace_order *m = a + n / 2, *z = a + n - 1, pivot;
+        size_t i = 0, j = n - 1;
+
+        if (depth-- == 0) {
+            order_heapsort(a, n);
+            return;
+        }
+        if (order_less(m, a))
+            order_swap(m, a);
+        if (order_less(z, m)) {
+            order_swap(z, m);
+            if (order_less(m, a))
+                order_swap(m, a);
+        }
+        pivot = *m; /* a[0] <= pivot <= a[n - 1]: both scans stop inside */
+        for (;;) {
+            do
+                i++;
+            while (order_less(&a[i], &pivot));
+            do
+                j--;
+            while (order_less(&pivot, &a[j]));
+            if (i >= j)
+                break;
+            order_swap(&a[i], &a[j]);
+        }
+        /* [0, i) <= pivot <= [i, n); recurse into the smaller side */
+        if (i < n - i) {
+            order_sort(a, i, depth);
+            a += i;
+            n -= i;
+        } else {
+            order_sort(a + i, n - i, depth);
+            n = i;
+        }
+    }
+    order_insertion(a, n);
+}
+
+static void sort_by_trace(struct rec *r, size_t n)
+{
+    struct trace_order *keys;
+    size_t i, j, k;
+    unsigned depth = 0;
+
+    if (n < 2)
+        return;
+    if (n > UINT32_MAX) {
+        qsort(r, n, sizeof(*r), cmp_trace);
+        return;
+    }
+    keys = sm_xmalloc(n * sizeof(*keys));
+    for (i = 0; i < n; i++) {
+        keys[i].lo = r[i].trace_key;
+        keys[i].seq = r[i].seq;
+        keys[i].at = (uint32_t)i;
+    }
+    for (i = n; i > 1; i >>= 1)
+        depth += 2;
+    order_sort(keys, n, depth);
+    /* move the records along the cycles of the permutation: keys[i].at is the record
+     * that belongs at i; a key whose at is its own index is done */
+    for (i = 0; i < n; i++) {
+        struct rec tmp;
+
+        if (keys[i].at == i)
+            continue;
+        tmp = r[i];
+        for (j = i; (k = keys[j].at) != i; j = k) {
+            r[j] = r[k];
+            keys[j].at = (uint32_t)j;
+        }
+        r[j] = tmp;
+        keys[j].at = (uint32_t)j;
+    }
+    free(keys);
+    /* within a run of one low key the order is arrival; cmp_trace puts the high half
+     * before that */
+    for (i = 0; i < n; i = j) {
+        bool mixed = false;
+
+        for (j = i + 1; j < n && r[j].trace_key == r[i].trace_key; j++)
+            mixed |= r[j].trace_hi != r[i].trace_hi;
+        if (mixed)
+            qsort(r + i, j - i, sizeof(*r), cmp_trace);
+    }
+}
+
 /* Length of the run of records from r[0] that share r[0]'s low trace key. */
 static size_t low_run(const struct rec *r, size_t n)
 {
@@ -599,8 +774,7 @@ static void link_grouped(struct sm_linker *l, struct rec *r, size_t n)
 {
     size_t i = 0, j;
 
-    if (n > 1) /* r may be NULL when n is 0 */
-        qsort(r, n, sizeof(*r), cmp_trace);
+    sort_by_trace(r, n); /* r may be NULL when n is 0 */
     for (i = 0; i < n; i = j) {
         j = i + low_run(r + i, n - i);
         link_low_run(l, r + i, j - i);
@@ -611,7 +785,7 @@ static void link_grouped(struct sm_linker *l, struct rec *r, size_t n)
 
 static size_t linked_slot(const struct linked_set *t, uint64_t lo)
 {
-    return (size_t)sm_hash64(&lo, sizeof(lo)) & (t->cap - 1);
+    return (size_t)mix64(lo) & (t->cap - 1);
 }
 
 static void linked_put(struct linked_set *t, uint64_t lo, uint64_t hi)
@@ -692,7 +866,7 @@ static void link_window(struct sm_linker *l)
     struct rec *r = l->pending;
     size_t n = l->npending, ngroups = 0, waiting = n, i, k, kept = 0;
 
-    qsort(r, n, sizeof(*r), cmp_trace);
+    sort_by_trace(r, n);
     for (i = 0; i < n; i += l->groups[ngroups++].len) {
         struct group *g;
 
@@ -838,12 +1012,26 @@ static void merge_into(struct rec *a, const struct rec *b)
     a->flags |= b->flags;
 }
 
+#define MERGE_INSERTION_SPANS 32
+
 static size_t merge_duplicates(struct rec *r, size_t n)
 {
     size_t out = 0, i;
 
-    if (n > 1) /* r may be NULL when n is 0 */
+    if (n > MERGE_INSERTION_SPANS) {
         qsort(r, n, sizeof(*r), cmp_merge);
+    } else {
+        /* most traces are short: an insertion sort with cmp_merge inlined beats
+         * glibc's pointer sort; cmp_merge is a total order, so the result is the same */
+        for (i = 1; i < n; i++) {
+            struct rec x = r[i];
+            size_t j;
+
+            for (j = i; j > 0 && cmp_merge(&x, &r[j - 1]) < 0; j--)
+                r[j] = r[j - 1];
+            r[j] = x;
+        }
+    }
     for (i = 0; i < n; i++) {
         struct rec *last = out ? &r[out - 1] : NULL;
 
@@ -884,9 +1072,7 @@ struct slot {
 
 static size_t key_hash(uint64_t id, uint32_t service, int shared, size_t mask)
 {
-    uint64_t v[2] = {id, ((uint64_t)service << 1) | (uint64_t)shared};
-
-    return sm_hash64(v, sizeof(v)) & mask;
+    return (size_t)mix64(id ^ mix64(((uint64_t)service << 1) | (uint64_t)shared)) & mask;
 }
 
 static struct slot *key_find(struct slot *t, size_t mask, uint64_t id, uint32_t service, int shared)
@@ -1597,8 +1783,7 @@ void sm_linker_link_idle(struct sm_linker *l, uint32_t mark)
     struct rec *r = l->pending;
     size_t n = l->npending, i = 0, kept = 0, loose = 0;
 
-    if (n > 1)
-        qsort(r, n, sizeof(*r), cmp_trace);
+    sort_by_trace(r, n);
     while (i < n) {
         size_t j = i + low_run(r + i, n - i), k;
         bool idle = true;
