@@ -121,6 +121,8 @@ struct sm_linker {
     size_t nloose;        /* waiting records with REC_LOOSE */
     size_t window_spans;  /* opt.window_spans or the default */
     struct group *groups; /* scratch of link_window */
+    struct rec *gathered; /* scratch: one trace's records, copied in order */
+    size_t gathered_cap;
     size_t groups_cap;
     /* traces linked by link_window, in two generations: early[cur] fills up to
      * EARLY_GENERATION keys, then replaces the older one, so memory stays bounded
@@ -688,12 +690,29 @@ static void order_sort(struct trace_order *a, size_t n, unsigned depth)
     order_insertion(a, n);
 }
 
-static void sort_by_trace(struct rec *r, size_t n)
+/* Records of one low key are linked from a copy (gathered in order) when no such run
+ * is longer than this; otherwise the records are put in order in place. */
+#define GATHER_MAX_SPANS 4096
+
+/* The waiting records in cmp_trace's order: keys[i].at is the record at place i. */
+struct order {
+    struct trace_order *keys;
+    bool in_place; /* the records themselves were sorted: keys[i].at == i */
+};
+
+/* Sorts the keys of r[0..n). Moving the records is left to gather, one trace at a time:
+ * following the cycles of the permutation over the whole array waits on two cache
+ * misses per record, one after the other, where reading each trace's records in order
+ * lets the misses overlap. A run of one low key longer than GATHER_MAX_SPANS (a huge
+ * trace) would need as large a copy, so then the records are moved in place. */
+static void order_make(struct order *o, struct rec *r, size_t n)
 {
     struct trace_order *keys;
     size_t i, j, k;
     unsigned depth = 0;
 
+    o->keys = NULL;
+    o->in_place = true;
     if (n < 2)
         return;
     if (n > UINT32_MAX) {
@@ -709,8 +728,18 @@ static void sort_by_trace(struct rec *r, size_t n)
     for (i = n; i > 1; i >>= 1)
         depth += 2;
     order_sort(keys, n, depth);
+    o->keys = keys;
+    o->in_place = false;
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n && keys[j].lo == keys[i].lo; j++)
+            ;
+        if (j - i > GATHER_MAX_SPANS)
+            break;
+    }
+    if (i >= n)
+        return;
     /* move the records along the cycles of the permutation: keys[i].at is the record
-     * that belongs at i; a key whose at is its own index is done */
+     * that belongs at i; a key whose at is its own index is done, and so all are */
     for (i = 0; i < n; i++) {
         struct rec tmp;
 
@@ -724,27 +753,75 @@ static void sort_by_trace(struct rec *r, size_t n)
         r[j] = tmp;
         keys[j].at = (uint32_t)j;
     }
-    free(keys);
-    /* within a run of one low key the order is arrival; cmp_trace puts the high half
-     * before that */
-    for (i = 0; i < n; i = j) {
-        bool mixed = false;
-
-        for (j = i + 1; j < n && r[j].trace_key == r[i].trace_key; j++)
-            mixed |= r[j].trace_hi != r[i].trace_hi;
-        if (mixed)
-            qsort(r + i, j - i, sizeof(*r), cmp_trace);
-    }
+    o->in_place = true;
 }
 
-/* Length of the run of records from r[0] that share r[0]'s low trace key. */
-static size_t low_run(const struct rec *r, size_t n)
+static void order_release(struct order *o)
 {
-    size_t j = 1;
+    free(o->keys);
+    o->keys = NULL;
+}
 
-    while (j < n && r[j].trace_key == r[0].trace_key)
-        j++;
-    return j;
+/* The length of the run of one low key that starts at place i of n. */
+static size_t order_run(const struct order *o, const struct rec *r, size_t i, size_t n)
+{
+    size_t j = i + 1;
+
+    if (o->keys) {
+        while (j < n && o->keys[j].lo == o->keys[i].lo)
+            j++;
+    } else {
+        while (j < n && r[j].trace_key == r[i].trace_key)
+            j++;
+    }
+    return j - i;
+}
+
+/* The records of places [i, i + len), one low key, in cmp_trace's order: in place, or
+ * copied into the linker's gather buffer. Within a run the keys are in arrival order;
+ * cmp_trace puts the high half first, which matters only when the run holds several
+ * (rare: 128-bit ids that differ in their high half alone, or 64-bit ids mixed with
+ * 128-bit ones). */
+static struct rec *gather(struct sm_linker *l, const struct order *o, struct rec *r, size_t i,
+                          size_t len, size_t n)
+{
+    struct rec *out = r + i;
+    bool mixed = false;
+    size_t k;
+
+    if (!o->in_place) {
+        const struct trace_order *keys = o->keys + i;
+        size_t ahead = n - i;
+
+        sm_grow(&l->gathered, &l->gathered_cap, len, sizeof(*l->gathered));
+        out = l->gathered;
+        for (k = 0; k < len; k++) {
+            if (k + 8 < ahead)
+                __builtin_prefetch(&r[keys[k + 8].at]);
+            out[k] = r[keys[k].at];
+        }
+    }
+    for (k = 1; k < len; k++)
+        mixed |= out[k].trace_hi != out[0].trace_hi;
+    if (mixed)
+        qsort(out, len, sizeof(*out), cmp_trace);
+    return out;
+}
+
+/* Drops the records at the places marked in gone, keeping the others in array order
+ * (any order will do: every sort by trace is total); returns how many are left. */
+static size_t compact(struct rec *r, size_t n, const uint8_t *gone)
+{
+    size_t i, kept = 0;
+
+    for (i = 0; i < n; i++) {
+        if (gone[i])
+            continue;
+        if (kept != i)
+            r[kept] = r[i];
+        kept++;
+    }
+    return kept;
 }
 
 /* Links r[0..n), records with one low trace key sorted by cmp_trace, as the traces they
@@ -772,15 +849,16 @@ static void link_low_run(struct sm_linker *l, struct rec *r, size_t n)
 
 static void link_grouped(struct sm_linker *l, struct rec *r, size_t n)
 {
-    size_t i = 0, j;
+    struct order o;
+    size_t i, len;
 
-    sort_by_trace(r, n); /* r may be NULL when n is 0 */
-    for (i = 0; i < n; i = j) {
-        j = i + low_run(r + i, n - i);
-        link_low_run(l, r + i, j - i);
+    order_make(&o, r, n);
+    for (i = 0; i < n; i += len) {
+        len = order_run(&o, r, i, n);
+        link_low_run(l, gather(l, &o, r, i, len, n), len);
     }
+    order_release(&o);
 }
-
 /* ---- traces linked before the end, and the spans that come too late for them ---- */
 
 static size_t linked_slot(const struct linked_set *t, uint64_t lo)
@@ -842,13 +920,6 @@ static void linked_release(struct linked_set *t)
     memset(t, 0, sizeof(*t));
 }
 
-static int cmp_group_start(const void *a, const void *b)
-{
-    const struct group *x = a, *y = b;
-
-    return x->start < y->start ? -1 : x->start > y->start;
-}
-
 static int cmp_group_age(const void *a, const void *b)
 {
     const struct group *x = a, *y = b;
@@ -864,20 +935,23 @@ static int cmp_group_age(const void *a, const void *b)
 static void link_window(struct sm_linker *l)
 {
     struct rec *r = l->pending;
-    size_t n = l->npending, ngroups = 0, waiting = n, i, k, kept = 0;
+    size_t n = l->npending, ngroups = 0, waiting = n, i, k;
+    uint8_t *gone;
+    struct order o;
 
-    sort_by_trace(r, n);
+    order_make(&o, r, n);
     for (i = 0; i < n; i += l->groups[ngroups++].len) {
         struct group *g;
 
         sm_grow(&l->groups, &l->groups_cap, ngroups + 1, sizeof(*l->groups));
         g = &l->groups[ngroups];
         g->start = i;
-        g->len = low_run(r + i, n - i);
+        g->len = order_run(&o, r, i, n);
         g->link = false;
         g->newest_age = UINT32_MAX;
         for (k = i; k < i + g->len; k++) {
-            uint32_t age = l->seq - r[k].seq; /* wraps: meaningful below 2^31 */
+            uint32_t seq = o.keys ? o.keys[k].seq : r[k].seq;
+            uint32_t age = l->seq - seq; /* wraps: meaningful below 2^31 */
 
             if (age < g->newest_age)
                 g->newest_age = age;
@@ -889,8 +963,10 @@ static void link_window(struct sm_linker *l)
         waiting -= l->groups[i].len;
     }
     /* link in age order, which is the order the traces finished in */
+    gone = sm_xcalloc(n ? n : 1, 1);
     for (i = 0; i < ngroups; i++) {
         const struct group *g = &l->groups[i];
+        struct rec *t;
 
         if (!g->link)
             continue;
@@ -898,23 +974,18 @@ static void link_window(struct sm_linker *l)
             l->cur = !l->cur;
             linked_release(&l->early[l->cur]);
         }
-        for (k = g->start; k < g->start + g->len; k++)
-            linked_put(&l->early[l->cur], r[k].trace_key, r[k].trace_hi);
-        link_low_run(l, r + g->start, g->len);
+        t = gather(l, &o, r, g->start, g->len, n);
+        for (k = 0; k < g->len; k++) {
+            linked_put(&l->early[l->cur], t[k].trace_key, t[k].trace_hi);
+            gone[o.keys ? o.keys[g->start + k].at : g->start + k] = 1;
+        }
+        link_low_run(l, t, g->len);
     }
-    /* keep the rest, moved down in array order (linking touched only its own runs) */
-    qsort(l->groups, ngroups, sizeof(*l->groups), cmp_group_start);
-    for (i = 0; i < ngroups; i++) {
-        const struct group *g = &l->groups[i];
-
-        if (g->link)
-            continue;
-        memmove(r + kept, r + g->start, g->len * sizeof(*r));
-        kept += g->len;
-    }
-    l->npending = kept;
+    /* keep the rest (linking touched only the records it linked, or their copies) */
+    l->npending = compact(r, n, gone);
+    free(gone);
+    order_release(&o);
 }
-
 int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_error *err)
 {
     size_t i;
@@ -1781,30 +1852,31 @@ uint32_t sm_linker_mark(const struct sm_linker *l)
 void sm_linker_link_idle(struct sm_linker *l, uint32_t mark)
 {
     struct rec *r = l->pending;
-    size_t n = l->npending, i = 0, kept = 0, loose = 0;
+    size_t n = l->npending, i, k, len, loose = 0;
+    uint8_t *gone;
+    struct order o;
 
-    sort_by_trace(r, n);
-    while (i < n) {
-        size_t j = i + low_run(r + i, n - i), k;
+    order_make(&o, r, n);
+    gone = sm_xcalloc(n ? n : 1, 1);
+    for (i = 0; i < n; i += len) {
         bool idle = true;
 
-        for (k = i; k < j && idle; k++)
-            idle = (int32_t)(r[k].seq - mark) < 0;
-        if (idle) {
-            link_low_run(l, r + i, j - i);
-        } else {
-            /* kept <= i: the slots before i are linked traces, free to reuse */
-            memmove(r + kept, r + i, (j - i) * sizeof(*r));
-            for (k = kept; k < kept + (j - i); k++)
-                loose += (r[k].flags & REC_LOOSE) != 0;
-            kept += j - i;
-        }
-        i = j;
+        len = order_run(&o, r, i, n);
+        for (k = i; k < i + len && idle; k++)
+            idle = (int32_t)((o.keys ? o.keys[k].seq : r[k].seq) - mark) < 0;
+        if (!idle)
+            continue;
+        for (k = i; k < i + len; k++)
+            gone[o.keys ? o.keys[k].at : k] = 1;
+        link_low_run(l, gather(l, &o, r, i, len, n), len);
     }
-    l->npending = kept;
+    l->npending = compact(r, n, gone);
+    for (i = 0; i < l->npending; i++)
+        loose += (r[i].flags & REC_LOOSE) != 0;
+    free(gone);
+    order_release(&o);
     l->nloose = loose;
 }
-
 int sm_linker_snapshot(struct sm_linker *l, struct sm_map *out, struct sm_error *err)
 {
     struct sm_map *map = l->map;
@@ -1838,6 +1910,7 @@ void sm_linker_free(struct sm_linker *l)
     free(l->names.slots);
     free(l->pending);
     free(l->groups);
+    free(l->gathered);
     linked_release(&l->early[0]);
     linked_release(&l->early[1]);
     for (i = 0; i < l->naggs; i++) {
