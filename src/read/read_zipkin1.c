@@ -38,36 +38,14 @@
 #include <string.h>
 
 #include "read_common.h"
+#include "zipkin1_conv.h"
 #include "svcmap/format.h"
 #include "svcmap/reader.h"
 
-/* An endpoint as logged; absent fields are NULL / 0. */
-struct endpoint {
-    const char *service; /* NULL for none (or "") */
-    const char *ipv4;
-    const char *ipv6;
-    long long port; /* 0: none */
-};
-
-struct annotation {
-    int64_t ts_us;
-    const char *value;
-    const struct endpoint *ep; /* NULL: none */
-    size_t index;              /* place in the file, for a stable sort */
-};
-
-struct binary {
-    const char *key;
-    const json_t *value; /* the string value of a tag; NULL for an address */
-    const struct endpoint *ep;
-    size_t index;
-    size_t part; /* the part the tag went to; (size_t)-1: none */
-};
-
 /* One v2 span in the making. */
 struct part {
-    const struct endpoint *local;
-    const struct endpoint *remote;
+    const struct sm_zipkin1_endpoint *local;
+    const struct sm_zipkin1_endpoint *remote;
     bool drop_remote_service; /* Finagle's "ca" with the server's own name */
     enum sm_span_kind kind;
     int64_t ts_us;  /* 0: absent */
@@ -78,9 +56,9 @@ struct part {
 struct conv {
     struct part *parts;
     size_t nparts, cap;
-    const struct annotation *cs, *sr, *ss, *cr, *ms, *mr, *ws, *wr;
-    struct annotation made_cs, made_sr; /* made up from the span's own times */
-    int64_t span_ts_us, span_dur_us;    /* the v1 span's timestamp and duration; 0: absent */
+    const struct sm_zipkin1_annotation *cs, *sr, *ss, *cr, *ms, *mr, *ws, *wr;
+    struct sm_zipkin1_annotation made_cs, made_sr; /* made up from the span's own times */
+    int64_t span_ts_us, span_dur_us; /* the v1 span's timestamp and duration; 0: absent */
 };
 
 #define NO_PART ((size_t)-1)
@@ -93,18 +71,18 @@ static bool same_text(const char *a, const char *b)
 }
 
 /* Zipkin's hasSameServiceName (its names are lowercased: compare without case). */
-static bool same_service(const struct endpoint *a, const struct endpoint *b)
+static bool same_service(const struct sm_zipkin1_endpoint *a, const struct sm_zipkin1_endpoint *b)
 {
     return same_text(a ? a->service : NULL, b ? b->service : NULL);
 }
 
-static bool same_endpoint(const struct endpoint *a, const struct endpoint *b)
+static bool same_endpoint(const struct sm_zipkin1_endpoint *a, const struct sm_zipkin1_endpoint *b)
 {
     return same_service(a, b) && same_text(a->ipv4, b->ipv4) && same_text(a->ipv6, b->ipv6) &&
            a->port == b->port;
 }
 
-static size_t new_part(struct conv *c, const struct endpoint *ep)
+static size_t new_part(struct conv *c, const struct sm_zipkin1_endpoint *ep)
 {
     sm_grow(&c->parts, &c->cap, c->nparts + 1, sizeof(*c->parts));
     memset(&c->parts[c->nparts], 0, sizeof(*c->parts));
@@ -113,7 +91,7 @@ static size_t new_part(struct conv *c, const struct endpoint *ep)
 }
 
 /* Zipkin's forEndpoint: the part for an endpoint's service (the first part for none). */
-static size_t part_for(struct conv *c, const struct endpoint *ep)
+static size_t part_for(struct conv *c, const struct sm_zipkin1_endpoint *ep)
 {
     size_t i;
 
@@ -131,7 +109,8 @@ static size_t part_for(struct conv *c, const struct endpoint *ep)
 }
 
 /* Times of the part of begin: the span's own when it has both, else the annotations'. */
-static void take_times(struct conv *c, const struct annotation *begin, const struct annotation *end)
+static void take_times(struct conv *c, const struct sm_zipkin1_annotation *begin,
+                       const struct sm_zipkin1_annotation *end)
 {
     struct part *p = &c->parts[part_for(c, begin->ep)];
 
@@ -145,7 +124,7 @@ static void take_times(struct conv *c, const struct annotation *begin, const str
         p->dur_us = end->ts_us - begin->ts_us;
 }
 
-static bool end_is_span_end(const struct conv *c, const struct annotation *end)
+static bool end_is_span_end(const struct conv *c, const struct sm_zipkin1_annotation *end)
 {
     return end && c->span_ts_us && c->span_dur_us && c->span_ts_us + c->span_dur_us == end->ts_us;
 }
@@ -168,12 +147,12 @@ static void incomplete_rpc(struct conv *c)
     }
 }
 
-static void process_annotations(struct conv *c, const struct annotation *ann, size_t n)
+static void process_annotations(struct conv *c, const struct sm_zipkin1_annotation *ann, size_t n)
 {
     size_t i;
 
     for (i = 0; i < n; i++) {
-        const struct annotation *a = &ann[i];
+        const struct sm_zipkin1_annotation *a = &ann[i];
         struct part *p = &c->parts[part_for(c, a->ep)];
         const char *v = a->value;
 
@@ -280,14 +259,14 @@ static void process_annotations(struct conv *c, const struct annotation *ann, si
     }
 }
 
-static void process_binary(struct conv *c, struct binary *bin, size_t n)
+static void process_binary(struct conv *c, struct sm_zipkin1_binary *bin, size_t n)
 {
-    const struct endpoint *ca = NULL, *sa = NULL, *ma = NULL;
-    const struct annotation *server;
+    const struct sm_zipkin1_endpoint *ca = NULL, *sa = NULL, *ma = NULL;
+    const struct sm_zipkin1_annotation *server;
     size_t i;
 
     for (i = 0; i < n; i++) {
-        struct binary *b = &bin[i];
+        struct sm_zipkin1_binary *b = &bin[i];
 
         b->part = NO_PART;
         if (!b->value) {
@@ -301,7 +280,7 @@ static void process_binary(struct conv *c, struct binary *bin, size_t n)
         }
         b->part = part_for(c, b->ep);
         /* "lc" with no value only says which host logged a local span */
-        if (!strcmp(b->key, "lc") && json_string_length(b->value) == 0)
+        if (!strcmp(b->key, "lc") && !b->value[0])
             b->part = NO_PART;
     }
 
@@ -380,8 +359,8 @@ static int read_us(const json_t *v, const char *what, const char *name, size_t s
 }
 
 /* An endpoint into *out; *present is false for null or one with no field set. */
-static int read_endpoint(const json_t *v, const char *what, size_t span_no, struct endpoint *out,
-                         bool *present, struct sm_error *err)
+static int read_endpoint(const json_t *v, const char *what, size_t span_no,
+                         struct sm_zipkin1_endpoint *out, bool *present, struct sm_error *err)
 {
     const json_t *name, *port;
 
@@ -406,7 +385,7 @@ static int read_endpoint(const json_t *v, const char *what, size_t span_no, stru
 
 static int cmp_annotation(const void *a, const void *b)
 {
-    const struct annotation *x = a, *y = b;
+    const struct sm_zipkin1_annotation *x = a, *y = b;
     int v;
 
     if (x->ts_us != y->ts_us)
@@ -419,7 +398,7 @@ static int cmp_annotation(const void *a, const void *b)
 
 static int cmp_binary(const void *a, const void *b)
 {
-    const struct binary *x = a, *y = b;
+    const struct sm_zipkin1_binary *x = a, *y = b;
     int v = strcmp(x->key, y->key);
 
     if (v)
@@ -429,11 +408,11 @@ static int cmp_binary(const void *a, const void *b)
 
 /* What one v1 span holds, read from its JSON. */
 struct v1_span {
-    struct annotation *ann;
+    struct sm_zipkin1_annotation *ann;
     size_t nann;
-    struct binary *bin;
+    struct sm_zipkin1_binary *bin;
     size_t nbin;
-    struct endpoint *eps; /* one per annotation and binary annotation */
+    struct sm_zipkin1_endpoint *eps; /* one per annotation and binary annotation */
 };
 
 static void v1_span_release(struct v1_span *v)
@@ -457,7 +436,7 @@ static int read_annotations(const json_t *list, size_t span_no, struct v1_span *
         return sm_read_fail(err, span_no, "\"annotations\" must be an array");
     json_array_foreach(list, i, a)
     {
-        struct annotation *an = &v->ann[v->nann];
+        struct sm_zipkin1_annotation *an = &v->ann[v->nann];
         const json_t *value;
         bool present;
 
@@ -497,8 +476,8 @@ static int read_binary(const json_t *list, size_t span_no, struct v1_span *v, st
         return sm_read_fail(err, span_no, "\"binaryAnnotations\" must be an array");
     json_array_foreach(list, i, a)
     {
-        struct endpoint *ep = &v->eps[v->nann + v->nbin];
-        struct binary *b = &v->bin[v->nbin];
+        struct sm_zipkin1_endpoint *ep = &v->eps[v->nann + v->nbin];
+        struct sm_zipkin1_binary *b = &v->bin[v->nbin];
         const json_t *key, *value;
         bool present;
 
@@ -517,7 +496,7 @@ static int read_binary(const json_t *list, size_t span_no, struct v1_span *v, st
         b->ep = present ? ep : NULL;
         b->index = i;
         if (json_is_string(value)) {
-            b->value = value;
+            b->value = json_string_value(value);
         } else if (json_is_true(value) && present &&
                    (!strcmp(b->key, "sa") || !strcmp(b->key, "ca") || !strcmp(b->key, "ma"))) {
             b->value = NULL; /* an address */
@@ -531,7 +510,8 @@ static int read_binary(const json_t *list, size_t span_no, struct v1_span *v, st
 
 /* ---- one part -> one sm_span ---- */
 
-static void set_local_address(struct sm_batch *b, struct sm_span *s, const struct endpoint *ep)
+static void set_local_address(struct sm_batch *b, struct sm_span *s,
+                              const struct sm_zipkin1_endpoint *ep)
 {
     char tmp[256];
 
@@ -542,86 +522,71 @@ static void set_local_address(struct sm_batch *b, struct sm_span *s, const struc
     s->local_address = sm_batch_str(b, tmp);
 }
 
-static void apply_tag(struct sm_batch *b, struct sm_span *s, const char *key, const json_t *v)
+/* A tag (a binary annotation with a string value), as sm_read_apply_attr would apply a
+ * JSON string. */
+static void apply_tag(struct sm_batch *b, struct sm_span *s, const char *key, const char *v)
 {
-    if (key[0] == 'e' && !strcmp(key, "error"))
+    const char **field;
+    int64_t code;
+
+    if (key[0] == 'e' && !strcmp(key, "error")) {
         s->error = true;
-    else if (key[0] == 'o' && !strcmp(key, "otel.status_code"))
-        s->error |= !sm_strcasecmp(json_string_value(v), "ERROR");
-    else if (key[0] == 's' && !strcmp(key, "service.namespace"))
-        s->service_namespace = sm_read_text(b, v);
-    else if (key[0] == 's' && !strcmp(key, "service.version"))
-        s->service_version = sm_read_text(b, v);
-    else
-        sm_read_apply_attr(b, s, key, v);
+        return;
+    }
+    if (key[0] == 'o' && !strcmp(key, "otel.status_code")) {
+        s->error |= !sm_strcasecmp(v, "ERROR");
+        return;
+    }
+    if (key[0] == 's' && !strcmp(key, "service.namespace")) {
+        s->service_namespace = sm_batch_str(b, v);
+        return;
+    }
+    if (key[0] == 's' && !strcmp(key, "service.version")) {
+        s->service_version = sm_batch_str(b, v);
+        return;
+    }
+    switch (sm_read_attr_target(s, key, &field)) {
+    case SM_READ_ATTR_TEXT:
+        *field = sm_batch_str(b, v);
+        break;
+    case SM_READ_ATTR_HTTP_STATUS:
+        if (sm_read_decimal(v, &code) == 0)
+            sm_read_set_http_status(s, code);
+        break;
+    case SM_READ_ATTR_NONE:
+        break;
+    }
 }
 
-static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, struct sm_error *err)
+void sm_zipkin1_convert(struct sm_batch *b, struct sm_zipkin1_span *v)
 {
-    struct v1_span v;
     struct conv c;
-    const char *trace_id, *span_id, *parent_id;
-    const json_t *ann, *bin;
-    size_t nann, nbin, i, k;
-    char quote[64];
-    int rc;
+    const char *parent_id = v->parent_id;
+    size_t i, k;
 
-    memset(&v, 0, sizeof(v));
     memset(&c, 0, sizeof(c));
-    if (!json_is_object(js))
-        return sm_read_fail(err, span_no, "must be an object, got %s",
-                            sm_read_describe(js, quote, sizeof(quote)));
-    rc = read_id(b, sm_read_get(js, "traceId", NULL, NULL), "traceId", true, span_no, &trace_id,
-                 err);
-    if (!rc)
-        rc = read_id(b, sm_read_get(js, "id", NULL, NULL), "id", true, span_no, &span_id, err);
-    if (!rc)
-        rc = read_id(b, sm_read_get(js, "parentId", NULL, NULL), "parentId", false, span_no,
-                     &parent_id, err);
-    if (!rc)
-        rc = read_us(sm_read_get(js, "timestamp", NULL, NULL), "", "timestamp", span_no,
-                     &c.span_ts_us, err);
-    if (!rc)
-        rc = read_us(sm_read_get(js, "duration", NULL, NULL), "", "duration", span_no,
-                     &c.span_dur_us, err);
-    if (rc)
-        return rc;
-    if (sm_read_get(js, "name", NULL, NULL) && !json_is_string(json_object_get(js, "name")))
-        return sm_read_fail(err, span_no, "\"name\" must be a string, got %s",
-                            sm_read_describe(json_object_get(js, "name"), quote, sizeof(quote)));
-    if (parent_id && !strcmp(parent_id, span_id))
+    c.span_ts_us = v->ts_us;
+    c.span_dur_us = v->dur_us;
+    if (parent_id && !strcmp(parent_id, v->span_id))
         parent_id = NULL; /* Zipkin drops a parent id equal to the span's own */
-
-    ann = sm_read_get(js, "annotations", NULL, NULL);
-    bin = sm_read_get(js, "binaryAnnotations", NULL, NULL);
-    nann = json_is_array(ann) ? json_array_size(ann) : 0;
-    nbin = json_is_array(bin) ? json_array_size(bin) : 0;
-    v.ann = sm_xmalloc((nann ? nann : 1) * sizeof(*v.ann));
-    v.bin = sm_xmalloc((nbin ? nbin : 1) * sizeof(*v.bin));
-    v.eps = sm_xmalloc((nann + nbin ? nann + nbin : 1) * sizeof(*v.eps));
-    rc = read_annotations(ann, span_no, &v, err);
-    if (!rc)
-        rc = read_binary(bin, span_no, &v, err);
-    if (rc)
-        goto out;
-    if (v.nann > 1)
-        qsort(v.ann, v.nann, sizeof(*v.ann), cmp_annotation);
-    if (v.nbin > 1)
-        qsort(v.bin, v.nbin, sizeof(*v.bin), cmp_binary);
+    if (v->nann > 1)
+        qsort(v->ann, v->nann, sizeof(*v->ann), cmp_annotation);
+    if (v->nbin > 1)
+        qsort(v->bin, v->nbin, sizeof(*v->bin), cmp_binary);
 
     new_part(&c, NULL);
-    process_annotations(&c, v.ann, v.nann);
-    process_binary(&c, v.bin, v.nbin);
+    process_annotations(&c, v->ann, v->nann);
+    process_binary(&c, v->bin, v->nbin);
 
     for (i = 0; i < c.nparts; i++) {
         const struct part *p = &c.parts[i];
         struct sm_span *s = sm_batch_add(b);
 
         s->format = SM_FORMAT_ZIPKIN1;
-        s->trace_id = trace_id;
-        s->span_id = span_id;
+        s->trace_id = v->trace_id;
+        s->span_id = v->span_id;
         s->parent_id = parent_id;
-        s->name = sm_batch_str(b, json_string_value(json_object_get(js, "name")));
+        s->name = sm_batch_str(b, v->name);
         s->kind = p->kind;
         s->shared = p->shared && p->kind != SM_KIND_CLIENT;
         if (p->ts_us > 0)
@@ -634,9 +599,9 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
             s->service = sm_batch_str(b, p->local->service);
             set_local_address(b, s, p->local);
         }
-        for (k = 0; k < v.nbin; k++) {
-            if (v.bin[k].part == i)
-                apply_tag(b, s, v.bin[k].key, v.bin[k].value);
+        for (k = 0; k < v->nbin; k++) {
+            if (v->bin[k].part == i)
+                apply_tag(b, s, v->bin[k].key, v->bin[k].value);
         }
         if (p->remote) {
             if (!p->drop_remote_service)
@@ -655,8 +620,60 @@ static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, stru
             }
         }
     }
-out:
     free(c.parts);
+}
+
+static int parse_span(const json_t *js, size_t span_no, struct sm_batch *b, struct sm_error *err)
+{
+    struct v1_span v;
+    struct sm_zipkin1_span sp;
+    const json_t *ann, *bin;
+    size_t nann, nbin;
+    char quote[64];
+    int rc;
+
+    memset(&v, 0, sizeof(v));
+    memset(&sp, 0, sizeof(sp));
+    if (!json_is_object(js))
+        return sm_read_fail(err, span_no, "must be an object, got %s",
+                            sm_read_describe(js, quote, sizeof(quote)));
+    rc = read_id(b, sm_read_get(js, "traceId", NULL, NULL), "traceId", true, span_no, &sp.trace_id,
+                 err);
+    if (!rc)
+        rc = read_id(b, sm_read_get(js, "id", NULL, NULL), "id", true, span_no, &sp.span_id, err);
+    if (!rc)
+        rc = read_id(b, sm_read_get(js, "parentId", NULL, NULL), "parentId", false, span_no,
+                     &sp.parent_id, err);
+    if (!rc)
+        rc = read_us(sm_read_get(js, "timestamp", NULL, NULL), "", "timestamp", span_no, &sp.ts_us,
+                     err);
+    if (!rc)
+        rc = read_us(sm_read_get(js, "duration", NULL, NULL), "", "duration", span_no, &sp.dur_us,
+                     err);
+    if (rc)
+        return rc;
+    if (sm_read_get(js, "name", NULL, NULL) && !json_is_string(json_object_get(js, "name")))
+        return sm_read_fail(err, span_no, "\"name\" must be a string, got %s",
+                            sm_read_describe(json_object_get(js, "name"), quote, sizeof(quote)));
+    sp.name = json_string_value(json_object_get(js, "name"));
+
+    ann = sm_read_get(js, "annotations", NULL, NULL);
+    bin = sm_read_get(js, "binaryAnnotations", NULL, NULL);
+    nann = json_is_array(ann) ? json_array_size(ann) : 0;
+    nbin = json_is_array(bin) ? json_array_size(bin) : 0;
+    v.ann = sm_xmalloc((nann ? nann : 1) * sizeof(*v.ann));
+    v.bin = sm_xmalloc((nbin ? nbin : 1) * sizeof(*v.bin));
+    v.eps = sm_xmalloc((nann + nbin ? nann + nbin : 1) * sizeof(*v.eps));
+    rc = read_annotations(ann, span_no, &v, err);
+    if (!rc)
+        rc = read_binary(bin, span_no, &v, err);
+    if (!rc) {
+        sp.ann = v.ann;
+        sp.nann = v.nann;
+        sp.bin = v.bin;
+        sp.nbin = v.nbin;
+        sm_zipkin1_convert(b, &sp);
+    }
     v1_span_release(&v);
     return rc;
 }
