@@ -28,7 +28,8 @@
 
 bool sm_sax_supports(enum sm_input_format format)
 {
-    return format == SM_FORMAT_OTLP || format == SM_FORMAT_JAEGER || format == SM_FORMAT_ZIPKIN;
+    return format == SM_FORMAT_OTLP || format == SM_FORMAT_JAEGER || format == SM_FORMAT_ZIPKIN ||
+           format == SM_FORMAT_ZIPKIN1;
 }
 
 int sm_sax_parse(enum sm_input_format format, const struct sm_element *el, struct sm_batch *out,
@@ -43,6 +44,8 @@ int sm_sax_parse(enum sm_input_format format, const struct sm_element *el, struc
         return sm_sax_parse_jaeger(el, out, err);
     case SM_FORMAT_ZIPKIN:
         return sm_sax_parse_zipkin(el, out, err);
+    case SM_FORMAT_ZIPKIN1:
+        return sm_sax_parse_zipkin1(el, out, err);
     default:
         return SM_SAX_FALLBACK;
     }

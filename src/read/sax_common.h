@@ -176,5 +176,6 @@ int sm_sax_us(const struct sm_sax_scalar *v, int64_t *ns);
 int sm_sax_parse_otlp(const struct sm_element *el, struct sm_batch *out, struct sm_error *err);
 int sm_sax_parse_jaeger(const struct sm_element *el, struct sm_batch *out, struct sm_error *err);
 int sm_sax_parse_zipkin(const struct sm_element *el, struct sm_batch *out, struct sm_error *err);
+int sm_sax_parse_zipkin1(const struct sm_element *el, struct sm_batch *out, struct sm_error *err);
 
 #endif

@@ -34,7 +34,8 @@ static const struct config configs[] = {
     {SM_FORMAT_UNKNOWN, 1, true, false},  {SM_FORMAT_UNKNOWN, 1, false, true},
     {SM_FORMAT_OTLP, 1, false, false},    {SM_FORMAT_OTLP, 2, false, false},
     {SM_FORMAT_JAEGER, 1, false, false},  {SM_FORMAT_ZIPKIN, 1, false, false},
-    {SM_FORMAT_ZIPKIN1, 1, false, false},
+    {SM_FORMAT_ZIPKIN1, 1, false, false}, {SM_FORMAT_ZIPKIN1, 2, false, false},
+    {SM_FORMAT_ZIPKIN1, 1, true, false},  {SM_FORMAT_ZIPKIN1, 1, false, true},
 };
 
 static void add_error(struct sm_buf *out, const char *what, const struct sm_error *err)

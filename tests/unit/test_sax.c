@@ -1,0 +1,229 @@
+/* test_sax.c: unit tests of the streaming readers (sax.h): which elements they read
+ * themselves and which they hand back to the jansson readers.
+ *
+ * The differential target (tests/fuzz/fuzz_sax_diff.c) proves that the two kinds of
+ * readers agree, but a streaming reader that handed every element back would pass it
+ * too. These tests pin down that plainly good elements are read by the streaming
+ * reader (status 0, the same spans as the jansson reader, field by field through
+ * sm_span_to_json), and that the elements the jansson reader would complain about or
+ * skip are handed back (SM_SAX_FALLBACK).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "svcmap/reader.h"
+#include "svcmap/sax.h"
+#include "svcmap/span.h"
+#include "svcmap/util.h"
+
+/* The spans of b, one sm_span_to_json line each. */
+static void spans_text(const struct sm_batch *b, struct sm_buf *out)
+{
+    size_t i;
+
+    sm_buf_reset(out);
+    sm_buf_adds(out, "");
+    for (i = 0; i < b->len; i++) {
+        sm_span_to_json(&b->spans[i], out);
+        sm_buf_addc(out, '\n');
+    }
+}
+
+static void element(struct sm_element *el, const char *text)
+{
+    memset(el, 0, sizeof(*el));
+    el->ctx = SM_ELEM_ARRAY_ITEM;
+    el->data = text;
+    el->len = strlen(text);
+}
+
+/* text is read by the streaming reader of format, to the jansson reader's spans;
+ * returns how many. */
+static size_t assert_streamed(enum sm_input_format format, const char *text)
+{
+    const struct sm_reader *r = sm_reader_for(format);
+    struct sm_element el;
+    struct sm_batch ref, got;
+    struct sm_buf a, b;
+    struct sm_error err;
+    json_error_t jerr;
+    json_t *v;
+    size_t n;
+    int rc;
+
+    element(&el, text);
+    sm_batch_init(&ref);
+    sm_batch_init(&got);
+    sm_buf_init(&a);
+    sm_buf_init(&b);
+    sm_error_init(&err);
+    v = json_loads(text, JSON_DECODE_ANY, &jerr);
+    if (!v)
+        fail_msg("test input does not parse: %s", jerr.text);
+    assert_int_equal(r->parse(&el, v, &ref, &err), 0);
+    assert_int_equal(ref.nskips, 0);
+    json_decref(v);
+    rc = sm_sax_parse(format, &el, &got, &err);
+    if (rc != 0)
+        fail_msg("the streaming reader handed back: %s", text);
+    spans_text(&ref, &a);
+    spans_text(&got, &b);
+    assert_string_equal(b.data, a.data);
+    assert_int_equal(got.whole_traces, ref.whole_traces);
+    n = got.len;
+    sm_buf_release(&a);
+    sm_buf_release(&b);
+    sm_batch_release(&ref);
+    sm_batch_release(&got);
+    return n;
+}
+
+static void assert_handed_back(enum sm_input_format format, const char *text)
+{
+    struct sm_element el;
+    struct sm_batch got;
+    struct sm_error err;
+    int rc;
+
+    element(&el, text);
+    sm_batch_init(&got);
+    sm_error_init(&err);
+    rc = sm_sax_parse(format, &el, &got, &err);
+    if (rc != SM_SAX_FALLBACK)
+        fail_msg("the streaming reader did not hand back (status %d): %s", rc, text);
+    sm_batch_release(&got);
+}
+
+#define T "\"traceId\":\"5af7183fb1d4cf5f\""
+
+static void test_supports(void **state)
+{
+    (void)state;
+    assert_true(sm_sax_supports(SM_FORMAT_OTLP));
+    assert_true(sm_sax_supports(SM_FORMAT_JAEGER));
+    assert_true(sm_sax_supports(SM_FORMAT_ZIPKIN));
+    assert_true(sm_sax_supports(SM_FORMAT_ZIPKIN1));
+    assert_false(sm_sax_supports(SM_FORMAT_OTLP_PROTO));
+}
+
+static void test_zipkin1_streamed(void **state)
+{
+    (void)state;
+    /* a shared RPC logged by two hosts: a client part and a server part */
+    assert_int_equal(
+        assert_streamed(
+            SM_FORMAT_ZIPKIN1,
+            "{" T ",\"id\":\"a\",\"name\":\"get\",\"timestamp\":10,\"duration\":90,"
+            "\"annotations\":["
+            "{\"timestamp\":100,\"value\":\"cr\",\"endpoint\":{\"serviceName\":\"web\"}},"
+            "{\"timestamp\":10,\"value\":\"cs\",\"endpoint\":{\"serviceName\":\"web\"}},"
+            "{\"timestamp\":20,\"value\":\"sr\",\"endpoint\":{\"serviceName\":\"api\","
+            "\"ipv4\":\"10.0.0.2\",\"port\":8080}},"
+            "{\"timestamp\":80,\"value\":\"ss\",\"endpoint\":{\"serviceName\":\"api\"}}],"
+            "\"binaryAnnotations\":["
+            "{\"key\":\"http.status_code\",\"value\":\"503\",\"endpoint\":{\"serviceName\":\"api\"}"
+            "},"
+            "{\"key\":\"sa\",\"value\":true,\"endpoint\":{\"serviceName\":\"api\"}},"
+            "{\"key\":\"ignored\",\"value\":{\"deep\":[[[1]]]}},"
+            "{\"key\":\"error\",\"value\":\"\",\"endpoint\":{\"serviceName\":\"api\"}}],"
+            "\"debug\":false}"),
+        2);
+    /* a client with only a remote address, ids kept opaque, times in strings */
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN1,
+                                     "{\"traceId\":\"not-hex\",\"id\":\"B\",\"parentId\":\"a\","
+                                     "\"timestamp\":\"5\",\"duration\":1e3,\"annotations\":["
+                                     "{\"timestamp\":5,\"value\":\"cs\",\"endpoint\":"
+                                     "{\"serviceName\":\"web\"}}],\"binaryAnnotations\":["
+                                     "{\"key\":\"sa\",\"value\":true,\"endpoint\":"
+                                     "{\"ipv4\":\"10.1.1.1\",\"port\":5432}}]}"),
+                     1);
+    /* a trace, and a list of traces */
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN1,
+                                     "[{" T ",\"id\":\"1\",\"binaryAnnotations\":[]},"
+                                     "{" T ",\"id\":\"2\",\"parentId\":\"1\",\"annotations\":"
+                                     "[{\"timestamp\":1,\"value\":\"lc\",\"endpoint\":null}]}]"),
+                     2);
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN1,
+                                     "[[{" T ",\"id\":\"1\",\"binaryAnnotations\":[]}],[],"
+                                     "[{" T ",\"id\":\"2\",\"name\":null}]]"),
+                     2);
+}
+
+static void test_zipkin1_handed_back(void **state)
+{
+    static const char *const bad[] = {
+        /* what read_zipkin1.c complains about */
+        "{\"id\":\"1\"}",
+        "{" T ",\"id\":\"0\"}",
+        "{" T ",\"id\":7}",
+        "{" T ",\"id\":\"1\",\"parentId\":7}",
+        "{" T ",\"id\":\"1\",\"timestamp\":-1}",
+        "{" T ",\"id\":\"1\",\"name\":5}",
+        "{" T ",\"id\":\"1\",\"annotations\":{}}",
+        "{" T ",\"id\":\"1\",\"annotations\":[{\"value\":\"cs\"}]}",
+        "{" T ",\"id\":\"1\",\"annotations\":[{\"timestamp\":1,\"value\":5}]}",
+        "{" T ",\"id\":\"1\",\"annotations\":[{\"timestamp\":1,\"value\":\"cs\","
+        "\"endpoint\":\"web\"}]}",
+        "{" T ",\"id\":\"1\",\"binaryAnnotations\":[{\"key\":\"k\",\"value\":\"v\","
+        "\"endpoint\":{\"serviceName\":1}}]}",
+        "{" T ",\"id\":\"1\",\"binaryAnnotations\":[{\"value\":\"v\"}]}",
+        "[{" T ",\"id\":\"1\"},5]",
+        "[[],{}]",
+        "5",
+        /* what jansson reads otherwise than yajl, or keeps the last of */
+        "{" T ",\"id\":\"1\",\"id\":\"2\"}",
+        "{" T ",\"id\":\"1\",\"annotations\":[{\"timestamp\":1,\"value\":\"cs\","
+        "\"endpoint\":{\"serviceName\":\"a\",\"serviceName\":\"b\"}}]}",
+        "{" T ",\"id\":\"1\",\"timestamp\":123456789012345678901234567890}",
+        "{" T ",\"id\":\"1\",\"x\":[123456789012345678901234567890]}",
+        "{" T ",\"id\":\"1\",\"name\":\"\\ud800\"}",
+        "{" T ",\"id\":\"1\",\"name\":\"\xc0\xaf\"}",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_handed_back(SM_FORMAT_ZIPKIN1, bad[i]);
+}
+
+/* The other readers still read their plain records themselves through the shared walk. */
+static void test_others_streamed(void **state)
+{
+    (void)state;
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN,
+                                     "{" T ",\"id\":\"1\",\"kind\":\"CLIENT\","
+                                     "\"localEndpoint\":{\"serviceName\":\"web\"},"
+                                     "\"tags\":{\"peer.service\":\"db\",\"x\":[{}]}}"),
+                     1);
+    assert_int_equal(
+        assert_streamed(SM_FORMAT_JAEGER,
+                        "{\"traceID\":\"1\",\"spans\":[{\"spanID\":\"2\",\"operationName\":\"x\","
+                        "\"processID\":\"p1\",\"tags\":[{\"key\":\"span.kind\",\"value\":"
+                        "\"server\"}]}],\"processes\":{\"p1\":{\"serviceName\":\"api\"}}}"),
+        1);
+    assert_int_equal(
+        assert_streamed(SM_FORMAT_OTLP,
+                        "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":"
+                        "\"service.name\",\"value\":{\"stringValue\":\"web\"}}]},\"scopeSpans\":"
+                        "[{\"spans\":[{\"traceId\":\"5af7183fb1d4cf5f5af7183fb1d4cf5f\","
+                        "\"spanId\":\"5af7183fb1d4cf5f\",\"name\":\"x\",\"kind\":2}]}]}]}"),
+        1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_supports),
+        cmocka_unit_test(test_zipkin1_streamed),
+        cmocka_unit_test(test_zipkin1_handed_back),
+        cmocka_unit_test(test_others_streamed),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
