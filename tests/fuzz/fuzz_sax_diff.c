@@ -8,7 +8,8 @@
  * the ignored records, the statistics, the status and the final error. Any difference
  * aborts with both transcripts' first differing lines. Configurations: the format
  * detected and forced to each JSON span format, one thread and two, the default limits
- * and small ones, --strict.
+ * and small ones, --strict; SVCMAP_SAX_DIFF_CONFIG=N (an index into configs) runs only
+ * one, for a fuzzing run that should spend its time there.
  *
  * Built like every fuzz target (libFuzzer under SVCMAP_FUZZ, and always the replay
  * driver); the test sax_diff.inputs replays it over every fixture and every fuzz corpus.
@@ -138,15 +139,36 @@ static void report(const struct config *cfg, const char *a, const char *b)
     abort();
 }
 
+/* The configuration SVCMAP_SAX_DIFF_CONFIG names (its index in configs), so that a
+ * fuzzing run can spend its time on one; -1 (unset or out of range): all of them. */
+static int only_config(void)
+{
+    const char *v = getenv("SVCMAP_SAX_DIFF_CONFIG");
+    char *end;
+    long n;
+
+    if (!v || !*v)
+        return -1;
+    n = strtol(v, &end, 10);
+    if (*end || n < 0 || n >= (long)(sizeof(configs) / sizeof(configs[0])))
+        return -1;
+    return (int)n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int only = -2;
     const char *path = fuzz_scratch_file(data, size);
     struct sm_buf ref, got;
     size_t i;
 
+    if (only == -2)
+        only = only_config();
     sm_buf_init(&ref);
     sm_buf_init(&got);
     for (i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
+        if (only >= 0 && (size_t)only != i)
+            continue;
         transcript(path, &configs[i], true, &ref);
         transcript(path, &configs[i], false, &got);
         if (ref.len != got.len || memcmp(ref.data, got.data, ref.len) != 0)
