@@ -5,14 +5,14 @@
  * removed one, a slower edge, more failures), `bench` is a random topology of K services
  * written until a byte budget is reached, and `bigmap` covers a graph of many services
  * and edges for rendering tests. Writers turn the records into OTLP JSON lines, Jaeger
- * {"data":[...]}, Zipkin v2 lists of traces or a flat Zipkin array; all four carry the
- * same ids, services, kinds, microsecond times, errors and attributes, so a reader must
- * get the same map from each. OTLP lines and flat Zipkin arrays are batched the way
- * exporters batch: a batch holds spans of one to three traces and some spans spill into
- * the next batch. Randomness comes from a seeded xoshiro256** of this file and start
- * times from a fixed epoch, so the same arguments always give the same bytes. Output is
- * formatted by hand into a large buffer (no printf per field) so that benchmark files of
- * gigabytes are written at disk speed in constant memory.
+ * {"data":[...]}, Zipkin v2 lists of traces, a flat Zipkin array or Zipkin v1 lists of
+ * traces; all five carry the same ids, services, kinds, microsecond times, errors and
+ * attributes, so a reader must get the same map from each. OTLP lines and flat Zipkin arrays are
+ * batched the way exporters batch: a batch holds spans of one to three traces and some spans spill
+ * into the next batch. Randomness comes from a seeded xoshiro256** of this file and start times
+ * from a fixed epoch, so the same arguments always give the same bytes. Output is formatted by hand
+ * into a large buffer (no printf per field) so that benchmark files of gigabytes are written at
+ * disk speed in constant memory.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,7 +32,7 @@
 #define OUT_BUF_BYTES   (4u << 20)
 
 enum kind { K_INTERNAL = 1, K_SERVER = 2, K_CLIENT = 3, K_PRODUCER = 4, K_CONSUMER = 5 };
-enum format { F_OTLP, F_JAEGER, F_ZIPKIN, F_ZIPKIN_FLAT };
+enum format { F_OTLP, F_JAEGER, F_ZIPKIN, F_ZIPKIN_FLAT, F_ZIPKIN1 };
 enum atype { A_STR, A_INT, A_BOOL };
 
 struct attr {
@@ -744,6 +744,118 @@ static void write_zipkin_trace(struct out *o, const struct gen *g, int first_tra
     o_chr(o, ']');
 }
 
+/* A Zipkin v1 span as Zipkin's V2SpanConverter writes one: the kind becomes core
+ * annotations (sr/ss, cs/cr, ms/ws, wr/mr) and the tags string binary annotations, each
+ * logged by the span's service; a local span says so with an empty "lc". */
+static void o_v1_endpoint(struct out *o, const struct service *sv)
+{
+    o_str(o, ",\"endpoint\":{\"serviceName\":");
+    o_jstr(o, sv->name);
+    o_str(o, "}}");
+}
+
+static void o_v1_annotation(struct out *o, const struct service *sv, int64_t ts_us,
+                            const char *value, int first)
+{
+    o_str(o, first ? "{\"timestamp\":" : ",{\"timestamp\":");
+    o_i64(o, ts_us);
+    o_str(o, ",\"value\":\"");
+    o_str(o, value);
+    o_chr(o, '"');
+    o_v1_endpoint(o, sv);
+}
+
+/* A binary annotation; value is written as it is (a JSON string). */
+static void o_v1_binary_start(struct out *o, const char *key)
+{
+    o_str(o, ",{\"key\":");
+    o_jstr(o, key);
+    o_str(o, ",\"value\":");
+}
+
+static void o_v1_tag(struct out *o, const struct service *sv, const char *key, const char *value)
+{
+    o_v1_binary_start(o, key);
+    o_jstr(o, value);
+    o_v1_endpoint(o, sv);
+}
+
+static void o_span_zipkin1(struct out *o, const struct gen *g, const struct gspan *sp)
+{
+    static const char *const begin[] = {"", "", "sr", "cs", "ms", "wr"};
+    static const char *const end[] = {"", "", "ss", "cr", "ws", "mr"};
+    const struct service *sv = &g->svcs[sp->svc];
+
+    o_str(o, "{\"traceId\":\"");
+    o_hex64(o, sp->trace_hi);
+    o_hex64(o, sp->trace_lo);
+    o_str(o, "\",\"id\":\"");
+    o_hex64(o, sp->span_id);
+    if (sp->parent_id) {
+        o_str(o, "\",\"parentId\":\"");
+        o_hex64(o, sp->parent_id);
+    }
+    o_str(o, "\",\"name\":");
+    o_jstr(o, span_name(sp));
+    o_str(o, ",\"timestamp\":");
+    o_i64(o, sp->start_us);
+    o_str(o, ",\"duration\":");
+    o_i64(o, sp->dur_us);
+    o_str(o, ",\"annotations\":[");
+    if (sp->kind != K_INTERNAL) {
+        o_v1_annotation(o, sv, sp->start_us, begin[sp->kind], 1);
+        o_v1_annotation(o, sv, sp->start_us + sp->dur_us, end[sp->kind], 0);
+    }
+    o_str(o, "],\"binaryAnnotations\":[");
+    /* the first binary annotation: "lc" for a local span, else the namespace */
+    o_str(o, "{\"key\":");
+    if (sp->kind == K_INTERNAL) {
+        o_str(o, "\"lc\",\"value\":\"\"");
+        o_v1_endpoint(o, sv);
+        o_v1_tag(o, sv, "service.namespace", sv->ns);
+    } else {
+        o_str(o, "\"service.namespace\",\"value\":");
+        o_jstr(o, sv->ns);
+        o_v1_endpoint(o, sv);
+    }
+    o_v1_tag(o, sv, "service.version", sv->version);
+    if (sv->language) {
+        o_v1_tag(o, sv, "service.instance.id", sv->instance);
+        o_v1_tag(o, sv, "telemetry.sdk.language", sv->language);
+    }
+    for (int k = 0; k < sp->nattrs; k++) {
+        const struct attr *a = &sp->attrs[k];
+
+        o_v1_binary_start(o, a->key);
+        if (a->type == A_STR) {
+            o_jstr(o, span_text(sp, a->s, a->off));
+        } else if (a->type == A_INT) {
+            o_chr(o, '"');
+            o_i64(o, a->i);
+            o_chr(o, '"');
+        } else {
+            o_str(o, a->i ? "\"true\"" : "\"false\"");
+        }
+        o_v1_endpoint(o, sv);
+    }
+    if (sp->error) {
+        o_v1_tag(o, sv, "otel.status_code", "ERROR");
+        o_v1_tag(o, sv, "error", sp->status_msg ? sp->status_msg : "true");
+    }
+    o_str(o, "]}");
+}
+
+static void write_zipkin1_trace(struct out *o, const struct gen *g, int first_trace)
+{
+    o_str(o, first_trace ? "[" : ",\n[");
+    for (int i = 0; i < g->nspans; i++) {
+        if (i)
+            o_chr(o, ',');
+        o_span_zipkin1(o, g, &g->spans[i]);
+    }
+    o_chr(o, ']');
+}
+
 /* ---- batching for the unordered formats (OTLP lines, flat Zipkin) ---- */
 
 struct batch {
@@ -792,7 +904,7 @@ static void sink_begin(struct sink *k)
 {
     if (k->format == F_JAEGER)
         o_str(&k->out, "{\"data\":[\n");
-    else if (k->format == F_ZIPKIN || k->format == F_ZIPKIN_FLAT)
+    else if (k->format == F_ZIPKIN || k->format == F_ZIPKIN_FLAT || k->format == F_ZIPKIN1)
         o_str(&k->out, "[\n");
 }
 
@@ -808,6 +920,11 @@ static void sink_trace(struct sink *k, struct gen *g)
     }
     if (k->format == F_ZIPKIN) {
         write_zipkin_trace(&k->out, g, !k->wrote_any);
+        k->wrote_any = 1;
+        return;
+    }
+    if (k->format == F_ZIPKIN1) {
+        write_zipkin1_trace(&k->out, g, !k->wrote_any);
         k->wrote_any = 1;
         return;
     }
@@ -837,7 +954,7 @@ static void sink_end(struct sink *k, const struct gen *g)
     batch_write(k, g, &k->next);
     if (k->format == F_JAEGER)
         o_str(&k->out, "]}\n");
-    else if (k->format == F_ZIPKIN || k->format == F_ZIPKIN_FLAT)
+    else if (k->format == F_ZIPKIN || k->format == F_ZIPKIN_FLAT || k->format == F_ZIPKIN1)
         o_str(&k->out, "\n]\n");
     o_flush(&k->out);
     free(k->cur.spans);
@@ -1417,7 +1534,8 @@ static void usage(FILE *f)
           "[-o FILE]\n"
           "       svcmap-gen bigmap --format FORMAT [--services N] [--edges E] [--calls C] "
           "[--seed S] [-o FILE]\n"
-          "FORMAT: otlp (JSON lines), jaeger, zipkin (list of traces), zipkin-flat (spans)\n"
+          "FORMAT: otlp (JSON lines), jaeger, zipkin (list of traces), zipkin-flat (spans),\n"
+          "        zipkin1 (Zipkin v1 list of traces)\n"
           "--bytes accepts K, M and G suffixes (powers of 1024)\n",
           f);
 }
@@ -1499,6 +1617,8 @@ int main(int argc, char **argv)
         k.format = F_ZIPKIN;
     } else if (!strcmp(fmt, "zipkin-flat")) {
         k.format = F_ZIPKIN_FLAT;
+    } else if (!strcmp(fmt, "zipkin1")) {
+        k.format = F_ZIPKIN1;
     } else {
         fprintf(stderr, "svcmap-gen: unknown format '%s'\n", fmt);
         return 2;
