@@ -4,11 +4,12 @@
 // (http/protobuf or http/json). With SPANS_FILE set, every process also appends what it
 // exports to that file as OTLP JSON lines, written by the SDK's own serializer, so that
 // `svcmap map SPANS_FILE` can be held against the map `record` made. Exits with
-// APP_EXIT (default 0).
+// APP_EXIT (default 0); APP_ROOT_KIND=server: see below.
 'use strict';
 const role = process.argv[2] || 'frontend';
 
 const fs = require('fs');
+const { SpanKind } = require('@opentelemetry/api');
 const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
 const { BatchSpanProcessor, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
@@ -110,8 +111,11 @@ async function main() {
   const api = await start('api', { INVENTORY_PORT: inventory.port, PRICING_PORT: pricing.port });
   const requests = Number(process.env.APP_REQUESTS || 20);
   const tracer = provider.getTracer('shop-frontend');
+  // APP_ROOT_KIND=server makes each checkout's root span a SERVER span: an entry point
+  // of the critical-path walk (`svcmap why`); by default it is INTERNAL
+  const kind = process.env.APP_ROOT_KIND === 'server' ? SpanKind.SERVER : SpanKind.INTERNAL;
   for (let i = 0; i < requests; i++) {
-    await tracer.startActiveSpan('checkout', async (span) => {
+    await tracer.startActiveSpan('checkout', { kind }, async (span) => {
       await get(api.port, '/checkout');
       span.end();
     });
