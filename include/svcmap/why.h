@@ -64,6 +64,8 @@ struct sm_why_stack {
     uint64_t critical_ns;
 };
 
+struct sm_why_index;
+
 struct sm_why_entry {
     char *entry;               /* owned: node id of the entry's service, "service:frontend" */
     char *operation;           /* owned or NULL: set when nodes are per operation (--by
@@ -77,6 +79,9 @@ struct sm_why_entry {
     size_t nedges, edges_cap;
     struct sm_why_stack *stacks; /* owned; sorted by path (sm_why_sort) */
     size_t nstacks, stacks_cap;
+    struct sm_why_index *index; /* owned or NULL: finds parts, edges and stacks by key for
+                                   sm_why_part, sm_why_edge and sm_why_stack; built on
+                                   first use, dropped by sm_why_sort (positions move) */
 };
 
 /* critical_ns / total_ns; 0 when total_ns is 0. */

@@ -1,10 +1,12 @@
 /* why.c: the per-entry critical-path model of a map: entries, contributors, edges.
  *
- * Entries, their contributors and their edges are small arrays found by a linear scan
- * (a map has a few entry points, an entry a few dozen contributors); sm_why_sort puts
- * them in the canonical order that the map document prints. Every count and sum is an
- * integer added with sm_count_add and every sketch merges exactly, so merging entries in
- * any order gives the same entry.
+ * Entries are a small array found by a linear scan (a map has a few entry points). An
+ * entry's contributors, edges and stacks are arrays in the order they were added, found
+ * through a hash index of their positions (an entry can have thousands of peers: a scan
+ * per lookup made adding them quadratic); sm_why_sort puts them in the canonical order
+ * that the map document prints and drops the index, which is rebuilt on the next lookup. Every
+ * count and sum is an integer added with sm_count_add and every sketch merges exactly, so merging
+ * entries in any order gives the same entry.
  */
 #include "svcmap/why.h"
 
@@ -105,15 +107,143 @@ struct sm_why_entry *sm_why_entry(struct sm_map *m, const char *entry, const cha
     return e;
 }
 
+/* Positions + 1 (0: empty) of one array of an entry, open addressing with linear
+ * probing; holds the first `covered` elements, at most half full. */
+struct ix_table {
+    size_t *slots;
+    size_t nslots, covered;
+};
+
+struct sm_why_index {
+    struct ix_table parts, edges, stacks;
+};
+
+/* FNV-1a over a string, continuing from h. */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3u;
+    }
+    return h;
+}
+
+#define HASH_SEED 0xcbf29ce484222325u
+
+static uint64_t hash_part(const char *id, enum sm_why_kind kind)
+{
+    return hash_str(HASH_SEED ^ (uint64_t)kind, id);
+}
+
+static uint64_t hash_edge(const char *from, const char *to)
+{
+    /* the byte 0x01 between the two keeps ("ab", "c") and ("a", "bc") apart */
+    return hash_str(hash_str(hash_str(HASH_SEED, from), "\x01"), to);
+}
+
+static uint64_t hash_stack(const char *path)
+{
+    return hash_str(HASH_SEED, path);
+}
+
+/* The hash of element i of the array the table indexes. */
+typedef uint64_t (*hash_at_fn)(const struct sm_why_entry *e, size_t i);
+
+static uint64_t part_hash_at(const struct sm_why_entry *e, size_t i)
+{
+    return hash_part(e->parts[i].id, e->parts[i].kind);
+}
+
+static uint64_t edge_hash_at(const struct sm_why_entry *e, size_t i)
+{
+    return hash_edge(e->edges[i].from, e->edges[i].to);
+}
+
+static uint64_t stack_hash_at(const struct sm_why_entry *e, size_t i)
+{
+    return hash_stack(e->stacks[i].path);
+}
+
+static void ix_insert(struct ix_table *t, uint64_t h, size_t pos)
+{
+    size_t i = (size_t)h & (t->nslots - 1);
+
+    while (t->slots[i])
+        i = (i + 1) & (t->nslots - 1);
+    t->slots[i] = pos + 1;
+}
+
+/* Brings t up to the first n elements of its array (elements are only appended between
+ * sorts), with room for one more while at most half full. */
+static void ix_sync(struct ix_table *t, const struct sm_why_entry *e, size_t n, hash_at_fn hash_at)
+{
+    size_t i;
+
+    if (t->covered > n) {
+        /* shortened behind the index's back: start again */
+        memset(t->slots, 0, t->nslots * sizeof(*t->slots));
+        t->covered = 0;
+    }
+    if (t->nslots < 2 * (n + 1)) {
+        size_t want = 16;
+
+        while (want < 2 * (n + 1))
+            want *= 2;
+        free(t->slots);
+        t->slots = sm_xcalloc(want, sizeof(*t->slots));
+        t->nslots = want;
+        t->covered = 0;
+    }
+    for (i = t->covered; i < n; i++)
+        ix_insert(t, hash_at(e, i), i);
+    t->covered = n;
+}
+
+static struct sm_why_index *index_of(struct sm_why_entry *e)
+{
+    if (!e->index)
+        e->index = sm_xcalloc(1, sizeof(*e->index));
+    return e->index;
+}
+
+static void index_free(struct sm_why_entry *e)
+{
+    if (!e->index)
+        return;
+    free(e->index->parts.slots);
+    free(e->index->edges.slots);
+    free(e->index->stacks.slots);
+    free(e->index);
+    e->index = NULL;
+}
+
+/* The slots of t to probe for hash h: start at first, go on with next_slot until an
+ * empty one (where a new element goes). */
+static size_t first_slot(const struct ix_table *t, uint64_t h)
+{
+    return (size_t)h & (t->nslots - 1);
+}
+
+static size_t next_slot(const struct ix_table *t, size_t i)
+{
+    return (i + 1) & (t->nslots - 1);
+}
+
 struct sm_why_part *sm_why_part(struct sm_why_entry *e, const char *id, enum sm_why_kind kind)
 {
+    struct ix_table *t = &index_of(e)->parts;
     struct sm_why_part *p;
+    size_t i;
 
-    for (size_t i = 0; i < e->nparts; i++) {
-        if (e->parts[i].kind == kind && !strcmp(e->parts[i].id, id))
-            return &e->parts[i];
+    ix_sync(t, e, e->nparts, part_hash_at);
+    for (i = first_slot(t, hash_part(id, kind)); t->slots[i]; i = next_slot(t, i)) {
+        p = &e->parts[t->slots[i] - 1];
+        if (p->kind == kind && !strcmp(p->id, id))
+            return p;
     }
     sm_grow(&e->parts, &e->parts_cap, e->nparts + 1, sizeof(*e->parts));
+    t->slots[i] = e->nparts + 1;
+    t->covered = e->nparts + 1;
     p = &e->parts[e->nparts++];
     memset(p, 0, sizeof(*p));
     p->id = sm_xstrdup(id);
@@ -124,13 +254,19 @@ struct sm_why_part *sm_why_part(struct sm_why_entry *e, const char *id, enum sm_
 
 struct sm_why_edge *sm_why_edge(struct sm_why_entry *e, const char *from, const char *to)
 {
+    struct ix_table *t = &index_of(e)->edges;
     struct sm_why_edge *w;
+    size_t i;
 
-    for (size_t i = 0; i < e->nedges; i++) {
-        if (!strcmp(e->edges[i].from, from) && !strcmp(e->edges[i].to, to))
-            return &e->edges[i];
+    ix_sync(t, e, e->nedges, edge_hash_at);
+    for (i = first_slot(t, hash_edge(from, to)); t->slots[i]; i = next_slot(t, i)) {
+        w = &e->edges[t->slots[i] - 1];
+        if (!strcmp(w->from, from) && !strcmp(w->to, to))
+            return w;
     }
     sm_grow(&e->edges, &e->edges_cap, e->nedges + 1, sizeof(*e->edges));
+    t->slots[i] = e->nedges + 1;
+    t->covered = e->nedges + 1;
     w = &e->edges[e->nedges++];
     memset(w, 0, sizeof(*w));
     w->from = sm_xstrdup(from);
@@ -140,13 +276,19 @@ struct sm_why_edge *sm_why_edge(struct sm_why_entry *e, const char *from, const 
 
 struct sm_why_stack *sm_why_stack(struct sm_why_entry *e, const char *path)
 {
+    struct ix_table *t = &index_of(e)->stacks;
     struct sm_why_stack *s;
+    size_t i;
 
-    for (size_t i = 0; i < e->nstacks; i++) {
-        if (!strcmp(e->stacks[i].path, path))
-            return &e->stacks[i];
+    ix_sync(t, e, e->nstacks, stack_hash_at);
+    for (i = first_slot(t, hash_stack(path)); t->slots[i]; i = next_slot(t, i)) {
+        s = &e->stacks[t->slots[i] - 1];
+        if (!strcmp(s->path, path))
+            return s;
     }
     sm_grow(&e->stacks, &e->stacks_cap, e->nstacks + 1, sizeof(*e->stacks));
+    t->slots[i] = e->nstacks + 1;
+    t->covered = e->nstacks + 1;
     s = &e->stacks[e->nstacks++];
     s->path = sm_xstrdup(path);
     s->critical_ns = 0;
@@ -258,6 +400,7 @@ void sm_why_sort(struct sm_map *m)
     for (size_t i = 0; i < m->nwhy; i++) {
         struct sm_why_entry *e = &m->why[i];
 
+        index_free(e);
         if (e->nparts > 1)
             qsort(e->parts, e->nparts, sizeof(*e->parts), cmp_part);
         if (e->nedges > 1)
@@ -284,6 +427,7 @@ void sm_why_entry_release(struct sm_why_entry *e)
     free(e->parts);
     free(e->edges);
     free(e->stacks);
+    index_free(e);
     free(e->entry);
     free(e->operation);
     free_sketch(e->latency);
