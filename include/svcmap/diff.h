@@ -98,9 +98,19 @@ struct sm_change {
     double severity;
 };
 
+/* Whether a contributor, or its whole entry point, is on both sides of the diff. */
+enum sm_share_presence {
+    SM_SHARE_BOTH = 0,
+    SM_SHARE_NEW,        /* the contributor is not in base's entry: base is 0 */
+    SM_SHARE_GONE,       /* the contributor is not in head's entry: head is 0 */
+    SM_SHARE_ENTRY_NEW,  /* the entry is in head only: one row for it, id is the entry */
+    SM_SHARE_ENTRY_GONE, /* the entry is in base only: one row for it, id is the entry */
+};
+
 /* One contributor of one entry point on both sides (the maps' why sections): entries
- * matched by node id and operation, contributors by id. Entries on one side only are
- * not compared. */
+ * matched by node id and operation, contributors by id. An entry on one side only is one
+ * row of its own (presence SM_SHARE_ENTRY_NEW or _GONE, shares and delta 0): its
+ * contributors have nothing to move against. */
 struct sm_share_diff {
     char *entry;     /* owned: the entry's node id, "service:frontend" */
     char *operation; /* owned or NULL */
@@ -108,6 +118,8 @@ struct sm_share_diff {
     enum sm_why_kind kind;
     double base, head; /* its share of the entry's time in [0, 1]; 0 where it is absent */
     double delta;      /* head - base: 0.23 is +23 percentage points */
+    enum sm_share_presence presence;
+    uint64_t traces; /* entry rows: the entry's traces on the side it is on */
 };
 
 struct sm_diff {

@@ -394,20 +394,26 @@ static const struct sm_why_part **parts_by_id(const struct sm_why_entry *w)
     return v;
 }
 
+/* A row for contributor p of entry w (p NULL: for the entry itself). */
 static void add_share(struct sm_diff *d, size_t *cap, const struct sm_why_entry *w,
-                      const struct sm_why_part *p, double base, double head)
+                      const struct sm_why_part *p, double base, double head,
+                      enum sm_share_presence presence)
 {
     struct sm_share_diff *s;
 
     sm_grow(&d->shares, cap, d->nshares + 1, sizeof(*d->shares));
     s = &d->shares[d->nshares++];
+    memset(s, 0, sizeof(*s));
     s->entry = sm_xstrdup(w->entry);
     s->operation = w->operation ? sm_xstrdup(w->operation) : NULL;
-    s->id = sm_xstrdup(p->id);
-    s->kind = p->kind;
+    s->id = sm_xstrdup(p ? p->id : w->entry);
+    s->kind = p ? p->kind : SM_WHY_NODE;
     s->base = base;
     s->head = head;
     s->delta = head - base;
+    s->presence = presence;
+    if (!p)
+        s->traces = w->traces;
 }
 
 static int cmp_share(const void *a, const void *b)
@@ -424,7 +430,8 @@ static int cmp_share(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-/* Every contributor of every entry both maps have, its share on both sides. */
+/* Every contributor of every entry both maps have, its share on both sides; a row for
+ * each entry one map has and the other not. */
 static void compare_shares(struct sm_diff *d, const struct sm_map *base, const struct sm_map *head)
 {
     size_t cap = 0, k;
@@ -432,13 +439,19 @@ static void compare_shares(struct sm_diff *d, const struct sm_map *base, const s
     d->has_why = base->nwhy > 0 && head->nwhy > 0;
     if (!d->has_why)
         return;
+    for (k = 0; k < base->nwhy; k++) {
+        if (!find_entry(head, &base->why[k]))
+            add_share(d, &cap, &base->why[k], NULL, 0.0, 0.0, SM_SHARE_ENTRY_GONE);
+    }
     for (k = 0; k < head->nwhy; k++) {
         const struct sm_why_entry *hw = &head->why[k], *bw = find_entry(base, hw);
         const struct sm_why_part **hp, **bp;
         size_t i = 0, j = 0;
 
-        if (!bw)
+        if (!bw) {
+            add_share(d, &cap, hw, NULL, 0.0, 0.0, SM_SHARE_ENTRY_NEW);
             continue;
+        }
         hp = parts_by_id(hw);
         bp = parts_by_id(bw);
         /* a merge of the two id-sorted lists */
@@ -446,13 +459,14 @@ static void compare_shares(struct sm_diff *d, const struct sm_map *base, const s
             int c = i == hw->nparts ? 1 : j == bw->nparts ? -1 : strcmp(hp[i]->id, bp[j]->id);
 
             if (c < 0) {
-                add_share(d, &cap, hw, hp[i], 0.0, part_share(hw, hp[i]));
+                add_share(d, &cap, hw, hp[i], 0.0, part_share(hw, hp[i]), SM_SHARE_NEW);
                 i++;
             } else if (c > 0) {
-                add_share(d, &cap, bw, bp[j], part_share(bw, bp[j]), 0.0);
+                add_share(d, &cap, bw, bp[j], part_share(bw, bp[j]), 0.0, SM_SHARE_GONE);
                 j++;
             } else {
-                add_share(d, &cap, hw, hp[i], part_share(bw, bp[j]), part_share(hw, hp[i]));
+                add_share(d, &cap, hw, hp[i], part_share(bw, bp[j]), part_share(hw, hp[i]),
+                          SM_SHARE_BOTH);
                 i++;
                 j++;
             }
@@ -708,8 +722,11 @@ size_t sm_diff_check_gates(const struct sm_diff *d, const struct sm_gate *gates,
                 add_hit(hits, g, NONE, i, NONE);
         }
         for (i = 0; g->kind == SM_GATE_CRITICAL && i < d->nshares; i++) {
-            /* a rise of exactly the threshold holds, as for the other gates */
-            if (d->shares[i].delta > g->threshold + 1e-12)
+            /* a rise of exactly the threshold holds, as for the other gates; a contributor
+             * new in an entry rises from 0; an entry on one side only moved nothing (it
+             * has no release to compare with) */
+            if (d->shares[i].presence < SM_SHARE_ENTRY_NEW &&
+                d->shares[i].delta > g->threshold + 1e-12)
                 add_hit(hits, g, NONE, NONE, i);
         }
     }

@@ -102,6 +102,8 @@ void sm_diff_decorate(const struct sm_diff *d, struct sm_decor *node_decor,
         size_t n = s->kind == SM_WHY_NODE ? sm_map_find_node_id(&d->map, s->id) : NONE;
         struct sm_buf one;
 
+        if (s->presence == SM_SHARE_ENTRY_NEW || s->presence == SM_SHARE_ENTRY_GONE)
+            continue;
         if (n == NONE || !(s->delta >= floor - 1e-12 || s->delta <= -floor + 1e-12))
             continue;
         if (s->delta > 0 && !node_decor[n].color) {
@@ -114,9 +116,9 @@ void sm_diff_decorate(const struct sm_diff *d, struct sm_decor *node_decor,
             sm_buf_adds(&one, "\n");
         }
         sm_buf_adds(&one, "critical ");
-        sm_report_share(&one, s->base);
+        sm_report_share_side(&one, s, false);
         sm_buf_adds(&one, " -> ");
-        sm_report_share(&one, s->head);
+        sm_report_share_side(&one, s, true);
         sm_buf_adds(&one, " of ");
         sm_report_share_entry(&one, s, NULL);
         node_note_at[n] = notes->len;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_priv.h"
 #include "svcmap/diff.h"
 #include "svcmap/emit.h"
 
@@ -254,7 +255,7 @@ int sm_diff_write_html(const struct sm_diff *d, const struct sm_map *base,
         for (i = 0; i < d->nshares; i++) {
             const struct sm_share_diff *s = &d->shares[i];
 
-            if (!(fabs(s->delta) + 1e-12 >= d->options.share_threshold))
+            if (!sm_diff_share_moved(d, i))
                 continue;
             sm_buf_adds(&top, n++ ? ",{\"entry\":" : "{\"entry\":");
             sm_html_add_json_string(&top, s->entry);
@@ -265,7 +266,9 @@ int sm_diff_write_html(const struct sm_diff *d, const struct sm_map *base,
                 sm_buf_adds(&top, "null");
             sm_buf_adds(&top, ",\"id\":");
             sm_html_add_json_string(&top, s->id);
-            sm_buf_printf(&top, ",\"kind\":\"%s\",\"base\":", sm_why_kind_name(s->kind));
+            sm_buf_printf(&top, ",\"kind\":\"%s\",\"presence\":\"%s\",\"traces\":%llu,\"base\":",
+                          sm_why_kind_name(s->kind), sm_report_share_presence(s),
+                          (unsigned long long)s->traces);
             sm_buf_add_number(&top, round(s->base * 1e6) / 1e6);
             sm_buf_adds(&top, ",\"head\":");
             sm_buf_add_number(&top, round(s->head * 1e6) / 1e6);

@@ -129,13 +129,20 @@ void sm_diff_write_json(const struct sm_diff *d, const struct sm_gate_hits *hits
                 sm_buf_adds(out, "null");
             sm_buf_adds(out, ",\"id\":");
             sm_buf_add_json_string(out, s->id);
-            sm_buf_printf(out,
-                          ",\"kind\":\"%s\",\"base\":", s->kind == SM_WHY_WIRE ? "wire" : "node");
-            sm_buf_add_number(out, sm_report_tidy(s->base));
-            sm_buf_adds(out, ",\"head\":");
-            sm_buf_add_number(out, sm_report_tidy(s->head));
-            sm_buf_adds(out, ",\"delta_pp\":");
-            sm_buf_add_number(out, sm_report_tidy(s->delta * 100.0));
+            sm_buf_printf(out, ",\"kind\":\"%s\",\"presence\":\"%s\"",
+                          s->kind == SM_WHY_WIRE ? "wire" : "node", sm_report_share_presence(s));
+            if (s->presence == SM_SHARE_ENTRY_NEW || s->presence == SM_SHARE_ENTRY_GONE) {
+                /* no share moved: the entry is on one side only */
+                sm_buf_printf(out, ",\"traces\":%llu,\"base\":null,\"head\":null,\"delta_pp\":null",
+                              (unsigned long long)s->traces);
+            } else {
+                sm_buf_adds(out, ",\"base\":");
+                sm_buf_add_number(out, sm_report_tidy(s->base));
+                sm_buf_adds(out, ",\"head\":");
+                sm_buf_add_number(out, sm_report_tidy(s->head));
+                sm_buf_adds(out, ",\"delta_pp\":");
+                sm_buf_add_number(out, sm_report_tidy(s->delta * 100.0));
+            }
             sm_buf_printf(out, ",\"reported\":%s}", sm_diff_share_moved(d, i) ? "true" : "false");
         }
         sm_buf_adds(out, "]");

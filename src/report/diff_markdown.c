@@ -47,15 +47,24 @@ void sm_diff_write_markdown(const struct sm_diff *d, const struct sm_gate_hits *
 
             if (!sm_diff_share_moved(d, i))
                 continue;
-            sm_buf_printf(out, "| %s | ", s->delta > 0 ? "!" : "~");
+            bool entry_row =
+                s->presence == SM_SHARE_ENTRY_NEW || s->presence == SM_SHARE_ENTRY_GONE;
+
+            sm_buf_printf(out, "| %s | ", sm_report_share_mark(s));
             sm_report_share_entry(out, s, sm_escape_markdown);
             sm_buf_adds(out, " | ");
-            sm_report_share_subject(out, s, sm_escape_markdown);
+            if (entry_row)
+                sm_buf_adds(out, "(the entry point)");
+            else
+                sm_report_share_subject(out, s, sm_escape_markdown);
             sm_buf_adds(out, " | ");
-            sm_report_share(out, s->base);
+            sm_report_share_side(out, s, false);
             sm_buf_adds(out, " | ");
-            sm_report_share(out, s->head);
-            sm_buf_printf(out, " | %+.1f pp |\n", s->delta * 100.0 + 0.0);
+            sm_report_share_side(out, s, true);
+            if (entry_row)
+                sm_buf_printf(out, " | %s |\n", sm_report_share_title(s));
+            else
+                sm_buf_printf(out, " | %+.1f pp |\n", s->delta * 100.0 + 0.0);
         }
     }
     if (!d->nchanges)

@@ -54,12 +54,16 @@ void sm_diff_write_text(const struct sm_diff *d, const struct sm_gate_hits *hits
         sm_buf_printf(out, "%scritical path: shares of entry time that moved %g pp or more%s\n",
                       bold, d->options.share_threshold * 100.0, reset);
         for (i = 0; i < d->nshares; i++) {
-            bool rise = d->shares[i].delta > 0;
+            const char *mark = sm_report_share_mark(&d->shares[i]);
+            const char *col = *mark == '!'   ? yellow
+                              : *mark == '+' ? green
+                              : *mark == '-' ? red
+                                             : "";
 
             if (!sm_diff_share_moved(d, i))
                 continue;
-            sm_buf_printf(out, "%s%s %-12s%s ", rise ? yellow : "", rise ? "!" : "~",
-                          rise ? "share up" : "share down", color && rise ? reset : "");
+            sm_buf_printf(out, "%s%s %-12s%s ", col, mark, sm_report_share_title(&d->shares[i]),
+                          color && *col ? reset : "");
             sm_report_share_move(out, &d->shares[i], term);
             sm_buf_adds(out, "\n");
         }

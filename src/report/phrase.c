@@ -87,19 +87,83 @@ void sm_report_share_entry(struct sm_buf *b, const struct sm_share_diff *s, sm_r
 
 void sm_report_share_move(struct sm_buf *b, const struct sm_share_diff *s, sm_report_escape_fn esc)
 {
-    sm_report_share_subject(b, s, esc);
-    sm_buf_addc(b, ' ');
-    sm_report_share(b, s->base);
-    sm_buf_adds(b, " -> ");
-    sm_report_share(b, s->head);
-    sm_buf_adds(b, " of ");
+    switch (s->presence) {
+    case SM_SHARE_ENTRY_NEW:
+    case SM_SHARE_ENTRY_GONE:
+        sm_report_share_entry(b, s, esc);
+        sm_buf_printf(b,
+                      s->presence == SM_SHARE_ENTRY_NEW ? ": %llu traces, none before"
+                                                        : ": none now, %llu traces before",
+                      (unsigned long long)s->traces);
+        return;
+    case SM_SHARE_NEW:
+        /* not "0 % -> 20 %": it was not on the path at all */
+        sm_report_share_subject(b, s, esc);
+        sm_buf_adds(b, " new, ");
+        sm_report_share(b, s->head);
+        sm_buf_adds(b, " of ");
+        break;
+    case SM_SHARE_GONE:
+        sm_report_share_subject(b, s, esc);
+        sm_buf_addc(b, ' ');
+        sm_report_share(b, s->base);
+        sm_buf_adds(b, " -> gone from ");
+        break;
+    default:
+        sm_report_share_subject(b, s, esc);
+        sm_buf_addc(b, ' ');
+        sm_report_share(b, s->base);
+        sm_buf_adds(b, " -> ");
+        sm_report_share(b, s->head);
+        sm_buf_adds(b, " of ");
+        break;
+    }
     sm_report_share_entry(b, s, esc);
     sm_buf_printf(b, " (%+.1f pp)", s->delta * 100.0 + 0.0);
 }
 
+void sm_report_share_side(struct sm_buf *b, const struct sm_share_diff *s, bool head)
+{
+    if (s->presence == (head ? SM_SHARE_GONE : SM_SHARE_NEW) ||
+        s->presence == (head ? SM_SHARE_ENTRY_GONE : SM_SHARE_ENTRY_NEW))
+        sm_buf_adds(b, head ? "gone" : "new");
+    else if (s->presence == SM_SHARE_ENTRY_NEW || s->presence == SM_SHARE_ENTRY_GONE)
+        sm_buf_printf(b, "%llu traces", (unsigned long long)s->traces);
+    else
+        sm_report_share(b, head ? s->head : s->base);
+}
+
+const char *sm_report_share_title(const struct sm_share_diff *s)
+{
+    if (s->presence == SM_SHARE_ENTRY_NEW)
+        return "new entry";
+    if (s->presence == SM_SHARE_ENTRY_GONE)
+        return "entry gone";
+    return s->delta > 0 ? "share up" : "share down";
+}
+
+const char *sm_report_share_mark(const struct sm_share_diff *s)
+{
+    if (s->presence == SM_SHARE_ENTRY_NEW)
+        return "+";
+    if (s->presence == SM_SHARE_ENTRY_GONE)
+        return "-";
+    return s->delta > 0 ? "!" : "~";
+}
+
+const char *sm_report_share_presence(const struct sm_share_diff *s)
+{
+    static const char *const names[] = {"both", "new", "gone", "entry_new", "entry_gone"};
+
+    return names[s->presence];
+}
+
 bool sm_diff_share_moved(const struct sm_diff *d, size_t i)
 {
-    /* the tolerance keeps a move of exactly the threshold (0.34 - 0.24) in */
+    /* an entry on one side only is always said; the tolerance keeps a move of exactly
+     * the threshold (0.34 - 0.24) in */
+    if (d->shares[i].presence == SM_SHARE_ENTRY_NEW || d->shares[i].presence == SM_SHARE_ENTRY_GONE)
+        return true;
     return fabs(d->shares[i].delta) + 1e-12 >= d->options.share_threshold;
 }
 

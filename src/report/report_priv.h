@@ -83,6 +83,16 @@ void sm_report_share_entry(struct sm_buf *b, const struct sm_share_diff *s,
                            sm_report_escape_fn esc);
 /* "database:inventory 24 % -> 47 % of frontend (+23 pp)" */
 void sm_report_share_move(struct sm_buf *b, const struct sm_share_diff *s, sm_report_escape_fn esc);
+/* One side of a share row for a table cell: the share, "new"/"gone" where the contributor
+ * or entry is not on that side, "N traces" on the side an entry row's entry is on. */
+void sm_report_share_side(struct sm_buf *b, const struct sm_share_diff *s, bool head);
+/* "share up", "share down", "new entry", "entry gone". */
+const char *sm_report_share_title(const struct sm_share_diff *s);
+/* "!" a share rose, "~" fell, "+" a new entry, "-" an entry gone. */
+const char *sm_report_share_mark(const struct sm_share_diff *s);
+/* The row's presence as the JSON report names it: "both", "new", "gone", "entry_new",
+ * "entry_gone". */
+const char *sm_report_share_presence(const struct sm_share_diff *s);
 /* How many shares moved by at least the reporting threshold. */
 size_t sm_diff_shares_moved(const struct sm_diff *d);
 /* Whether share i moved by at least the reporting threshold. */

@@ -204,18 +204,30 @@ async function checkMap(browser, dir, name) {
   await page.close();
 }
 
-async function checkDiff(browser, dir) {
-  const report = JSON.parse(fs.readFileSync(path.join(dir, 'diff.json'), 'utf8'));
-  const { page, watch } = await open(browser, path.join(dir, 'diff.html'));
+async function checkDiff(browser, dir, name) {
+  const report = JSON.parse(fs.readFileSync(path.join(dir, name + '.json'), 'utf8'));
+  const { page, watch } = await open(browser, path.join(dir, name + '.html'));
   const rows = await page.evaluate(() => [...document.querySelectorAll('#svcmap-critical tr')]
     .slice(1).map((tr) => [...tr.children].map((c) => c.textContent)));
+  // a contributor or an entry on one side only reads "new" or "gone" there, not 0.0 %
+  const entryRow = (c) => c.presence === 'entry_new' || c.presence === 'entry_gone';
+  const side = (c, head) => (c.presence === (head ? 'gone' : 'new') ||
+    c.presence === (head ? 'entry_gone' : 'entry_new') ? (head ? 'gone' : 'new')
+    : entryRow(c) ? `${c.traces} traces` : fmtShare(head ? c.head : c.base));
   const want = report.critical.filter((c) => c.reported).map((c) => [
-    c.entry + (c.operation !== null ? ' ' + c.operation : ''), c.id, c.kind,
-    fmtShare(c.base), fmtShare(c.head), (c.delta_pp > 0 ? '+' : '') + c.delta_pp.toFixed(1) + ' pp']);
+    c.entry + (c.operation !== null ? ' ' + c.operation : ''), entryRow(c) ? '(the entry point)' : c.id,
+    entryRow(c) ? 'entry' : c.kind, side(c, false), side(c, true),
+    entryRow(c) ? (c.presence === 'entry_new' ? 'new entry' : 'entry gone')
+      : (c.delta_pp > 0 ? '+' : '') + c.delta_pp.toFixed(1) + ' pp']);
   check(want.length > 0 && JSON.stringify(rows) === JSON.stringify(want),
-    'diff: the critical-path table is the report\'s moved shares',
+    `${name}: the critical-path table is the report's moved shares`,
     `\n  page ${JSON.stringify(rows)}\n  json ${JSON.stringify(want)}`);
-  checkClean('diff', watch);
+  if (name === 'diff-gone') {
+    const cells = rows.flat();
+    check(['gone', 'new', 'new entry'].every((w) => cells.includes(w)) && !cells.includes('0.0 %'),
+      `${name}: a contributor gone, one new and a new entry say so, no "0.0 %"`, JSON.stringify(rows));
+  }
+  checkClean(name, watch);
   await page.close();
 }
 
@@ -256,7 +268,8 @@ try {
     for (const name of fs.readFileSync(path.join(dir, 'maps'), 'utf8').split('\n').filter(Boolean)) {
       await checkMap(browser, dir, name);
     }
-    await checkDiff(browser, dir);
+    await checkDiff(browser, dir, 'diff');
+    if (fs.existsSync(path.join(dir, 'diff-gone.json'))) await checkDiff(browser, dir, 'diff-gone');
   }
 } catch (e) {
   failures++;

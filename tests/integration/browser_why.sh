@@ -28,6 +28,13 @@ done
     echo "FAIL: svcmap could not write the diff"
     exit 1
 }
+# a contributor gone, one new and an entry new (fixtures/why/shop-v3.map.json): the table
+# says "gone", "new" and "new entry", not "0.0 %"
+"$bin" diff -q "$tmp/why-v1.json" "$src/fixtures/why/shop-v3.map.json" -o "$tmp/diff-gone.html" &&
+    "$bin" diff -q "$tmp/why-v1.json" "$src/fixtures/why/shop-v3.map.json" -f json -o "$tmp/diff-gone.json" || {
+    echo "FAIL: svcmap could not write the diff against shop-v3"
+    exit 1
+}
 # the page is the same bytes on every run, and its CSP hashes match what it inlines
 "$bin" map -q "$tmp/why-v1.json" --weight critical -o "$tmp/again.html"
 cmp -s "$tmp/why-v1.html" "$tmp/again.html" || {

@@ -549,8 +549,9 @@ static void why_entry(struct sm_map *m, const char *entry, const char *operation
 }
 
 /* Shares per entry and contributor: matched by id, a contributor on one side only
- * compared with 0, an entry on one side only not compared; the gate trips on rises of
- * more than its points only, and a map without a why section compares nothing. */
+ * compared with 0 and said to be new or gone, an entry on one side only one row of its
+ * own that no gate trips on; the gate trips on rises of more than its points only, and
+ * a map without a why section compares nothing. */
 static void test_critical_shares(void **state)
 {
     static const char *const base_ids[] = {"database:inventory", "service:frontend",
@@ -580,40 +581,56 @@ static void test_critical_shares(void **state)
     sm_diff_init(&d);
     sm_diff_maps(&d, &base, &head, NULL);
     assert_true(d.has_why);
-    /* frontend's five contributors; admin and frontend "GET /" are on one side only */
-    assert_int_equal(d.nshares, 5);
-    for (i = 0; i < d.nshares; i++) {
+    /* admin (head only), frontend's five contributors, frontend "GET /" (base only) */
+    assert_int_equal(d.nshares, 7);
+    assert_string_equal(d.shares[0].entry, "service:admin");
+    assert_int_equal(d.shares[0].presence, SM_SHARE_ENTRY_NEW);
+    assert_int_equal(d.shares[0].traces, 1);
+    assert_string_equal(d.shares[6].entry, "service:frontend");
+    assert_string_equal(d.shares[6].operation, "GET /");
+    assert_int_equal(d.shares[6].presence, SM_SHARE_ENTRY_GONE);
+    for (i = 1; i < 6; i++) {
         assert_string_equal(d.shares[i].entry, "service:frontend");
         assert_null(d.shares[i].operation);
     }
     /* largest move first */
-    assert_string_equal(d.shares[0].id, "database:inventory");
-    assert_true(fabs(d.shares[0].base - 0.24) < 1e-12 && fabs(d.shares[0].head - 0.47) < 1e-12);
-    assert_true(fabs(d.shares[0].delta - 0.23) < 1e-12);
-    assert_string_equal(d.shares[1].id, "external:gone");
-    assert_true(d.shares[1].head == 0 && fabs(d.shares[1].delta + 0.05) < 1e-12);
-    assert_string_equal(d.shares[2].id, "service:a->service:b");
-    assert_int_equal(d.shares[2].kind, SM_WHY_WIRE);
-    assert_string_equal(d.shares[3].id, "queue:new");
-    assert_true(d.shares[3].base == 0);
-    assert_string_equal(d.shares[4].id, "service:frontend");
-    assert_true(d.shares[4].delta == 0);
+    assert_string_equal(d.shares[1].id, "database:inventory");
+    assert_true(fabs(d.shares[1].base - 0.24) < 1e-12 && fabs(d.shares[1].head - 0.47) < 1e-12);
+    assert_true(fabs(d.shares[1].delta - 0.23) < 1e-12);
+    assert_int_equal(d.shares[1].presence, SM_SHARE_BOTH);
+    assert_string_equal(d.shares[2].id, "external:gone");
+    assert_true(d.shares[2].head == 0 && fabs(d.shares[2].delta + 0.05) < 1e-12);
+    assert_int_equal(d.shares[2].presence, SM_SHARE_GONE);
+    assert_string_equal(d.shares[3].id, "service:a->service:b");
+    assert_int_equal(d.shares[3].kind, SM_WHY_WIRE);
+    assert_string_equal(d.shares[4].id, "queue:new");
+    assert_true(d.shares[4].base == 0);
+    assert_int_equal(d.shares[4].presence, SM_SHARE_NEW);
+    assert_string_equal(d.shares[5].id, "service:frontend");
+    assert_true(d.shares[5].delta == 0);
 
     sm_buf_init(&r);
     assert_int_equal(trips(&d, "critical>+10pp", &r), 1);
     assert_string_equal(r.data, "critical>+10pp: database:inventory 24 % -> 47 % of frontend "
                                 "(+23.0 pp)\n");
     assert_int_equal(trips(&d, "critical>+23pp", &r), 0); /* exactly +23 pp is not more */
-    assert_int_equal(trips(&d, "critical>1.5pp", &r), 3); /* inventory, wire, new queue */
+    /* inventory, wire, new queue; not the new entry admin (100 % of its own time) */
+    assert_int_equal(trips(&d, "critical>1.5pp", &r), 3);
     assert_non_null(strstr(r.data, "a -> b (wire) 10 % -> 13 % of frontend (+3.0 pp)"));
-    assert_non_null(strstr(r.data, "queue:new 0 % -> 2.0 % of frontend (+2.0 pp)"));
+    assert_non_null(strstr(r.data, "queue:new new, 2.0 % of frontend (+2.0 pp)"));
+    assert_null(strstr(r.data, "admin"));
 
     /* the reports: moves of at least 1 pp, the unchanged frontend left out */
     sm_buf_init(&text);
     sm_diff_write_text(&d, NULL, false, &text);
     assert_non_null(
         strstr(text.data, "! share up     database:inventory 24 % -> 47 % of frontend"));
-    assert_non_null(strstr(text.data, "~ share down   external:gone 5.0 % -> 0 % of frontend"));
+    assert_non_null(
+        strstr(text.data, "~ share down   external:gone 5.0 % -> gone from frontend (-5.0 pp)"));
+    assert_non_null(strstr(text.data, "+ new entry    admin: 1 traces, none before"));
+    assert_non_null(strstr(text.data, "- entry gone   frontend GET /: none now, 1 traces before"));
+    assert_null(strstr(text.data, "-> 0 %"));
+    assert_null(strstr(text.data, " 0 % ->"));
     assert_null(strstr(text.data, "frontend 30 %"));
     sm_buf_reset(&text);
     sm_diff_write_markdown(&d, NULL, &text);
@@ -627,10 +644,16 @@ static void test_critical_shares(void **state)
         json_t *crit = json_object_get(doc, "critical");
 
         assert_non_null(doc);
-        assert_int_equal(json_array_size(crit), 5);
-        assert_true(fabs(json_number_value(json_object_get(json_array_get(crit, 0), "delta_pp")) -
+        assert_int_equal(json_array_size(crit), 7);
+        assert_true(fabs(json_number_value(json_object_get(json_array_get(crit, 1), "delta_pp")) -
                          23) < 1e-9);
-        assert_true(json_is_false(json_object_get(json_array_get(crit, 4), "reported")));
+        assert_true(json_is_false(json_object_get(json_array_get(crit, 5), "reported")));
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(crit, 0), "presence")), "entry_new");
+        assert_true(json_is_null(json_object_get(json_array_get(crit, 0), "delta_pp")));
+        assert_true(json_is_true(json_object_get(json_array_get(crit, 0), "reported")));
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(crit, 2), "presence")), "gone");
         json_decref(doc);
     }
 

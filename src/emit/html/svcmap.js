@@ -706,9 +706,18 @@
     row(t, ['entry', 'contributor', 'kind', data.base_name || 'before', data.head_name || 'after',
       'change'], true);
     data.critical.forEach(function (c) {
-      const tr = el('tr', c.delta_pp > 0 ? 'share-up' : 'share-down');
-      [c.entry + (c.operation !== null ? ' ' + c.operation : ''), c.id, c.kind, share(c.base),
-        share(c.head), (c.delta_pp > 0 ? '+' : '') + c.delta_pp.toFixed(1) + ' pp'].forEach(function (v, k) {
+      /* a contributor or a whole entry on one side only says so, not "0.0 %" */
+      const entryRow = c.presence === 'entry_new' || c.presence === 'entry_gone';
+      const side = function (head) {
+        if (c.presence === (head ? 'gone' : 'new') || c.presence === (head ? 'entry_gone' : 'entry_new'))
+          return head ? 'gone' : 'new';
+        return entryRow ? c.traces + ' traces' : share(head ? c.head : c.base);
+      };
+      const tr = el('tr', entryRow ? 'share-entry' : c.delta_pp > 0 ? 'share-up' : 'share-down');
+      [c.entry + (c.operation !== null ? ' ' + c.operation : ''), entryRow ? '(the entry point)' : c.id,
+        entryRow ? 'entry' : c.kind, side(false), side(true),
+        entryRow ? (c.presence === 'entry_new' ? 'new entry' : 'entry gone')
+          : (c.delta_pp > 0 ? '+' : '') + c.delta_pp.toFixed(1) + ' pp'].forEach(function (v, k) {
         tr.appendChild(el('td', k >= 3 ? 'num' : null, v));
       });
       t.appendChild(tr);
