@@ -33,10 +33,14 @@ struct sm_load_options {
      * (sm_link_options.slowest_pct). Needs per-trace figures, which only trace files
      * have: a map document, a pre-aggregated input or a store label is SM_EUSAGE. */
     double slowest_pct;
+    /* Skip the critical-path walk (sm_link_options.no_critical): the map gets no "why"
+     * section. For measuring what the walk costs only (docs/performance.md), not a user
+     * option: set from the environment (SVCMAP_CRITICAL=off) by sm_load_options_init. */
+    bool no_critical;
 };
 
 /* Defaults: detect, not strict, default limits, no bounds, one thread, no store, no
- * callbacks. Allocates nothing. */
+ * callbacks, the critical-path walk unless SVCMAP_CRITICAL=off. Allocates nothing. */
 void sm_load_options_init(struct sm_load_options *opt);
 
 /* Loads args[0..nargs) into map (initialised; added to). No arguments reads standard

@@ -12,6 +12,7 @@
 #include "svcmap/load.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -125,8 +126,11 @@ int sm_ingest_file(const char *path, const struct sm_ingest_options *opt, sm_bat
 
 void sm_load_options_init(struct sm_load_options *opt)
 {
+    const char *critical = getenv("SVCMAP_CRITICAL");
+
     memset(opt, 0, sizeof(*opt));
     sm_ingest_options_init(&opt->read);
+    opt->no_critical = critical && !strcmp(critical, "off");
 }
 
 static int add_to_linker(void *ctx, struct sm_batch *batch, struct sm_error *err)
@@ -205,6 +209,7 @@ int sm_load_map(const char *const *args, size_t nargs, const struct sm_load_opti
     lopt.by_operation = opt->by_operation;
     lopt.max_trace_spans = opt->max_trace_spans;
     lopt.slowest_pct = opt->slowest_pct;
+    lopt.no_critical = opt->no_critical;
     slowest = opt->slowest_pct > 0.0 && opt->slowest_pct < 100.0;
     if (slowest && opt->db)
         return sm_error_at(err, SM_EUSAGE, opt->db, 0, 0, -1,
