@@ -648,12 +648,12 @@ static void test_critical_shares(void **state)
         assert_true(fabs(json_number_value(json_object_get(json_array_get(crit, 1), "delta_pp")) -
                          23) < 1e-9);
         assert_true(json_is_false(json_object_get(json_array_get(crit, 5), "reported")));
-        assert_string_equal(
-            json_string_value(json_object_get(json_array_get(crit, 0), "presence")), "entry_new");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(crit, 0), "presence")),
+                            "entry_new");
         assert_true(json_is_null(json_object_get(json_array_get(crit, 0), "delta_pp")));
         assert_true(json_is_true(json_object_get(json_array_get(crit, 0), "reported")));
-        assert_string_equal(
-            json_string_value(json_object_get(json_array_get(crit, 2), "presence")), "gone");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(crit, 2), "presence")),
+                            "gone");
         json_decref(doc);
     }
 
