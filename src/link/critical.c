@@ -14,6 +14,15 @@
  * time, one share value per contributor present, the edges of the calls walked and the
  * stacks (the frames above each section, for folded output). With keep_traces, each
  * trace's figures are also kept so that sm_crit_emit can pick an entry's slowest traces.
+ *
+ * Two contributors can turn out to be one map node only at the end (a peer named by a
+ * "host:port" whose host is an instrumented service). Times add up at the end, but a
+ * share sketch holds per-trace values, which cannot be added afterwards. So every
+ * contributor that may be renamed belongs to a group (the linker names it: the host),
+ * and once a group has two members, each entry also keeps a sketch of the members'
+ * per-trace share added up (started from the first member's sketch: the traces before
+ * the second member existed had only the first); at the end it stands for the members
+ * that did become one node.
  */
 #include "critical.h"
 
@@ -23,6 +32,8 @@
 #include "svcmap/why.h"
 
 #define NODE_ONLY (-2)
+/* The kind of a group key's side: the name is a group's (sm_crit_set_group). */
+#define GROUP_KIND (-3)
 
 /* A contributor: a node (to_kind NODE_ONLY) or a wire/edge from -> to. */
 struct key {
@@ -94,7 +105,8 @@ static void idmap_release(struct idmap *m)
     memset(m, 0, sizeof(*m));
 }
 
-/* One contributor, edge or stack of one entry. */
+/* One contributor, edge or stack of one entry (or group of contributors: id is then the
+ * group key's). */
 struct slot {
     uint32_t id;
     uint64_t ns;
@@ -105,9 +117,9 @@ struct entry {
     uint32_t service, op;
     uint64_t traces, total_ns;
     struct sm_sketch latency;
-    struct slot *parts, *edges, *stacks;
-    size_t nparts, parts_cap, nedges, edges_cap, nstacks, stacks_cap;
-    struct idmap part_ix, edge_ix, stack_ix;
+    struct slot *parts, *edges, *stacks, *groups;
+    size_t nparts, parts_cap, nedges, edges_cap, nstacks, stacks_cap, ngroups, groups_cap;
+    struct idmap part_ix, edge_ix, stack_ix, group_ix;
     /* keep_traces: indexes into sm_crit.kept */
     size_t *traces_kept;
     size_t nkept, kept_cap;
@@ -146,6 +158,13 @@ struct sm_crit {
     bool keep;
     struct key *keys;
     size_t nkeys, keys_cap;
+    /* per key: its group key (SM_CRIT_NONE: none); per group key: its first member and
+     * whether it has more than one */
+    uint32_t *key_group, *group_first;
+    bool *group_multi;
+    size_t group_arrays_cap;
+    uint32_t (*group_of)(void *ctx, int kind, uint32_t name);
+    void *group_ctx;
     uint32_t *key_slots; /* index + 1 */
     size_t nkey_slots;
     /* stacks: sequences of contributor ids, interned */
@@ -162,7 +181,7 @@ struct sm_crit {
     struct piece *pool;
     size_t npool, pool_cap;
     /* scratch for one trace */
-    struct acc parts, edges, stacks;
+    struct acc parts, edges, stacks, groups;
     size_t *child_start, *children, *kids;
     struct frame *frames;
     uint32_t *path;
@@ -177,17 +196,28 @@ struct sm_crit *sm_crit_new(bool keep_traces)
     return c;
 }
 
+void sm_crit_set_group(struct sm_crit *c, uint32_t (*group_of)(void *ctx, int kind, uint32_t name),
+                       void *ctx)
+{
+    c->group_of = group_of;
+    c->group_ctx = ctx;
+}
+
 static void entry_release(struct entry *e)
 {
     for (size_t i = 0; i < e->nparts; i++)
         sm_sketch_release(&e->parts[i].share);
+    for (size_t i = 0; i < e->ngroups; i++)
+        sm_sketch_release(&e->groups[i].share);
     sm_sketch_release(&e->latency);
     free(e->parts);
     free(e->edges);
     free(e->stacks);
+    free(e->groups);
     idmap_release(&e->part_ix);
     idmap_release(&e->edge_ix);
     idmap_release(&e->stack_ix);
+    idmap_release(&e->group_ix);
     free(e->traces_kept);
 }
 
@@ -199,6 +229,9 @@ void sm_crit_free(struct sm_crit *c)
         entry_release(&c->entries[i]);
     free(c->entries);
     free(c->keys);
+    free(c->key_group);
+    free(c->group_first);
+    free(c->group_multi);
     free(c->key_slots);
     free(c->stack_pool);
     free(c->stack_at);
@@ -212,6 +245,8 @@ void sm_crit_free(struct sm_crit *c)
     free(c->edges.touched);
     free(c->stacks.ns);
     free(c->stacks.touched);
+    free(c->groups.ns);
+    free(c->groups.touched);
     free(c->child_start);
     free(c->children);
     free(c->kids);
@@ -269,18 +304,31 @@ static uint32_t key_id(struct sm_crit *c, const struct key *k)
     return (uint32_t)c->nkeys++;
 }
 
+static void note_group(struct sm_crit *c, uint32_t id);
+
+/* The id of key k, noting the group of a key new to c. */
+static uint32_t new_key_id(struct sm_crit *c, const struct key *k)
+{
+    size_t before = c->nkeys;
+    uint32_t id = key_id(c, k);
+
+    if (c->nkeys > before)
+        note_group(c, id);
+    return id;
+}
+
 uint32_t sm_crit_node(struct sm_crit *c, int kind, uint32_t name)
 {
     struct key k = {kind, name, NODE_ONLY, 0};
 
-    return key_id(c, &k);
+    return new_key_id(c, &k);
 }
 
 uint32_t sm_crit_wire(struct sm_crit *c, int from_kind, uint32_t from, int to_kind, uint32_t to)
 {
     struct key k = {from_kind, from, to_kind, to};
 
-    return key_id(c, &k);
+    return new_key_id(c, &k);
 }
 
 static uint32_t stack_id(struct sm_crit *c, const uint32_t *ids, size_t n)
@@ -383,10 +431,69 @@ static struct slot *slot_of(struct idmap *ix, struct slot **arr, size_t *len, si
     return &(*arr)[(*len)++];
 }
 
+/* Keys get their groups here (the linker's group_of names one for a node that may be
+ * renamed at the end; a wire is grouped by its sides). The second member of a group
+ * starts, in every entry that has the first, the group's share sketch from the first's. */
+static void note_group(struct sm_crit *c, uint32_t id)
+{
+    struct key k = c->keys[id], g = c->keys[id];
+    bool grouped = false;
+    uint32_t gid;
+    size_t i;
+
+    if (c->group_arrays_cap < c->keys_cap) {
+        size_t old = c->group_arrays_cap;
+
+        c->key_group = sm_xrealloc(c->key_group, c->keys_cap * sizeof(uint32_t));
+        c->group_first = sm_xrealloc(c->group_first, c->keys_cap * sizeof(uint32_t));
+        c->group_multi = sm_xrealloc(c->group_multi, c->keys_cap * sizeof(bool));
+        for (i = old; i < c->keys_cap; i++) {
+            c->key_group[i] = SM_CRIT_NONE;
+            c->group_first[i] = SM_CRIT_NONE;
+            c->group_multi[i] = false;
+        }
+        c->group_arrays_cap = c->keys_cap;
+    }
+    if (!c->group_of || k.from_kind == GROUP_KIND || k.to_kind == GROUP_KIND)
+        return;
+    if ((gid = c->group_of(c->group_ctx, k.from_kind, k.from)) != SM_CRIT_NONE) {
+        g.from_kind = GROUP_KIND;
+        g.from = gid;
+        grouped = true;
+    }
+    if (k.to_kind != NODE_ONLY &&
+        (gid = c->group_of(c->group_ctx, k.to_kind, k.to)) != SM_CRIT_NONE) {
+        g.to_kind = GROUP_KIND;
+        g.to = gid;
+        grouped = true;
+    }
+    if (!grouped)
+        return;
+    gid = new_key_id(c, &g); /* grows the arrays for itself */
+    c->key_group[id] = gid;
+    if (c->group_first[gid] == SM_CRIT_NONE) {
+        c->group_first[gid] = id;
+        return;
+    }
+    if (c->group_multi[gid])
+        return;
+    c->group_multi[gid] = true;
+    for (i = 0; i < c->nentries; i++) {
+        struct entry *e = &c->entries[i];
+        uint32_t at = idmap_get(&e->part_ix, c->group_first[gid]);
+        struct slot *s;
+
+        if (at == SM_CRIT_NONE)
+            continue;
+        s = slot_of(&e->group_ix, &e->groups, &e->ngroups, &e->groups_cap, gid);
+        sm_sketch_merge(&s->share, &e->parts[at].share);
+    }
+}
+
 /* One trace's figures into its entry. */
-static void entry_add(struct entry *e, int64_t duration_ns, const struct piece *parts,
-                      size_t nparts, const struct piece *edges, size_t nedges,
-                      const struct piece *stacks, size_t nstacks)
+static void entry_add(struct sm_crit *c, struct entry *e, int64_t duration_ns,
+                      const struct piece *parts, size_t nparts, const struct piece *edges,
+                      size_t nedges, const struct piece *stacks, size_t nstacks)
 {
     size_t i;
 
@@ -395,10 +502,21 @@ static void entry_add(struct entry *e, int64_t duration_ns, const struct piece *
     sm_sketch_add(&e->latency, (double)duration_ns / 1e6);
     for (i = 0; i < nparts; i++) {
         struct slot *s = slot_of(&e->part_ix, &e->parts, &e->nparts, &e->parts_cap, parts[i].id);
+        uint32_t g = c->key_group ? c->key_group[parts[i].id] : SM_CRIT_NONE;
 
         s->ns = sm_count_add(s->ns, parts[i].ns);
         sm_sketch_add(&s->share, duration_ns ? (double)parts[i].ns / (double)duration_ns : 0.0);
+        if (g != SM_CRIT_NONE && c->group_multi[g] && parts[i].ns)
+            acc_add(&c->groups, g, parts[i].ns);
     }
+    /* the members of each group present, added up in this trace */
+    for (i = 0; i < c->groups.ntouched; i++) {
+        uint32_t g = c->groups.touched[i];
+        struct slot *s = slot_of(&e->group_ix, &e->groups, &e->ngroups, &e->groups_cap, g);
+
+        sm_sketch_add(&s->share, duration_ns ? (double)c->groups.ns[g] / (double)duration_ns : 0.0);
+    }
+    acc_reset(&c->groups);
     for (i = 0; i < nedges; i++) {
         struct slot *s = slot_of(&e->edge_ix, &e->edges, &e->nedges, &e->edges_cap, edges[i].id);
 
@@ -596,7 +714,7 @@ static void walk_entry(struct sm_crit *c, const struct sm_crit_span *s, size_t e
         to_pool(c, &c->edges);
         to_pool(c, &c->stacks);
         tmp = c->pool + p;
-        entry_add(en, duration, tmp, np, tmp + np, ne, tmp + np + ne, ns);
+        entry_add(c, en, duration, tmp, np, tmp + np, ne, tmp + np + ne, ns);
         c->npool = p;
     }
     acc_reset(&c->parts);
@@ -658,7 +776,7 @@ static int cmp_slow(const void *a, const void *b)
 }
 
 /* An entry of the kept traces: all of them, or the slowest pct %. */
-static void entry_from_kept(const struct sm_crit *c, const struct entry *src, double pct,
+static void entry_from_kept(struct sm_crit *c, const struct entry *src, double pct,
                             struct entry *out)
 {
     size_t *order = sm_xmalloc((src->nkept ? src->nkept : 1) * sizeof(size_t));
@@ -681,10 +799,36 @@ static void entry_from_kept(const struct sm_crit *c, const struct entry *src, do
         const struct kept *k = &c->kept[order[i]];
         const struct piece *pc = c->pool + k->first;
 
-        entry_add(out, k->duration_ns, pc, k->nparts, pc + k->nparts, k->nedges,
+        entry_add(c, out, k->duration_ns, pc, k->nparts, pc + k->nparts, k->nedges,
                   pc + k->nparts + k->nedges, k->nstacks);
     }
     free(order);
+}
+
+/* The share sketch that stands for parts a and b of e (two crit ids that became one map
+ * node, text): their group's, when both are in one group and every member of it e has
+ * became that node; NULL otherwise (a member named elsewhere: the sums of the group are
+ * not the node's). */
+static const struct sm_sketch *group_share(const struct sm_crit *c, const struct entry *e,
+                                           uint32_t a, uint32_t b, const char *text)
+{
+    uint32_t g = c->key_group ? c->key_group[a] : SM_CRIT_NONE, at;
+    const struct sm_sketch *out = NULL;
+    struct sm_buf one;
+
+    if (g == SM_CRIT_NONE || c->key_group[b] != g || !c->group_multi[g])
+        return NULL;
+    at = idmap_get(&e->group_ix, g);
+    if (at == SM_CRIT_NONE)
+        return NULL;
+    sm_buf_init(&one);
+    out = &e->groups[at].share;
+    for (size_t i = 0; i < e->nparts && out; i++) {
+        if (c->key_group[e->parts[i].id] == g && strcmp(key_text(c, e->parts[i].id, &one), text))
+            out = NULL;
+    }
+    sm_buf_release(&one);
+    return out;
 }
 
 static void emit_entry(const struct sm_crit *c, const struct entry *e, struct sm_map *map)
@@ -712,6 +856,10 @@ static void emit_entry(const struct sm_crit *c, const struct entry *e, struct sm
      * already in the map (a snapshot run twice into one map) adds up */
     {
         struct sm_why_entry add;
+        /* per part of add: the first crit part that became it, whether its sketch is
+         * already its group's */
+        uint32_t *first = sm_xmalloc((e->nparts ? e->nparts : 1) * sizeof(uint32_t));
+        bool *grouped = sm_xcalloc(e->nparts ? e->nparts : 1, sizeof(bool));
 
         memset(&add, 0, sizeof(add));
         add.entry = one.entry;
@@ -727,13 +875,28 @@ static void emit_entry(const struct sm_crit *c, const struct entry *e, struct sm
                             k->to_kind == NODE_ONLY ? SM_WHY_NODE : SM_WHY_WIRE);
 
             p->critical_ns = sm_count_add(p->critical_ns, e->parts[i].ns);
-            /* Two linker names can turn out to be one map node (a peer named by host
-             * that is an instrumented service): the times add up exactly, but the
-             * per-trace shares were taken apart; keep the sketch of the first, so that
-             * it still holds one value per trace (docs/critical-path.md). */
-            if (add.nparts > before)
+            if (add.nparts > before) {
+                first[add.nparts - 1] = e->parts[i].id;
                 sm_sketch_merge(p->share, &e->parts[i].share);
+            } else if (!grouped[p - add.parts]) {
+                /* Two linker names became one map node (a peer named by host that is an
+                 * instrumented service): the times add up, and the per-trace shares are
+                 * their group's, added up per trace. Without one (a member of the group
+                 * named elsewhere), the first's sketch is kept, so that it still holds one
+                 * value per trace (docs/critical-path.md). */
+                const struct sm_sketch *gs =
+                    group_share(c, e, first[p - add.parts], e->parts[i].id, p->id);
+
+                if (gs) {
+                    sm_sketch_release(p->share);
+                    sm_sketch_init(p->share);
+                    sm_sketch_merge(p->share, gs);
+                    grouped[p - add.parts] = true;
+                }
+            }
         }
+        free(first);
+        free(grouped);
         for (i = 0; i < e->nedges; i++) {
             const struct key *k = &c->keys[e->edges[i].id];
             char *from = sm_xstrdup(emit_names->node_id(emit_names->ctx, k->from_kind, k->from));

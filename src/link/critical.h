@@ -39,6 +39,12 @@ struct sm_crit;
 
 /* keep_traces: keep each walked trace's figures (for slowest_pct in sm_crit_emit). */
 struct sm_crit *sm_crit_new(bool keep_traces);
+/* group_of(ctx, kind, name): the group (a name) of a node that may turn out at the end
+ * to be the same map node as others of its group, or SM_CRIT_NONE; called as contributors
+ * are first seen, so set it before the first. Without it, contributors that become one
+ * node keep the first one's share sketch. */
+void sm_crit_set_group(struct sm_crit *c, uint32_t (*group_of)(void *ctx, int kind, uint32_t name),
+                       void *ctx);
 void sm_crit_free(struct sm_crit *c);
 
 /* The contributor id of a node (kind, name) or of the wire (and edge) from -> to. */

@@ -409,6 +409,8 @@ static void add_call(struct sm_linker *l, int from_kind, uint32_t from, int to_k
 
 /* ---- public: lifecycle and intake ---- */
 
+static uint32_t why_group(void *ctx, int kind, uint32_t name);
+
 struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options *opt)
 {
     struct sm_linker *l = sm_xcalloc(1, sizeof(*l));
@@ -418,8 +420,10 @@ struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options
         l->opt = *opt;
     l->max_trace_spans =
         l->opt.max_trace_spans ? l->opt.max_trace_spans : SM_DEFAULT_MAX_TRACE_SPANS;
-    if (!l->opt.no_critical)
+    if (!l->opt.no_critical) {
         l->crit = sm_crit_new(l->opt.slowest_pct > 0.0 && l->opt.slowest_pct < 100.0);
+        sm_crit_set_group(l->crit, why_group, l);
+    }
     l->window_spans = l->opt.window_spans ? l->opt.window_spans : SM_DEFAULT_WINDOW_SPANS;
     return l;
 }
@@ -1772,6 +1776,22 @@ static const char *why_node_id(void *ctx, int kind, uint32_t name)
     snprintf(buf, sizeof(buf), "%s:%s", sm_node_kind_name((enum sm_node_kind)kind),
              name_of(l, name) ? name_of(l, name) : "");
     return buf;
+}
+
+/* The group of a contributor's node for the critical-path module: node_for may make a
+ * peer named "host:port" (or "host") the instrumented service host, so such peers and the
+ * service of that name are one group, named by the host. */
+static uint32_t why_group(void *ctx, int kind, uint32_t name)
+{
+    struct sm_linker *l = ctx;
+    uint32_t host;
+
+    if (kind == SM_NODE_SERVICE)
+        return name;
+    if (kind != RESOLVE)
+        return SM_CRIT_NONE;
+    host = host_of(l, name);
+    return host != NO_NAME ? host : name;
 }
 
 static const char *why_text(void *ctx, uint32_t name)

@@ -1,5 +1,6 @@
 /* test_critical.c: the critical-path walk (src/link/critical.c) through the linker, on
  * hand-made traces, one per rule of docs/critical-path.md. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,13 +279,119 @@ static void test_deep_chain_services(void **state)
     sm_map_release(&m);
 }
 
+/* Spans of several traces, a CLIENT span may name its peer by host and port. */
+struct tspec {
+    const char *trace, *id, *parent, *service;
+    enum sm_span_kind kind;
+    double start_ms, dur_ms;
+    const char *host, *port; /* server.address and server.port, or NULL */
+};
+
+static void run_traces(const struct tspec *s, size_t n, double slowest_pct, struct sm_map *map)
+{
+    struct sm_batch b;
+    struct sm_linker *l;
+    struct sm_link_options opt;
+    struct sm_error err;
+
+    sm_map_init(map);
+    sm_batch_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        struct sm_span *sp = sm_batch_add(&b);
+
+        sp->trace_id = sm_batch_str(&b, s[i].trace);
+        sp->span_id = sm_batch_str(&b, s[i].id);
+        sp->parent_id = s[i].parent ? sm_batch_str(&b, s[i].parent) : NULL;
+        sp->service = sm_batch_str(&b, s[i].service);
+        sp->kind = s[i].kind;
+        sp->start_ns = 1700000000000000000LL + (int64_t)(s[i].start_ms * MS);
+        sp->duration_ns = (int64_t)(s[i].dur_ms * MS);
+        sp->has_duration = true;
+        if (s[i].host) {
+            sp->server_address = sm_batch_str(&b, s[i].host);
+            sp->server_port = sm_batch_str(&b, s[i].port);
+        }
+    }
+    sm_error_init(&err);
+    memset(&opt, 0, sizeof(opt));
+    opt.slowest_pct = slowest_pct;
+    l = sm_linker_new(map, &opt);
+    assert_int_equal(sm_linker_add(l, &b, &err), 0);
+    assert_int_equal(sm_linker_finish(l, &err), 0);
+    sm_linker_free(l);
+    sm_batch_release(&b);
+    sm_map_sort(map);
+}
+
+/* A peer named by host and port ("inventory:8080", no answering span) turns out at the
+ * end to be the instrumented service inventory: its contributor and the service's are
+ * one, and its per-trace share is the sum of both in each trace (0.8, 0.6, 0.2 + 0.4),
+ * not the sketch of one of them. The same with --slowest 100 (kept traces) and 33. */
+static void test_renamed_peer_shares(void **state)
+{
+    const struct tspec s[] = {
+        /* t1: the peer only, 80 of 100 ms */
+        {"01", "a1", NULL, "frontend", SM_KIND_SERVER, 0, 100, NULL, NULL},
+        {"01", "a2", "a1", "frontend", SM_KIND_CLIENT, 10, 80, "inventory", "8080"},
+        /* t2: the service only, 60 of 100 ms (and 20 ms of wire) */
+        {"02", "b1", NULL, "frontend", SM_KIND_SERVER, 0, 100, NULL, NULL},
+        {"02", "b2", "b1", "frontend", SM_KIND_CLIENT, 10, 80, NULL, NULL},
+        {"02", "b3", "b2", "inventory", SM_KIND_SERVER, 20, 60, NULL, NULL},
+        /* t3: both, 20 + 40 of 100 ms; a 200 ms trace so that --slowest 67 drops t1 */
+        {"03", "c1", NULL, "frontend", SM_KIND_SERVER, 0, 200, NULL, NULL},
+        {"03", "c2", "c1", "frontend", SM_KIND_CLIENT, 10, 40, "inventory", "8080"},
+        {"03", "c3", "c1", "frontend", SM_KIND_CLIENT, 60, 100, NULL, NULL},
+        {"03", "c4", "c3", "inventory", SM_KIND_SERVER, 70, 80, NULL, NULL},
+    };
+    const double slowest[] = {0, 100, 33};
+
+    (void)state;
+    for (size_t k = 0; k < 3; k++) {
+        struct sm_map m;
+        const struct sm_why_part *p = NULL;
+        size_t found = 0;
+
+        run_traces(s, sizeof(s) / sizeof(s[0]), slowest[k], &m);
+        assert_int_equal(m.nwhy, 1);
+        for (size_t i = 0; i < m.why[0].nparts; i++) {
+            if (!strcmp(m.why[0].parts[i].id, "service:inventory")) {
+                p = &m.why[0].parts[i];
+                found++;
+            }
+        }
+        assert_int_equal(found, 1);
+        assert_int_equal(p->share->count, m.why[0].traces);
+        if (k < 2) {
+            /* shares 0.8, 0.6 and (40 + 80) / 200 = 0.6 */
+            assert_int_equal(m.why[0].traces, 3);
+            assert_int_equal(p->critical_ns, (80 + 60 + 120) * MS);
+            assert_true(fabs(sm_why_share_quantile(p, 0.0) - 0.6) < 0.6 * 0.02);
+            assert_true(fabs(sm_why_share_quantile(p, 0.5) - 0.6) < 0.6 * 0.02);
+            assert_true(fabs(sm_why_share_quantile(p, 1.0) - 0.8) < 0.8 * 0.02);
+            assert_int_equal(p->share->zero_count, 0);
+        } else {
+            /* the slowest 33 % of 3 traces: t3 alone, both parts of it */
+            assert_int_equal(m.why[0].traces, 1);
+            assert_int_equal(p->critical_ns, 120 * MS);
+            assert_true(fabs(sm_why_share_quantile(p, 0.5) - 0.6) < 0.6 * 0.02);
+        }
+        assert_sums(&m);
+        sm_map_release(&m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_worked_example), cmocka_unit_test(test_sequential),
-        cmocka_unit_test(test_parallel),       cmocka_unit_test(test_clipped),
-        cmocka_unit_test(test_async_consumer), cmocka_unit_test(test_missing_parent_and_loop),
-        cmocka_unit_test(test_deep_chain),     cmocka_unit_test(test_deep_chain_services),
+        cmocka_unit_test(test_worked_example),
+        cmocka_unit_test(test_sequential),
+        cmocka_unit_test(test_parallel),
+        cmocka_unit_test(test_clipped),
+        cmocka_unit_test(test_async_consumer),
+        cmocka_unit_test(test_missing_parent_and_loop),
+        cmocka_unit_test(test_deep_chain),
+        cmocka_unit_test(test_deep_chain_services),
+        cmocka_unit_test(test_renamed_peer_shares),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
