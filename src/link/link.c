@@ -701,6 +701,7 @@ static void order_sort(struct trace_order *a, size_t n, unsigned depth)
 /* The waiting records in cmp_trace's order: keys[i].at is the record at place i. */
 struct order {
     struct trace_order *keys;
+    uint32_t *at;  /* after order_compact: keys[i].at alone, keys is NULL */
     bool in_place; /* the records themselves were sorted: keys[i].at == i */
 };
 
@@ -716,6 +717,7 @@ static void order_make(struct order *o, struct rec *r, size_t n)
     unsigned depth = 0;
 
     o->keys = NULL;
+    o->at = NULL;
     o->in_place = true;
     if (n < 2)
         return;
@@ -760,10 +762,36 @@ static void order_make(struct order *o, struct rec *r, size_t n)
     o->in_place = true;
 }
 
+/* Keeps only the places (4 bytes a record instead of 16) for a pass that needs no more:
+ * the records of unordered inputs all wait until the end, and what the linking of each
+ * trace allocates (critical paths, sketches) must not come on top of the whole key
+ * array (glibc's qsort freed its buffer before linking began). */
+static void order_compact(struct order *o, size_t n)
+{
+    uint32_t *at = (uint32_t *)o->keys;
+    size_t i;
+
+    if (o->in_place)
+        return;
+    /* at[i] overwrites bytes of keys[i / 4] and before, which have been read */
+    for (i = 0; i < n; i++)
+        at[i] = o->keys[i].at;
+    o->at = sm_xrealloc(at, n * sizeof(*at));
+    o->keys = NULL;
+}
+
 static void order_release(struct order *o)
 {
     free(o->keys);
+    free(o->at);
     o->keys = NULL;
+    o->at = NULL;
+}
+
+/* The record that belongs at place i (not in place). */
+static inline size_t place_of(const struct order *o, size_t i)
+{
+    return o->at ? o->at[i] : o->keys[i].at;
 }
 
 /* The length of the run of one low key that starts at place i of n. */
@@ -773,6 +801,9 @@ static size_t order_run(const struct order *o, const struct rec *r, size_t i, si
 
     if (o->keys) {
         while (j < n && o->keys[j].lo == o->keys[i].lo)
+            j++;
+    } else if (o->at) {
+        while (j < n && r[o->at[j]].trace_key == r[o->at[i]].trace_key)
             j++;
     } else {
         while (j < n && r[j].trace_key == r[i].trace_key)
@@ -794,15 +825,14 @@ static struct rec *gather(struct sm_linker *l, const struct order *o, struct rec
     size_t k;
 
     if (!o->in_place) {
-        const struct trace_order *keys = o->keys + i;
         size_t ahead = n - i;
 
         sm_grow(&l->gathered, &l->gathered_cap, len, sizeof(*l->gathered));
         out = l->gathered;
         for (k = 0; k < len; k++) {
             if (k + 8 < ahead)
-                __builtin_prefetch(&r[keys[k + 8].at]);
-            out[k] = r[keys[k].at];
+                __builtin_prefetch(&r[place_of(o, i + k + 8)]);
+            out[k] = r[place_of(o, i + k)];
         }
     }
     for (k = 1; k < len; k++)
@@ -857,6 +887,7 @@ static void link_grouped(struct sm_linker *l, struct rec *r, size_t n)
     size_t i, len;
 
     order_make(&o, r, n);
+    order_compact(&o, n);
     for (i = 0; i < n; i += len) {
         len = order_run(&o, r, i, n);
         link_low_run(l, gather(l, &o, r, i, len, n), len);
