@@ -15,11 +15,15 @@
  * a peer is an instrumented service or an external one is known only at the end; the
  * finish step turns that table into map nodes and edges.
  */
+/* madvise's MADV_POPULATE_WRITE is not POSIX */
+#define _DEFAULT_SOURCE
 #include "svcmap/link.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "critical.h"
 
@@ -117,6 +121,8 @@ struct sm_linker {
     struct sm_link_options opt;
     struct intern names;
     struct rec *pending; /* every waiting record, loose or from trace-grouped inputs */
+    uintptr_t prefault_base, prefault_end; /* pending's pages mapped ahead (prefault) */
+    size_t page_bytes;                     /* 0: no prefaulting */
     size_t npending, pending_cap;
     size_t nloose;        /* waiting records with REC_LOOSE */
     size_t window_spans;  /* opt.window_spans or the default */
@@ -414,6 +420,7 @@ static uint32_t why_group(void *ctx, int kind, uint32_t name);
 struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options *opt)
 {
     struct sm_linker *l = sm_xcalloc(1, sizeof(*l));
+    long page = sysconf(_SC_PAGESIZE);
 
     l->map = map;
     if (opt)
@@ -425,6 +432,9 @@ struct sm_linker *sm_linker_new(struct sm_map *map, const struct sm_link_options
         sm_crit_set_group(l->crit, why_group, l);
     }
     l->window_spans = l->opt.window_spans ? l->opt.window_spans : SM_DEFAULT_WINDOW_SPANS;
+    /* a power of two, or no prefaulting */
+    if (page > 0 && !((unsigned long)page & ((unsigned long)page - 1)))
+        l->page_bytes = (size_t)page;
     return l;
 }
 
@@ -1021,6 +1031,42 @@ static void link_window(struct sm_linker *l)
     free(gone);
     order_release(&o);
 }
+/* How far ahead of the records the array is mapped, and from what size of array on. */
+#define PREFAULT_AHEAD_BYTES ((size_t)128 << 10)
+#define PREFAULT_MIN_BYTES   ((size_t)4 << 20)
+
+/* The waiting records fill one array page by page (23 MB at 200 MB of OTLP, 120 MB at
+ * 1 GB): a fault per 4 KiB page, and on a virtual machine a fault costs more than
+ * writing the page. Where the kernel can (MADV_POPULATE_WRITE, Linux 5.14), the next
+ * 128 KiB of the array are mapped in one call before the records reach them: about two
+ * hundred calls instead of 6,000 faults, with at most those 128 KiB resident early. */
+static void prefault(struct sm_linker *l, size_t need)
+{
+#if defined(MADV_POPULATE_WRITE)
+    size_t bytes = l->pending_cap * sizeof(*l->pending), page = l->page_bytes;
+    uintptr_t base = (uintptr_t)l->pending, want, from, to;
+
+    if (!page || bytes < PREFAULT_MIN_BYTES)
+        return;
+    if (l->prefault_base != base) { /* new or moved: what is written is mapped */
+        l->prefault_base = base;
+        l->prefault_end = base + l->npending * sizeof(*l->pending);
+    }
+    want = base + need * sizeof(*l->pending);
+    if (want <= l->prefault_end)
+        return;
+    from = l->prefault_end & ~(uintptr_t)(page - 1);
+    to = want + PREFAULT_AHEAD_BYTES < base + bytes ? want + PREFAULT_AHEAD_BYTES : base + bytes;
+    to &= ~(uintptr_t)(page - 1);
+    if (to > from && madvise((void *)from, to - from, MADV_POPULATE_WRITE) != 0)
+        l->page_bytes = 0; /* not offered here: leave it to the faults */
+    l->prefault_end = to > want ? to : want;
+#else
+    (void)l;
+    (void)need;
+#endif
+}
+
 int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_error *err)
 {
     size_t i;
@@ -1030,6 +1076,7 @@ int sm_linker_add(struct sm_linker *l, const struct sm_batch *batch, struct sm_e
         return SM_EINPUT;
     }
     sm_grow(&l->pending, &l->pending_cap, l->npending + batch->len, sizeof(*l->pending));
+    prefault(l, l->npending + batch->len);
     for (i = 0; i < batch->len; i++) {
         struct rec *r = &l->pending[l->npending];
 
