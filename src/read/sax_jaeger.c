@@ -468,18 +468,29 @@ static enum slot span_key(struct ctx *c, const char *key, size_t len, unsigned *
 {
     static const struct {
         const char *name;
+        size_t len;
         enum slot slot;
     } fields[] = {
-        {"traceID", V_TRACE_ID},  {"spanID", V_SPAN_ID},       {"parentSpanID", V_PARENT_ID},
-        {"references", V_REFS},   {"operationName", V_NAME},   {"startTime", V_START},
-        {"duration", V_DURATION}, {"processID", V_PROCESS_ID}, {"process", V_PROCESS},
-        {"tags", V_TAGS},         {"spans", V_SPANS},          {"processes", V_PROCESSES},
-        {"data", V_SKIP},
+#define FIELD(s, slot) {s, sizeof(s) - 1, slot}
+        FIELD("traceID", V_TRACE_ID),
+        FIELD("spanID", V_SPAN_ID),
+        FIELD("parentSpanID", V_PARENT_ID),
+        FIELD("references", V_REFS),
+        FIELD("operationName", V_NAME),
+        FIELD("startTime", V_START),
+        FIELD("duration", V_DURATION),
+        FIELD("processID", V_PROCESS_ID),
+        FIELD("process", V_PROCESS),
+        FIELD("tags", V_TAGS),
+        FIELD("spans", V_SPANS),
+        FIELD("processes", V_PROCESSES),
+        FIELD("data", V_SKIP),
+#undef FIELD
     };
     size_t i;
 
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        if (fields[i].name[0] == key[0] && strlen(fields[i].name) == len &&
+        if (fields[i].len == len && fields[i].name[0] == key[0] &&
             !memcmp(fields[i].name, key, len)) {
             *bit = 1u << i;
             if (fields[i].slot == V_TRACE_ID)

@@ -515,10 +515,18 @@ static int other_key(const char *key, size_t len)
     return -1;
 }
 
-static const char *const any_keys[] = {
-    "stringValue",  "intValue",  "boolValue",  "doubleValue",
-    "string_value", "int_value", "bool_value", "double_value",
+#define ANY_KEY(s)                                                                                 \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+static const struct {
+    const char *name;
+    size_t len;
+} any_keys[] = {
+    ANY_KEY("stringValue"),  ANY_KEY("intValue"),  ANY_KEY("boolValue"),  ANY_KEY("doubleValue"),
+    ANY_KEY("string_value"), ANY_KEY("int_value"), ANY_KEY("bool_value"), ANY_KEY("double_value"),
 };
+#undef ANY_KEY
 
 static int on_map_key(struct sm_sax_walk *w, const char *key, size_t len)
 {
@@ -586,7 +594,7 @@ static int on_map_key(struct sm_sax_walk *w, const char *key, size_t len)
         return 1;
     case C_ANY:
         for (i = 0; i < sizeof(any_keys) / sizeof(any_keys[0]); i++) {
-            if (strlen(any_keys[i]) == len && !memcmp(key, any_keys[i], len)) {
+            if (any_keys[i].len == len && !memcmp(key, any_keys[i].name, len)) {
                 if (!sm_sax_first_key(f, 1u << i))
                     return sm_sax_fall_back(w);
                 c->slot = V_ANY_MEMBER;

@@ -100,26 +100,35 @@ static struct endpoint *cur_endpoint(struct ctx *c)
 }
 
 /* The tags read_zipkin.c gives a meaning to: a second one of these falls back. */
-static const char *const known_tags[] = {
-    "error",
-    "otel.status_code",
-    "service.namespace",
-    "service.version",
-    "db.system.name",
-    "db.system",
-    "db.namespace",
-    "db.name",
-    "http.response.status_code",
-    "http.status_code",
-    "http.host",
-    "messaging.system",
-    "messaging.destination.name",
-    "messaging.destination",
-    "net.peer.name",
-    "peer.service",
-    "server.address",
-    "server.port",
+/* The tags the reader keeps, with their lengths (compared before the bytes). */
+#define TAG(s)                                                                                     \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+static const struct {
+    const char *name;
+    size_t len;
+} known_tags[] = {
+    TAG("error"),
+    TAG("otel.status_code"),
+    TAG("service.namespace"),
+    TAG("service.version"),
+    TAG("db.system.name"),
+    TAG("db.system"),
+    TAG("db.namespace"),
+    TAG("db.name"),
+    TAG("http.response.status_code"),
+    TAG("http.status_code"),
+    TAG("http.host"),
+    TAG("messaging.system"),
+    TAG("messaging.destination.name"),
+    TAG("messaging.destination"),
+    TAG("net.peer.name"),
+    TAG("peer.service"),
+    TAG("server.address"),
+    TAG("server.port"),
 };
+#undef TAG
 enum { TAG_ERROR = 0, TAG_STATUS, TAG_NAMESPACE, TAG_VERSION };
 
 static int known_tag(const char *key, size_t len)
@@ -140,7 +149,7 @@ static int known_tag(const char *key, size_t len)
         return -1;
     }
     for (i = 0; i < sizeof(known_tags) / sizeof(known_tags[0]); i++) {
-        if (strlen(known_tags[i]) == len && !memcmp(known_tags[i], key, len))
+        if (known_tags[i].len == len && !memcmp(known_tags[i].name, key, len))
             return (int)i;
     }
     return -1;
@@ -184,7 +193,7 @@ static int on_tag(struct ctx *c, const struct sm_sax_scalar *v)
         break;
     default:
         sm_sax_keep(&kept, v, &c->value);
-        sm_sax_apply_attr(c->b, s, known_tags[c->tag], &kept);
+        sm_sax_apply_attr(c->b, s, known_tags[c->tag].name, &kept);
         break;
     }
     return 1;
@@ -409,21 +418,27 @@ static int on_start_array(struct sm_sax_walk *w)
 
 static enum slot span_key(const char *key, size_t len, unsigned *bit)
 {
+#define FIELD(s, slot)                                                                             \
+    {                                                                                              \
+        s, sizeof(s) - 1, slot                                                                     \
+    }
     static const struct {
         const char *name;
+        size_t len;
         enum slot slot;
     } fields[] = {
-        {"traceId", V_TRACE_ID},    {"id", V_ID},
-        {"parentId", V_PARENT_ID},  {"kind", V_KIND},
-        {"name", V_NAME},           {"timestamp", V_TIMESTAMP},
-        {"duration", V_DURATION},   {"shared", V_SHARED},
-        {"localEndpoint", V_LOCAL}, {"remoteEndpoint", V_REMOTE},
-        {"tags", V_TAGS},
+        FIELD("traceId", V_TRACE_ID),    FIELD("id", V_ID),
+        FIELD("parentId", V_PARENT_ID),  FIELD("kind", V_KIND),
+        FIELD("name", V_NAME),           FIELD("timestamp", V_TIMESTAMP),
+        FIELD("duration", V_DURATION),   FIELD("shared", V_SHARED),
+        FIELD("localEndpoint", V_LOCAL), FIELD("remoteEndpoint", V_REMOTE),
+        FIELD("tags", V_TAGS),
     };
+#undef FIELD
     size_t i;
 
     for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        if (fields[i].name[0] == key[0] && strlen(fields[i].name) == len &&
+        if (fields[i].len == len && fields[i].name[0] == key[0] &&
             !memcmp(fields[i].name, key, len)) {
             *bit = 1u << i;
             return fields[i].slot;
