@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "read_common.h"
 #include "sax_common.h"
@@ -141,14 +144,36 @@ int sm_sax_precheck(const char *data, size_t len)
     while (p < end) {
         size_t n;
 
+#if defined(__SSE2__)
+        /* sixteen bytes a step; signed bytes below 0x20 are the control characters and
+         * every byte from 0x80 up */
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            int hit = _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+            if (hit) {
+                p += __builtin_ctz((unsigned)hit);
+                break;
+            }
+            p += 16;
+        }
+        if (p >= end)
+            break;
+#endif
         if (end - p >= 8) {
-            uint64_t w;
+            uint64_t w, hit;
 
             memcpy(&w, p, sizeof(w));
-            if (!((w & HIGHS) | bytes_below(w, 0x20) | bytes_equal(w, '\\'))) {
+            hit = (w & HIGHS) | bytes_below(w, 0x20) | bytes_equal(w, '\\');
+            if (!hit) {
                 p += 8;
                 continue;
             }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* a borrow flags bytes above a hit, never below: the lowest flag is one */
+            p += __builtin_ctzll(hit) >> 3;
+#endif
         }
         /* one byte at a time until the next plain word */
         if (*p < 0x20) {
