@@ -24,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "svcmap/util.h"
 
@@ -44,8 +47,9 @@ static const unsigned char cls_inner[256] = {
 #define SHORT_STRING_BYTES 64
 
 /* The buffer has this many bytes after the sentinel so that the string fast path may
- * load whole 8-byte words; it stops at the sentinel before looking past it. */
-#define WORD_SLACK 8
+ * load whole 16-byte vectors (or 8-byte words); it stops at the sentinel before looking
+ * past it. */
+#define WORD_SLACK 16
 
 #define ONES  ((uint64_t)0x0101010101010101ULL)
 #define HIGHS ((uint64_t)0x8080808080808080ULL)
@@ -64,6 +68,23 @@ static inline const unsigned char *string_stop(const unsigned char *p)
 {
     const unsigned char *q;
 
+#if defined(__SSE2__)
+    /* sixteen bytes a step where SSE2 is there (every x86-64): the same bytes, the same
+     * answer */
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i newline = _mm_set1_epi8('\n'), nul = _mm_setzero_si128();
+
+    for (q = p; q - p < SHORT_STRING_BYTES; q += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        int hit = _mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, newline), _mm_cmpeq_epi8(v, nul))));
+
+        if (hit)
+            return q + __builtin_ctz((unsigned)hit);
+    }
+    return NULL;
+#else
     for (q = p; q - p < SHORT_STRING_BYTES; q += 8) {
         uint64_t w, hit;
 
@@ -77,6 +98,7 @@ static inline const unsigned char *string_stop(const unsigned char *p)
             return q + (__builtin_ctzll(hit) >> 3);
     }
     return NULL;
+#endif
 }
 
 struct sm_scanner {
