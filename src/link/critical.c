@@ -167,6 +167,8 @@ struct sm_crit {
     void *group_ctx;
     uint32_t *key_slots; /* index + 1 */
     size_t nkey_slots;
+    /* while emitting: each key's text, made on first use (a key is in many stacks) */
+    char **key_texts;
     /* stacks: sequences of contributor ids, interned */
     uint32_t *stack_pool;
     size_t stack_pool_len, stack_pool_cap;
@@ -754,12 +756,16 @@ static const char *key_text(const struct sm_crit *c, uint32_t id, struct sm_buf 
 {
     const struct key *k = &c->keys[id];
 
+    if (c->key_texts && c->key_texts[id])
+        return c->key_texts[id];
     sm_buf_reset(b);
     sm_buf_adds(b, emit_names->node_id(emit_names->ctx, k->from_kind, k->from));
     if (k->to_kind != NODE_ONLY) {
         sm_buf_adds(b, SM_WHY_WIRE_SEPARATOR);
         sm_buf_adds(b, emit_names->node_id(emit_names->ctx, k->to_kind, k->to));
     }
+    if (c->key_texts)
+        c->key_texts[id] = sm_xstrdup(b->data);
     return b->data;
 }
 
@@ -940,6 +946,7 @@ void sm_crit_emit(struct sm_crit *c, struct sm_map *map, double slowest_pct,
                   const struct sm_crit_names *names)
 {
     emit_names = names;
+    c->key_texts = sm_xcalloc(c->nkeys ? c->nkeys : 1, sizeof(char *));
     for (size_t i = 0; i < c->nentries; i++) {
         const struct entry *e = &c->entries[i];
 
@@ -958,5 +965,9 @@ void sm_crit_emit(struct sm_crit *c, struct sm_map *map, double slowest_pct,
             emit_entry(c, e, map);
         }
     }
+    for (size_t i = 0; i < c->nkeys; i++)
+        free(c->key_texts[i]);
+    free(c->key_texts);
+    c->key_texts = NULL;
     emit_names = NULL;
 }
