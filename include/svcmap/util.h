@@ -87,6 +87,19 @@ char *sm_arena_strdup(struct sm_arena *a, const char *s);
 bool sm_arena_owns(const struct sm_arena *a, const void *p);
 char *sm_arena_strndup(struct sm_arena *a, const char *s, size_t n);
 
+/* splitmix64's finaliser: spreads a 64-bit number over all 64 bits, so that its low
+ * bits can index a hash table. For keys that are already fixed-size numbers it is much
+ * cheaper than hashing their bytes; only where a key sits depends on it. */
+static inline uint64_t sm_mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
 /* 64-bit FNV-1a-style hash (with a final mix), stable across runs and machines. */
 uint64_t sm_hash64(const void *data, size_t len);
 uint64_t sm_hash_str(const char *s);

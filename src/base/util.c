@@ -430,13 +430,8 @@ uint64_t sm_hash64(const void *data, size_t len)
         h ^= p[i];
         h *= 1099511628211ULL;
     }
-    /* final avalanche (splitmix64) so that low bits are usable as a table index */
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-    return h;
+    /* a final avalanche so that low bits are usable as a table index */
+    return sm_mix64(h);
 }
 
 uint64_t sm_hash_str(const char *s)

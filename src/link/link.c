@@ -165,19 +165,6 @@ struct sm_linker {
     size_t crit_cap;
 };
 
-/* A 64-bit mixer (splitmix64's finaliser) for the positions of keys in hash tables,
- * which are already fixed-size numbers: much cheaper than hashing their bytes. Only
- * where a key sits depends on it, never what a lookup finds. */
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 /* ---- interning ---- */
 
 static uint32_t intern(struct intern *t, const char *s)
@@ -341,7 +328,7 @@ static uint64_t agg_hash(const struct agg_key *k)
     uint64_t b = ((uint64_t)(uint8_t)k->from_kind << 16) | ((uint64_t)(uint8_t)k->to_kind << 8) |
                  (uint64_t)(uint8_t)k->edge_kind;
 
-    return mix64(a ^ mix64(b));
+    return sm_mix64(a ^ sm_mix64(b));
 }
 
 static bool agg_key_eq(const struct agg_key *a, const struct agg_key *b)
@@ -908,7 +895,7 @@ static void link_grouped(struct sm_linker *l, struct rec *r, size_t n)
 
 static size_t linked_slot(const struct linked_set *t, uint64_t lo)
 {
-    return (size_t)mix64(lo) & (t->cap - 1);
+    return (size_t)sm_mix64(lo) & (t->cap - 1);
 }
 
 static void linked_put(struct linked_set *t, uint64_t lo, uint64_t hi)
@@ -1225,7 +1212,7 @@ struct slot {
 
 static size_t key_hash(uint64_t id, uint32_t service, int shared, size_t mask)
 {
-    return (size_t)mix64(id ^ mix64(((uint64_t)service << 1) | (uint64_t)shared)) & mask;
+    return (size_t)sm_mix64(id ^ sm_mix64(((uint64_t)service << 1) | (uint64_t)shared)) & mask;
 }
 
 static struct slot *key_find(struct slot *t, size_t mask, uint64_t id, uint32_t service, int shared)
