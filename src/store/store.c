@@ -312,7 +312,7 @@ static int foreign(struct sm_store *st, const struct identity *id, struct sm_err
  * *busy_rc (the caller retries), or a negative status. */
 static int migrate_once(struct sm_store *st, int *busy_rc, struct sm_error *err)
 {
-    struct identity id;
+    struct identity id = {0, 0, 0, false};
     char sql[96];
     size_t i;
     int rc;

@@ -124,13 +124,13 @@ static void check_scan(const void *data, size_t len, const struct sm_scan_limits
 
     for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         char *log = scan_log(path, sizes[i], limits);
+        bool same = strcmp(log, expected) == 0;
 
-        if (strcmp(log, expected) != 0) {
+        if (!same)
             print_error("read size %zu:\n--- got\n%s--- expected\n%s", sizes[i], log, expected);
-            free(log);
-            fail();
-        }
         free(log);
+        if (!same)
+            fail();
     }
 }
 
