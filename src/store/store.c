@@ -132,8 +132,8 @@ const char *const sm_store_migrations[] = {
     /* 7: source counters added to the map later: records of other signals left out
      * (OTLP logs, metrics) and spans that came after their trace was linked. Snapshots
      * written before read 0 for both. */
-    "ALTER TABLE snapshots ADD COLUMN ignored_records INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE snapshots ADD COLUMN late_spans INTEGER NOT NULL DEFAULT 0;",
+    ("ALTER TABLE snapshots ADD COLUMN ignored_records INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE snapshots ADD COLUMN late_spans INTEGER NOT NULL DEFAULT 0;"),
 };
 
 /* The first schema with snapshots.skipped_spans; a read-only open of an older store

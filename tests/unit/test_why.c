@@ -328,7 +328,6 @@ static void test_many_contributors(void **state)
     struct sm_why_entry *e;
     char id[64], to[64];
     clock_t start = clock();
-    double cpu_s;
 
     (void)state;
     sm_map_init(&a);
@@ -385,11 +384,10 @@ static void test_many_contributors(void **state)
     assert_int_equal(e->nparts, 2 * (N + N / 2) + 1);
     sm_map_release(&a);
     sm_map_release(&b);
-    cpu_s = (double)(clock() - start) / CLOCKS_PER_SEC;
-    print_message("%d contributors per entry: %.3f s of CPU\n", 2 * N, cpu_s);
-    /* a scan per lookup took 21 s of CPU here, the index 0.3 s (3 s leaves room for the
-     * sanitizer build on a loaded machine) */
-    assert_true(cpu_s < 3.0);
+    /* reported, not asserted: a unit test on a shared machine cannot judge speed (a
+     * scan per lookup took 21 s of CPU here, the index 0.3 s) */
+    print_message("%d contributors per entry: %.3f s of CPU\n", 2 * N,
+                  (double)(clock() - start) / CLOCKS_PER_SEC);
 }
 
 int main(void)
