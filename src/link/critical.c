@@ -265,12 +265,27 @@ size_t sm_crit_kept_bytes(const struct sm_crit *c)
 
 /* ---- contributors and stacks ---- */
 
+/* Hashes only place keys and stacks in their tables (ids are handed out in order of
+ * first use), so they mix whole numbers rather than bytes: a key and every stack of a
+ * section is hashed once per section walked. */
 static uint64_t key_hash(const struct key *k)
 {
-    uint64_t v[4] = {(uint64_t)(int64_t)k->from_kind, k->from, (uint64_t)(int64_t)k->to_kind,
-                     k->to};
+    uint64_t names = ((uint64_t)k->from << 32) | k->to;
+    uint64_t kinds = ((uint64_t)(uint32_t)k->from_kind << 32) | (uint32_t)k->to_kind;
 
-    return sm_hash64(v, sizeof(v));
+    return sm_mix64(names ^ sm_mix64(kinds));
+}
+
+static uint64_t stack_hash(const uint32_t *ids, size_t n)
+{
+    uint64_t h = n;
+    size_t i = 0;
+
+    for (; i + 1 < n; i += 2)
+        h = (h ^ (((uint64_t)ids[i] << 32) | ids[i + 1])) * 0x9e3779b97f4a7c15ULL;
+    if (i < n)
+        h = (h ^ ids[i]) * 0x9e3779b97f4a7c15ULL;
+    return sm_mix64(h);
 }
 
 static uint32_t key_id(struct sm_crit *c, const struct key *k)
@@ -335,7 +350,7 @@ uint32_t sm_crit_wire(struct sm_crit *c, int from_kind, uint32_t from, int to_ki
 
 static uint32_t stack_id(struct sm_crit *c, const uint32_t *ids, size_t n)
 {
-    uint64_t h = sm_hash64(ids, n * sizeof(uint32_t));
+    uint64_t h = stack_hash(ids, n);
     size_t i;
 
     if ((c->nstacks + 1) * 2 >= c->nstack_slots) {
@@ -345,9 +360,7 @@ static uint32_t stack_id(struct sm_crit *c, const uint32_t *ids, size_t n)
         c->stack_slots = sm_xcalloc(m, sizeof(uint32_t));
         c->nstack_slots = m;
         for (i = 0; i < c->nstacks; i++) {
-            size_t j =
-                sm_hash64(c->stack_pool + c->stack_at[i], c->stack_len[i] * sizeof(uint32_t)) &
-                (m - 1);
+            size_t j = stack_hash(c->stack_pool + c->stack_at[i], c->stack_len[i]) & (m - 1);
 
             while (c->stack_slots[j])
                 j = (j + 1) & (m - 1);

@@ -8,6 +8,8 @@
  */
 #include "svcmap/span.h"
 
+#include "svcmap/hexid.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +149,21 @@ static const char *padded_hex(struct sm_batch *b, const char *id, size_t len, bo
     char out[33];
     int nonzero = 0;
 
+    if (len == 16 || len == 32) {
+        /* nearly every id: whole words of digits, nothing to pad */
+        uint64_t any = 0, w;
+
+        for (i = 0; i < len; i += 8) {
+            if (!sm_hex_lower8(sm_hex_load8(id + i), &w)) {
+                *ok = false;
+                return NULL;
+            }
+            any |= w ^ ('0' * SM_HEX_ONES);
+            sm_hex_store8(out + i, w);
+        }
+        *ok = true;
+        return any ? sm_arena_strndup(&b->arena, out, len) : NULL;
+    }
     memset(out, '0', pad);
     for (i = 0; i < len; i++) {
         int d = hex_value((unsigned char)id[i]);

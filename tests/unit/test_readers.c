@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "svcmap/hexid.h"
 #include "svcmap/reader.h"
 #include "svcmap/span.h"
 
@@ -148,6 +149,68 @@ static void test_hex_ids(void **state)
         ok = true;
         assert_null(sm_batch_strict_hex_id(&batch, "", &ok));
         assert_false(ok);
+    }
+}
+
+/* The word-at-a-time path of 16- and 32-digit ids (hexid.h) against the plain rule: every
+ * byte value at every place of an id, alone and as a neighbour of letters of both cases. */
+static void test_hex_id_words(void **state)
+{
+    static const char lower[] = "0123456789abcdef";
+    char id[33], want[33];
+
+    (void)state;
+    for (size_t len = 16; len <= 32; len += 16) {
+        for (size_t at = 0; at < len; at++) {
+            for (int c = 1; c < 256; c++) {
+                bool ok = false, hex = true, zero = true;
+                uint64_t value[2] = {0, 0};
+                const char *got;
+
+                for (size_t k = 0; k < len; k++)
+                    id[k] = "0aF9fA"[(k * 7 + at) % 6];
+                id[at] = (char)c;
+                id[len] = '\0';
+                for (size_t k = 0; k < len; k++) {
+                    int d = -1;
+                    unsigned char b = (unsigned char)id[k];
+
+                    if (b >= '0' && b <= '9')
+                        d = b - '0';
+                    else if ((b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F'))
+                        d = (b | 0x20) - 'a' + 10;
+                    if (d < 0) {
+                        hex = false;
+                        d = 0;
+                    }
+                    want[k] = lower[d];
+                    zero = zero && d == 0;
+                    value[k / 16] = (value[k / 16] << 4) | (uint64_t)d;
+                }
+                want[len] = '\0';
+                got = sm_batch_strict_hex_id(&batch, id, &ok);
+                assert_int_equal(ok, hex);
+                if (hex && !zero)
+                    assert_str(got, want);
+                else
+                    assert_null(got);
+                for (size_t w = 0; w < len; w += 8) {
+                    uint64_t l = 0;
+                    bool word_hex = true;
+
+                    for (size_t k = w; k < w + 8; k++) {
+                        unsigned char b = (unsigned char)id[k];
+
+                        word_hex = word_hex && ((b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') ||
+                                                (b >= 'A' && b <= 'F'));
+                    }
+                    assert_int_equal(sm_hex_lower8(sm_hex_load8(id + w), &l), word_hex);
+                    if (word_hex)
+                        assert_int_equal(sm_hex_value8(l),
+                                         (uint32_t)(value[w / 16] >> (w % 16 == 0 ? 32 : 0)));
+                }
+            }
+        }
     }
 }
 
@@ -1167,6 +1230,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hex_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hex_id_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_otlp_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_span_to_json, setup, teardown),
