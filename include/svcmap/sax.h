@@ -33,6 +33,11 @@ bool sm_sax_supports(enum sm_input_format format);
 int sm_sax_parse(enum sm_input_format format, const struct sm_element *el, struct sm_batch *out,
                  struct sm_error *err);
 
+/* Frees the calling thread's parser, which the streaming readers keep from one element
+ * to the next. Call it before a thread that parsed elements ends (the next parse on
+ * the thread makes a new one). */
+void sm_sax_release_thread(void);
+
 /* True when the jansson readers were chosen over the streaming ones: the environment
  * variable SVCMAP_READER is "jansson" (a hidden switch for comparing the two; see
  * docs/performance.md). Read once. */

@@ -90,12 +90,13 @@ static void drop_element(json_t *value)
 #endif
 }
 
-/* Gives back the calling thread's arena when it stops parsing. */
+/* Gives back the calling thread's arena and streaming parser when it stops parsing. */
 static void release_thread_arena(void)
 {
 #ifndef SM_DEBUG_ARENA
     sm_arena_release(&json_arena);
 #endif
+    sm_sax_release_thread();
 }
 
 /* Parses the element's bytes; a syntax error is placed in the file. */

@@ -371,7 +371,52 @@ int sm_sax_us(const struct sm_sax_scalar *v, int64_t *ns)
     return 0;
 }
 
-/* ---- yajl's callbacks: ctx is the walk ---- */
+/* ---- yajl's handle, one per thread ----
+ *
+ * yajl_alloc makes five allocations (the handle, its state stack, a decode buffer, and
+ * on the first parse the lexer and its buffer, which yajl_complete_parse fills with a
+ * 2 KiB block) and yajl_free gives them back: per element, that was 5 % of the
+ * instructions of a run on a flat Zipkin array (one span an element). So each thread
+ * keeps one handle, configured with yajl_allow_multiple_values so that it reads the next
+ * element as the next value of one stream, and the answers stay those of a fresh handle:
+ * - a second value in one element, which a fresh handle refuses as trailing garbage,
+ *   parses (the machines pass over it: their slot after the value is a skip), but the
+ *   element is not taken: only blanks may follow the value (below); any other token
+ *   after the value is a parse error in either case;
+ * - whatever goes wrong (an error, a fall-back, no value), the handle is freed and the
+ *   next element gets a new one, so no error state carries over;
+ * - yajl keeps a token cut off by the end of its input for the next call: once the
+ *   value has ended, that can only be a string left open after it, which yajl does not
+ *   count as an error. An element is only taken when nothing but blanks follows its
+ *   value (the scanner never makes one that has more; jansson refuses the others), so
+ *   no accepted element leaves a token behind;
+ * - a handle that read a large element is freed, so no thread keeps a large decode
+ *   buffer. */
+
+/* Elements above this many bytes get a handle of their own. */
+#define HANDLE_KEEP_BYTES (1u << 20)
+
+struct sax_thread {
+    yajl_handle h;
+    struct sm_sax_walk *w; /* the walk under way: yajl's callbacks reach it through here */
+};
+
+static _Thread_local struct sax_thread sax_thread;
+
+void sm_sax_release_thread(void)
+{
+    if (sax_thread.h) {
+        yajl_free(sax_thread.h);
+        sax_thread.h = NULL;
+    }
+}
+
+/* ---- yajl's callbacks: ctx is the thread's struct sax_thread ---- */
+
+static inline struct sm_sax_walk *walk_of(void *ctx)
+{
+    return ((struct sax_thread *)ctx)->w;
+}
 
 static int cb_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
 {
@@ -384,31 +429,32 @@ static int cb_null(void *ctx)
 {
     struct sm_sax_scalar v = {.type = SM_SAX_NULL};
 
-    return cb_scalar(ctx, &v);
+    return cb_scalar(walk_of(ctx), &v);
 }
 
 static int cb_boolean(void *ctx, int b)
 {
     struct sm_sax_scalar v = {.type = b ? SM_SAX_TRUE : SM_SAX_FALSE};
 
-    return cb_scalar(ctx, &v);
+    return cb_scalar(walk_of(ctx), &v);
 }
 
 static int cb_number(void *ctx, const char *text, size_t len)
 {
+    struct sm_sax_walk *w = walk_of(ctx);
     struct sm_sax_scalar v;
 
     /* checked even when skipped: jansson refuses the whole element for it */
     if (sm_sax_number(text, len, &v) != 0)
-        return sm_sax_fall_back(ctx);
-    return cb_scalar(ctx, &v);
+        return sm_sax_fall_back(w);
+    return cb_scalar(w, &v);
 }
 
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
     struct sm_sax_scalar v = {.type = SM_SAX_STRING, .s = (const char *)s, .len = len};
 
-    return cb_scalar(ctx, &v);
+    return cb_scalar(walk_of(ctx), &v);
 }
 
 /* A container starts inside a skipped value: one deeper, and jansson's depth limit (far
@@ -421,7 +467,7 @@ static int skip_deeper(struct sm_sax_walk *w)
 
 static int cb_start_map(void *ctx)
 {
-    struct sm_sax_walk *w = ctx;
+    struct sm_sax_walk *w = walk_of(ctx);
 
     if (w->skip)
         return skip_deeper(w);
@@ -430,7 +476,7 @@ static int cb_start_map(void *ctx)
 
 static int cb_start_array(void *ctx)
 {
-    struct sm_sax_walk *w = ctx;
+    struct sm_sax_walk *w = walk_of(ctx);
 
     if (w->skip)
         return skip_deeper(w);
@@ -439,24 +485,46 @@ static int cb_start_array(void *ctx)
 
 static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
 {
-    struct sm_sax_walk *w = ctx;
+    struct sm_sax_walk *w = walk_of(ctx);
 
     if (w->skip)
         return 1;
     return w->m->map_key(w, (const char *)key, len);
 }
 
-static int cb_end(void *ctx)
+/* Notes where the element's value ended, once it has (the handle's reuse needs it). */
+static inline void note_root_end(struct sm_sax_walk *w, void *ctx)
 {
-    struct sm_sax_walk *w = ctx;
+    if (w->root_done && !w->root_end)
+        w->root_end = yajl_get_bytes_consumed(((struct sax_thread *)ctx)->h) + 1;
+}
+
+/* cb_end's rarer cases, kept out of its common path: the end of a skipped value, and of
+ * the machine's outermost container. */
+static __attribute__((noinline)) int end_outer(struct sm_sax_walk *w, void *ctx)
+{
+    int rc = 1;
 
     if (w->skip) {
         w->skip--;
         if (!w->skip)
             w->m->value_done(w);
-        return 1;
+    } else {
+        rc = w->m->end(w);
     }
-    return w->m->end(w);
+    note_root_end(w, ctx);
+    return rc;
+}
+
+static int cb_end(void *ctx)
+{
+    struct sm_sax_walk *w = walk_of(ctx);
+
+    /* the machine's end pops one of its frames: with more than one, the element's value
+     * goes on */
+    if (!w->skip && w->nframes > 1)
+        return w->m->end(w);
+    return end_outer(w, ctx);
 }
 
 static const yajl_callbacks callbacks = {
@@ -471,20 +539,49 @@ static const yajl_callbacks callbacks = {
     .yajl_end_array = cb_end,
 };
 
+/* True when the element's value is a map or an array (its end noted in yajl_parse's own
+ * call, not in yajl_complete_parse's) and only JSON blanks follow it. */
+static bool only_blanks_after(const struct sm_sax_walk *w, const char *data, size_t len)
+{
+    size_t i;
+
+    if (!w->root_end || w->root_end_in_complete || w->root_end - 1 > len)
+        return false;
+    for (i = w->root_end - 1; i < len; i++) {
+        if (data[i] != ' ' && data[i] != '\n' && data[i] != '\r' && data[i] != '\t')
+            return false;
+    }
+    return true;
+}
+
 int sm_sax_walk(struct sm_sax_walk *w, const struct sm_sax_machine *m, const char *data, size_t len)
 {
-    yajl_handle h;
+    struct sax_thread *t = &sax_thread;
     yajl_status st;
+    int rc;
 
     w->m = m;
-    h = yajl_alloc(&callbacks, NULL, w);
-    if (!h)
-        return -1;
-    /* sm_sax_precheck has checked the UTF-8, more strictly than yajl would */
-    yajl_config(h, yajl_dont_validate_strings, 1);
-    st = yajl_parse(h, (const unsigned char *)data, len);
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
-    yajl_free(h);
-    return st == yajl_status_ok && !w->fallback && w->root_done ? 0 : -1;
+    if (!t->h) {
+        t->h = yajl_alloc(&callbacks, NULL, t);
+        if (!t->h)
+            return -1;
+        /* sm_sax_precheck has checked the UTF-8, more strictly than yajl would */
+        yajl_config(t->h, yajl_dont_validate_strings, 1);
+        yajl_config(t->h, yajl_allow_multiple_values, 1);
+    }
+    t->w = w;
+    st = yajl_parse(t->h, (const unsigned char *)data, len);
+    if (st == yajl_status_ok) {
+        bool noted = w->root_end != 0;
+
+        st = yajl_complete_parse(t->h);
+        w->root_end_in_complete = !noted && w->root_end != 0;
+    }
+    rc = st == yajl_status_ok && !w->fallback && w->root_done && only_blanks_after(w, data, len)
+             ? 0
+             : -1;
+    t->w = NULL;
+    if (rc != 0 || len > HANDLE_KEEP_BYTES)
+        sm_sax_release_thread();
+    return rc;
 }

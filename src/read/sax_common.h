@@ -110,11 +110,16 @@ struct sm_sax_walk {
     size_t skip;    /* > 0: inside a skipped value, this deep */
     struct sm_sax_frame frames[SM_SAX_MAX_FRAMES];
     size_t nframes;
+    /* set by sm_sax_walk: 1 + the offset after the element's value once it ended (0
+     * before), and whether that was only seen when yajl_complete_parse ran */
+    size_t root_end;
+    bool root_end_in_complete;
 };
 
 /* Runs yajl over data (len bytes, sm_sax_precheck passed) through machine m, on w (the
  * first member of the machine's zeroed context): 0 when the text parsed to its end, no
- * handler fell back and the machine set root_done; -1 otherwise. */
+ * handler fell back, the machine set root_done, the value was a map or an array and
+ * only blanks follow it; -1 otherwise. */
 int sm_sax_walk(struct sm_sax_walk *w, const struct sm_sax_machine *m, const char *data,
                 size_t len);
 

@@ -216,6 +216,58 @@ static void test_others_streamed(void **state)
         1);
 }
 
+/* One parser serves a thread's elements one after the other (sax.c): what one element
+ * leaves behind, however it ends, must not change how the next is read. Each bad
+ * element below is followed by a good one that must still be streamed. */
+static void test_parser_reused(void **state)
+{
+    static const char *const good = "{" T ",\"id\":\"1\",\"name\":\"get\","
+                                    "\"timestamp\":10,\"duration\":7}";
+    static const char *const bad[] = {
+        "{" T ",\"id\":\"1\"} {" T ",\"id\":\"2\"}", /* two values in one element */
+        "{" T ",\"id\":\"1\"} 5",                    /* a number after the value */
+        "{" T ",\"id\":\"1\"} ]",                    /* a stray token after it */
+        "{" T ",\"id\":\"1\"} \"open",               /* a string left open after it */
+        "{" T ",\"id\":\"1\"} \"open}{",             /* ... holding what ends a value */
+        "{" T ",\"id\":\"1\",\"name\":\"cut",        /* the element ends in a string */
+        "{" T ",\"id\":\"1\",\"timestamp\":12",      /* ... in a number */
+        "{" T ",\"id\":\"1\",\"name\":tru",          /* ... in a literal */
+        "{" T ",\"id\":\"1\",\"shared\":1}",         /* the reader falls back midway */
+        "{" T ",\"id\":\"1\",}",                     /* a syntax error */
+        "",                                          /* no value */
+        "   ",
+        "\"",
+    };
+    size_t i;
+
+    (void)state;
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN, good), 1);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_handed_back(SM_FORMAT_ZIPKIN, bad[i]);
+        assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN, good), 1);
+    }
+    /* blanks after the value are fine, and leave nothing behind */
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN, "{" T ",\"id\":\"1\"} \r\n\t "), 1);
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN, good), 1);
+    /* a large element gets a parser of its own, and the next one a fresh parser */
+    {
+        struct sm_buf big;
+
+        sm_buf_init(&big);
+        sm_buf_adds(&big, "{" T ",\"id\":\"1\",\"name\":\"");
+        for (i = 0; i < (1u << 20); i += 16)
+            sm_buf_adds(&big, "0123456789abcdef");
+        sm_buf_adds(&big, "\"}");
+        assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN, big.data), 1);
+        sm_buf_release(&big);
+    }
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN, good), 1);
+    sm_sax_release_thread();
+    sm_sax_release_thread(); /* twice is fine */
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN, good), 1);
+    sm_sax_release_thread();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_zipkin1_streamed),
         cmocka_unit_test(test_zipkin1_handed_back),
         cmocka_unit_test(test_others_streamed),
+        cmocka_unit_test(test_parser_reused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
