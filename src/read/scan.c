@@ -101,6 +101,103 @@ static inline const unsigned char *string_stop(const unsigned char *p)
 #endif
 }
 
+#if defined(__SSE2__)
+/* ---- the inside of an element, 64 bytes a step ----
+ *
+ * Deep inside an element (below every level where keys, items or the element's end
+ * matter) the byte walk only follows brackets and strings. There the scanner looks at
+ * 64 bytes at once: bitmasks of the quotes, backslashes and brackets, the bytes a
+ * backslash escapes, the bytes inside strings (a running parity of the unescaped
+ * quotes), and then visits only the brackets outside strings, one by one, to keep the
+ * depth and the bracket types. Anything it does not settle itself (a bracket that ends
+ * the region or breaks a limit or does not match, a backslash outside a string, the last
+ * bytes of a line or of the buffer) is left to the byte walk at the byte where it is,
+ * with the walk's state exactly as the walk would have it there. */
+
+#define BLOCK_BYTES 64
+
+struct block_bits {
+    uint64_t quote;
+    uint64_t bracket; /* '{', '[', '}' or ']' */
+    uint64_t backslash;
+    uint64_t newline;
+};
+
+static inline uint64_t mask16(__m128i v)
+{
+    return (uint64_t)(unsigned)_mm_movemask_epi8(v);
+}
+
+static inline void classify_block(const unsigned char *p, bool newlines, struct block_bits *b)
+{
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    /* '[' and '{' differ only in bit 0x20, and so do ']' and '}' */
+    const __m128i case_bit = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{');
+    const __m128i close = _mm_set1_epi8('}'), newline = _mm_set1_epi8('\n');
+    __m128i v[BLOCK_BYTES / 16], any_backslash = _mm_setzero_si128();
+    int i;
+
+    b->quote = 0;
+    b->bracket = 0;
+    b->backslash = 0;
+    b->newline = 0;
+    for (i = 0; i < BLOCK_BYTES / 16; i++) {
+        __m128i folded;
+
+        v[i] = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        folded = _mm_or_si128(v[i], case_bit);
+        b->quote |= mask16(_mm_cmpeq_epi8(v[i], quote)) << (16 * i);
+        b->bracket |=
+            mask16(_mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close)))
+            << (16 * i);
+        any_backslash = _mm_or_si128(any_backslash, _mm_cmpeq_epi8(v[i], backslash));
+    }
+    /* backslashes and newlines are rare: their masks only when the block has some */
+    if (_mm_movemask_epi8(any_backslash)) {
+        for (i = 0; i < BLOCK_BYTES / 16; i++)
+            b->backslash |= mask16(_mm_cmpeq_epi8(v[i], backslash)) << (16 * i);
+    }
+    if (newlines) {
+        for (i = 0; i < BLOCK_BYTES / 16; i++)
+            b->newline |= mask16(_mm_cmpeq_epi8(v[i], newline)) << (16 * i);
+    }
+}
+
+/* Bit i set when an odd number of bits at or below i are set in x. */
+static inline uint64_t prefix_parity(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* The bytes of a block that a backslash escapes, given its backslashes and whether its
+ * first byte is escaped (*carry 1); *carry becomes whether the next block's first byte
+ * is. Backslashes are rare in trace JSON: one step per backslash that escapes. */
+static inline uint64_t escaped_bits(uint64_t backslash, uint64_t *carry)
+{
+    uint64_t escaped = *carry, starts = backslash & ~escaped;
+
+    *carry = 0;
+    while (starts) {
+        unsigned i = (unsigned)__builtin_ctzll(starts);
+
+        if (i == BLOCK_BYTES - 1) {
+            *carry = 1;
+            break;
+        }
+        escaped |= (uint64_t)2 << i;
+        starts &= starts - 1;
+        starts &= ~((uint64_t)2 << i); /* an escaped backslash escapes nothing */
+    }
+    return escaped;
+}
+#endif
+
 struct sm_scanner {
     struct sm_input *in;
     bool owns_in;
@@ -162,6 +259,12 @@ struct sm_scanner {
     long value_column;
     bool skip_line;
 
+    /* jsonl: the first newline at or after some earlier place (-1: none known), and
+     * the end of the bytes known to hold none */
+    long long nl_off;
+    long long nl_none_to;
+
+    bool fast; /* the block scan inside elements (off: every byte through the walk) */
     size_t index;
     bool resumable;
     bool dead;
@@ -194,6 +297,8 @@ struct sm_scanner *sm_scanner_new(struct sm_input *in, const struct sm_scan_limi
     s->item_depth = NO_DEPTH;
     s->elem_depth_stop = NO_DEPTH;
     s->jsonl = -1;
+    s->nl_off = -1;
+    s->fast = true;
     s->resumable = true;
     return s;
 }
@@ -209,6 +314,11 @@ struct sm_scanner *sm_scanner_new_borrowed(struct sm_input *in, const struct sm_
 void sm_scanner_set_read_size(struct sm_scanner *s, size_t bytes)
 {
     s->read_bytes = bytes ? bytes : DEFAULT_READ_BYTES;
+}
+
+void sm_scanner_set_block_scan(struct sm_scanner *s, bool on)
+{
+    s->fast = on;
 }
 
 void sm_scanner_free(struct sm_scanner *s)
@@ -458,16 +568,129 @@ static int refill(struct sm_scanner *s, struct sm_error *err)
     return 0;
 }
 
-static const unsigned char *line_limit(const struct sm_scanner *s, const unsigned char *p)
+/* Where the scan must stop for now: the end of the line (JSON lines) or of the buffer.
+ * The newline found is remembered, so that the many elements of one long line (OTLP's
+ * resourceSpans) do not each look for it again. */
+static const unsigned char *line_limit(struct sm_scanner *s, const unsigned char *p)
 {
-    const unsigned char *end = s->buf + s->len;
-    const unsigned char *nl;
+    const unsigned char *end = s->buf + s->len, *from = p, *nl;
+    long long at = s->base + (p - s->buf);
 
     if (s->jsonl != 1)
         return end;
-    nl = memchr(p, '\n', (size_t)(end - p));
-    return nl ? nl : end;
+    if (s->nl_off >= at)
+        return s->buf + (s->nl_off - s->base);
+    if (s->nl_none_to > at)
+        from = s->buf + (s->nl_none_to - s->base);
+    nl = memchr(from, '\n', (size_t)(end - from));
+    if (nl) {
+        s->nl_off = s->base + (nl - s->buf);
+        return nl;
+    }
+    s->nl_none_to = s->base + (long long)s->len;
+    return end;
 }
+
+#if defined(__SSE2__)
+/* The deepest level at which the walk has more to do than follow brackets and strings:
+ * member keys, the item container, the element's own level, a key waiting for its
+ * value. */
+static size_t walk_floor(const struct sm_scanner *s)
+{
+    size_t floor = s->key_depth;
+
+    if (s->in_elem && s->elem_base > floor)
+        floor = s->elem_base;
+    if (s->item_depth != NO_DEPTH && s->item_depth > floor)
+        floor = s->item_depth;
+    if (s->pending != KEY_NONE && s->pending_depth > floor)
+        floor = s->pending_depth;
+    return floor;
+}
+
+/* Whether the block scan may take over at depth (outside strings, the loop's state). */
+static bool block_scan_ok(const struct sm_scanner *s, size_t depth, const unsigned char *p,
+                          const unsigned char *end)
+{
+    return s->fast && end - p >= BLOCK_BYTES && !s->want_item && !s->bare &&
+           depth <= s->types_cap && depth > walk_floor(s);
+}
+
+/* Follows the structure from p (outside strings, at *depth) in whole blocks before end
+ * and returns where the byte walk goes on, with *depth updated and, when that place is
+ * inside a string, s->in_string, s->escape and s->str_off set as the walk would have
+ * them. It stops before a bracket that would take the depth down to the walk's floor
+ * (the element's end, usually), break the depth limit or not match, and at the start of
+ * a block with a backslash outside strings. */
+static const unsigned char *skip_interior(struct sm_scanner *s, const unsigned char *p,
+                                          const unsigned char *end, size_t *depth_io)
+{
+    size_t depth = *depth_io, floor = walk_floor(s), cap = s->types_cap;
+    const unsigned char *open_quote = NULL;
+    uint64_t in_string = 0, carry = 0;
+    /* only whether the first value spans lines matters */
+    bool newlines = s->jsonl == -1 && !s->value_newline;
+
+    if (s->elem_depth_stop - 1 < cap)
+        cap = s->elem_depth_stop - 1;
+    /* every string that closes here is shorter than the region: none breaks the limit,
+     * and one still open where the walk takes over is measured by the walk */
+    if ((size_t)(end - p) > s->max_string_bytes)
+        end = p + s->max_string_bytes;
+    while (end - p >= BLOCK_BYTES) {
+        struct block_bits b;
+        uint64_t escaped = 0, carry_out = carry, quotes, inside, brackets;
+
+        classify_block(p, newlines, &b);
+        if (b.backslash | carry)
+            escaped = escaped_bits(b.backslash, &carry_out);
+        quotes = b.quote & ~escaped;
+        inside = prefix_parity(quotes) ^ in_string; /* opening quotes in, closing out */
+        /* the first backslash outside strings is seen with the right mask, since every
+         * one before it was inside */
+        if (b.backslash & ~inside)
+            break;
+        brackets = b.bracket & ~inside;
+        while (brackets) {
+            unsigned i = (unsigned)__builtin_ctzll(brackets);
+            int c = p[i];
+
+            if (c == '{' || c == '[') {
+                if (depth >= cap)
+                    goto stop;
+                s->types[depth++] = (unsigned char)c;
+            } else {
+                if (depth - 1 <= floor || s->types[depth - 1] != (c == '}' ? '{' : '['))
+                    goto stop;
+                depth--;
+            }
+            brackets &= brackets - 1;
+            continue;
+        stop:
+            if (b.newline & ~inside & (((uint64_t)1 << i) - 1))
+                s->value_newline = true;
+            *depth_io = depth;
+            return p + i;
+        }
+        if (b.newline & ~inside) {
+            s->value_newline = true;
+            newlines = false;
+        }
+        in_string = (inside >> (BLOCK_BYTES - 1)) ? ~(uint64_t)0 : 0;
+        if (in_string && quotes)
+            open_quote = p + (BLOCK_BYTES - 1 - __builtin_clzll(quotes));
+        carry = carry_out;
+        p += BLOCK_BYTES;
+    }
+    *depth_io = depth;
+    if (in_string) {
+        s->in_string = true;
+        s->escape = carry != 0;
+        s->str_off = s->base + (open_quote - s->buf);
+    }
+    return p;
+}
+#endif
 
 /* A string closed at depth <= key_depth or at the item level: keys and string items. */
 static void string_closed_slow(struct sm_scanner *s, const unsigned char *q)
@@ -601,6 +824,13 @@ reload:
     }
     if (s->in_string)
         goto in_string;
+#if defined(__SSE2__)
+    if (block_scan_ok(s, depth, p, lim)) {
+        p = skip_interior(s, p, lim, &depth);
+        if (s->in_string)
+            goto in_string;
+    }
+#endif
 
     for (;;) {
         if (depth == 0 || s->want_item) {
@@ -758,6 +988,13 @@ reload:
                 return fail_element(s, err, "nested deeper than %llu levels (--max-depth)",
                                     (unsigned long long)s->max_depth);
             }
+#if defined(__SSE2__)
+            if (block_scan_ok(s, depth, p, lim)) {
+                p = skip_interior(s, p, lim, &depth);
+                if (s->in_string)
+                    goto in_string;
+            }
+#endif
             break;
         case '}':
         case ']':

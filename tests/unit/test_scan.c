@@ -6,6 +6,11 @@
  * case runs with the normal 1 MiB reads and with reads of 1, 2, 3 and 7 bytes, so that
  * elements, strings, escapes and keys are split across buffer refills; the log must
  * not change.
+ *
+ * The inside of elements is scanned 64 bytes a step where SSE2 is there; the byte walk
+ * it stands in for is the reference: the block cases below (brackets, quotes, escapes,
+ * limits and line ends at every offset of a block, and random near-JSON) must give the
+ * walk's log byte for byte, elements shown whole.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +29,8 @@
 #include "svcmap/util.h"
 
 static char tmpdir[256];
+static bool walk_only; /* scan_log: the byte walk only, no block scan */
+static bool log_whole; /* scan_log: every element's bytes, however long */
 
 static int setup(void **state)
 {
@@ -89,6 +96,8 @@ static char *scan_log(const char *path, size_t read_size, const struct sm_scan_l
         return log.data;
     }
     s = sm_scanner_new(in, limits);
+    if (walk_only)
+        sm_scanner_set_block_scan(s, false);
     if (read_size)
         sm_scanner_set_read_size(s, read_size);
     while ((rc = sm_scanner_next(s, &el, &err)) != 0) {
@@ -105,7 +114,7 @@ static char *scan_log(const char *path, size_t read_size, const struct sm_scan_l
         nel++;
         sm_buf_printf(&log, "%s%s%s %ld:%ld@%lld ", ctx_name(el.ctx), el.key[0] ? " " : "", el.key,
                       el.line, el.column, el.offset);
-        if (el.len <= 60)
+        if (el.len <= 60 || log_whole)
             sm_buf_printf(&log, "%.*s\n", (int)el.len, el.data);
         else
             sm_buf_printf(&log, "<%zu bytes>\n", el.len);
@@ -624,6 +633,186 @@ static void test_big_element_bounded(void **state)
     sm_buf_release(&b);
 }
 
+/* The block scan gives what the byte walk gives, read for read (the default 1 MiB, and
+ * reads around a block). */
+static void check_same_as_walk(const void *data, size_t len, const struct sm_scan_limits *limits)
+{
+    static const size_t sizes[] = {0, 64, 100};
+    const char *path = write_file("walk.json", data, len);
+    size_t i;
+
+    log_whole = true;
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        char *want, *got;
+        bool same;
+
+        walk_only = true;
+        want = scan_log(path, sizes[i], limits);
+        walk_only = false;
+        got = scan_log(path, sizes[i], limits);
+        same = strcmp(got, want) == 0;
+        if (!same)
+            print_error("read size %zu, input:\n%.*s\n--- block scan\n%s--- byte walk\n%s",
+                        sizes[i], (int)len, (const char *)data, got, want);
+        free(got);
+        free(want);
+        if (!same)
+            fail();
+    }
+    log_whole = false;
+}
+
+/* One case of the block edges, as an array of items and as JSON lines, under limits
+ * around what it holds. */
+static void check_block_case(const char *pad, const char *insert)
+{
+    struct sm_scan_limits lim;
+    struct sm_buf b;
+    size_t pad_len = strlen(pad), k;
+    int form;
+
+    sm_buf_init(&b);
+    for (form = 0; form < 3; form++) {
+        sm_buf_reset(&b);
+        if (form == 0) /* zipkin-flat: one object per item */
+            sm_buf_printf(&b, "[\n{\"pad\":\"%s\",%s},\n{\"next\":[1]}\n]\n", pad, insert);
+        else if (form == 1) /* OTLP file exporter: one request per line */
+            sm_buf_printf(&b,
+                          "{\"resourceSpans\":[{\"pad\":\"%s\",%s},{\"r\":[2]}]}\n"
+                          "{\"resourceSpans\":[{\"n\":{\"%s\":[%s]}}]}\n",
+                          pad, insert, pad, insert);
+        else /* lists of traces, the element's end at every offset too */
+            sm_buf_printf(&b, "{\"data\":[[{\"a\":{\"%s\":\"\"}},{%s}],[{\"%s\":[]}]]}", pad,
+                          insert, pad);
+        memset(&lim, 0, sizeof(lim));
+        check_same_as_walk(b.data, b.len, &lim);
+        /* the depth limit hit exactly (the deep insert), or just not */
+        for (k = 3; k <= 4; k++) {
+            memset(&lim, 0, sizeof(lim));
+            lim.max_depth = k;
+            check_same_as_walk(b.data, b.len, &lim);
+        }
+        /* the pad one over the string limit, and exactly at it */
+        for (k = pad_len > 1 ? pad_len - 1 : 1; k <= pad_len; k++) {
+            memset(&lim, 0, sizeof(lim));
+            lim.max_string_bytes = k;
+            check_same_as_walk(b.data, b.len, &lim);
+        }
+        /* cut short: the walk's end-of-input errors */
+        check_same_as_walk(b.data, b.len - 3, NULL);
+    }
+    sm_buf_release(&b);
+}
+
+/* Brackets, quotes, backslashes and newlines at every offset of a 64-byte block, in
+ * and outside strings, with limits hit exactly. */
+static void test_block_scan_edges(void **state)
+{
+    static const char *const inserts[] = {
+        "\"e\":\"\\\"\"",                   /* an escaped quote */
+        "\"e\":\"\\\\\"",                   /* an escaped backslash before the closing quote */
+        "\"e\":\"\\\\\\\"]\"",              /* three backslashes, then a quote */
+        "\"e\":\"\\\\\\\\\",\"f\":[]",      /* four, then the end of the string */
+        "\"e\":\"[{]}\\\\[\"",              /* brackets inside a string */
+        "\"e\":[[{}],{\"f\":[[[]]]}]",      /* nesting */
+        "\"e\":[}",                         /* a mismatch */
+        "\"e\":{]",                         /* the other mismatch */
+        "\"e\":\\\"x\"",                    /* a backslash outside strings */
+        "\"e\":\"x\\",                      /* a backslash before the end */
+        "\"e\":\"a\nb\"",                   /* a newline in a string */
+        "\"e\":1\n,\"f\":\n[2]",            /* newlines between members */
+        "\"e\":\"\\u005c\",\"g\":\"\\\\\"", /* an escaped backslash by its code */
+        "\"e\":\"a\001\x80\xff\"",          /* control and high bytes */
+        "\"e\":]",                          /* a close too many */
+        "\"e\":{\"f\":{\"g\":{\"h\":{}}}}", /* deep */
+        "\"e\":\"\"",                       /* an empty string */
+        "\"e\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"",
+    };
+    char pad[160];
+    size_t n, k;
+
+    (void)state;
+    for (n = 0; n < 2 * 64 + 8; n += n < 72 ? 1 : 8) {
+        memset(pad, 'x', n);
+        pad[n] = '\0';
+        for (k = 0; k < sizeof(inserts) / sizeof(inserts[0]); k++)
+            check_block_case(pad, inserts[k]);
+    }
+}
+
+/* Strings that end exactly at the end of a block, of the buffer, of a read. */
+static void test_block_scan_boundaries(void **state)
+{
+    struct sm_buf b;
+    size_t n, len;
+
+    (void)state;
+    sm_buf_init(&b);
+    for (len = 60; len < 200; len++) {
+        for (n = 0; n < 3; n++) {
+            size_t i;
+
+            sm_buf_reset(&b);
+            sm_buf_adds(&b, "[{\"s\":[\"");
+            for (i = 0; i < len; i++)
+                sm_buf_addc(&b, (char)('a' + i % 26));
+            sm_buf_adds(&b, n == 0 ? "\"" : n == 1 ? "\\\\\"" : "\\\"\"");
+            sm_buf_adds(&b, "]}]");
+            check_same_as_walk(b.data, b.len, NULL);
+            /* and without the end: the input stops inside the string or the element */
+            check_same_as_walk(b.data, b.len - 3, NULL);
+            check_same_as_walk(b.data, b.len - 4 - n, NULL);
+        }
+    }
+    sm_buf_release(&b);
+}
+
+/* Random near-JSON: brackets, quotes, backslashes, separators, newlines and runs of
+ * letters in any order, inside a well-formed start; every log must be the walk's. */
+static void test_block_scan_random(void **state)
+{
+    static const char *const tokens[] = {"{",  "}", "[",      "]",         "\"",   "\\",   ",", ":",
+                                         "\n", " ", "\"k\":", "{\"a\":\"", "\\\"", "\\\\", "\0"};
+    struct sm_buf b;
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    int iter;
+
+    (void)state;
+    sm_buf_init(&b);
+    for (iter = 0; iter < 3000; iter++) {
+        size_t ntok, t;
+
+        sm_buf_reset(&b);
+        sm_buf_adds(&b, iter % 3 == 0   ? "{\"resourceSpans\":[{\"a\":["
+                        : iter % 3 == 1 ? "[[{"
+                                        : "[{\"b\":{");
+        ntok = 20 + (size_t)(seed % 300);
+        for (t = 0; t < ntok; t++) {
+            unsigned r;
+
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            r = (unsigned)(seed >> 32);
+            if (r % 4 == 0) {
+                size_t run = (r >> 8) % 80;
+
+                while (run--)
+                    sm_buf_addc(&b, 'x');
+            } else {
+                const char *tok = tokens[(r >> 8) % (sizeof(tokens) / sizeof(tokens[0]))];
+
+                if (*tok)
+                    sm_buf_adds(&b, tok);
+                else
+                    sm_buf_addc(&b, '\0');
+            }
+        }
+        check_same_as_walk(b.data, b.len, NULL);
+    }
+    sm_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -648,6 +837,9 @@ int main(void)
         cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_element_place),
         cmocka_unit_test(test_big_element_bounded),
+        cmocka_unit_test(test_block_scan_edges),
+        cmocka_unit_test(test_block_scan_boundaries),
+        cmocka_unit_test(test_block_scan_random),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
