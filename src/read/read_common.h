@@ -54,6 +54,9 @@ enum sm_read_attr {
     SM_READ_ATTR_HTTP_STATUS,
 };
 enum sm_read_attr sm_read_attr_target(struct sm_span *s, const char *key, const char ***field);
+/* The same for a key of len bytes (not NUL-terminated). */
+enum sm_read_attr sm_read_attr_target_n(struct sm_span *s, const char *key, size_t len,
+                                        const char ***field);
 
 /* Keeps code as the span's HTTP status when it is one (1 to 999). */
 void sm_read_set_http_status(struct sm_span *s, int64_t code);

@@ -192,56 +192,77 @@ void sm_read_set_http_status(struct sm_span *s, int64_t code)
         s->http_status = (int)code;
 }
 
-enum sm_read_attr sm_read_attr_target(struct sm_span *s, const char *key, const char ***field)
+/* key (len bytes) is the literal lit */
+#define KEY_IS(lit) (len == sizeof(lit) - 1 && !memcmp(key, lit, sizeof(lit) - 1))
+
+enum sm_read_attr sm_read_attr_target_n(struct sm_span *s, const char *key, size_t len,
+                                        const char ***field)
 {
     *field = NULL;
-    /* Called for every tag of every span: dispatch on the first byte, so that most keys
-     * cost one comparison. */
-    switch (key[0]) {
-    case 'd':
-        if (!strcmp(key, "db.system.name"))
-            *field = &s->db_system;
-        else if (!strcmp(key, "db.system") && !s->db_system)
-            *field = &s->db_system;
-        else if (!strcmp(key, "db.namespace"))
-            *field = &s->db_namespace;
-        else if (!strcmp(key, "db.name"))
+    /* Called for every tag of every span: dispatch on the length, so that most keys cost
+     * one comparison of a number and at most two of bytes. */
+    switch (len) {
+    case 7:
+        if (KEY_IS("db.name"))
             *field = &s->db_name;
         break;
-    case 'h':
-        if (!strcmp(key, "http.response.status_code"))
-            return SM_READ_ATTR_HTTP_STATUS;
-        else if (!strcmp(key, "http.status_code") && s->http_status == 0)
-            return SM_READ_ATTR_HTTP_STATUS;
-        else if (!strcmp(key, "http.host"))
+    case 9:
+        if (KEY_IS("db.system")) {
+            if (!s->db_system)
+                *field = &s->db_system;
+        } else if (KEY_IS("http.host")) {
             *field = &s->http_host;
+        }
         break;
-    case 'm':
-        if (!strcmp(key, "messaging.system"))
-            *field = &s->messaging_system;
-        else if (!strcmp(key, "messaging.destination.name"))
-            *field = &s->messaging_destination;
-        else if (!strcmp(key, "messaging.destination") && !s->messaging_destination)
-            *field = &s->messaging_destination;
+    case 11:
+        if (KEY_IS("server.port"))
+            *field = &s->server_port;
         break;
-    case 'n':
-        if (!strcmp(key, "net.peer.name"))
-            *field = &s->net_peer_name;
-        break;
-    case 'p':
-        if (!strcmp(key, "peer.service"))
+    case 12:
+        if (KEY_IS("db.namespace"))
+            *field = &s->db_namespace;
+        else if (KEY_IS("peer.service"))
             *field = &s->peer_service;
         break;
-    case 's':
-        if (!strcmp(key, "server.address"))
+    case 13:
+        if (KEY_IS("net.peer.name"))
+            *field = &s->net_peer_name;
+        break;
+    case 14:
+        if (KEY_IS("db.system.name"))
+            *field = &s->db_system;
+        else if (KEY_IS("server.address"))
             *field = &s->server_address;
-        else if (!strcmp(key, "server.port"))
-            *field = &s->server_port;
+        break;
+    case 16:
+        if (KEY_IS("http.status_code"))
+            return s->http_status == 0 ? SM_READ_ATTR_HTTP_STATUS : SM_READ_ATTR_NONE;
+        if (KEY_IS("messaging.system"))
+            *field = &s->messaging_system;
+        break;
+    case 21:
+        if (KEY_IS("messaging.destination") && !s->messaging_destination)
+            *field = &s->messaging_destination;
+        break;
+    case 25:
+        if (KEY_IS("http.response.status_code"))
+            return SM_READ_ATTR_HTTP_STATUS;
+        break;
+    case 26:
+        if (KEY_IS("messaging.destination.name"))
+            *field = &s->messaging_destination;
         break;
     default:
         break;
     }
     return *field ? SM_READ_ATTR_TEXT : SM_READ_ATTR_NONE;
+}
+
+#undef KEY_IS
+
+enum sm_read_attr sm_read_attr_target(struct sm_span *s, const char *key, const char ***field)
+{
+    return sm_read_attr_target_n(s, key, strlen(key), field);
 }
 
 void sm_read_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, const json_t *v)

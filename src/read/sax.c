@@ -213,12 +213,63 @@ int sm_sax_precheck(const char *data, size_t len)
     return 0;
 }
 
+/* sm_read_decimal on the len bytes at s, which hold no NUL (sm_sax_precheck refuses
+ * \u0000), so the answer is the one sm_read_decimal gives on a NUL-terminated copy. */
+static int decimal_n(const char *s, size_t len, int64_t *out)
+{
+    const char *end = s + len;
+    bool neg = false;
+    uint64_t limit, acc = 0;
+
+    if (s < end && *s == '-') {
+        neg = true;
+        s++;
+    }
+    if (s == end)
+        return -1;
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; s < end; s++) {
+        unsigned d;
+
+        if (*s < '0' || *s > '9')
+            return -1;
+        d = (unsigned)(*s - '0');
+        if (acc > (limit - d) / 10)
+            return -2;
+        acc = acc * 10 + d;
+    }
+    if (neg)
+        *out = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
+    else
+        *out = (int64_t)acc;
+    return 0;
+}
+
 int sm_sax_number(const char *text, size_t len, struct sm_sax_scalar *out)
 {
     char buf[128];
     size_t i;
     bool real = false;
 
+    /* the common case first: yajl has checked the syntax, so a number of at most 18
+     * bytes that are all digits (after a '-') is an integer that fits in int64 */
+    if (len && len <= 18) {
+        uint64_t acc = 0;
+
+        for (i = text[0] == '-'; i < len; i++) {
+            unsigned d = (unsigned)(unsigned char)text[i] - '0';
+
+            if (d > 9)
+                break;
+            acc = acc * 10 + d;
+        }
+        if (i == len) {
+            memset(out, 0, sizeof(*out));
+            out->type = SM_SAX_INT;
+            out->i = text[0] == '-' ? -(int64_t)acc : (int64_t)acc;
+            return 0;
+        }
+    }
     memset(out, 0, sizeof(*out));
     for (i = 0; i < len; i++) {
         if (text[i] == '.' || text[i] == 'e' || text[i] == 'E') {
@@ -228,12 +279,12 @@ int sm_sax_number(const char *text, size_t len, struct sm_sax_scalar *out)
     }
     if (len >= sizeof(buf))
         return -1; /* far past int64, or a real jansson may judge otherwise: let it */
-    memcpy(buf, text, len);
-    buf[len] = '\0';
     if (!real) {
         out->type = SM_SAX_INT;
-        return sm_read_decimal(buf, &out->i) == 0 ? 0 : -1;
+        return decimal_n(text, len, &out->i) == 0 ? 0 : -1;
     }
+    memcpy(buf, text, len);
+    buf[len] = '\0';
     out->type = SM_SAX_REAL;
     errno = 0;
     out->d = strtod(buf, NULL);
@@ -298,7 +349,7 @@ int sm_sax_int64(const struct sm_sax_scalar *v, int64_t *out)
         *out = (int64_t)d;
         return 0;
     case SM_SAX_STRING:
-        return sm_read_decimal(v->s, out);
+        return decimal_n(v->s, v->len, out);
     default:
         return -1;
     }
@@ -308,16 +359,19 @@ bool sm_sax_is_true(const struct sm_sax_scalar *v)
 {
     if (v->type == SM_SAX_TRUE)
         return true;
-    return v->type == SM_SAX_STRING && !sm_strcasecmp(v->s, "true");
+    /* sm_strcasecmp's "true": ASCII letters of either case, and 't' | 0x20 is 't' only
+     * for 'T' and 't' (likewise r, u, e) */
+    return v->type == SM_SAX_STRING && v->len == 4 && (v->s[0] | 0x20) == 't' &&
+           (v->s[1] | 0x20) == 'r' && (v->s[2] | 0x20) == 'u' && (v->s[3] | 0x20) == 'e';
 }
 
-void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key,
+void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, size_t len,
                        const struct sm_sax_scalar *v)
 {
     const char **field;
     int64_t code;
 
-    switch (sm_read_attr_target(s, key, &field)) {
+    switch (sm_read_attr_target_n(s, key, len, &field)) {
     case SM_READ_ATTR_TEXT:
         *field = sm_sax_text(b, v);
         break;
@@ -349,15 +403,9 @@ void sm_sax_copy(struct sm_buf *buf, const struct sm_sax_scalar *v)
 
 int sm_sax_nonneg(const struct sm_sax_scalar *v, int64_t *out)
 {
-    char text[64];
-    struct sm_sax_scalar copy = *v;
-
-    if (v->type == SM_SAX_STRING) {
-        if (!sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text)))
-            return -1;
-        copy.s = text;
-    }
-    if (sm_sax_int64(&copy, out) != 0 || *out < 0)
+    if (v->type == SM_SAX_STRING && v->len >= 64)
+        return -1; /* as long as it was ever read here: jansson judges it */
+    if (sm_sax_int64(v, out) != 0 || *out < 0)
         return -1;
     return 0;
 }

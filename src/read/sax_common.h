@@ -58,13 +58,31 @@ void sm_sax_keep(struct sm_sax_scalar *dst, const struct sm_sax_scalar *src, str
 
 /* sm_read_text on a scalar: the arena copy of its text, NULL for null, none and "". */
 const char *sm_sax_text(struct sm_batch *b, const struct sm_sax_scalar *v);
-/* sm_read_int64 on a scalar (strings must be NUL-terminated). */
+/* sm_read_int64 on a scalar (a string is read by its length: it needs no NUL). */
 int sm_sax_int64(const struct sm_sax_scalar *v, int64_t *out);
-/* sm_read_is_true on a scalar (strings must be NUL-terminated). */
+/* sm_read_is_true on a scalar. */
 bool sm_sax_is_true(const struct sm_sax_scalar *v);
-/* sm_read_apply_attr on a scalar value (strings must be NUL-terminated). */
-void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key,
+/* sm_read_apply_attr on a scalar value, for the key of len bytes (no NUL needed); a
+ * string value may be borrowed from the parser event. */
+void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, size_t len,
                        const struct sm_sax_scalar *v);
+
+/* sm_strcasecmp(s, lit) == 0 for the len bytes at s (no NUL needed): lit is lowercase,
+ * and only ASCII letters compare without their case. */
+static inline bool sm_sax_ieq(const char *s, size_t len, const char *lit)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + ('a' - 'A'));
+        if (c != (unsigned char)lit[i] || !lit[i])
+            return false;
+    }
+    return !lit[len];
+}
 
 /* A short string as a NUL-terminated copy in buf (size bytes); false when it does not
  * fit (callers then let jansson judge it). */

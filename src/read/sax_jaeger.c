@@ -235,7 +235,7 @@ static void apply_tag(struct ctx *c)
     } else if (key[0] == 's' && !strcmp(key, "span.kind")) {
         s->kind = kind_from_tag(v);
     } else {
-        sm_sax_apply_attr(c->b, s, key, v);
+        sm_sax_apply_attr(c->b, s, key, c->key.len, v);
     }
 }
 

@@ -182,7 +182,7 @@ static void apply_attr(struct ctx *c)
     if (!c->attr_has_value || v->type == SM_SAX_NONE || !c->attr_relevant)
         return;
     if (c->attr_of_span) {
-        sm_sax_apply_attr(c->b, cur_span(c), c->key.data, v);
+        sm_sax_apply_attr(c->b, cur_span(c), c->key.data, c->key.len, v);
     } else {
         const char **field = sm_read_otlp_resource_field(&c->res, c->key.data);
 

@@ -99,58 +99,114 @@ static struct endpoint *cur_endpoint(struct ctx *c)
     return sm_sax_top(&c->w)->role == C_LOCAL ? &c->local : &c->remote;
 }
 
-/* The tags read_zipkin.c gives a meaning to: a second one of these falls back. */
-/* The tags the reader keeps, with their lengths (compared before the bytes). */
-#define TAG(s)                                                                                     \
-    {                                                                                              \
-        s, sizeof(s) - 1                                                                           \
-    }
+/* The tags read_zipkin.c gives a meaning to (a second one of these falls back), with
+ * their lengths. */
+enum tag {
+    TAG_ERROR = 0,
+    TAG_STATUS,
+    TAG_NAMESPACE,
+    TAG_VERSION,
+    TAG_DB_SYSTEM_NAME,
+    TAG_DB_SYSTEM,
+    TAG_DB_NAMESPACE,
+    TAG_DB_NAME,
+    TAG_HTTP_RESPONSE_STATUS,
+    TAG_HTTP_STATUS,
+    TAG_HTTP_HOST,
+    TAG_MESSAGING_SYSTEM,
+    TAG_DESTINATION_NAME,
+    TAG_DESTINATION,
+    TAG_NET_PEER_NAME,
+    TAG_PEER_SERVICE,
+    TAG_SERVER_ADDRESS,
+    TAG_SERVER_PORT,
+    NTAGS
+};
+#define TAG(id, s) [id] = {s, sizeof(s) - 1}
 static const struct {
     const char *name;
     size_t len;
-} known_tags[] = {
-    TAG("error"),
-    TAG("otel.status_code"),
-    TAG("service.namespace"),
-    TAG("service.version"),
-    TAG("db.system.name"),
-    TAG("db.system"),
-    TAG("db.namespace"),
-    TAG("db.name"),
-    TAG("http.response.status_code"),
-    TAG("http.status_code"),
-    TAG("http.host"),
-    TAG("messaging.system"),
-    TAG("messaging.destination.name"),
-    TAG("messaging.destination"),
-    TAG("net.peer.name"),
-    TAG("peer.service"),
-    TAG("server.address"),
-    TAG("server.port"),
+} known_tags[NTAGS] = {
+    TAG(TAG_ERROR, "error"),
+    TAG(TAG_STATUS, "otel.status_code"),
+    TAG(TAG_NAMESPACE, "service.namespace"),
+    TAG(TAG_VERSION, "service.version"),
+    TAG(TAG_DB_SYSTEM_NAME, "db.system.name"),
+    TAG(TAG_DB_SYSTEM, "db.system"),
+    TAG(TAG_DB_NAMESPACE, "db.namespace"),
+    TAG(TAG_DB_NAME, "db.name"),
+    TAG(TAG_HTTP_RESPONSE_STATUS, "http.response.status_code"),
+    TAG(TAG_HTTP_STATUS, "http.status_code"),
+    TAG(TAG_HTTP_HOST, "http.host"),
+    TAG(TAG_MESSAGING_SYSTEM, "messaging.system"),
+    TAG(TAG_DESTINATION_NAME, "messaging.destination.name"),
+    TAG(TAG_DESTINATION, "messaging.destination"),
+    TAG(TAG_NET_PEER_NAME, "net.peer.name"),
+    TAG(TAG_PEER_SERVICE, "peer.service"),
+    TAG(TAG_SERVER_ADDRESS, "server.address"),
+    TAG(TAG_SERVER_PORT, "server.port"),
 };
 #undef TAG
-enum { TAG_ERROR = 0, TAG_STATUS, TAG_NAMESPACE, TAG_VERSION };
 
+/* The index in known_tags of the tag key (len bytes), or -1: by the length first, so
+ * that the many tags nobody reads cost a switch and a comparison or two. A tag added to
+ * known_tags needs its line here. */
 static int known_tag(const char *key, size_t len)
 {
-    size_t i;
+    int cand[3] = {-1, -1, -1};
+    int k;
 
-    switch (key[0]) {
-    case 'e':
-    case 'o':
-    case 's':
-    case 'd':
-    case 'h':
-    case 'm':
-    case 'n':
-    case 'p':
+    switch (len) {
+    case 5:
+        cand[0] = TAG_ERROR;
+        break;
+    case 7:
+        cand[0] = TAG_DB_NAME;
+        break;
+    case 9:
+        cand[0] = TAG_DB_SYSTEM;
+        cand[1] = TAG_HTTP_HOST;
+        break;
+    case 11:
+        cand[0] = TAG_SERVER_PORT;
+        break;
+    case 12:
+        cand[0] = TAG_DB_NAMESPACE;
+        cand[1] = TAG_PEER_SERVICE;
+        break;
+    case 13:
+        cand[0] = TAG_NET_PEER_NAME;
+        break;
+    case 14:
+        cand[0] = TAG_DB_SYSTEM_NAME;
+        cand[1] = TAG_SERVER_ADDRESS;
+        break;
+    case 15:
+        cand[0] = TAG_VERSION;
+        break;
+    case 16:
+        cand[0] = TAG_STATUS;
+        cand[1] = TAG_HTTP_STATUS;
+        cand[2] = TAG_MESSAGING_SYSTEM;
+        break;
+    case 17:
+        cand[0] = TAG_NAMESPACE;
+        break;
+    case 21:
+        cand[0] = TAG_DESTINATION;
+        break;
+    case 25:
+        cand[0] = TAG_HTTP_RESPONSE_STATUS;
+        break;
+    case 26:
+        cand[0] = TAG_DESTINATION_NAME;
         break;
     default:
         return -1;
     }
-    for (i = 0; i < sizeof(known_tags) / sizeof(known_tags[0]); i++) {
-        if (known_tags[i].len == len && !memcmp(known_tags[i].name, key, len))
-            return (int)i;
+    for (k = 0; k < 3 && cand[k] >= 0; k++) {
+        if (!memcmp(known_tags[cand[k]].name, key, len))
+            return cand[k];
     }
     return -1;
 }
@@ -173,7 +229,6 @@ static int read_id(struct ctx *c, const struct sm_sax_scalar *v, size_t max_digi
 static int on_tag(struct ctx *c, const struct sm_sax_scalar *v)
 {
     struct sm_span *s = cur_span(c);
-    struct sm_sax_scalar kept;
 
     if (v->type == SM_SAX_NULL || c->tag < 0)
         return 1;
@@ -192,8 +247,7 @@ static int on_tag(struct ctx *c, const struct sm_sax_scalar *v)
         s->service_version = sm_sax_text(c->b, v);
         break;
     default:
-        sm_sax_keep(&kept, v, &c->value);
-        sm_sax_apply_attr(c->b, s, known_tags[c->tag].name, &kept);
+        sm_sax_apply_attr(c->b, s, known_tags[c->tag].name, known_tags[c->tag].len, v);
         break;
     }
     return 1;
@@ -237,16 +291,15 @@ static int on_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
         break;
     case V_KIND: {
         static const char *const names[] = {"", "", "server", "client", "producer", "consumer"};
-        char text[16];
         int i;
 
         rc = -1;
-        if (v->type == SM_SAX_STRING &&
-            sm_sax_cstr((const unsigned char *)v->s, v->len, text, sizeof(text))) {
+        if (v->type == SM_SAX_STRING) {
             for (i = SM_KIND_SERVER; i <= SM_KIND_CONSUMER; i++) {
-                if (!sm_strcasecmp(text, names[i])) {
+                if (sm_sax_ieq(v->s, v->len, names[i])) {
                     cur_span(c)->kind = (enum sm_span_kind)i;
                     rc = 0;
+                    break;
                 }
             }
         }
@@ -416,35 +469,57 @@ static int on_start_array(struct sm_sax_walk *w)
     }
 }
 
+/* A span's member by its key (len bytes), and its bit in the span's seen set; V_SKIP
+ * for the members nobody reads. By the length first, then the bytes. */
 static enum slot span_key(const char *key, size_t len, unsigned *bit)
 {
-#define FIELD(s, slot)                                                                             \
-    {                                                                                              \
-        s, sizeof(s) - 1, slot                                                                     \
-    }
-    static const struct {
-        const char *name;
-        size_t len;
-        enum slot slot;
-    } fields[] = {
-        FIELD("traceId", V_TRACE_ID),    FIELD("id", V_ID),
-        FIELD("parentId", V_PARENT_ID),  FIELD("kind", V_KIND),
-        FIELD("name", V_NAME),           FIELD("timestamp", V_TIMESTAMP),
-        FIELD("duration", V_DURATION),   FIELD("shared", V_SHARED),
-        FIELD("localEndpoint", V_LOCAL), FIELD("remoteEndpoint", V_REMOTE),
-        FIELD("tags", V_TAGS),
-    };
-#undef FIELD
-    size_t i;
+    enum slot slot = V_SKIP;
 
-    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        if (fields[i].len == len && fields[i].name[0] == key[0] &&
-            !memcmp(fields[i].name, key, len)) {
-            *bit = 1u << i;
-            return fields[i].slot;
-        }
+    switch (len) {
+    case 2:
+        if (SM_SAX_KEY_IS("id"))
+            slot = V_ID;
+        break;
+    case 4:
+        if (SM_SAX_KEY_IS("kind"))
+            slot = V_KIND;
+        else if (SM_SAX_KEY_IS("name"))
+            slot = V_NAME;
+        else if (SM_SAX_KEY_IS("tags"))
+            slot = V_TAGS;
+        break;
+    case 6:
+        if (SM_SAX_KEY_IS("shared"))
+            slot = V_SHARED;
+        break;
+    case 7:
+        if (SM_SAX_KEY_IS("traceId"))
+            slot = V_TRACE_ID;
+        break;
+    case 8:
+        if (SM_SAX_KEY_IS("parentId"))
+            slot = V_PARENT_ID;
+        else if (SM_SAX_KEY_IS("duration"))
+            slot = V_DURATION;
+        break;
+    case 9:
+        if (SM_SAX_KEY_IS("timestamp"))
+            slot = V_TIMESTAMP;
+        break;
+    case 13:
+        if (SM_SAX_KEY_IS("localEndpoint"))
+            slot = V_LOCAL;
+        break;
+    case 14:
+        if (SM_SAX_KEY_IS("remoteEndpoint"))
+            slot = V_REMOTE;
+        break;
+    default:
+        break;
     }
-    return V_SKIP;
+    /* the slots of a span's members are distinct: one bit each */
+    *bit = slot == V_SKIP ? 0 : 1u << slot;
+    return slot;
 }
 
 static int on_map_key(struct sm_sax_walk *w, const char *key, size_t len)
