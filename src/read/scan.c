@@ -128,39 +128,46 @@ static inline uint64_t mask16(__m128i v)
     return (uint64_t)(unsigned)_mm_movemask_epi8(v);
 }
 
+/* The mask of the bytes of a block equal to c. */
+static inline uint64_t block_eq(const unsigned char *p, char c)
+{
+    const __m128i cv = _mm_set1_epi8(c);
+    uint64_t m = 0;
+    int i;
+
+    for (i = 0; i < BLOCK_BYTES / 16; i++)
+        m |=
+            mask16(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i)), cv))
+            << (16 * i);
+    return m;
+}
+
 static inline void classify_block(const unsigned char *p, bool newlines, struct block_bits *b)
 {
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
     /* '[' and '{' differ only in bit 0x20, and so do ']' and '}' */
     const __m128i case_bit = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{');
-    const __m128i close = _mm_set1_epi8('}'), newline = _mm_set1_epi8('\n');
-    __m128i v[BLOCK_BYTES / 16], any_backslash = _mm_setzero_si128();
+    const __m128i close = _mm_set1_epi8('}');
+    __m128i any_backslash = _mm_setzero_si128();
+    uint64_t quotes = 0, brackets = 0;
     int i;
 
-    b->quote = 0;
-    b->bracket = 0;
-    b->backslash = 0;
-    b->newline = 0;
     for (i = 0; i < BLOCK_BYTES / 16; i++) {
-        __m128i folded;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        __m128i folded = _mm_or_si128(v, case_bit);
 
-        v[i] = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
-        folded = _mm_or_si128(v[i], case_bit);
-        b->quote |= mask16(_mm_cmpeq_epi8(v[i], quote)) << (16 * i);
-        b->bracket |=
+        quotes |= mask16(_mm_cmpeq_epi8(v, quote)) << (16 * i);
+        brackets |=
             mask16(_mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close)))
             << (16 * i);
-        any_backslash = _mm_or_si128(any_backslash, _mm_cmpeq_epi8(v[i], backslash));
+        any_backslash = _mm_or_si128(any_backslash, _mm_cmpeq_epi8(v, backslash));
     }
-    /* backslashes and newlines are rare: their masks only when the block has some */
-    if (_mm_movemask_epi8(any_backslash)) {
-        for (i = 0; i < BLOCK_BYTES / 16; i++)
-            b->backslash |= mask16(_mm_cmpeq_epi8(v[i], backslash)) << (16 * i);
-    }
-    if (newlines) {
-        for (i = 0; i < BLOCK_BYTES / 16; i++)
-            b->newline |= mask16(_mm_cmpeq_epi8(v[i], newline)) << (16 * i);
-    }
+    b->quote = quotes;
+    b->bracket = brackets;
+    /* backslashes and newlines are rare: their masks (from the bytes again, which keeps
+     * the registers free) only when the block has some */
+    b->backslash = _mm_movemask_epi8(any_backslash) ? block_eq(p, '\\') : 0;
+    b->newline = newlines ? block_eq(p, '\n') : 0;
 }
 
 /* Bit i set when an odd number of bits at or below i are set in x. */
@@ -626,8 +633,8 @@ static const unsigned char *skip_interior(struct sm_scanner *s, const unsigned c
                                           const unsigned char *end, size_t *depth_io)
 {
     size_t depth = *depth_io, floor = walk_floor(s), cap = s->types_cap;
-    const unsigned char *open_quote = NULL;
-    uint64_t in_string = 0, carry = 0;
+    const unsigned char *quote_block = NULL; /* the last block with a quote, and its quotes */
+    uint64_t last_quotes = 0, in_string = 0, carry = 0;
     /* only whether the first value spans lines matters */
     bool newlines = s->jsonl == -1 && !s->value_newline;
 
@@ -677,16 +684,20 @@ static const unsigned char *skip_interior(struct sm_scanner *s, const unsigned c
             newlines = false;
         }
         in_string = (inside >> (BLOCK_BYTES - 1)) ? ~(uint64_t)0 : 0;
-        if (in_string && quotes)
-            open_quote = p + (BLOCK_BYTES - 1 - __builtin_clzll(quotes));
+        if (quotes) {
+            quote_block = p;
+            last_quotes = quotes;
+        }
         carry = carry_out;
         p += BLOCK_BYTES;
     }
     *depth_io = depth;
     if (in_string) {
+        /* the string's opening quote is the last quote seen */
         s->in_string = true;
         s->escape = carry != 0;
-        s->str_off = s->base + (open_quote - s->buf);
+        s->str_off =
+            s->base + (quote_block + (BLOCK_BYTES - 1 - __builtin_clzll(last_quotes)) - s->buf);
     }
     return p;
 }
