@@ -228,6 +228,14 @@ static int decimal_n(const char *s, size_t len, int64_t *out)
     if (s == end)
         return -1;
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    /* below 10^17, one more digit stays below 10^18: no check of the range needed */
+    for (; s < end && acc < 100000000000000000ULL; s++) {
+        unsigned d = (unsigned)(unsigned char)*s - '0';
+
+        if (d > 9)
+            return -1;
+        acc = acc * 10 + d;
+    }
     for (; s < end; s++) {
         unsigned d;
 
@@ -365,13 +373,12 @@ bool sm_sax_is_true(const struct sm_sax_scalar *v)
            (v->s[1] | 0x20) == 'r' && (v->s[2] | 0x20) == 'u' && (v->s[3] | 0x20) == 'e';
 }
 
-void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, size_t len,
-                       const struct sm_sax_scalar *v)
+void sm_sax_set_attr(struct sm_batch *b, struct sm_span *s, enum sm_read_attr kind,
+                     const char **field, const struct sm_sax_scalar *v)
 {
-    const char **field;
     int64_t code;
 
-    switch (sm_read_attr_target_n(s, key, len, &field)) {
+    switch (kind) {
     case SM_READ_ATTR_TEXT:
         *field = sm_sax_text(b, v);
         break;
@@ -382,6 +389,15 @@ void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, s
     case SM_READ_ATTR_NONE:
         break;
     }
+}
+
+void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, size_t len,
+                       const struct sm_sax_scalar *v)
+{
+    const char **field;
+    enum sm_read_attr kind = sm_read_attr_target_n(s, key, len, &field);
+
+    sm_sax_set_attr(b, s, kind, field, v);
 }
 
 bool sm_sax_cstr(const unsigned char *s, size_t len, char *buf, size_t size)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "read_common.h"
 #include "svcmap/error.h"
 #include "svcmap/scan.h"
 #include "svcmap/span.h"
@@ -66,6 +67,9 @@ bool sm_sax_is_true(const struct sm_sax_scalar *v);
  * string value may be borrowed from the parser event. */
 void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, size_t len,
                        const struct sm_sax_scalar *v);
+/* Its second half: sets what sm_read_attr_target found (kind, field) from v. */
+void sm_sax_set_attr(struct sm_batch *b, struct sm_span *s, enum sm_read_attr kind,
+                     const char **field, const struct sm_sax_scalar *v);
 
 /* sm_strcasecmp(s, lit) == 0 for the len bytes at s (no NUL needed): lit is lowercase,
  * and only ASCII letters compare without their case. */

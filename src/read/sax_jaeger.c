@@ -91,6 +91,17 @@ struct pspan {
     bool has_duration;
 };
 
+/* What a tag's key gives its value to. */
+enum tag_what {
+    TAG_NONE = 0,
+    TAG_NAMESPACE, /* a process's service.namespace */
+    TAG_VERSION,   /* a process's service.version */
+    TAG_ERROR,
+    TAG_STATUS, /* otel.status_code */
+    TAG_KIND,   /* span.kind */
+    TAG_ATTR,   /* an attribute the linker reads (sm_read_attr_target) */
+};
+
 struct ref {
     enum sm_ref_type type;
     const char *trace_id; /* NULL: the span's */
@@ -125,9 +136,12 @@ struct ctx {
     /* the tag being read */
     bool tag_of_process;
     bool tag_has_key, tag_has_value;
-    struct sm_sax_scalar tag_value;
-    struct sm_buf key;
-    struct sm_buf value;
+    enum tag_what tag_what;     /* once the key is known: what it sets */
+    enum sm_read_attr tag_attr; /* TAG_ATTR: sm_read_attr_target's answer */
+    const char **tag_field;
+    struct sm_sax_scalar tag_value; /* a value that came before its key */
+    struct sm_buf key;              /* a process id */
+    struct sm_buf value;            /* tag_value's text */
 };
 
 static void value_done(struct sm_sax_walk *w)
@@ -204,39 +218,71 @@ static enum sm_span_kind kind_from_tag(const struct sm_sax_scalar *v)
     if (v->type != SM_SAX_STRING)
         return SM_KIND_UNSET;
     for (i = 1; i < 6; i++) {
-        if (!sm_strcasecmp(v->s, names[i]))
+        if (sm_sax_ieq(v->s, v->len, names[i]))
             return (enum sm_span_kind)i;
     }
     return SM_KIND_UNSET;
 }
 
-static void apply_tag(struct ctx *c)
+/* Applies the tag's value v (borrowed) as its key says; null is no value. */
+static void apply_tag(struct ctx *c, const struct sm_sax_scalar *v)
 {
-    const struct sm_sax_scalar *v = &c->tag_value;
-    const char *key = c->key.data;
-    struct sm_span *s;
-
-    if (!c->tag_has_value || v->type == SM_SAX_NULL || v->type == SM_SAX_NONE)
+    if (v->type == SM_SAX_NULL || v->type == SM_SAX_NONE)
         return;
-    if (c->tag_of_process) {
-        if (!strcmp(key, "service.namespace"))
-            c->proc->ns = sm_sax_text(c->b, v);
-        else if (!strcmp(key, "service.version"))
-            c->proc->version = sm_sax_text(c->b, v);
-        return;
-    }
-    s = span_of(c, c->cur);
-    if (key[0] == 'e' && !strcmp(key, "error")) {
+    switch (c->tag_what) {
+    case TAG_NONE:
+        break;
+    case TAG_NAMESPACE:
+        c->proc->ns = sm_sax_text(c->b, v);
+        break;
+    case TAG_VERSION:
+        c->proc->version = sm_sax_text(c->b, v);
+        break;
+    case TAG_ERROR:
         if (sm_sax_is_true(v))
-            s->error = true;
-    } else if (key[0] == 'o' && !strcmp(key, "otel.status_code")) {
-        if (v->type == SM_SAX_STRING && !sm_strcasecmp(v->s, "ERROR"))
-            s->error = true;
-    } else if (key[0] == 's' && !strcmp(key, "span.kind")) {
-        s->kind = kind_from_tag(v);
-    } else {
-        sm_sax_apply_attr(c->b, s, key, c->key.len, v);
+            span_of(c, c->cur)->error = true;
+        break;
+    case TAG_STATUS:
+        if (v->type == SM_SAX_STRING && sm_sax_ieq(v->s, v->len, "error"))
+            span_of(c, c->cur)->error = true;
+        break;
+    case TAG_KIND:
+        span_of(c, c->cur)->kind = kind_from_tag(v);
+        break;
+    case TAG_ATTR:
+        sm_sax_set_attr(c->b, span_of(c, c->cur), c->tag_attr, c->tag_field, v);
+        break;
     }
+}
+
+/* The tag's key has come (v, a string): what it sets is settled now (the span's state,
+ * which decides among attribute names, does not change before the tag ends), and a
+ * value that came before it is applied. */
+static void tag_key(struct ctx *c, const struct sm_sax_scalar *v)
+{
+    const char *key = v->s;
+    size_t len = v->len;
+
+    c->tag_what = TAG_NONE;
+    if (c->tag_of_process) {
+        if (SM_SAX_KEY_IS("service.namespace"))
+            c->tag_what = TAG_NAMESPACE;
+        else if (SM_SAX_KEY_IS("service.version"))
+            c->tag_what = TAG_VERSION;
+    } else if (SM_SAX_KEY_IS("error")) {
+        c->tag_what = TAG_ERROR;
+    } else if (SM_SAX_KEY_IS("otel.status_code")) {
+        c->tag_what = TAG_STATUS;
+    } else if (SM_SAX_KEY_IS("span.kind")) {
+        c->tag_what = TAG_KIND;
+    } else {
+        c->tag_attr = sm_read_attr_target_n(span_of(c, c->cur), key, len, &c->tag_field);
+        if (c->tag_attr != SM_READ_ATTR_NONE)
+            c->tag_what = TAG_ATTR;
+    }
+    c->tag_has_key = true;
+    if (c->tag_has_value)
+        apply_tag(c, &c->tag_value); /* kept while the key was not known */
 }
 
 static int on_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
@@ -361,12 +407,15 @@ static int on_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
     case V_TAG_KEY:
         if (v->type != SM_SAX_STRING)
             return sm_sax_fall_back(w);
-        sm_sax_copy(&c->key, v);
-        c->tag_has_key = true;
+        tag_key(c, v);
         break;
     case V_TAG_VALUE:
-        c->tag_has_value = true;
-        sm_sax_keep(&c->tag_value, v, &c->value);
+        if (c->tag_has_key) {
+            apply_tag(c, v);
+        } else {
+            c->tag_has_value = true;
+            sm_sax_keep(&c->tag_value, v, &c->value);
+        }
         break;
     default:
         return sm_sax_fall_back(w); /* an object or array was expected */
@@ -659,7 +708,6 @@ static int on_end(struct sm_sax_walk *w)
     case C_TAG:
         if (!c->tag_has_key)
             return sm_sax_fall_back(w);
-        apply_tag(c);
         break;
     case C_PROCESSES:
         c->in_processes = false;

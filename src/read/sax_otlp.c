@@ -95,10 +95,13 @@ struct ctx {
     bool attr_has_key;
     bool attr_has_value;
     bool attr_relevant; /* the key is known and matters (or the key is not known yet) */
+    /* once the key is known: what it sets (sm_read_attr_target; a resource field is
+     * SM_READ_ATTR_TEXT), so the value is applied as it comes, from the parser's bytes */
+    enum sm_read_attr attr_kind;
+    const char **attr_field;
     bool any_found;
     struct sm_sax_scalar attr_value;
-    struct sm_buf key;
-    struct sm_buf value;
+    struct sm_buf value; /* the text of a value kept for its key */
 };
 
 /* The slot of the next value once one has ended: an array's next item, or nothing until
@@ -175,31 +178,51 @@ static int read_enum(const struct sm_sax_scalar *v, const char *prefix, const ch
     return -1;
 }
 
-static void apply_attr(struct ctx *c)
+/* sm_read_otlp_resource_field for a key of len bytes. */
+static const char **resource_field(struct sm_span *res, const char *key, size_t len)
 {
-    struct sm_sax_scalar *v = &c->attr_value;
+    if (SM_SAX_KEY_IS("service.name"))
+        return &res->service;
+    if (SM_SAX_KEY_IS("service.namespace"))
+        return &res->service_namespace;
+    if (SM_SAX_KEY_IS("service.version"))
+        return &res->service_version;
+    return NULL;
+}
 
-    if (!c->attr_has_value || v->type == SM_SAX_NONE || !c->attr_relevant)
-        return;
+/* The attribute's key has come (v, a string): what it sets is settled now, as the span's
+ * state decides it (newer names win over older ones), and nothing changes that state
+ * before the attribute ends. A value that came before its key is applied now. */
+static void attr_key(struct ctx *c, const struct sm_sax_scalar *v)
+{
     if (c->attr_of_span) {
-        sm_sax_apply_attr(c->b, cur_span(c), c->key.data, c->key.len, v);
+        c->attr_kind = sm_read_attr_target_n(cur_span(c), v->s, v->len, &c->attr_field);
     } else {
-        const char **field = sm_read_otlp_resource_field(&c->res, c->key.data);
-
-        if (field)
-            *field = sm_sax_text(c->b, v);
+        c->attr_field = resource_field(&c->res, v->s, v->len);
+        c->attr_kind = c->attr_field ? SM_READ_ATTR_TEXT : SM_READ_ATTR_NONE;
+    }
+    c->attr_has_key = true;
+    if (c->attr_has_value) {
+        /* kept while the key was not known; attr_relevant was true */
+        if (c->attr_value.type != SM_SAX_NONE)
+            sm_sax_set_attr(c->b, cur_span(c), c->attr_kind, c->attr_field, &c->attr_value);
+        c->attr_relevant = false; /* done */
+    } else {
+        c->attr_relevant = c->attr_kind != SM_READ_ATTR_NONE;
     }
 }
 
-/* Whether an attribute named key (in c->key) sets anything; the span's state decides
- * (newer names win over older ones), and nothing changes it before the attribute ends. */
-static bool attr_matters(struct ctx *c)
+/* The attribute's value (the plain value or the first member of its AnyValue): applied
+ * when its key is known, kept for the key otherwise. */
+static void attr_value(struct ctx *c, const struct sm_sax_scalar *v)
 {
-    const char **field;
-
-    if (!c->attr_of_span)
-        return sm_read_otlp_resource_field(&c->res, c->key.data) != NULL;
-    return sm_read_attr_target(cur_span(c), c->key.data, &field) != SM_READ_ATTR_NONE;
+    c->attr_has_value = true;
+    if (!c->attr_relevant)
+        return;
+    if (c->attr_has_key)
+        sm_sax_set_attr(c->b, cur_span(c), c->attr_kind, c->attr_field, v);
+    else
+        sm_sax_keep(&c->attr_value, v, &c->value);
 }
 
 static int on_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
@@ -296,22 +319,15 @@ static int on_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
     case V_ATTR_KEY:
         if (v->type != SM_SAX_STRING)
             return sm_sax_fall_back(w);
-        sm_sax_copy(&c->key, v);
-        c->attr_has_key = true;
-        if (!c->attr_has_value)
-            c->attr_relevant = attr_matters(c);
+        attr_key(c, v);
         break;
     case V_ATTR_VALUE:
-        c->attr_has_value = true;
-        if (c->attr_relevant)
-            sm_sax_keep(&c->attr_value, v, &c->value);
+        attr_value(c, v);
         break;
     case V_ANY_MEMBER:
         if (!c->any_found) {
             c->any_found = true;
-            c->attr_has_value = true;
-            if (c->attr_relevant)
-                sm_sax_keep(&c->attr_value, v, &c->value);
+            attr_value(c, v);
         }
         break;
     default:
@@ -664,7 +680,6 @@ static int on_end(struct sm_sax_walk *w)
     case C_ATTR:
         if (!c->attr_has_key)
             return sm_sax_fall_back(w); /* "key" must be a string */
-        apply_attr(c);
         break;
     case C_SPAN:
         ok = end_span(c);
@@ -697,7 +712,6 @@ int sm_sax_parse_otlp(const struct sm_element *el, struct sm_batch *out, struct 
 
     memset(&c, 0, sizeof(c));
     c.b = out;
-    sm_buf_init(&c.key);
     sm_buf_init(&c.value);
     out->format = SM_FORMAT_OTLP;
     /* an item of a member's array is an item whatever the member (as read_otlp.c) */
@@ -720,7 +734,6 @@ int sm_sax_parse_otlp(const struct sm_element *el, struct sm_batch *out, struct 
         goto out;
     rc = SM_SAX_FALLBACK;
 out:
-    sm_buf_release(&c.key);
     sm_buf_release(&c.value);
     return rc;
 }
