@@ -735,6 +735,57 @@ static void order_sort(struct trace_order *a, size_t n, unsigned depth)
     order_insertion(a, n);
 }
 
+/* The keys of r[0..n) in order: first into buckets by the highest bits in which the low
+ * trace keys differ (about four keys a bucket: every bit above those is the same in all
+ * keys, so the buckets are in key order), then each bucket sorted. Trace keys of hex ids
+ * are random, so this is two passes over the records and many sorts of a few keys, where
+ * one sort of all keys compared each key about log2(n) times. Keys in few buckets (ids
+ * of some other shape) are still sorted by order_sort, only in larger pieces. */
+#define ORDER_BUCKET_BITS_MAX 16
+
+static void order_fill(struct trace_order *keys, const struct rec *r, size_t n, unsigned depth)
+{
+    uint64_t diff = 0, mask;
+    unsigned bits = 0, top, shift;
+    uint32_t *end;
+    size_t i, b, begin;
+
+    for (i = 1; i < n; i++)
+        diff |= r[i].trace_key ^ r[0].trace_key;
+    while (bits < ORDER_BUCKET_BITS_MAX && ((size_t)4 << bits) < n)
+        bits++;
+    if (!diff || !bits) {
+        for (i = 0; i < n; i++) {
+            keys[i].lo = r[i].trace_key;
+            keys[i].seq = r[i].seq;
+            keys[i].at = (uint32_t)i;
+        }
+        order_sort(keys, n, depth);
+        return;
+    }
+    top = 64 - (unsigned)__builtin_clzll(diff); /* bits up to the highest that differs */
+    shift = top > bits ? top - bits : 0;
+    mask = ((uint64_t)1 << bits) - 1;
+    /* end[b + 1] counts bucket b, then end[b] is where bucket b starts, then ends */
+    end = sm_xcalloc(((size_t)1 << bits) + 1, sizeof(*end));
+    for (i = 0; i < n; i++)
+        end[((r[i].trace_key >> shift) & mask) + 1]++;
+    for (b = 1; b <= mask; b++)
+        end[b] += end[b - 1];
+    for (i = 0; i < n; i++) {
+        struct trace_order *k = &keys[end[(r[i].trace_key >> shift) & mask]++];
+
+        k->lo = r[i].trace_key;
+        k->seq = r[i].seq;
+        k->at = (uint32_t)i;
+    }
+    for (b = 0, begin = 0; b <= mask; begin = end[b++]) {
+        if (end[b] - begin > 1)
+            order_sort(keys + begin, end[b] - begin, depth);
+    }
+    free(end);
+}
+
 /* Records of one low key are linked from a copy (gathered in order) when no such run
  * is longer than this; otherwise the records are put in order in place. */
 #define GATHER_MAX_SPANS 4096
@@ -767,14 +818,9 @@ static void order_make(struct order *o, struct rec *r, size_t n)
         return;
     }
     keys = sm_xmalloc(n * sizeof(*keys));
-    for (i = 0; i < n; i++) {
-        keys[i].lo = r[i].trace_key;
-        keys[i].seq = r[i].seq;
-        keys[i].at = (uint32_t)i;
-    }
     for (i = n; i > 1; i >>= 1)
         depth += 2;
-    order_sort(keys, n, depth);
+    order_fill(keys, r, n, depth);
     o->keys = keys;
     o->in_place = false;
     for (i = 0; i < n; i = j) {
