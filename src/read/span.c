@@ -130,9 +130,14 @@ static int hex_value(int c)
 
 static bool all_hex(const char *s, size_t len)
 {
-    size_t i;
+    size_t i = 0;
+    uint64_t w;
 
-    for (i = 0; i < len; i++) {
+    for (; i + 8 <= len; i += 8) {
+        if (!sm_hex_lower8(sm_hex_load8(s + i), &w))
+            return false;
+    }
+    for (; i < len; i++) {
         if (hex_value((unsigned char)s[i]) < 0)
             return false;
     }
