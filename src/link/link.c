@@ -512,10 +512,13 @@ static bool is_remote_kind(uint8_t kind)
 /* Remembers the host of a peer named "host:port" (see host_of). */
 static void note_host(struct sm_linker *l, uint32_t peer, const char *name)
 {
-    size_t n = host_length(name);
+    size_t n;
     char host[512];
 
-    if (!peer || n == strlen(name) || n == 0 || n >= sizeof(host))
+    if (!peer || (peer < l->host_of_cap && l->host_of[peer]))
+        return; /* known already: every client span of a peer names it */
+    n = host_length(name);
+    if (n == strlen(name) || n == 0 || n >= sizeof(host))
         return;
     if (peer >= l->host_of_cap) {
         size_t old = l->host_of_cap, cap = old ? old : 64;
@@ -526,8 +529,6 @@ static void note_host(struct sm_linker *l, uint32_t peer, const char *name)
         memset(l->host_of + old, 0, (cap - old) * sizeof(*l->host_of));
         l->host_of_cap = cap;
     }
-    if (l->host_of[peer])
-        return;
     memcpy(host, name, n);
     host[n] = '\0';
     /* interning may grow the table of names, not host_of */
