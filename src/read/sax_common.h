@@ -67,7 +67,8 @@ bool sm_sax_is_true(const struct sm_sax_scalar *v);
  * string value may be borrowed from the parser event. */
 void sm_sax_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, size_t len,
                        const struct sm_sax_scalar *v);
-/* Its second half: sets what sm_read_attr_target found (kind, field) from v. */
+/* Its second half: sets what sm_read_attr_target found (kind, field) from v; s may be
+ * NULL when kind is not SM_READ_ATTR_HTTP_STATUS. */
 void sm_sax_set_attr(struct sm_batch *b, struct sm_span *s, enum sm_read_attr kind,
                      const char **field, const struct sm_sax_scalar *v);
 

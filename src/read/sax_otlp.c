@@ -190,6 +190,12 @@ static const char **resource_field(struct sm_span *res, const char *key, size_t 
     return NULL;
 }
 
+/* The span an attribute belongs to; NULL for a resource's (there may be no span yet). */
+static struct sm_span *attr_span(struct ctx *c)
+{
+    return c->attr_of_span ? cur_span(c) : NULL;
+}
+
 /* The attribute's key has come (v, a string): what it sets is settled now, as the span's
  * state decides it (newer names win over older ones), and nothing changes that state
  * before the attribute ends. A value that came before its key is applied now. */
@@ -205,7 +211,7 @@ static void attr_key(struct ctx *c, const struct sm_sax_scalar *v)
     if (c->attr_has_value) {
         /* kept while the key was not known; attr_relevant was true */
         if (c->attr_value.type != SM_SAX_NONE)
-            sm_sax_set_attr(c->b, cur_span(c), c->attr_kind, c->attr_field, &c->attr_value);
+            sm_sax_set_attr(c->b, attr_span(c), c->attr_kind, c->attr_field, &c->attr_value);
         c->attr_relevant = false; /* done */
     } else {
         c->attr_relevant = c->attr_kind != SM_READ_ATTR_NONE;
@@ -220,7 +226,7 @@ static void attr_value(struct ctx *c, const struct sm_sax_scalar *v)
     if (!c->attr_relevant)
         return;
     if (c->attr_has_key)
-        sm_sax_set_attr(c->b, cur_span(c), c->attr_kind, c->attr_field, v);
+        sm_sax_set_attr(c->b, attr_span(c), c->attr_kind, c->attr_field, v);
     else
         sm_sax_keep(&c->attr_value, v, &c->value);
 }
