@@ -56,10 +56,12 @@ static const unsigned char cls_inner[256] = {
 
 /* Nonzero when some byte of w is zero. A borrow can flag bytes above a zero byte but
  * never below it, so the lowest flagged byte is the lowest zero byte. */
+#if !defined(__SSE2__)
 static inline uint64_t zero_bytes(uint64_t w)
 {
     return (w - ONES) & ~w & HIGHS;
 }
+#endif
 
 /* The first byte of a string at or after p that is a quote, a backslash, a newline or
  * the NUL sentinel, looking at most SHORT_STRING_BYTES (rounded up to a word) ahead;
@@ -272,6 +274,10 @@ struct sm_scanner {
     long long nl_none_to;
 
     bool fast; /* the block scan inside elements (off: every byte through the walk) */
+    /* the input offset before which the block scan is not tried again: the end of a block
+     * it gave up on for a backslash outside strings (else every bracket of such a block
+     * would start it over the same bytes) */
+    long long block_resume;
     size_t index;
     bool resumable;
     bool dead;
@@ -620,7 +626,8 @@ static bool block_scan_ok(const struct sm_scanner *s, size_t depth, const unsign
                           const unsigned char *end)
 {
     return s->fast && end - p >= BLOCK_BYTES && !s->want_item && !s->bare &&
-           depth <= s->types_cap && depth > walk_floor(s);
+           depth <= s->types_cap && depth > walk_floor(s) &&
+           s->base + (p - s->buf) >= s->block_resume;
 }
 
 /* Follows the structure from p (outside strings, at *depth) in whole blocks before end
@@ -655,8 +662,10 @@ static const unsigned char *skip_interior(struct sm_scanner *s, const unsigned c
         inside = prefix_parity(quotes) ^ in_string; /* opening quotes in, closing out */
         /* the first backslash outside strings is seen with the right mask, since every
          * one before it was inside */
-        if (b.backslash & ~inside)
+        if (b.backslash & ~inside) {
+            s->block_resume = s->base + (p + BLOCK_BYTES - s->buf);
             break;
+        }
         brackets = b.bracket & ~inside;
         while (brackets) {
             unsigned i = (unsigned)__builtin_ctzll(brackets);
