@@ -69,6 +69,9 @@ void sm_read_apply_attr(struct sm_batch *b, struct sm_span *s, const char *key, 
 /* A whole string of decimal digits (optional '-') as an int64: 0, -1 for other text,
  * -2 when out of range. */
 int sm_read_decimal(const char *s, int64_t *out);
+/* The same on the len bytes at s, which must hold no NUL (the answer is then the one
+ * sm_read_decimal gives on a NUL-terminated copy). */
+int sm_read_decimal_n(const char *s, size_t len, int64_t *out);
 
 /* The resource field of res that an OTLP resource attribute named key sets
  * (service.name, service.namespace, service.version), or NULL. Shared by the OTLP JSON

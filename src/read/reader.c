@@ -126,19 +126,28 @@ const char *sm_read_text(struct sm_batch *b, const json_t *v)
     }
 }
 
-int sm_read_decimal(const char *s, int64_t *out)
+int sm_read_decimal_n(const char *s, size_t len, int64_t *out)
 {
+    const char *end = s + len;
     bool neg = false;
     uint64_t limit, acc = 0;
 
-    if (*s == '-') {
+    if (s < end && *s == '-') {
         neg = true;
         s++;
     }
-    if (!*s)
+    if (s == end)
         return -1;
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (; *s; s++) {
+    /* below 10^17, one more digit stays below 10^18: no check of the range needed */
+    for (; s < end && acc < 100000000000000000ULL; s++) {
+        unsigned d = (unsigned)(unsigned char)*s - '0';
+
+        if (d > 9)
+            return -1;
+        acc = acc * 10 + d;
+    }
+    for (; s < end; s++) {
         unsigned d;
 
         if (*s < '0' || *s > '9')
@@ -153,6 +162,11 @@ int sm_read_decimal(const char *s, int64_t *out)
     else
         *out = (int64_t)acc;
     return 0;
+}
+
+int sm_read_decimal(const char *s, int64_t *out)
+{
+    return sm_read_decimal_n(s, strlen(s), out);
 }
 
 int sm_read_int64(const json_t *v, int64_t *out)

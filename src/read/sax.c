@@ -213,46 +213,6 @@ int sm_sax_precheck(const char *data, size_t len)
     return 0;
 }
 
-/* sm_read_decimal on the len bytes at s, which hold no NUL (sm_sax_precheck refuses
- * \u0000), so the answer is the one sm_read_decimal gives on a NUL-terminated copy. */
-static int decimal_n(const char *s, size_t len, int64_t *out)
-{
-    const char *end = s + len;
-    bool neg = false;
-    uint64_t limit, acc = 0;
-
-    if (s < end && *s == '-') {
-        neg = true;
-        s++;
-    }
-    if (s == end)
-        return -1;
-    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    /* below 10^17, one more digit stays below 10^18: no check of the range needed */
-    for (; s < end && acc < 100000000000000000ULL; s++) {
-        unsigned d = (unsigned)(unsigned char)*s - '0';
-
-        if (d > 9)
-            return -1;
-        acc = acc * 10 + d;
-    }
-    for (; s < end; s++) {
-        unsigned d;
-
-        if (*s < '0' || *s > '9')
-            return -1;
-        d = (unsigned)(*s - '0');
-        if (acc > (limit - d) / 10)
-            return -2;
-        acc = acc * 10 + d;
-    }
-    if (neg)
-        *out = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
-    else
-        *out = (int64_t)acc;
-    return 0;
-}
-
 int sm_sax_number(const char *text, size_t len, struct sm_sax_scalar *out)
 {
     char buf[128];
@@ -289,7 +249,7 @@ int sm_sax_number(const char *text, size_t len, struct sm_sax_scalar *out)
         return -1; /* far past int64, or a real jansson may judge otherwise: let it */
     if (!real) {
         out->type = SM_SAX_INT;
-        return decimal_n(text, len, &out->i) == 0 ? 0 : -1;
+        return sm_read_decimal_n(text, len, &out->i) == 0 ? 0 : -1;
     }
     memcpy(buf, text, len);
     buf[len] = '\0';
@@ -357,7 +317,7 @@ int sm_sax_int64(const struct sm_sax_scalar *v, int64_t *out)
         *out = (int64_t)d;
         return 0;
     case SM_SAX_STRING:
-        return decimal_n(v->s, v->len, out);
+        return sm_read_decimal_n(v->s, v->len, out);
     default:
         return -1;
     }
