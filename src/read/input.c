@@ -24,6 +24,8 @@
 #include "svcmap/util.h"
 
 #define RAW_BUF_BYTES ((size_t)256 << 10)
+/* the smallest raw buffer, for small regular files */
+#define RAW_BUF_MIN_BYTES ((size_t)4 << 10)
 
 enum codec { CODEC_PLAIN, CODEC_GZIP, CODEC_ZSTD };
 
@@ -35,6 +37,7 @@ struct sm_input {
     enum codec codec;
     /* raw (compressed or plain) bytes read from fd and not yet decoded */
     unsigned char *raw;
+    size_t raw_cap; /* RAW_BUF_BYTES, or less for a small regular file */
     size_t raw_pos, raw_len;
     bool raw_eof;
     /* decoders */
@@ -66,10 +69,10 @@ static int fill_raw(struct sm_input *in, struct sm_error *err)
         in->raw_len -= in->raw_pos;
         in->raw_pos = 0;
     }
-    if (in->raw_len == RAW_BUF_BYTES)
+    if (in->raw_len == in->raw_cap)
         return 1;
     do
-        n = read(in->fd, in->raw + in->raw_len, RAW_BUF_BYTES - in->raw_len);
+        n = read(in->fd, in->raw + in->raw_len, in->raw_cap - in->raw_len);
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return sm_error_at(err, SM_EINPUT, in->name, 0, 0, in->decoded_bytes, "read error: %s",
@@ -109,7 +112,13 @@ int sm_input_open(struct sm_input **out, const char *path, struct sm_error *err)
     in->fd = fd;
     in->name = sm_xstrdup(name);
     in->size_bytes = S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
-    in->raw = sm_xmalloc(RAW_BUF_BYTES);
+    /* A small file needs no 256 KiB buffer (a file that grows meanwhile is still read
+     * whole, a buffer at a time). */
+    in->raw_cap = RAW_BUF_BYTES;
+    if (in->size_bytes >= 0 && (unsigned long long)in->size_bytes < RAW_BUF_BYTES)
+        in->raw_cap =
+            (size_t)in->size_bytes < RAW_BUF_MIN_BYTES ? RAW_BUF_MIN_BYTES : (size_t)in->size_bytes;
+    in->raw = sm_xmalloc(in->raw_cap);
     /* the magic needs up to 4 bytes; a pipe may hand them out one read at a time */
     while (in->raw_len < 4 && (rc = fill_raw(in, err)) > 0)
         ;
@@ -160,7 +169,7 @@ static ssize_t decode_plain(struct sm_input *in, char *buf, size_t size, struct 
     if (in->raw_pos == in->raw_len) {
         if (in->raw_eof)
             return 0;
-        if (size >= RAW_BUF_BYTES) {
+        if (size >= in->raw_cap) {
             do
                 n = read(in->fd, buf, size);
             while (n < 0 && errno == EINTR);

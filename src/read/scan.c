@@ -31,9 +31,11 @@
 #include "svcmap/util.h"
 
 #define DEFAULT_READ_BYTES ((size_t)1 << 20)
-#define NO_DEPTH           SIZE_MAX
-#define MAX_TYPE_STACK     ((size_t)1 << 20)
-#define KEY_CAPTURE_BYTES  64
+/* the smallest read, for small files */
+#define MIN_READ_BYTES    ((size_t)4 << 10)
+#define NO_DEPTH          SIZE_MAX
+#define MAX_TYPE_STACK    ((size_t)1 << 20)
+#define KEY_CAPTURE_BYTES 64
 
 enum pending_key { KEY_NONE = 0, KEY_ARRAY, KEY_RESULT };
 
@@ -300,7 +302,12 @@ struct sm_scanner *sm_scanner_new(struct sm_input *in, const struct sm_scan_limi
     if (limits && limits->max_string_bytes)
         s->max_string_bytes = limits->max_string_bytes;
     s->read_bytes = DEFAULT_READ_BYTES;
-    s->cap = 2 * DEFAULT_READ_BYTES;
+    /* a small plain file is read whole in one read, into a buffer its size */
+    if (!sm_input_is_gzip(in) && !sm_input_is_zstd(in) && sm_input_size(in) >= 0 &&
+        (unsigned long long)sm_input_size(in) < DEFAULT_READ_BYTES)
+        s->read_bytes = (size_t)sm_input_size(in) < MIN_READ_BYTES ? MIN_READ_BYTES
+                                                                   : (size_t)sm_input_size(in) + 1;
+    s->cap = 2 * s->read_bytes;
     s->buf = sm_xmalloc(s->cap + 1 + WORD_SLACK);
     s->buf[0] = '\0';
     /* the top-level structure adds up to three levels above an element */
