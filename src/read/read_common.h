@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "svcmap/error.h"
+#include "svcmap/scan.h"
 #include "svcmap/span.h"
 
 /* The member key (or, when absent or null, the member alt, which may be NULL) of obj;
@@ -99,5 +100,17 @@ int sm_read_times_us(const json_t *start, const char *start_name, const json_t *
 /* The span's name from field v (NULL: none); a non-string is SM_EINPUT naming field. */
 int sm_read_name(const json_t *v, const char *field, size_t span_no, struct sm_batch *b,
                  struct sm_span *s, struct sm_error *err);
+
+/* Reads one span: SM_EINPUT (err filled) when the span is bad. */
+typedef int (*sm_read_span_fn)(const json_t *span, size_t span_no, struct sm_batch *b,
+                               struct sm_error *err);
+
+/* The Zipkin shapes (v1 and v2) of an element: one span object, one trace (an array of
+ * spans), or an array of traces. A bad span is skipped and counted, and costs only
+ * itself; a bad shape is SM_EINPUT, with what naming the format in the message
+ * ("zipkin span must be an object"). whole_traces is set as the linker needs it: an
+ * element that is one item of a flat span array is not a whole trace. */
+int sm_read_span_lists(const struct sm_element *el, const json_t *value, const char *what,
+                       sm_read_span_fn parse_span, struct sm_batch *out, struct sm_error *err);
 
 #endif

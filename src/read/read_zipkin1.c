@@ -719,55 +719,11 @@ static int probe(const struct sm_element *el, const json_t *value)
     return 0;
 }
 
-static int parse_trace(const json_t *trace, size_t *span_no, struct sm_batch *b,
-                       struct sm_error *err)
-{
-    const json_t *js;
-    size_t i;
-
-    /* a bad span costs only itself: the trace (or list) keeps the others */
-    json_array_foreach(trace, i, js)
-    {
-        size_t keep = b->len;
-
-        if (parse_span(js, ++*span_no, b, err) != 0) {
-            sm_batch_skip(b, keep, 1, err->text);
-            sm_error_init(err);
-        }
-    }
-    return 0;
-}
-
 static int parse(const struct sm_element *el, const json_t *value, struct sm_batch *out,
                  struct sm_error *err)
 {
-    const json_t *item;
-    size_t span_no = 0, i;
-    char quote[64];
-    int rc;
-
     out->format = SM_FORMAT_ZIPKIN1;
-    if (json_is_object(value))
-        return parse_span(value, 1, out, err);
-    if (!json_is_array(value))
-        return sm_read_fail(err, 0, "a zipkin v1 span must be an object, got %s",
-                            sm_read_describe(value, quote, sizeof(quote)));
-    if (!json_is_array(json_array_get(value, 0))) {
-        /* one trace of /api/v1/traces; a flat array given whole is just spans */
-        out->whole_traces = el && el->ctx == SM_ELEM_ARRAY_ITEM;
-        return parse_trace(value, &span_no, out, err);
-    }
-    out->whole_traces = true;
-    json_array_foreach(value, i, item)
-    {
-        if (!json_is_array(item))
-            return sm_read_fail(err, 0, "trace %zu must be an array of spans, got %s", i + 1,
-                                sm_read_describe(item, quote, sizeof(quote)));
-        rc = parse_trace(item, &span_no, out, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return sm_read_span_lists(el, value, "zipkin v1", parse_span, out, err);
 }
 
 const struct sm_reader sm_reader_zipkin1 = {

@@ -396,3 +396,49 @@ int sm_read_name(const json_t *v, const char *field, size_t span_no, struct sm_b
     s->name = v ? sm_batch_str(b, json_string_value(v)) : NULL;
     return 0;
 }
+
+static void read_trace(const json_t *trace, size_t *span_no, sm_read_span_fn parse_span,
+                       struct sm_batch *b, struct sm_error *err)
+{
+    const json_t *js;
+    size_t i;
+
+    json_array_foreach(trace, i, js)
+    {
+        size_t keep = b->len;
+
+        if (parse_span(js, ++*span_no, b, err) != 0) {
+            sm_batch_skip(b, keep, 1, err->text);
+            sm_error_init(err);
+        }
+    }
+}
+
+int sm_read_span_lists(const struct sm_element *el, const json_t *value, const char *what,
+                       sm_read_span_fn parse_span, struct sm_batch *out, struct sm_error *err)
+{
+    const json_t *item;
+    size_t span_no = 0, i;
+    char quote[64];
+
+    if (json_is_object(value))
+        return parse_span(value, 1, out, err);
+    if (!json_is_array(value))
+        return sm_read_fail(err, 0, "a %s span must be an object, got %s", what,
+                            sm_read_describe(value, quote, sizeof(quote)));
+    if (!json_is_array(json_array_get(value, 0))) {
+        /* one trace, or the whole of a flat span array given as one element */
+        out->whole_traces = el && el->ctx == SM_ELEM_ARRAY_ITEM;
+        read_trace(value, &span_no, parse_span, out, err);
+        return 0;
+    }
+    out->whole_traces = true;
+    json_array_foreach(value, i, item)
+    {
+        if (!json_is_array(item))
+            return sm_read_fail(err, 0, "trace %zu must be an array of spans, got %s", i + 1,
+                                sm_read_describe(item, quote, sizeof(quote)));
+        read_trace(item, &span_no, parse_span, out, err);
+    }
+    return 0;
+}
