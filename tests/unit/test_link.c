@@ -369,6 +369,81 @@ static void many_small_traces(void **state)
     stop(&f);
 }
 
+/* Loose spans of many traces, every trace's spans far apart (one span of each trace a
+ * round), sent in batches as an unordered input: enough records (80 bytes each) for the
+ * waiting array to move onto huge pages and grow there twice, linked by their chains. */
+static void unordered_traces_interleaved(void **state)
+{
+    enum { TRACES = 4000, ROUNDS = 40 };
+    struct fixture f;
+    char trace[40], id[20], parent[20];
+    int t, round;
+
+    (void)state;
+    start(&f, 16, false);
+    for (round = 0; round < ROUNDS; round++) {
+        for (t = 0; t < TRACES; t++) {
+            /* the high half differs in round 10 of every fifth trace only: a 128-bit
+             * id that shares its low half and so its chain, a trace of its own */
+            snprintf(trace, sizeof(trace), "%016x%016x", round == 10 && t % 5 == 0 ? 0xbeef : 0x1,
+                     t + 1);
+            snprintf(id, sizeof(id), "%x", round + 1);
+            snprintf(parent, sizeof(parent), "%x", round);
+            if (round == 0)
+                span(&f, trace, id, NULL, "frontend", SM_KIND_SERVER);
+            else if (round == 1)
+                span(&f, trace, id, parent, "frontend", SM_KIND_CLIENT);
+            else if (round == 2)
+                span(&f, trace, id, parent, "api", SM_KIND_SERVER);
+            else
+                span(&f, trace, id, parent, "api", SM_KIND_INTERNAL);
+            if (f.batch.len == 1000)
+                assert_int_equal(send(&f, false), 0);
+        }
+    }
+    assert_int_equal(send(&f, false), 0);
+    assert_int_equal(sm_linker_pending(f.linker), TRACES * ROUNDS);
+    assert_int_equal(finish(&f), 0);
+    assert_int_equal(f.map.source.late_spans, 0);
+    /* each fifth trace's last span is a trace of its own: an internal span whose parent
+     * is missing, so an entry of api; the rounds after it hang from their root */
+    assert_int_equal(f.map.source.traces, TRACES + TRACES / 5);
+    assert_int_equal(calls(&f, "frontend", "api"), TRACES);
+    assert_int_equal(entry_calls(&f, "frontend"), TRACES);
+    stop(&f);
+}
+
+/* An unordered input with one trace too long to gather (over 4,096 spans) is put in
+ * order by the sort, in place, and links as the chains would. */
+static void unordered_long_trace(void **state)
+{
+    struct fixture f;
+    char id[20], parent[20];
+    int i;
+
+    (void)state;
+    start(&f, 16, false);
+    for (i = 0; i < 6000; i++) {
+        snprintf(id, sizeof(id), "%x", i + 2);
+        snprintf(parent, sizeof(parent), "%x", i + 1);
+        /* frontend's client spans each call api once, api's servers answer */
+        if (i % 2 == 0)
+            span(&f, "a1", id, "1", "frontend", SM_KIND_CLIENT);
+        else
+            span(&f, "a1", id, parent, "api", SM_KIND_SERVER);
+        filler(&f, i % 3000); /* traces of one span, each twice */
+        if (f.batch.len >= 500)
+            assert_int_equal(send(&f, false), 0);
+    }
+    span(&f, "a1", "1", NULL, "frontend", SM_KIND_SERVER);
+    assert_int_equal(send(&f, false), 0);
+    assert_int_equal(finish(&f), 0);
+    assert_int_equal(f.map.source.traces, 1 + 3000);
+    assert_int_equal(calls(&f, "frontend", "api"), 3000);
+    assert_int_equal(entry_calls(&f, "frontend"), 1);
+    stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +455,8 @@ int main(void)
         cmocka_unit_test(late_horizon),
         cmocka_unit_test(busy_trace_waits),
         cmocka_unit_test(many_small_traces),
+        cmocka_unit_test(unordered_traces_interleaved),
+        cmocka_unit_test(unordered_long_trace),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
