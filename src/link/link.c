@@ -975,110 +975,134 @@ static void link_low_run(struct sm_linker *l, struct rec *r, size_t n)
     }
 }
 
-/* A run of one low trace key among the waiting records, chained through next. */
-struct chain {
-    uint64_t lo;
-    uint32_t first, last, len;
-};
-
 /* At most one chain per this many records on average (and CHAIN_FREE more), or
- * link_chains gives up: its memory is then at most 9 bytes a record where order_make's
+ * link_chains gives up: its memory is then at most 7 bytes a record where order_make's
  * keys take 16. */
 #define CHAIN_MIN_SPANS 8
 #define CHAIN_FREE      1024
 #define CHAIN_END       UINT32_MAX
 
 /* Links every waiting record as link_grouped's sort would, without sorting them: one
- * pass chains each record to the one before it of its low key (what the records'
- * arrival order says within a low key, checked), the chains alone are sorted by low key,
- * and each is gathered by its links. That reads the records once in order and once by
- * trace, where order_make reads them three times, and keeps 4 bytes a record instead of
- * 16. False, with nothing linked, for what the sort does better: a chain longer than
- * GATHER_MAX_SPANS (sorted in place there), many tiny traces, records out of arrival
+ * pass links each record to the one before it of its low key (what the records' arrival
+ * order says within a low key, checked), the chains alone are sorted by low key, and each
+ * trace is gathered along its links. That reads the records once in order and once by
+ * trace, where order_make reads them three times, and keeps 4 bytes a record (and 16 a
+ * trace) instead of 16 a record; those often fit in what the records' last huge page
+ * holds beyond them. A chain is a trace_order: lo its low key, seq its length, at its
+ * last record. False, with nothing linked, for what the sort does better: a chain longer
+ * than GATHER_MAX_SPANS (sorted in place there), many tiny traces, records out of arrival
  * order within a key (a wrapped seq). */
 static bool link_chains(struct sm_linker *l, struct rec *r, size_t n)
 {
-    size_t max_chains = n / CHAIN_MIN_SPANS + CHAIN_FREE, nchains = 0, nslots = 16, mask, i, k;
-    struct chain *chains = NULL;
-    struct trace_order *keys = NULL;
-    uint32_t *slots = NULL, *next = NULL;
+    size_t max_chains = n / CHAIN_MIN_SPANS + CHAIN_FREE, nchains = 0, nslots = 1024;
+    size_t chains_cap = 0, spare_bytes = 0, i, k;
+    struct trace_order *chains = NULL;
+    uint32_t *slots = NULL, *prev = NULL;
+    void *spare = NULL;
     unsigned depth = 0;
-    bool done = false;
+    bool done = false, chains_spare = false;
 
     if (n < 2 || n >= CHAIN_END)
         return false;
-    while (nslots < 2 * max_chains)
-        nslots *= 2;
-    mask = nslots - 1;
+    if (r == l->pending_mem.data)
+        spare = sm_pages_spare(&l->pending_mem, n * sizeof(*r), &spare_bytes);
+    if (spare_bytes >= n * sizeof(*prev)) {
+        uintptr_t at = ((uintptr_t)spare + n * sizeof(*prev) + 15) & ~(uintptr_t)15;
+        size_t used = (size_t)(at - (uintptr_t)spare);
+
+        prev = spare;
+        if (spare_bytes > used) {
+            chains = (struct trace_order *)at;
+            chains_cap = (spare_bytes - used) / sizeof(*chains);
+            chains_spare = true;
+        }
+    } else {
+        prev = sm_xmalloc(n * sizeof(*prev));
+    }
     slots = sm_xcalloc(nslots, sizeof(*slots)); /* chain index + 1, 0: empty */
-    chains = sm_xmalloc(max_chains * sizeof(*chains));
-    next = sm_xmalloc(n * sizeof(*next));
     for (i = 0; i < n; i++) {
         uint64_t lo = r[i].trace_key;
-        size_t at = (size_t)sm_mix64(lo) & mask;
-        uint32_t c;
+        size_t at = (size_t)sm_mix64(lo) & (nslots - 1);
+        struct trace_order *h;
 
-        while ((c = slots[at]) != 0 && chains[c - 1].lo != lo)
-            at = (at + 1) & mask;
-        next[i] = CHAIN_END;
-        if (c) {
-            struct chain *h = &chains[c - 1];
-
-            if (r[i].seq <= r[h->last].seq || h->len == GATHER_MAX_SPANS)
+        while (slots[at] != 0 && chains[slots[at] - 1].lo != lo)
+            at = (at + 1) & (nslots - 1);
+        if (slots[at]) {
+            h = &chains[slots[at] - 1];
+            if (r[i].seq <= r[h->at].seq || h->seq == GATHER_MAX_SPANS)
                 goto out;
-            next[h->last] = (uint32_t)i;
-            h->last = (uint32_t)i;
-            h->len++;
+            prev[i] = h->at;
+            h->at = (uint32_t)i;
+            h->seq++;
             continue;
         }
         if (nchains == max_chains)
             goto out;
+        if (nchains == chains_cap) {
+            size_t cap = chains_cap * 2 > 1024 ? chains_cap * 2 : 1024;
+            struct trace_order *moved = sm_xmalloc(cap * sizeof(*moved));
+
+            if (nchains)
+                memcpy(moved, chains, nchains * sizeof(*chains));
+            if (!chains_spare)
+                free(chains);
+            chains = moved;
+            chains_cap = cap;
+            chains_spare = false;
+        }
+        prev[i] = CHAIN_END;
         chains[nchains].lo = lo;
-        chains[nchains].first = chains[nchains].last = (uint32_t)i;
-        chains[nchains].len = 1;
+        chains[nchains].seq = 1;
+        chains[nchains].at = (uint32_t)i;
         slots[at] = (uint32_t)++nchains;
+        if (nchains * 2 > nslots) { /* at most half full */
+            free(slots);
+            nslots *= 2;
+            slots = sm_xcalloc(nslots, sizeof(*slots));
+            for (k = 0; k < nchains; k++) {
+                at = (size_t)sm_mix64(chains[k].lo) & (nslots - 1);
+                while (slots[at])
+                    at = (at + 1) & (nslots - 1);
+                slots[at] = (uint32_t)(k + 1);
+            }
+        }
     }
     free(slots);
     slots = NULL;
-    keys = sm_xmalloc(nchains * sizeof(*keys));
-    for (k = 0; k < nchains; k++) {
-        keys[k].lo = chains[k].lo;
-        keys[k].seq = 0;
-        keys[k].at = (uint32_t)k;
-    }
     for (k = nchains; k > 1; k >>= 1)
         depth += 2;
-    order_sort(keys, nchains, depth);
+    order_sort(chains, nchains, depth); /* by low key: distinct */
     for (k = 0; k < nchains; k++) {
-        const struct chain *h = &chains[keys[k].at];
-        uint32_t j = h->first, ahead = h->first;
+        size_t len = chains[k].seq, m;
+        uint32_t j = chains[k].at, ahead = j;
         struct rec *out;
         bool mixed = false;
-        size_t m;
 
-        sm_grow(&l->gathered, &l->gathered_cap, h->len, sizeof(*l->gathered));
+        sm_grow(&l->gathered, &l->gathered_cap, len, sizeof(*l->gathered));
         out = l->gathered;
-        /* the records of a trace are far apart: ask for them 8 links ahead */
+        /* the records of a trace are far apart: ask for them 8 links ahead; the links
+         * run from the last record back */
         for (m = 0; m < 8 && ahead != CHAIN_END; m++)
-            ahead = next[ahead];
-        for (m = 0; m < h->len; m++) {
+            ahead = prev[ahead];
+        for (m = len; m-- > 0;) {
             if (ahead != CHAIN_END) {
                 __builtin_prefetch(&r[ahead]);
-                ahead = next[ahead];
+                ahead = prev[ahead];
             }
             out[m] = r[j];
-            mixed |= out[m].trace_hi != out[0].trace_hi;
-            j = next[j];
+            mixed |= r[j].trace_hi != r[chains[k].at].trace_hi;
+            j = prev[j];
         }
         if (mixed)
-            qsort(out, h->len, sizeof(*out), cmp_trace);
-        link_low_run(l, out, h->len);
+            qsort(out, len, sizeof(*out), cmp_trace);
+        link_low_run(l, out, len);
     }
     done = true;
 out:
-    free(keys);
-    free(next);
-    free(chains);
+    if (prev != spare)
+        free(prev);
+    if (!chains_spare)
+        free(chains);
     free(slots);
     return done;
 }

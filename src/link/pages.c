@@ -143,6 +143,20 @@ void sm_pages_make(struct sm_pages *p, size_t bytes)
     p->bytes = bytes;
 }
 
+void *sm_pages_spare(const struct sm_pages *p, size_t used_bytes, size_t *spare_bytes)
+{
+    size_t from = (used_bytes + 7) & ~(size_t)7, to;
+
+    *spare_bytes = 0;
+    if (!p->mapped || from >= p->bytes)
+        return NULL;
+    to = (from + HUGE_BYTES - 1) & ~(HUGE_BYTES - 1);
+    if (to > p->bytes)
+        to = p->bytes;
+    *spare_bytes = to - from;
+    return (char *)p->data + from;
+}
+
 void sm_pages_shrink(struct sm_pages *p, size_t keep_bytes)
 {
     if (keep_bytes >= p->bytes)

@@ -43,6 +43,12 @@ void sm_pages_grow(struct sm_pages *p, size_t need_bytes, bool huge);
  * resident. Out of memory aborts. */
 void sm_pages_make(struct sm_pages *p, size_t bytes);
 
+/* The bytes of p from used_bytes to the end of the 2 MiB page that used_bytes ends in
+ * (at most to p's end), 8-aligned: resident already when p is on huge pages, so a
+ * scratch array that fits there costs no memory. NULL (and *spare_bytes 0) when p is
+ * not mapped. Borrowed: valid until p changes. */
+void *sm_pages_spare(const struct sm_pages *p, size_t used_bytes, size_t *spare_bytes);
+
 /* Shrinks p to keep_bytes (no more than it holds), giving the rest back. */
 void sm_pages_shrink(struct sm_pages *p, size_t keep_bytes);
 
