@@ -14,6 +14,7 @@
 #define SVCMAP_SAX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "svcmap/error.h"
 #include "svcmap/scan.h"
@@ -37,6 +38,11 @@ int sm_sax_parse(enum sm_input_format format, const struct sm_element *el, struc
  * to the next. Call it before a thread that parsed elements ends (the next parse on
  * the thread makes a new one). */
 void sm_sax_release_thread(void);
+
+/* How many array elements the calling thread's streaming readers have passed over
+ * unparsed, as their bytes alone showed them to be ones no span reads (OTLP attributes
+ * no rule reads): a count for tests and measurements. */
+size_t sm_sax_thread_passed(void);
 
 /* True when the jansson readers were chosen over the streaming ones: the environment
  * variable SVCMAP_READER is "jansson" (a hidden switch for comparing the two; see

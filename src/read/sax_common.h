@@ -48,6 +48,10 @@ struct sm_sax_scalar {
     size_t len;
 };
 
+/* The closing quote of the string whose text starts at s, when it holds no escape and
+ * no control byte before end; NULL otherwise (its UTF-8 is sm_sax_precheck's to check). */
+const char *sm_sax_plain_end(const char *s, const char *end);
+
 /* A number's text as jansson reads it: an integer when it has no '.', 'e' or 'E' (which
  * must fit in int64), else a double (which must not overflow). -1 when jansson would
  * refuse the whole element. */
@@ -124,6 +128,17 @@ struct sm_sax_machine {
     int (*map_key)(struct sm_sax_walk *w, const char *key, size_t len); /* not NUL-ended */
     int (*end)(struct sm_sax_walk *w);         /* a map or array it read (not skipped) ends */
     void (*value_done)(struct sm_sax_walk *w); /* a skipped value ended */
+
+    /* Optional (NULL for none): array elements the walk may leave out of what yajl
+     * reads (sax.c explains how). An element that may be one starts with the bytes
+     * pass_marker; pass_over is given its bytes up to the element's end and answers
+     * its length when it is an object, valid JSON, that the machine reads to no effect
+     * in any state (0 when unsure); in_passable says whether the walk is at an element
+     * of an array whose elements pass_over judges. A machine with these calls
+     * sm_sax_mark after reading the '[' of such an array and the '}' of its elements. */
+    const char *pass_marker;
+    size_t (*pass_over)(const char *p, const char *end);
+    bool (*in_passable)(struct sm_sax_walk *w);
 };
 
 struct sm_sax_walk {
@@ -137,6 +152,9 @@ struct sm_sax_walk {
      * before), and whether that was only seen when yajl_complete_parse ran */
     size_t root_end;
     bool root_end_in_complete;
+    /* set by sm_sax_mark: the offset after the last '[' or '}' the machine marked (0:
+     * none) */
+    size_t mark;
 };
 
 /* Runs yajl over data (len bytes, sm_sax_precheck passed) through machine m, on w (the
@@ -145,6 +163,10 @@ struct sm_sax_walk {
  * only blanks follow it; -1 otherwise. */
 int sm_sax_walk(struct sm_sax_walk *w, const struct sm_sax_machine *m, const char *data,
                 size_t len);
+
+/* Notes where yajl is in the element (after the '[' or '}' just read), for the
+ * machine's pass_over (struct sm_sax_machine). */
+void sm_sax_mark(struct sm_sax_walk *w);
 
 /* Hands the element to the jansson reader: returns 0, which cancels the parse. */
 static inline int sm_sax_fall_back(struct sm_sax_walk *w)

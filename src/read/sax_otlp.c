@@ -444,6 +444,8 @@ static int on_start_array(struct sm_sax_walk *w)
     }
     if (!sm_sax_push(w, role))
         return sm_sax_fall_back(w);
+    if (role == C_RES_ATTRS || role == C_SPAN_ATTRS)
+        sm_sax_mark(w); /* its first attribute may be passed over */
     value_done(w);
     return 1;
 }
@@ -686,6 +688,7 @@ static int on_end(struct sm_sax_walk *w)
     case C_ATTR:
         if (!c->attr_has_key)
             return sm_sax_fall_back(w); /* "key" must be a string */
+        sm_sax_mark(w);                 /* the next attribute may be passed over */
         break;
     case C_SPAN:
         ok = end_span(c);
@@ -702,6 +705,80 @@ static int on_end(struct sm_sax_walk *w)
     return ok;
 }
 
+/* ---- attributes passed over (sm_sax_machine's pass_over) ---- */
+
+/* True when some span or resource reads the attribute key of len bytes: a span with
+ * nothing set yet takes every key sm_read_attr_target_n ever reads, and resource_field
+ * the resource's. */
+static bool attr_key_read(const char *key, size_t len)
+{
+    static struct sm_span blank; /* never written: only its fields' addresses are taken */
+    const char **field;
+
+    return sm_read_attr_target_n(&blank, key, len, &field) != SM_READ_ATTR_NONE ||
+           resource_field(&blank, key, len) != NULL;
+}
+
+/* Steps *p over the n bytes lit (n <= 16, a constant) when they are there; compared a
+ * word at a time, as the calls inline. */
+static inline bool take(const char **p, const char *end, const char *lit, size_t n)
+{
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+
+    if ((size_t)(end - *p) < n)
+        return false;
+    memcpy(&a, *p, n < 8 ? n : 8);
+    memcpy(&b, lit, n < 8 ? n : 8);
+    if (n > 8) {
+        memcpy(&c, *p + 8, n - 8);
+        memcpy(&d, lit + 8, n - 8);
+    }
+    if (a != b || c != d)
+        return false;
+    *p += n;
+    return true;
+}
+
+#define ATTR_OPEN "{\"key\":\""
+
+/* An attribute {"key":"K","value":{"M":V}}, written compactly as exporters write it,
+ * whose key K no span or resource reads, with one member M (any name) and V a string
+ * without escapes, true, false or null: its length, else 0. The machine would read it
+ * to no effect: the key sets nothing (attr_key), the value of such a key is not looked
+ * at (attr_value), and one scalar member is no key given twice and no number jansson
+ * might refuse. */
+static size_t attr_pass_over(const char *p, const char *end)
+{
+    const char *key = p + sizeof(ATTR_OPEN) - 1, *q;
+
+    q = sm_sax_plain_end(key, end);
+    if (!q || attr_key_read(key, (size_t)(q - key)))
+        return 0;
+    q++;
+    if (!take(&q, end, ",\"value\":{\"", 11) || !(q = sm_sax_plain_end(q, end)))
+        return 0;
+    q++;
+    if (!take(&q, end, ":", 1))
+        return 0;
+    if (q < end && *q == '"') {
+        if (!(q = sm_sax_plain_end(q + 1, end)))
+            return 0;
+        q++;
+    } else if (!take(&q, end, "true", 4) && !take(&q, end, "false", 5) &&
+               !take(&q, end, "null", 4)) {
+        return 0;
+    }
+    if (!take(&q, end, "}}", 2))
+        return 0;
+    return (size_t)(q - p);
+}
+
+/* The next value is an attribute of a resource or a span (not inside a skipped one). */
+static bool attr_in_passable(struct sm_sax_walk *w)
+{
+    return ((struct ctx *)w)->slot == V_ATTR && !w->skip;
+}
+
 static const struct sm_sax_machine machine = {
     .scalar = on_scalar,
     .start_map = on_start_map,
@@ -709,6 +786,9 @@ static const struct sm_sax_machine machine = {
     .map_key = on_map_key,
     .end = on_end,
     .value_done = value_done,
+    .pass_marker = ATTR_OPEN,
+    .pass_over = attr_pass_over,
+    .in_passable = attr_in_passable,
 };
 
 int sm_sax_parse_otlp(const struct sm_element *el, struct sm_batch *out, struct sm_error *err)
