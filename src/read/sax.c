@@ -661,18 +661,48 @@ static bool feed(struct sax_thread *t, const char *data, size_t from, size_t to)
  * comma after a '}', may lie between that mark and the candidate. Whatever is unsure
  * is read by yajl, as before. */
 
-/* Where the next candidate at or after i begins, or len. */
+/* The marker's bytes from the third on are at p (a few bytes, most often unequal at
+ * the first: a loop, not a call). */
+static inline bool marker_rest(const char *p, const char *marker, size_t marker_len)
+{
+    size_t k;
+
+    for (k = 2; k < marker_len; k++) {
+        if (p[k] != marker[k])
+            return false;
+    }
+    return true;
+}
+
+/* Where the next candidate at or after i begins, or len. The marker's first two bytes
+ * are looked for 16 places a step, the rest compared where both are found. */
 static size_t next_candidate(const char *data, size_t i, size_t len, const char *marker,
                              size_t marker_len)
 {
-    while (i + marker_len <= len) {
-        const char *p = memchr(data + i, marker[0], len - marker_len + 1 - i);
+#if defined(__SSE2__)
+    const __m128i first = _mm_set1_epi8(marker[0]), second = _mm_set1_epi8(marker[1]);
 
-        if (!p)
-            break;
-        if (!memcmp(p, marker, marker_len))
-            return (size_t)(p - data);
-        i = (size_t)(p - data) + 1;
+    /* the step reads data[i .. i + 16] */
+    while (i + 17 <= len) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(data + i + 1));
+        unsigned hit = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, second)));
+
+        while (hit) {
+            size_t at = i + (size_t)__builtin_ctz(hit);
+
+            if (at + marker_len <= len && marker_rest(data + at, marker, marker_len))
+                return at;
+            hit &= hit - 1;
+        }
+        i += 16;
+    }
+#endif
+    for (; i + marker_len <= len; i++) {
+        if (data[i] == marker[0] && data[i + 1] == marker[1] &&
+            marker_rest(data + i, marker, marker_len))
+            return i;
     }
     return len;
 }

@@ -131,9 +131,9 @@ struct sm_sax_machine {
 
     /* Optional (NULL for none): array elements the walk may leave out of what yajl
      * reads (sax.c explains how). An element that may be one starts with the bytes
-     * pass_marker; pass_over is given its bytes up to the element's end and answers
-     * its length when it is an object, valid JSON, that the machine reads to no effect
-     * in any state (0 when unsure); in_passable says whether the walk is at an element
+     * pass_marker (two or more); pass_over is given its bytes up to the element's end
+     * and answers its length when it is an object, valid JSON, that the machine reads
+     * to no effect in any state (0 when unsure); in_passable says whether the walk is at an element
      * of an array whose elements pass_over judges. A machine with these calls
      * sm_sax_mark after reading the '[' of such an array and the '}' of its elements. */
     const char *pass_marker;

@@ -18,6 +18,7 @@
 
 #include "read_common.h"
 #include "sax_common.h"
+#include "svcmap/hexid.h"
 #include "svcmap/reader.h"
 #include "svcmap/sax.h"
 
@@ -147,6 +148,24 @@ static int read_id(struct ctx *c, const struct sm_sax_scalar *v, size_t bytes, c
 {
     char id[64];
 
+    if (v->type == SM_SAX_STRING && v->len == 2 * bytes) {
+        /* nearly every id: hex digits of the right length, checked and lowercased in
+         * place a word at a time, as sm_batch_otlp_id does after sm_otlp_id_size */
+        uint64_t any = 0, w;
+        size_t i;
+
+        for (i = 0; i < v->len; i += 8) {
+            if (!sm_hex_lower8(sm_hex_load8(v->s + i), &w))
+                break;
+            any |= w ^ ('0' * SM_HEX_ONES);
+            sm_hex_store8(id + i, w);
+        }
+        if (i == v->len) {
+            /* all zero is no id (sm_batch_otlp_id's NULL) */
+            *out = any ? sm_arena_strndup(&c->b->arena, id, v->len) : NULL;
+            return 0;
+        }
+    }
     if (v->type != SM_SAX_STRING || v->len == 0 ||
         !sm_sax_cstr((const unsigned char *)v->s, v->len, id, sizeof(id)) ||
         sm_otlp_id_size(id) != bytes)

@@ -377,6 +377,60 @@ static void test_otlp_camel(void **state)
     assert_false(batch.whole_traces);
 }
 
+/* startTimeUnixNano as a decimal in a string, read eight digits at a time where it can
+ * be (sm_read_decimal_n): the largest int64, leading zeros, exactly eight and sixteen
+ * digits, and a non-digit in each of the first blocks. */
+static int otlp_start(const char *start, int64_t *start_ns)
+{
+    char text[512];
+    int rc;
+
+    snprintf(text, sizeof(text),
+             "{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"5b8efff798038103d269b633813fc60c\","
+             "\"spanId\":\"eee19b7ec3c1b174\",\"startTimeUnixNano\":\"%s\"}]}]}",
+             start);
+    rc = parse_as(&sm_reader_otlp, SM_ELEM_MEMBER_ITEM, "resourceSpans", text);
+    if (rc == 0 && batch.len == 1)
+        *start_ns = batch.spans[0].start_ns;
+    return rc == 0 && batch.len == 1 ? 0 : -1;
+}
+
+static void test_otlp_decimal_times(void **state)
+{
+    static const struct {
+        const char *text;
+        int64_t ns; /* -1: the span is refused */
+    } cases[] = {
+        {"9223372036854775807", INT64_MAX},
+        {"9223372036854775808", -1},
+        {"99999999999999999999", -1},
+        {"1795698900001781000", INT64_C(1795698900001781000)},
+        {"00000000000000000000001000", 1000},
+        {"12345678", 12345678},
+        {"1234567890123456", INT64_C(1234567890123456)},
+        {"123456789", 123456789},
+        {"1234567:90123456789", -1},
+        {"123456789012345/789", -1},
+        {"/234567890123456789", -1},
+        {"12345678901234567 9", -1},
+        {"0", 0},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t ns = -2;
+        int rc = otlp_start(cases[i].text, &ns);
+
+        if (cases[i].ns < 0) {
+            if (rc == 0)
+                fail_msg("start \"%s\" read as %lld", cases[i].text, (long long)ns);
+        } else if (rc != 0 || ns != cases[i].ns) {
+            fail_msg("start \"%s\": status %d, %lld", cases[i].text, rc, (long long)ns);
+        }
+    }
+}
+
 static void test_otlp_snake_enums(void **state)
 {
     const struct sm_span *s;
@@ -1235,6 +1289,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_span_to_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_otlp_camel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_otlp_decimal_times, setup, teardown),
         cmocka_unit_test_setup_teardown(test_otlp_snake_enums, setup, teardown),
         cmocka_unit_test_setup_teardown(test_otlp_base64_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_otlp_document, setup, teardown),
