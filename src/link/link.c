@@ -992,12 +992,24 @@ static void link_low_run(struct sm_linker *l, struct rec *r, size_t n)
  * last record. False, with nothing linked, for what the sort does better: a chain longer
  * than GATHER_MAX_SPANS (sorted in place there), many tiny traces, records out of arrival
  * order within a key (a wrapped seq). */
+/* The record after *j in gathering order: the one before it in its chain, else the last
+ * of the next chain; CHAIN_END at the end. */
+static inline void advance(const struct trace_order *chains, size_t nchains, const uint32_t *prev,
+                           size_t *k, uint32_t *j)
+{
+    if (*j == CHAIN_END)
+        return;
+    *j = prev[*j];
+    if (*j == CHAIN_END && ++*k < nchains)
+        *j = chains[*k].at;
+}
+
 static bool link_chains(struct sm_linker *l, struct rec *r, size_t n)
 {
     size_t max_chains = n / CHAIN_MIN_SPANS + CHAIN_FREE, nchains = 0, nslots = 1024;
-    size_t chains_cap = 0, spare_bytes = 0, i, k;
+    size_t chains_cap = 0, spare_bytes = 0, ahead_k, i, k, m;
     struct trace_order *chains = NULL;
-    uint32_t *slots = NULL, *prev = NULL;
+    uint32_t *slots = NULL, *prev = NULL, ahead;
     void *spare = NULL;
     unsigned depth = 0;
     bool done = false, chains_spare = false;
@@ -1025,11 +1037,15 @@ static bool link_chains(struct sm_linker *l, struct rec *r, size_t n)
         size_t at = (size_t)sm_mix64(lo) & (nslots - 1);
         struct trace_order *h;
 
+        /* the array in arrival order (as it is unless a window sorted records in place,
+         * or seq wrapped) puts every chain in arrival order */
+        if (i && r[i].seq <= r[i - 1].seq)
+            goto out;
         while (slots[at] != 0 && chains[slots[at] - 1].lo != lo)
             at = (at + 1) & (nslots - 1);
         if (slots[at]) {
             h = &chains[slots[at] - 1];
-            if (r[i].seq <= r[h->at].seq || h->seq == GATHER_MAX_SPANS)
+            if (h->seq == GATHER_MAX_SPANS)
                 goto out;
             prev[i] = h->at;
             h->at = (uint32_t)i;
@@ -1072,22 +1088,26 @@ static bool link_chains(struct sm_linker *l, struct rec *r, size_t n)
     for (k = nchains; k > 1; k >>= 1)
         depth += 2;
     order_sort(chains, nchains, depth); /* by low key: distinct */
+    /* The records are far apart: the cursor ahead runs 8 records in front along the
+     * links (from each trace's last record back) and on into the next traces, asking for
+     * both cache lines of each record. */
+    ahead_k = 0;
+    ahead = nchains ? chains[0].at : CHAIN_END;
+    for (m = 0; m < 8; m++)
+        advance(chains, nchains, prev, &ahead_k, &ahead);
     for (k = 0; k < nchains; k++) {
-        size_t len = chains[k].seq, m;
-        uint32_t j = chains[k].at, ahead = j;
+        size_t len = chains[k].seq;
+        uint32_t j = chains[k].at;
         struct rec *out;
         bool mixed = false;
 
         sm_grow(&l->gathered, &l->gathered_cap, len, sizeof(*l->gathered));
         out = l->gathered;
-        /* the records of a trace are far apart: ask for them 8 links ahead; the links
-         * run from the last record back */
-        for (m = 0; m < 8 && ahead != CHAIN_END; m++)
-            ahead = prev[ahead];
         for (m = len; m-- > 0;) {
             if (ahead != CHAIN_END) {
                 __builtin_prefetch(&r[ahead]);
-                ahead = prev[ahead];
+                __builtin_prefetch((const char *)&r[ahead] + 64);
+                advance(chains, nchains, prev, &ahead_k, &ahead);
             }
             out[m] = r[j];
             mixed |= r[j].trace_hi != r[chains[k].at].trace_hi;
