@@ -351,13 +351,16 @@ static void test_otlp_pass_over_hostile(void **state)
         OTLP_HEAD URL ":" METHOD OTLP_TAIL,
         "{\"resourceSpans\":[{\"resource\":{\"attributes\":" URL "}}]}",
         "{\"resourceSpans\":[{\"resource\":{\"attributes\":[" URL "," URL,
+        /* something after the element's value, which yajl reads in pieces */
+        OTLP_HEAD URL OTLP_TAIL " x",
+        OTLP_HEAD URL OTLP_TAIL " " URL,
+        OTLP_HEAD URL OTLP_TAIL "[" URL "]",
     };
-    size_t i, before = sm_sax_thread_passed();
+    size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_handed_back(SM_FORMAT_OTLP, bad[i]);
-    (void)before;
 }
 
 int main(void)
