@@ -91,6 +91,17 @@ static void remove_pending(int sig)
     raise(sig);
 }
 
+/* Removes the pending output file on sig, unless the command handles sig itself: collect
+ * stops on SIGINT and SIGTERM and then writes its final map, which a handler that
+ * re-raised the signal would lose after the first --every write. */
+static void install_remove_pending(int sig)
+{
+    struct sigaction cur;
+
+    if (sigaction(sig, NULL, &cur) == 0 && cur.sa_handler == SIG_DFL)
+        signal(sig, remove_pending);
+}
+
 /* True when path names the file standard output already writes to (/dev/stdout,
  * /dev/fd/1, /proc/self/fd/1, or the redirect target itself). */
 static bool is_stdout(const char *path)
@@ -112,9 +123,9 @@ int cli_write_output(const char *path, const void *data, size_t len, struct sm_e
         return 0;
     }
     if (!handlers) {
-        signal(SIGINT, remove_pending);
-        signal(SIGTERM, remove_pending);
-        signal(SIGHUP, remove_pending);
+        install_remove_pending(SIGINT);
+        install_remove_pending(SIGTERM);
+        install_remove_pending(SIGHUP);
         handlers = true;
     }
     return sm_output_write(path, data, len, err);
