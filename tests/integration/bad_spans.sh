@@ -8,6 +8,7 @@
 # non-hex ids as opaque strings. Inputs are made here by script.
 # Args: $1 svcmap binary, $2 build dir, $3 source dir.
 set -u
+. "$(dirname "$0")/lib/collect.sh"
 bin=$(realpath "$1")
 tmp=$(mktemp -d)
 pid=
@@ -169,13 +170,7 @@ check "upgraded store" "998 1" "$("$bin" store show --db "$tmp/s.db" v1 -f json 
 # --- the receiver: OTLP/HTTP partial success names the bad span only -------------------
 "$bin" collect --listen 127.0.0.1:0 -o "$tmp/recv.json" --trace-idle 200ms 2>"$tmp/log" &
 pid=$!
-port=
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.*port \([0-9]*\) .*/\1/p' "$tmp/log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: collect did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+wait_port "$tmp/log"
 python3 - "$tmp" <<'EOF'
 import json, sys
 def span(t, s, p=None, kind=2):

@@ -5,6 +5,7 @@
 # 130/143 and the file kept the last periodic map, without the spans still waiting).
 # Args: $1 svcmap binary, $2 build dir, $3 source dir.
 set -u
+. "$(dirname "$0")/lib/collect.sh"
 bin=$(realpath "$1")
 tmp=$(mktemp -d)
 pid=
@@ -20,13 +21,7 @@ for sig in INT TERM; do
     out="$tmp/map-$sig.json"
     "$bin" collect --listen 127.0.0.1:0 --every 200ms --trace-idle 1h -f json -o "$out" 2>"$log" &
     pid=$!
-    port=
-    for _ in $(seq 1 50); do
-        port=$(sed -n 's/.*port \([0-9]*\) .*/\1/p' "$log")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "FAIL: collect did not start" >&2; cat "$log" >&2; exit 1; }
+    wait_port "$log"
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
         --data-binary @"$tmp/spans.json" "http://127.0.0.1:$port/api/v2/spans")
     [ "$code" = 202 ] || { echo "FAIL: SIG$sig: POST answered $code" >&2; fail=1; }

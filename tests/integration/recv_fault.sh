@@ -5,6 +5,7 @@
 # from that snapshot.
 # Args: $1 svcmap binary, $2 build dir, $3 source dir.
 set -u
+. "$(dirname "$0")/lib/collect.sh"
 bin=$(realpath "$1")
 src=$3
 tmp=$(mktemp -d)
@@ -13,13 +14,7 @@ fail=0
 "$bin" collect --listen 127.0.0.1:0 --every 1s --trace-idle 300ms -o "$tmp/map.json" \
     --db "$tmp/maps.db" --label run 2>"$tmp/log" &
 pid=$!
-port=
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.*port \([0-9]*\) .*/\1/p' "$tmp/log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: collect did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+wait_port "$tmp/log"
 node "$src/tests/otel-record/load.js" "$port" 4 12 50 >"$tmp/summary.json" &
 load=$!
 # kill once a map with spans has been written (however slow the machine), in the middle
@@ -48,12 +43,7 @@ snap=$(jq .source.spans "$tmp/snap.json")
 printf '{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"late"}}]},"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"x","kind":2}]}]}]}' >"$tmp/one.json"
 "$bin" collect --listen 127.0.0.1:0 --db "$tmp/maps.db" --label run 2>"$tmp/log2" &
 pid=$!
-port=
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.*port \([0-9]*\) .*/\1/p' "$tmp/log2")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
+wait_port "$tmp/log2"
 curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @"$tmp/one.json" "http://127.0.0.1:$port/v1/traces"
 kill -INT $pid
 wait $pid

@@ -6,6 +6,7 @@
 # were answered 200.
 # Args: $1 svcmap binary, $2 build dir, $3 source dir.
 set -u
+. "$(dirname "$0")/lib/collect.sh"
 bin=$(realpath "$1")
 tmp=$(mktemp -d)
 pids=()
@@ -23,13 +24,7 @@ start() { # logfile args...: starts collect on a free port, sets $port and $pid
     "$bin" collect --listen 127.0.0.1:0 "$@" 2>"$log" &
     pid=$!
     pids+=($pid)
-    port=
-    for _ in $(seq 1 50); do
-        port=$(sed -n 's/.*port \([0-9]*\) .*/\1/p' "$log")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "FAIL: collect did not start" >&2; cat "$log" >&2; exit 1; }
+    wait_port "$log"
 }
 post() { # path content-type file [curl args]: prints the status; body in $tmp/body
     local path=$1 ct=$2 file=$3

@@ -8,6 +8,7 @@
 # docs/performance.md.
 # Args: $1 svcmap binary, $2 build dir, $3 source dir.
 set -u
+. "$(dirname "$0")/lib/collect.sh"
 bin=$(realpath "$1")
 src=$3
 seconds=${RECV_LOAD_SECONDS:-20}
@@ -22,13 +23,7 @@ fail=0
 /usr/bin/time -f '%M' -o "$tmp/rss" "$bin" collect --listen 127.0.0.1:0 --trace-idle 1s \
     --max-pending-spans 100000 -o "$tmp/map.json" 2>"$tmp/log" &
 tpid=$!
-port=
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.*port \([0-9]*\) .*/\1/p' "$tmp/log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: collect did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+wait_port "$tmp/log"
 node "$src/tests/otel-record/load.js" "$port" 4 "$seconds" 100 >"$tmp/summary.json" ||
     { echo "FAIL: load generator failed" >&2; exit 1; }
 kill -INT "$(pgrep -P $tpid)"

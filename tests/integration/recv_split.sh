@@ -5,6 +5,7 @@
 # receiver given everything, and as `svcmap map` of the spans themselves.
 # Args: $1 svcmap binary, $2 build dir, $3 source dir.
 set -u
+. "$(dirname "$0")/lib/collect.sh"
 bin=$(realpath "$1")
 build=$2
 tmp=$(mktemp -d)
@@ -23,11 +24,7 @@ receive() { # name request-file: one collect, one request, its map document
     "$bin" collect --listen 127.0.0.1:0 -o "$tmp/$1.json" 2>"$tmp/$1.log" &
     local pid=$! port=
     pids+=($pid)
-    for _ in $(seq 1 50); do
-        port=$(sed -n 's/.*port \([0-9]*\) .*/\1/p' "$tmp/$1.log")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
+    wait_port "$tmp/$1.log"
     local code
     code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
         --data-binary @"$2" "http://127.0.0.1:$port/v1/traces")

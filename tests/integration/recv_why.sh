@@ -8,6 +8,7 @@
 # Args: $1 svcmap binary, $2 build dir, $3 source dir. Needs scripts/test-setup first
 # (tests/otel-record, for record's part).
 set -u
+. "$(dirname "$0")/lib/collect.sh"
 bin=$(realpath "$1")
 src=$3
 tmp=$(mktemp -d)
@@ -40,13 +41,7 @@ same_why() { # what doc files...: why -f json of the document equals that of the
 "$bin" collect --listen 127.0.0.1:0 --trace-idle 60s -o "$tmp/collect.json" 2>"$tmp/log" &
 pid=$!
 pids+=($pid)
-port=
-for _ in $(seq 1 50); do
-    port=$(sed -n 's/.*port \([0-9]*\) .*/\1/p' "$tmp/log")
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: collect did not start" >&2; cat "$tmp/log" >&2; exit 1; }
+wait_port "$tmp/log"
 n=0
 while IFS= read -r line; do
     n=$((n + 1))
