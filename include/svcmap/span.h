@@ -145,6 +145,8 @@ const char *sm_batch_hex_id(struct sm_batch *b, const char *id);
 /* The same for formats whose ids must be hex: *ok is false (and nothing is kept) when
  * id is not 1 to 32 hex digits. NULL with *ok true for all-zero ids. */
 const char *sm_batch_strict_hex_id(struct sm_batch *b, const char *id, bool *ok);
+/* The same on the len bytes at id, which need not end in NUL. */
+const char *sm_batch_strict_hex_id_n(struct sm_batch *b, const char *id, size_t len, bool *ok);
 /* The same for OTLP: ids that are not hex but valid base64 of 8 or 16 bytes are decoded. */
 const char *sm_batch_otlp_id(struct sm_batch *b, const char *id);
 /* How many bytes an OTLP id stands for: 8 or 16 for 16 or 32 hex digits (any case) or

@@ -982,16 +982,6 @@ static void link_low_run(struct sm_linker *l, struct rec *r, size_t n)
 #define CHAIN_FREE      1024
 #define CHAIN_END       UINT32_MAX
 
-/* Links every waiting record as link_grouped's sort would, without sorting them: one
- * pass links each record to the one before it of its low key (what the records' arrival
- * order says within a low key, checked), the chains alone are sorted by low key, and each
- * trace is gathered along its links. That reads the records once in order and once by
- * trace, where order_make reads them three times, and keeps 4 bytes a record (and 16 a
- * trace) instead of 16 a record; those often fit in what the records' last huge page
- * holds beyond them. A chain is a trace_order: lo its low key, seq its length, at its
- * last record. False, with nothing linked, for what the sort does better: a chain longer
- * than GATHER_MAX_SPANS (sorted in place there), many tiny traces, records out of arrival
- * order within a key (a wrapped seq). */
 /* The record after *j in gathering order: the one before it in its chain, else the last
  * of the next chain; CHAIN_END at the end. */
 static inline void advance(const struct trace_order *chains, size_t nchains, const uint32_t *prev,
@@ -1004,6 +994,16 @@ static inline void advance(const struct trace_order *chains, size_t nchains, con
         *j = chains[*k].at;
 }
 
+/* Links every waiting record as link_grouped's sort would, without sorting them: one
+ * pass links each record to the one before it of its low key (what the records' arrival
+ * order says within a low key, checked), the chains alone are sorted by low key, and each
+ * trace is gathered along its links. That reads the records once in order and once by
+ * trace, where order_make reads them three times, and keeps 4 bytes a record (and 16 a
+ * trace) instead of 16 a record; those often fit in what the records' last huge page
+ * holds beyond them. A chain is a trace_order: lo its low key, seq its length, at its
+ * last record. False, with nothing linked, for what the sort does better: a chain longer
+ * than GATHER_MAX_SPANS (sorted in place there), many tiny traces, records out of arrival
+ * order within a key (a wrapped seq). */
 static bool link_chains(struct sm_linker *l, struct rec *r, size_t n)
 {
     size_t max_chains = n / CHAIN_MIN_SPANS + CHAIN_FREE, nchains = 0, nslots = 1024;

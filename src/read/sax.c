@@ -600,26 +600,6 @@ static const yajl_callbacks callbacks = {
     .yajl_end_array = cb_end,
 };
 
-/* True when the element's value is a map or an array (its end noted in yajl_parse's own
- * call, not in yajl_complete_parse's) and only JSON blanks follow it. */
-static bool only_blanks_after(const struct sm_sax_walk *w, const char *data, size_t len)
-{
-    size_t i;
-
-    if (!w->root_end || w->root_end_in_complete || w->root_end - 1 > len)
-        return false;
-    for (i = w->root_end - 1; i < len; i++) {
-        if (data[i] != ' ' && data[i] != '\n' && data[i] != '\r' && data[i] != '\t')
-            return false;
-    }
-    return true;
-}
-
-void sm_sax_mark(struct sm_sax_walk *w)
-{
-    w->mark = sax_thread.base + yajl_get_bytes_consumed(sax_thread.h);
-}
-
 static inline bool is_blank(char c)
 {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
@@ -630,6 +610,20 @@ static size_t skip_blanks(const char *data, size_t i, size_t len)
     while (i < len && is_blank(data[i]))
         i++;
     return i;
+}
+
+/* True when the element's value is a map or an array (its end noted in yajl_parse's own
+ * call, not in yajl_complete_parse's) and only JSON blanks follow it. */
+static bool only_blanks_after(const struct sm_sax_walk *w, const char *data, size_t len)
+{
+    if (!w->root_end || w->root_end_in_complete || w->root_end - 1 > len)
+        return false;
+    return skip_blanks(data, w->root_end - 1, len) == len;
+}
+
+void sm_sax_mark(struct sm_sax_walk *w)
+{
+    w->mark = sax_thread.base + yajl_get_bytes_consumed(sax_thread.h);
 }
 
 /* Gives yajl the piece [from, to) of the element. */

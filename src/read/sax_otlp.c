@@ -18,7 +18,6 @@
 
 #include "read_common.h"
 #include "sax_common.h"
-#include "svcmap/hexid.h"
 #include "svcmap/reader.h"
 #include "svcmap/sax.h"
 
@@ -149,20 +148,13 @@ static int read_id(struct ctx *c, const struct sm_sax_scalar *v, size_t bytes, c
     char id[64];
 
     if (v->type == SM_SAX_STRING && v->len == 2 * bytes) {
-        /* nearly every id: hex digits of the right length, checked and lowercased in
-         * place a word at a time, as sm_batch_otlp_id does after sm_otlp_id_size */
-        uint64_t any = 0, w;
-        size_t i;
+        /* nearly every id: hex digits of the right length, read in place (what
+         * sm_batch_otlp_id makes of them; all zero is NULL) */
+        bool hex;
+        const char *kept = sm_batch_strict_hex_id_n(c->b, v->s, v->len, &hex);
 
-        for (i = 0; i < v->len; i += 8) {
-            if (!sm_hex_lower8(sm_hex_load8(v->s + i), &w))
-                break;
-            any |= w ^ ('0' * SM_HEX_ONES);
-            sm_hex_store8(id + i, w);
-        }
-        if (i == v->len) {
-            /* all zero is no id (sm_batch_otlp_id's NULL) */
-            *out = any ? sm_arena_strndup(&c->b->arena, id, v->len) : NULL;
+        if (hex) {
+            *out = kept;
             return 0;
         }
     }

@@ -203,15 +203,18 @@ const char *sm_batch_hex_id(struct sm_batch *b, const char *id)
     return sm_arena_strndup(&b->arena, id, len);
 }
 
-const char *sm_batch_strict_hex_id(struct sm_batch *b, const char *id, bool *ok)
+const char *sm_batch_strict_hex_id_n(struct sm_batch *b, const char *id, size_t len, bool *ok)
 {
-    size_t len = id ? strlen(id) : 0;
-
     if (len == 0 || len > 32) {
         *ok = false;
         return NULL;
     }
     return padded_hex(b, id, len, ok);
+}
+
+const char *sm_batch_strict_hex_id(struct sm_batch *b, const char *id, bool *ok)
+{
+    return sm_batch_strict_hex_id_n(b, id, id ? strlen(id) : 0, ok);
 }
 
 static int base64_value(int c)
