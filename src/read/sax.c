@@ -453,7 +453,7 @@ struct sax_thread {
     yajl_handle h;
     struct sm_sax_walk *w; /* the walk under way: yajl's callbacks reach it through here */
     size_t base;           /* the offset in the element of the piece yajl is reading */
-    size_t passed;         /* array elements passed over on this thread */
+    size_t passed;         /* elements and members passed over on this thread */
 };
 
 static _Thread_local struct sax_thread sax_thread;
@@ -635,7 +635,7 @@ static bool feed(struct sax_thread *t, const char *data, size_t from, size_t to)
     return yajl_parse(t->h, (const unsigned char *)data + from, to - from) == yajl_status_ok;
 }
 
-/* ---- passing over array elements yajl need not read ----
+/* ---- passing over array elements and object members yajl need not read ----
  *
  * Most attributes of an OTLP span are ones no rule reads (http.route, url.path,
  * user_agent.original, ...): in svcmap-gen's OTLP a third of the bytes and two fifths
@@ -653,7 +653,15 @@ static bool feed(struct sax_thread *t, const char *data, size_t from, size_t to)
  * be an element of that array and not bytes inside a string: the machine marks the
  * offset after the last '[' or '}' it read (sm_sax_mark), and only blanks, and the
  * comma after a '}', may lie between that mark and the candidate. Whatever is unsure
- * is read by yajl, as before. */
+ * is read by yajl, as before.
+ *
+ * Members of an object (a Zipkin span's tags) are passed over the same way, always with
+ * the comma before them, so never the first member:
+ *
+ *   {"a":"x","b":"y","c":"z"}   "b" passed over: yajl reads {"a":"x" then ,"c":"z"}
+ *
+ * The machine marks the offset after each member's value it read; a candidate is the
+ * comma and member that follow such a mark past blanks only. */
 
 /* The marker's bytes from the third on are at p (a few bytes, most often unequal at
  * the first: a loop, not a call). */
@@ -701,8 +709,89 @@ static size_t next_candidate(const char *data, size_t i, size_t len, const char 
     return len;
 }
 
-/* Feeds yajl the element, passing over the elements the machine need not read: true
- * when yajl read every piece without an error. */
+#define NONE ((size_t)-1)
+
+/* Passes over the candidate of n bytes at `at` (an array's element, or an object's
+ * member) when it is sure to be one, feeding yajl up to it first; *pos is where yajl
+ * has read the element up to (less what was passed over). 1 when passed over, 0 when
+ * not, -1 when yajl found an error. */
+static int try_pass(struct sax_thread *t, struct sm_sax_walk *w, const char *data, size_t len,
+                    size_t *pos, size_t at, size_t n)
+{
+    bool members = w->m->member != NULL;
+    char open = members ? '{' : '[', close = members ? '}' : ']';
+    size_t k = at, cut, after;
+    bool comma;
+
+    /* where yajl stops: at the comma before the candidate, or at the candidate */
+    while (k > *pos && is_blank(data[k - 1]))
+        k--;
+    comma = k > *pos && data[k - 1] == ',';
+    cut = comma ? k - 1 : at;
+    if (!feed(t, data, *pos, cut))
+        return -1;
+    *pos = cut > *pos ? cut : *pos;
+    if (w->fallback || w->root_done || !w->m->in_passable(w) || w->mark == 0 || w->mark > *pos)
+        return 0;
+    if (comma) {
+        /* after a value the machine read (an element's '}', a member's value): the
+         * comma, then the candidate */
+        char last = data[w->mark - 1];
+
+        if ((members ? last == open || last == ',' : last != '}') ||
+            skip_blanks(data, w->mark, len) != cut)
+            return 0;
+        *pos = at + n;
+        w->mark = *pos; /* the candidate ended as the value before it */
+    } else {
+        /* right after a '[' or '{' the machine read (or a candidate and comma passed
+         * over): yajl would take a value or the close here, but after the candidate
+         * only a comma and another one, or the close, may follow */
+        if ((data[w->mark - 1] != open && data[w->mark - 1] != ',') ||
+            skip_blanks(data, w->mark, len) != at)
+            return 0;
+        after = skip_blanks(data, at + n, len);
+        if (after < len && data[after] == ',') {
+            size_t next = skip_blanks(data, after + 1, len);
+
+            if (next >= len || data[next] == close)
+                return 0;
+            *pos = after + 1;
+            w->mark = *pos; /* another follows, without a comma for yajl */
+        } else if (after < len && data[after] == close) {
+            *pos = at + n;
+            w->mark = 0;
+        } else {
+            return 0;
+        }
+    }
+    t->passed++;
+    return 1;
+}
+
+/* The members of the object whose first member is at q, up to the first the machine
+ * cannot measure: each one it reads to no effect is passed over (try_pass). Returns
+ * where the walk stopped, or NONE when yajl found an error. */
+static size_t pass_members(struct sax_thread *t, struct sm_sax_walk *w, const char *data,
+                           size_t len, size_t *pos, size_t q)
+{
+    for (;;) {
+        bool pass = false;
+        size_t n = w->m->member(data + q, data + len, &pass);
+
+        if (!n)
+            return q;
+        if (pass && try_pass(t, w, data, len, pos, q, n) < 0)
+            return NONE;
+        q += n;
+        if (q >= len || data[q] != ',')
+            return q;
+        q++;
+    }
+}
+
+/* Feeds yajl the element, passing over the elements or members the machine need not
+ * read: true when yajl read every piece without an error. */
 static bool feed_passing_over(struct sax_thread *t, struct sm_sax_walk *w, const char *data,
                               size_t len)
 {
@@ -713,58 +802,28 @@ static bool feed_passing_over(struct sax_thread *t, struct sm_sax_walk *w, const
 
     for (;;) {
         size_t at = next_candidate(data, from, len, m->pass_marker, marker_len);
-        size_t n, cut, after, k;
-        bool comma;
+        size_t n;
+        int r;
 
         if (at == len)
             break;
         from = at + 1;
+        if (m->member) {
+            size_t q = pass_members(t, w, data, len, &pos, at + marker_len);
+
+            if (q == NONE)
+                return false;
+            from = q > from ? q : from;
+            continue;
+        }
         n = m->pass_over(data + at, data + len);
         if (!n)
             continue;
-        /* where yajl stops: at the comma before the candidate, or at the candidate */
-        k = at;
-        while (k > pos && is_blank(data[k - 1]))
-            k--;
-        comma = k > pos && data[k - 1] == ',';
-        cut = comma ? k - 1 : at;
-        if (!feed(t, data, pos, cut))
+        r = try_pass(t, w, data, len, &pos, at, n);
+        if (r < 0)
             return false;
-        pos = cut > pos ? cut : pos;
-        if (w->fallback || w->root_done || !m->in_passable(w) || w->mark == 0 || w->mark > pos)
-            continue;
-        if (comma) {
-            /* after a '}' the machine read: the comma, then the candidate */
-            if (data[w->mark - 1] != '}' || skip_blanks(data, w->mark, len) != cut)
-                continue;
-            after = at + n;
-            pos = after;
-            t->passed++;
-            w->mark = after; /* the element ended with '}', as the one before it */
-        } else {
-            /* right after a '[' the machine read (or an element and comma passed over):
-             * yajl would take a value or ']' here, but after the element only a comma
-             * and a value, or ']', may follow */
-            if ((data[w->mark - 1] != '[' && data[w->mark - 1] != ',') ||
-                skip_blanks(data, w->mark, len) != at)
-                continue;
-            after = skip_blanks(data, at + n, len);
-            if (after < len && data[after] == ',') {
-                size_t next = skip_blanks(data, after + 1, len);
-
-                if (next >= len || data[next] == ']')
-                    continue;
-                pos = after + 1;
-                w->mark = pos; /* a value follows, without a comma for yajl */
-            } else if (after < len && data[after] == ']') {
-                pos = at + n;
-                w->mark = 0;
-            } else {
-                continue;
-            }
-            t->passed++;
-        }
-        from = pos;
+        if (r > 0)
+            from = pos;
     }
     return feed(t, data, pos, len);
 }

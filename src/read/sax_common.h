@@ -52,6 +52,43 @@ struct sm_sax_scalar {
  * no control byte before end; NULL otherwise (its UTF-8 is sm_sax_precheck's to check). */
 const char *sm_sax_plain_end(const char *s, const char *end);
 
+/* Steps *p over the n bytes lit (n <= 16, a constant) when they are there; compared a
+ * word at a time, as the calls inline. */
+static inline bool sm_sax_take(const char **p, const char *end, const char *lit, size_t n)
+{
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+
+    if ((size_t)(end - *p) < n)
+        return false;
+    memcpy(&a, *p, n < 8 ? n : 8);
+    memcpy(&b, lit, n < 8 ? n : 8);
+    if (n > 8) {
+        memcpy(&c, *p + 8, n - 8);
+        memcpy(&d, lit + 8, n - 8);
+    }
+    if (a != b || c != d)
+        return false;
+    *p += n;
+    return true;
+}
+
+/* Steps *p over a value that a machine may pass over unread (sm_sax_machine's
+ * pass_over): a string without escapes or control bytes, true, false or null. False
+ * (and *p unmoved) for anything else, numbers included, which jansson might refuse. */
+static inline bool sm_sax_take_plain_value(const char **p, const char *end)
+{
+    const char *q;
+
+    if (*p < end && **p == '"') {
+        if (!(q = sm_sax_plain_end(*p + 1, end)))
+            return false;
+        *p = q + 1;
+        return true;
+    }
+    return sm_sax_take(p, end, "true", 4) || sm_sax_take(p, end, "false", 5) ||
+           sm_sax_take(p, end, "null", 4);
+}
+
 /* A number's text as jansson reads it: an integer when it has no '.', 'e' or 'E' (which
  * must fit in int64), else a double (which must not overflow). -1 when jansson would
  * refuse the whole element. */
@@ -129,15 +166,23 @@ struct sm_sax_machine {
     int (*end)(struct sm_sax_walk *w);         /* a map or array it read (not skipped) ends */
     void (*value_done)(struct sm_sax_walk *w); /* a skipped value ended */
 
-    /* Optional (NULL for none): array elements the walk may leave out of what yajl
-     * reads (sax.c explains how). An element that may be one starts with the bytes
-     * pass_marker (two or more); pass_over is given its bytes up to the element's end
-     * and answers its length when it is an object, valid JSON, that the machine reads
-     * to no effect in any state (0 when unsure); in_passable says whether the walk is at an element
-     * of an array whose elements pass_over judges. A machine with these calls
-     * sm_sax_mark after reading the '[' of such an array and the '}' of its elements. */
+    /* Optional (NULL for none): array elements, or members of an object, the walk may
+     * leave out of what yajl reads (sax.c explains how). in_passable says whether the
+     * walk is inside such an array or object, between two of its elements or members.
+     * - Array elements (member NULL): an element that may be one starts with the bytes
+     *   pass_marker (two or more); pass_over is given its bytes up to the element's end
+     *   and answers its length when it is an object, valid JSON, that the machine reads
+     *   to no effect in any state (0 when unsure). The machine calls sm_sax_mark after
+     *   reading the '[' of such an array and the '}' of its elements.
+     * - Object members: pass_marker is the bytes that open such an object, ending with
+     *   its '{' ("\"tags\":{"); member is given a member's bytes from its key's quote up
+     *   to the element's end and answers the length of "key":value when it can tell
+     *   (0 when not), and in *pass whether that is valid JSON the machine reads to no
+     *   effect in any state. The machine calls sm_sax_mark after reading the object's
+     *   '{' and each member's value. */
     const char *pass_marker;
     size_t (*pass_over)(const char *p, const char *end);
+    size_t (*member)(const char *p, const char *end, bool *pass);
     bool (*in_passable)(struct sm_sax_walk *w);
 };
 
@@ -152,8 +197,8 @@ struct sm_sax_walk {
      * before), and whether that was only seen when yajl_complete_parse ran */
     size_t root_end;
     bool root_end_in_complete;
-    /* set by sm_sax_mark: the offset after the last '[' or '}' the machine marked (0:
-     * none) */
+    /* set by sm_sax_mark: the offset after the last '[', '}' or member's value the
+     * machine marked (0: none) */
     size_t mark;
 };
 
@@ -164,8 +209,8 @@ struct sm_sax_walk {
 int sm_sax_walk(struct sm_sax_walk *w, const struct sm_sax_machine *m, const char *data,
                 size_t len);
 
-/* Notes where yajl is in the element (after the '[' or '}' just read), for the
- * machine's pass_over (struct sm_sax_machine). */
+/* Notes where yajl is in the element (after the '[', '}' or member's value just read),
+ * for the machine's pass_over (struct sm_sax_machine). */
 void sm_sax_mark(struct sm_sax_walk *w);
 
 /* Hands the element to the jansson reader: returns 0, which cancels the parse. */

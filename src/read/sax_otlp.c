@@ -730,26 +730,6 @@ static bool attr_key_read(const char *key, size_t len)
            resource_field(&blank, key, len) != NULL;
 }
 
-/* Steps *p over the n bytes lit (n <= 16, a constant) when they are there; compared a
- * word at a time, as the calls inline. */
-static inline bool take(const char **p, const char *end, const char *lit, size_t n)
-{
-    uint64_t a = 0, b = 0, c = 0, d = 0;
-
-    if ((size_t)(end - *p) < n)
-        return false;
-    memcpy(&a, *p, n < 8 ? n : 8);
-    memcpy(&b, lit, n < 8 ? n : 8);
-    if (n > 8) {
-        memcpy(&c, *p + 8, n - 8);
-        memcpy(&d, lit + 8, n - 8);
-    }
-    if (a != b || c != d)
-        return false;
-    *p += n;
-    return true;
-}
-
 #define ATTR_OPEN "{\"key\":\""
 
 /* An attribute {"key":"K","value":{"M":V}}, written compactly as exporters write it,
@@ -766,20 +746,11 @@ static size_t attr_pass_over(const char *p, const char *end)
     if (!q || attr_key_read(key, (size_t)(q - key)))
         return 0;
     q++;
-    if (!take(&q, end, ",\"value\":{\"", 11) || !(q = sm_sax_plain_end(q, end)))
+    if (!sm_sax_take(&q, end, ",\"value\":{\"", 11) || !(q = sm_sax_plain_end(q, end)))
         return 0;
     q++;
-    if (!take(&q, end, ":", 1))
-        return 0;
-    if (q < end && *q == '"') {
-        if (!(q = sm_sax_plain_end(q + 1, end)))
-            return 0;
-        q++;
-    } else if (!take(&q, end, "true", 4) && !take(&q, end, "false", 5) &&
-               !take(&q, end, "null", 4)) {
-        return 0;
-    }
-    if (!take(&q, end, "}}", 2))
+    if (!sm_sax_take(&q, end, ":", 1) || !sm_sax_take_plain_value(&q, end) ||
+        !sm_sax_take(&q, end, "}}", 2))
         return 0;
     return (size_t)(q - p);
 }

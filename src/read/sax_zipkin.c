@@ -148,81 +148,79 @@ static const struct {
 };
 #undef TAG
 
-/* The index in known_tags of the tag key (len bytes), or -1: by the length first, so
- * that the many tags nobody reads cost a switch and a comparison or two. A tag added to
- * known_tags needs its line here. */
+/* The index in known_tags of the tag key (len bytes), or -1: by the length first, then
+ * compared with each name of that length (constant sizes, which the compiler compares a
+ * word at a time), so that the many tags nobody reads cost a switch and a comparison or
+ * two. A tag added to known_tags needs its line here. */
 static int known_tag(const char *key, size_t len)
 {
-    int cand[3] = {-1, -1, -1};
-    int k;
-
+/* the case's length is a constant n, for the comparison */
+#define IS(id, n)                                                                                  \
+    if (!memcmp(key, known_tags[id].name, n))                                                      \
+    return id
     switch (len) {
     case 5:
-        cand[0] = TAG_ERROR;
+        IS(TAG_ERROR, 5);
         break;
     case 7:
-        cand[0] = TAG_DB_NAME;
+        IS(TAG_DB_NAME, 7);
         break;
     case 9:
-        cand[0] = TAG_DB_SYSTEM;
-        cand[1] = TAG_HTTP_HOST;
+        IS(TAG_DB_SYSTEM, 9);
+        IS(TAG_HTTP_HOST, 9);
         break;
     case 11:
-        cand[0] = TAG_SERVER_PORT;
+        IS(TAG_SERVER_PORT, 11);
         break;
     case 12:
-        cand[0] = TAG_DB_NAMESPACE;
-        cand[1] = TAG_PEER_SERVICE;
+        IS(TAG_DB_NAMESPACE, 12);
+        IS(TAG_PEER_SERVICE, 12);
         break;
     case 13:
-        cand[0] = TAG_NET_PEER_NAME;
+        IS(TAG_NET_PEER_NAME, 13);
         break;
     case 14:
-        cand[0] = TAG_DB_SYSTEM_NAME;
-        cand[1] = TAG_SERVER_ADDRESS;
+        IS(TAG_DB_SYSTEM_NAME, 14);
+        IS(TAG_SERVER_ADDRESS, 14);
         break;
     case 15:
-        cand[0] = TAG_VERSION;
+        IS(TAG_VERSION, 15);
         break;
     case 16:
-        cand[0] = TAG_STATUS;
-        cand[1] = TAG_HTTP_STATUS;
-        cand[2] = TAG_MESSAGING_SYSTEM;
+        IS(TAG_STATUS, 16);
+        IS(TAG_HTTP_STATUS, 16);
+        IS(TAG_MESSAGING_SYSTEM, 16);
         break;
     case 17:
-        cand[0] = TAG_NAMESPACE;
+        IS(TAG_NAMESPACE, 17);
         break;
     case 21:
-        cand[0] = TAG_DESTINATION;
+        IS(TAG_DESTINATION, 21);
         break;
     case 25:
-        cand[0] = TAG_HTTP_RESPONSE_STATUS;
+        IS(TAG_HTTP_RESPONSE_STATUS, 25);
         break;
     case 26:
-        cand[0] = TAG_DESTINATION_NAME;
+        IS(TAG_DESTINATION_NAME, 26);
         break;
     default:
-        return -1;
+        break;
     }
-    for (k = 0; k < 3 && cand[k] >= 0; k++) {
-        if (!memcmp(known_tags[cand[k]].name, key, len))
-            return cand[k];
-    }
+#undef IS
     return -1;
 }
 
-/* read_zipkin.c's read_id: 1 to max_digits hex digits, "" is absent. */
+/* read_zipkin.c's read_id: 1 to max_digits hex digits, "" is absent. The text has no
+ * NUL (sm_sax_precheck), so its bytes are what read_zipkin.c reads. */
 static int read_id(struct ctx *c, const struct sm_sax_scalar *v, size_t max_digits,
                    const char **out)
 {
-    char id[40];
     bool ok = false;
 
     *out = NULL;
-    if (v->type != SM_SAX_STRING || v->len > max_digits ||
-        !sm_sax_cstr((const unsigned char *)v->s, v->len, id, sizeof(id)))
+    if (v->type != SM_SAX_STRING || v->len > max_digits)
         return -1;
-    *out = sm_batch_strict_hex_id(c->b, id, &ok);
+    *out = sm_batch_strict_hex_id_n(c->b, v->s, v->len, &ok);
     return ok ? 0 : -1;
 }
 
@@ -260,6 +258,8 @@ static int on_scalar(struct sm_sax_walk *w, const struct sm_sax_scalar *v)
     struct endpoint *ep;
     int rc = 0;
 
+    if (c->slot == V_TAG)
+        sm_sax_mark(w); /* the next tag may be passed over */
     if (v->type == SM_SAX_NULL && c->slot != V_ROOT && c->slot != V_FIRST && c->slot != V_TRACE &&
         c->slot != V_SPAN) {
         value_done(w); /* null is absent */
@@ -424,6 +424,8 @@ static int on_start_map(struct sm_sax_walk *w)
     }
     if (!sm_sax_push(w, role))
         return sm_sax_fall_back(w);
+    if (role == C_TAGS)
+        sm_sax_mark(w); /* its first tag may be passed over */
     c->slot = V_SKIP;
     return 1;
 }
@@ -608,6 +610,45 @@ static int on_end(struct sm_sax_walk *w)
     return 1;
 }
 
+/* ---- tags passed over (sm_sax_machine's pass_over) ----
+ *
+ * Most tags are ones no rule reads (http.route, url.full, service.instance.id, ...): in
+ * svcmap-gen's flat Zipkin array two fifths of the bytes. */
+
+/* A tag "K":V written without escapes in K: its length when V is a string without
+ * escapes, true, false, null (and *pass true when K is not one of known_tags: the
+ * machine would read it to no effect, as on_tag sets nothing for it and a second one
+ * of it is no fall-back) or a number (never passed over: jansson might refuse it);
+ * else 0. */
+static size_t tag_member(const char *p, const char *end, bool *pass)
+{
+    const char *key = p + 1, *q, *k;
+
+    *pass = false;
+    if (p >= end || *p != '"' || !(k = sm_sax_plain_end(key, end)))
+        return 0;
+    q = k + 1;
+    if (!sm_sax_take(&q, end, ":", 1))
+        return 0;
+    if (sm_sax_take_plain_value(&q, end)) {
+        *pass = known_tag(key, (size_t)(k - key)) < 0;
+        return (size_t)(q - p);
+    }
+    /* a number's extent, for the member after it; yajl reads and checks it */
+    while (q < end && ((*q >= '0' && *q <= '9') || *q == '-' || *q == '+' || *q == '.' ||
+                       *q == 'e' || *q == 'E'))
+        q++;
+    return q > k + 2 ? (size_t)(q - p) : 0;
+}
+
+/* The walk is in a span's tags, between two tags (not inside a skipped value). */
+static bool tag_in_passable(struct sm_sax_walk *w)
+{
+    const struct sm_sax_frame *f = sm_sax_top(w);
+
+    return f && f->role == C_TAGS && !w->skip;
+}
+
 static const struct sm_sax_machine machine = {
     .scalar = on_scalar,
     .start_map = on_start_map,
@@ -615,6 +656,9 @@ static const struct sm_sax_machine machine = {
     .map_key = on_map_key,
     .end = on_end,
     .value_done = value_done,
+    .pass_marker = "\"tags\":{",
+    .member = tag_member,
+    .in_passable = tag_in_passable,
 };
 
 int sm_sax_parse_zipkin(const struct sm_element *el, struct sm_batch *out, struct sm_error *err)

@@ -363,6 +363,99 @@ static void test_otlp_pass_over_hostile(void **state)
         assert_handed_back(SM_FORMAT_OTLP, bad[i]);
 }
 
+/* Zipkin tags no rule reads are passed over unparsed (sax.c), to the same spans; the
+ * first tag and everything unsure are parsed as before. */
+#define ZIPKIN_HEAD                                                                                \
+    "{\"traceId\":\"5af7183fb1d4cf5f\",\"id\":\"6b221d5bc9e6496c\",\"kind\":\"CLIENT\","           \
+    "\"name\":\"get\",\"localEndpoint\":{\"serviceName\":\"web\"},"                                \
+    "\"remoteEndpoint\":{\"ipv4\":\"10.0.0.1\",\"port\":80},\"tags\":{"
+#define ZIPKIN_TAIL "},\"duration\":5}"
+#define Z_URL       "\"url.full\":\"http://db:80/x\""
+#define Z_METHOD    "\"http.method\":\"GET\""
+#define Z_PEER      "\"server.address\":\"db\""
+#define Z_STATUS    "\"http.status_code\":\"503\""
+
+static size_t zipkin_passed_in(const char *tags)
+{
+    struct sm_buf text;
+    size_t before = sm_sax_thread_passed();
+
+    sm_buf_init(&text);
+    sm_buf_adds(&text, ZIPKIN_HEAD);
+    sm_buf_adds(&text, tags);
+    sm_buf_adds(&text, ZIPKIN_TAIL);
+    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN, text.data), 1);
+    sm_buf_release(&text);
+    return sm_sax_thread_passed() - before;
+}
+
+static void test_zipkin_passed_over(void **state)
+{
+    (void)state;
+    assert_int_equal(zipkin_passed_in(""), 0);
+    assert_int_equal(zipkin_passed_in(Z_URL), 1);
+    assert_int_equal(zipkin_passed_in(Z_URL "," Z_METHOD), 2);
+    assert_int_equal(zipkin_passed_in(Z_URL "," Z_PEER "," Z_METHOD "," Z_STATUS), 2);
+    assert_int_equal(zipkin_passed_in(Z_PEER "," Z_URL "," Z_STATUS "," Z_METHOD), 2);
+    assert_int_equal(zipkin_passed_in(Z_STATUS "," Z_PEER), 0);
+    /* the tags are only looked at up to the first blank */
+    assert_int_equal(zipkin_passed_in(Z_PEER ", " Z_URL), 0);
+    assert_int_equal(zipkin_passed_in(" " Z_URL "," Z_METHOD), 0);
+    assert_int_equal(zipkin_passed_in(Z_PEER " ," Z_URL), 0);
+    assert_int_equal(zipkin_passed_in(Z_URL "," Z_METHOD " ," Z_URL), 2);
+    /* values other than a plain string, true, false and null are parsed; after a
+     * number, yajl has not ended it where the next tag would be cut off */
+    assert_int_equal(zipkin_passed_in("\"a\":true,\"b\":false,\"c\":null,\"d\":\"\",\"\":\"x\""),
+                     5);
+    assert_int_equal(zipkin_passed_in("\"a\":5,\"b\":-1.5e3," Z_URL), 0);
+    assert_int_equal(zipkin_passed_in("\"a\":5," Z_PEER "," Z_URL), 1);
+    assert_int_equal(zipkin_passed_in("\"a\":\"x\\\"y\"," Z_URL), 0);
+    assert_int_equal(zipkin_passed_in("\"a\\u0041\":\"x\"," Z_URL), 0);
+    assert_int_equal(zipkin_passed_in("\"a\":{\"b\":\"c\"}," Z_URL), 0);
+    assert_int_equal(zipkin_passed_in("\"a\":[\"b\"]," Z_URL), 0);
+    /* an unread tag twice (jansson keeps the last, which nobody reads) */
+    assert_int_equal(zipkin_passed_in(Z_URL "," Z_URL), 2);
+    /* the error tag is read, whatever its value */
+    assert_int_equal(zipkin_passed_in(Z_URL ",\"error\":\"\"," Z_METHOD), 2);
+    /* a tag named "tags" whose value is an object the reader skips: its members are
+     * not the span's tags */
+    assert_int_equal(zipkin_passed_in("\"tags\":{" Z_URL "}," Z_URL), 0);
+    assert_int_equal(zipkin_passed_in(Z_URL ",\"tags\":{" Z_URL "," Z_METHOD "}"), 1);
+}
+
+/* Bytes that only look like tags are not passed over: the element goes to yajl, which
+ * finds it bad, or to jansson, which reads it. */
+static void test_zipkin_pass_over_hostile(void **state)
+{
+    static const char *const bad[] = {
+        /* a passable tag where no member may stand */
+        ZIPKIN_HEAD Z_METHOD "," ZIPKIN_TAIL,
+        ZIPKIN_HEAD Z_METHOD "," Z_URL "," ZIPKIN_TAIL,
+        ZIPKIN_HEAD "," Z_URL ZIPKIN_TAIL,
+        ZIPKIN_HEAD Z_URL ",," Z_METHOD ZIPKIN_TAIL,
+        ZIPKIN_HEAD Z_METHOD ",," Z_URL ZIPKIN_TAIL,
+        ZIPKIN_HEAD Z_METHOD " " Z_URL ZIPKIN_TAIL,
+        ZIPKIN_HEAD Z_URL Z_METHOD ZIPKIN_TAIL,
+        ZIPKIN_HEAD Z_URL ":" Z_METHOD ZIPKIN_TAIL,
+        ZIPKIN_HEAD "\"a\"," Z_URL ZIPKIN_TAIL,
+        ZIPKIN_HEAD "\"a\":," Z_URL ZIPKIN_TAIL,
+        ZIPKIN_HEAD Z_URL "]" ZIPKIN_TAIL,
+        /* the marker inside a string that does not end where it seems to */
+        ZIPKIN_HEAD "\"a\":\"x,\"tags\":{" Z_URL "," Z_METHOD ZIPKIN_TAIL,
+        /* cut short */
+        ZIPKIN_HEAD Z_URL "," Z_METHOD,
+        ZIPKIN_HEAD Z_URL ",",
+        /* something after the element's value */
+        ZIPKIN_HEAD Z_URL ZIPKIN_TAIL " x",
+        ZIPKIN_HEAD Z_URL ZIPKIN_TAIL "," Z_URL,
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_handed_back(SM_FORMAT_ZIPKIN, bad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +466,8 @@ int main(void)
         cmocka_unit_test(test_parser_reused),
         cmocka_unit_test(test_otlp_passed_over),
         cmocka_unit_test(test_otlp_pass_over_hostile),
+        cmocka_unit_test(test_zipkin_passed_over),
+        cmocka_unit_test(test_zipkin_pass_over_hostile),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
