@@ -10,8 +10,14 @@
 
 void sm_error_init(struct sm_error *err)
 {
-    memset(err, 0, sizeof(*err));
+    /* field by field, the strings by their first byte: the readers clear one per record,
+     * and the whole struct (almost 800 bytes) was 0.7 % of a run */
+    err->status = 0;
+    err->file[0] = '\0';
+    err->line = 0;
+    err->column = 0;
     err->offset = -1;
+    err->text[0] = '\0';
 }
 
 int sm_error_set(struct sm_error *err, int status, const char *fmt, ...)
