@@ -152,6 +152,11 @@ struct frame {
     size_t kids_at, nkids, pos;
     uint64_t walked_at;
     bool pushed_frame; /* whether this span added a frame to the path */
+    /* the owner of the span's sections and their stack, the same for every section of
+     * the frame (the path below it does not change while it is on top): found at its
+     * first section, SM_CRIT_NONE before */
+    bool named;
+    uint32_t owner, stack;
 };
 
 struct sm_crit {
@@ -591,6 +596,34 @@ static int cmp_kid(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Most spans have a few children: up to this many are sorted in place with cmp_kid's
+ * order inlined (it is a total order, so any sort gives the same result); qsort calls
+ * cmp_kid through a pointer and, in glibc, allocates for every sort. */
+#define KIDS_INSERTION 16
+
+static inline bool kid_before(const struct sm_crit_span *s, int64_t hi, size_t x, size_t y)
+{
+    int64_t ex = s[x].end_ns < hi ? s[x].end_ns : hi;
+    int64_t ey = s[y].end_ns < hi ? s[y].end_ns : hi;
+
+    if (ex != ey)
+        return ex > ey;
+    if (s[x].start_ns != s[y].start_ns)
+        return s[x].start_ns < s[y].start_ns;
+    return x < y;
+}
+
+static void sort_kids(const struct sm_crit_span *s, int64_t hi, size_t *kids, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        size_t x = kids[i], j;
+
+        for (j = i; j > 0 && kid_before(s, hi, x, kids[j - 1]); j--)
+            kids[j] = kids[j - 1];
+        kids[j] = x;
+    }
+}
+
 /* The owner of a span's sections: its own, or its nearest ancestor's. */
 static uint32_t owner_of(const struct sm_crit_span *s, size_t i)
 {
@@ -603,17 +636,13 @@ static uint32_t owner_of(const struct sm_crit_span *s, size_t i)
  * section's owner. */
 #define MAX_STACK_FRAMES 64
 
-/* A section of span i of length ns: to its owner and to the stack of frames above it. */
-static void section(struct sm_crit *c, const struct sm_crit_span *s, size_t i, size_t depth,
-                    int64_t ns, uint64_t *walked)
+/* The stack of the sections of span i at depth (the frames above them and the owner),
+ * interned. */
+static uint32_t section_stack(struct sm_crit *c, uint32_t owner, size_t depth)
 {
-    uint32_t owner = owner_of(s, i);
     size_t n = depth;
+    uint32_t id;
 
-    if (ns <= 0 || owner == SM_CRIT_NONE)
-        return;
-    acc_add(&c->parts, owner, (uint64_t)ns);
-    *walked += (uint64_t)ns;
     if (!n || c->path[n - 1] != owner)
         c->path[n++] = owner;
     if (n > MAX_STACK_FRAMES) {
@@ -626,11 +655,32 @@ static void section(struct sm_crit *c, const struct sm_crit_span *s, size_t i, s
             m--;
         else
             c->path[MAX_STACK_FRAMES - 1] = owner;
-        acc_add(&c->stacks, stack_id(c, c->path, m), (uint64_t)ns);
+        id = stack_id(c, c->path, m);
         c->path[MAX_STACK_FRAMES - 1] = kept;
-        return;
+        return id;
     }
-    acc_add(&c->stacks, stack_id(c, c->path, n), (uint64_t)ns);
+    return stack_id(c, c->path, n);
+}
+
+/* A section of frame f's span of length ns, at depth: to its owner and to the stack of
+ * frames above it. Owner and stack are looked up once per frame (a span with k children
+ * on the path has up to k + 1 sections). */
+static void section(struct sm_crit *c, const struct sm_crit_span *s, struct frame *f, size_t depth,
+                    int64_t ns, uint64_t *walked)
+{
+    if (ns <= 0)
+        return;
+    if (!f->named) {
+        f->named = true;
+        f->owner = owner_of(s, f->span);
+        if (f->owner != SM_CRIT_NONE)
+            f->stack = section_stack(c, f->owner, depth);
+    }
+    if (f->owner == SM_CRIT_NONE)
+        return;
+    acc_add(&c->parts, f->owner, (uint64_t)ns);
+    *walked += (uint64_t)ns;
+    acc_add(&c->stacks, f->stack, (uint64_t)ns);
 }
 
 static void push(struct sm_crit *c, const struct sm_crit_span *s, size_t *top, size_t *kids_top,
@@ -654,13 +704,16 @@ static void push(struct sm_crit *c, const struct sm_crit_span *s, size_t *top, s
     }
     f->nkids = n;
     *kids_top += n;
-    if (n > 1) {
+    if (n > KIDS_INSERTION) {
         sort_spans = s;
         sort_hi = hi;
         qsort(c->kids + f->kids_at, n, sizeof(size_t), cmp_kid);
         sort_spans = NULL;
+    } else if (n > 1) {
+        sort_kids(s, hi, c->kids + f->kids_at, n);
     }
     f->pushed_frame = false;
+    f->named = false;
     if (s[i].frame != SM_CRIT_NONE && (!*depth || c->path[*depth - 1] != s[i].frame)) {
         c->path[(*depth)++] = s[i].frame;
         f->pushed_frame = true;
@@ -689,7 +742,7 @@ static void walk_entry(struct sm_crit *c, const struct sm_crit_span *s, size_t e
              * parallel with the child taken after it) */
             if (chi <= cl || chi > f->cur)
                 continue;
-            section(c, s, f->span, depth, f->cur - chi, &walked);
+            section(c, s, f, depth, f->cur - chi, &walked);
             f->cur = cl;
             push(c, s, &top, &kids_top, &depth, ch, cl, chi, walked);
             descended = true;
@@ -697,7 +750,7 @@ static void walk_entry(struct sm_crit *c, const struct sm_crit_span *s, size_t e
         }
         if (descended)
             continue;
-        section(c, s, f->span, depth, f->cur - f->lo, &walked);
+        section(c, s, f, depth, f->cur - f->lo, &walked);
         if (s[f->span].call != SM_CRIT_NONE && walked > f->walked_at)
             acc_add(&c->edges, s[f->span].call, walked - f->walked_at);
         if (f->pushed_frame)
