@@ -48,6 +48,10 @@ struct sm_element {
     long column;
     long long offset;
     size_t index; /* 0-based count of elements handed out before this one */
+    /* [plain_from, plain_to): bytes of data the scanner saw to hold no byte below 0x20
+     * or above 0x7F and no backslash, which the streaming readers' check need not look
+     * at again (both 0: none known) */
+    size_t plain_from, plain_to;
 };
 
 struct sm_scanner;

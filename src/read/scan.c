@@ -125,6 +125,7 @@ struct block_bits {
     uint64_t bracket; /* '{', '[', '}' or ']' */
     uint64_t backslash;
     uint64_t newline;
+    __m128i odd; /* nonzero lanes: some byte below 0x20 or above 0x7F, or a backslash */
 };
 
 static inline uint64_t mask16(__m128i v)
@@ -146,13 +147,29 @@ static inline uint64_t block_eq(const unsigned char *p, char c)
     return m;
 }
 
+/* The bytes of a block below 0x20 or above 0x7F, and its backslashes. */
+static inline uint64_t block_odd(const unsigned char *p)
+{
+    const __m128i low = _mm_set1_epi8(0x20), backslash = _mm_set1_epi8('\\');
+    uint64_t m = 0;
+    int i;
+
+    for (i = 0; i < BLOCK_BYTES / 16; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+
+        m |= mask16(_mm_or_si128(_mm_cmplt_epi8(v, low), _mm_cmpeq_epi8(v, backslash))) << (16 * i);
+    }
+    return m;
+}
+
 static inline void classify_block(const unsigned char *p, bool newlines, struct block_bits *b)
 {
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
     /* '[' and '{' differ only in bit 0x20, and so do ']' and '}' */
     const __m128i case_bit = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{');
     const __m128i close = _mm_set1_epi8('}');
-    __m128i any_backslash = _mm_setzero_si128();
+    const __m128i low = _mm_set1_epi8(0x20);
+    __m128i any_backslash = _mm_setzero_si128(), any_odd = _mm_setzero_si128();
     uint64_t quotes = 0, brackets = 0;
     int i;
 
@@ -165,7 +182,10 @@ static inline void classify_block(const unsigned char *p, bool newlines, struct 
             mask16(_mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close)))
             << (16 * i);
         any_backslash = _mm_or_si128(any_backslash, _mm_cmpeq_epi8(v, backslash));
+        /* signed: the bytes from 0x80 up are below 0x20 too */
+        any_odd = _mm_or_si128(any_odd, _mm_cmplt_epi8(v, low));
     }
+    b->odd = _mm_or_si128(any_odd, any_backslash);
     b->quote = quotes;
     b->bracket = brackets;
     /* backslashes and newlines are rare: their masks (from the bytes again, which keeps
@@ -255,6 +275,9 @@ struct sm_scanner {
     long long elem_off;
     long elem_line;
     long elem_column;
+    /* input offsets [plain_from, plain_to) of the element's bytes that the block scan
+     * saw to hold no byte below 0x20 or above 0x7F and no backslash (equal: none) */
+    long long plain_from, plain_to;
 
     /* the string in progress */
     bool in_string;
@@ -464,6 +487,7 @@ static void begin_element(struct sm_scanner *s, const unsigned char *p, size_t b
     s->elem_depth_stop = base_depth + s->max_depth + 1;
     s->elem_ctx = ctx;
     s->elem_off = s->base + (long long)s->elem_start;
+    s->plain_from = s->plain_to = 0;
     place_of(s, s->elem_off, &s->elem_line, &s->elem_column);
 }
 
@@ -509,6 +533,18 @@ static int emit(struct sm_scanner *s, const unsigned char *stop, struct sm_eleme
     el->column = s->elem_column;
     el->offset = s->elem_off;
     el->index = s->index++;
+    if (s->plain_to > s->plain_from) {
+        long long from = s->plain_from - s->elem_off, to = s->plain_to - s->elem_off;
+
+        if (from < 0)
+            from = 0;
+        if (to > (long long)el->len)
+            to = (long long)el->len;
+        if (to > from) {
+            el->plain_from = (size_t)from;
+            el->plain_to = (size_t)to;
+        }
+    }
     return 1;
 }
 
@@ -643,10 +679,29 @@ static bool block_scan_ok(const struct sm_scanner *s, size_t depth, const unsign
  * them. It stops before a bracket that would take the depth down to the walk's floor
  * (the element's end, usually), break the depth limit or not match, and at the start of
  * a block with a backslash outside strings. */
+/* The block scan saw [from, to) hold no byte below 0x20 or above 0x7F and no
+ * backslash: kept for the element in progress when it joins the bytes kept so far, or
+ * is longer (sm_element's plain_from and plain_to). */
+static void note_plain(struct sm_scanner *s, const unsigned char *from, const unsigned char *to)
+{
+    long long a = s->base + (from - s->buf), z = s->base + (to - s->buf);
+
+    if (!s->in_elem || z <= a)
+        return;
+    if (a == s->plain_to && s->plain_to > s->plain_from)
+        s->plain_to = z;
+    else if (z - a > s->plain_to - s->plain_from) {
+        s->plain_from = a;
+        s->plain_to = z;
+    }
+}
+
 static const unsigned char *skip_interior(struct sm_scanner *s, const unsigned char *p,
                                           const unsigned char *end, size_t *depth_io)
 {
     size_t depth = *depth_io, floor = walk_floor(s), cap = s->types_cap;
+    const unsigned char *start = p;
+    __m128i odd = _mm_setzero_si128();       /* of the whole blocks passed */
     const unsigned char *quote_block = NULL; /* the last block with a quote, and its quotes */
     uint64_t last_quotes = 0, in_string = 0, carry = 0;
     /* only whether the first value spans lines matters */
@@ -693,12 +748,16 @@ static const unsigned char *skip_interior(struct sm_scanner *s, const unsigned c
             if (b.newline & ~inside & (((uint64_t)1 << i) - 1))
                 s->value_newline = true;
             *depth_io = depth;
+            /* the block's bytes from i on are not the element's */
+            if (!_mm_movemask_epi8(odd) && !(block_odd(p) & (((uint64_t)1 << i) - 1)))
+                note_plain(s, start, p + i);
             return p + i;
         }
         if (b.newline & ~inside) {
             s->value_newline = true;
             newlines = false;
         }
+        odd = _mm_or_si128(odd, b.odd);
         in_string = (inside >> (BLOCK_BYTES - 1)) ? ~(uint64_t)0 : 0;
         if (quotes) {
             quote_block = p;
@@ -708,6 +767,8 @@ static const unsigned char *skip_interior(struct sm_scanner *s, const unsigned c
         p += BLOCK_BYTES;
     }
     *depth_io = depth;
+    if (!_mm_movemask_epi8(odd))
+        note_plain(s, start, p);
     if (in_string) {
         /* the string's opening quote is the last quote seen */
         s->in_string = true;

@@ -90,6 +90,12 @@ static struct said scan_once(const uint8_t *data, size_t size, const char *path,
         said_add(&said, &el.index, sizeof(el.index));
         if (limits->max_element_bytes)
             check(el.len <= limits->max_element_bytes, "element within max_element_bytes");
+        check(el.plain_from <= el.plain_to && el.plain_to <= el.len, "plain bytes inside");
+        for (size_t i = el.plain_from; i < el.plain_to; i++) {
+            unsigned char c = (unsigned char)el.data[i];
+
+            check(c >= 0x20 && c < 0x80 && c != '\\', "plain bytes are plain");
+        }
         if (plain) {
             check((unsigned long long)el.offset + el.len <= size, "element inside the input");
             check(memcmp(el.data, data + el.offset, el.len) == 0, "element bytes are input bytes");

@@ -25,7 +25,10 @@
 #include <cmocka.h>
 
 #include "svcmap/input.h"
+#include "svcmap/reader.h"
+#include "svcmap/sax.h"
 #include "svcmap/scan.h"
+#include "svcmap/span.h"
 #include "svcmap/util.h"
 
 static char tmpdir[256];
@@ -854,6 +857,66 @@ static void test_block_scan_random(void **state)
     sm_buf_release(&b);
 }
 
+/* The bytes the scanner calls plain (sm_element's plain_from, plain_to) hold no byte
+ * below 0x20 or above 0x7F and no backslash; an element without such bytes is plain but
+ * for its ends; and the streaming readers' check, which looks only around the plain
+ * bytes, still finds every byte jansson refuses, wherever in the element it is. */
+static void test_plain_bytes(void **state)
+{
+    /* inserted into a span's name: nothing, bytes both parsers take, bytes jansson
+     * refuses and yajl (not checking strings) would take, and a tab, which both refuse
+     * inside a string */
+    static const char *const good[] = {"", "\xc3\xa9", "\\n", "\\u00e9", "\\ud83d\\ude00"};
+    static const char *const bad[] = {"\\u0000",          "\xc0\x80", "\xed\xa0\x80",
+                                      "\xf4\x90\x80\x80", "\\udc00",  "\t"};
+    char pad[201];
+    size_t at, k;
+
+    (void)state;
+    memset(pad, 'a', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    for (at = 0; at < sizeof(pad); at += 3) {
+        for (k = 0; k < sizeof(good) / sizeof(good[0]) + sizeof(bad) / sizeof(bad[0]); k++) {
+            bool is_good = k < sizeof(good) / sizeof(good[0]);
+            const char *insert = is_good ? good[k] : bad[k - sizeof(good) / sizeof(good[0])];
+            struct sm_input *in = NULL;
+            struct sm_scanner *sc;
+            struct sm_element el;
+            struct sm_error err;
+            struct sm_batch b;
+            struct sm_buf text;
+            const char *path;
+            size_t i;
+
+            sm_buf_init(&text);
+            sm_buf_printf(&text,
+                          "[\n{\"traceId\":\"5af7183fb1d4cf5f\",\"id\":\"6b221d5bc9e6496c\","
+                          "\"name\":\"%.*s%s%s\"},\n{}\n]\n",
+                          (int)at, pad, insert, pad + at);
+            path = write_file("plain.json", text.data, text.len);
+            sm_error_init(&err);
+            assert_int_equal(sm_input_open(&in, path, &err), 0);
+            sc = sm_scanner_new(in, NULL);
+            assert_int_equal(sm_scanner_next(sc, &el, &err), 1);
+            assert_true(el.plain_from <= el.plain_to && el.plain_to <= el.len);
+            for (i = el.plain_from; i < el.plain_to; i++) {
+                unsigned char c = (unsigned char)el.data[i];
+
+                assert_true(c >= 0x20 && c < 0x80 && c != '\\');
+            }
+            if (!*insert)
+                assert_true(el.plain_to - el.plain_from >= 192);
+            sm_batch_init(&b);
+            if (sm_sax_parse(SM_FORMAT_ZIPKIN, &el, &b, &err) != (is_good ? 0 : SM_SAX_FALLBACK))
+                fail_msg("%s at %zu: %s", is_good ? "handed back" : "not handed back", at,
+                         text.data);
+            sm_batch_release(&b);
+            sm_scanner_free(sc);
+            sm_buf_release(&text);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -882,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_block_scan_edges),
         cmocka_unit_test(test_block_scan_boundaries),
         cmocka_unit_test(test_block_scan_random),
+        cmocka_unit_test(test_plain_bytes),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
