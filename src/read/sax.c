@@ -670,13 +670,13 @@ static bool feed(struct sax_thread *t, const char *data, size_t from, size_t to)
  * comma after a '}', may lie between that mark and the candidate. Whatever is unsure
  * is read by yajl, as before.
  *
- * Members of an object (a Zipkin span's tags) are passed over the same way, always with
- * the comma before them, so never the first member:
+ * Members of an object (a Zipkin span's tags) are passed over the same way. The marker
+ * is the bytes that open the object, the machine measures its members one by one from
+ * there (member), and marks the offset after the object's '{' and after each member's
+ * value it read:
  *
  *   {"a":"x","b":"y","c":"z"}   "b" passed over: yajl reads {"a":"x" then ,"c":"z"}
- *
- * The machine marks the offset after each member's value it read; a candidate is the
- * comma and member that follow such a mark past blanks only. */
+ *                               "a" passed over: yajl reads { then "b":"y","c":"z"} */
 
 /* The marker's bytes from the third on are at p (a few bytes, most often unequal at
  * the first: a loop, not a call). */
