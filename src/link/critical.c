@@ -35,6 +35,11 @@
 /* The kind of a group key's side: the name is a group's (sm_crit_set_group). */
 #define GROUP_KIND (-3)
 
+/* Kinds -1 (the linker's "resolve at the end") to 6 have node_ids tables. */
+#define NODE_CACHE_KINDS 8
+/* Names are the linker's interned ids, dense from 1: larger ones go uncached. */
+#define NODE_CACHE_NAMES ((uint32_t)1 << 24)
+
 /* A contributor: a node (to_kind NODE_ONLY) or a wire/edge from -> to. */
 struct key {
     int from_kind;
@@ -172,6 +177,10 @@ struct sm_crit {
     void *group_ctx;
     uint32_t *key_slots; /* index + 1 */
     size_t nkey_slots;
+    /* node keys of the usual kinds (NODE_CACHE_KINDS from -1) by name: id + 1, 0 unknown;
+     * a span names one or two, so the table skips the hashing */
+    uint32_t *node_ids[NODE_CACHE_KINDS];
+    size_t node_ids_cap[NODE_CACHE_KINDS];
     /* while emitting: each key's text, made on first use (a key is in many stacks) */
     char **key_texts;
     /* stacks: sequences of contributor ids, interned */
@@ -240,6 +249,8 @@ void sm_crit_free(struct sm_crit *c)
     free(c->group_first);
     free(c->group_multi);
     free(c->key_slots);
+    for (size_t i = 0; i < NODE_CACHE_KINDS; i++)
+        free(c->node_ids[i]);
     free(c->stack_pool);
     free(c->stack_at);
     free(c->stack_len);
@@ -342,8 +353,25 @@ static uint32_t new_key_id(struct sm_crit *c, const struct key *k)
 uint32_t sm_crit_node(struct sm_crit *c, int kind, uint32_t name)
 {
     struct key k = {kind, name, NODE_ONLY, 0};
+    size_t slot = (size_t)(kind + 1);
+    uint32_t id;
 
-    return new_key_id(c, &k);
+    if (kind < -1 || slot >= NODE_CACHE_KINDS || name >= NODE_CACHE_NAMES)
+        return new_key_id(c, &k);
+    if (name < c->node_ids_cap[slot] && c->node_ids[slot][name])
+        return c->node_ids[slot][name] - 1;
+    id = new_key_id(c, &k);
+    if (name >= c->node_ids_cap[slot]) {
+        size_t old = c->node_ids_cap[slot], n = old ? old : 64;
+
+        while (n <= name)
+            n *= 2;
+        c->node_ids[slot] = sm_xrealloc(c->node_ids[slot], n * sizeof(uint32_t));
+        memset(c->node_ids[slot] + old, 0, (n - old) * sizeof(uint32_t));
+        c->node_ids_cap[slot] = n;
+    }
+    c->node_ids[slot][name] = id + 1;
+    return id;
 }
 
 uint32_t sm_crit_wire(struct sm_crit *c, int from_kind, uint32_t from, int to_kind, uint32_t to)

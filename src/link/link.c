@@ -2096,8 +2096,23 @@ static const char *why_node_id(void *ctx, int kind, uint32_t name)
             name = host_of(l, name);
         kind = instrumented(l, name) ? SM_NODE_SERVICE : SM_NODE_EXTERNAL;
     }
-    snprintf(buf, sizeof(buf), "%s:%s", sm_node_kind_name((enum sm_node_kind)kind),
-             name_of(l, name) ? name_of(l, name) : "");
+    /* what snprintf(buf, sizeof(buf), "%s:%s", ...) writes, without the format parsing:
+     * this names every edge and part of every entry at the end */
+    {
+        const char *k = sm_node_kind_name((enum sm_node_kind)kind);
+        const char *s = name_of(l, name) ? name_of(l, name) : "";
+        size_t a = strlen(k), b = strlen(s);
+
+        if (a > sizeof(buf) - 1)
+            a = sizeof(buf) - 1;
+        memcpy(buf, k, a);
+        if (a < sizeof(buf) - 1)
+            buf[a++] = ':';
+        if (b > sizeof(buf) - 1 - a)
+            b = sizeof(buf) - 1 - a;
+        memcpy(buf + a, s, b);
+        buf[a + b] = '\0';
+    }
     return buf;
 }
 

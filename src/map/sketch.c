@@ -113,7 +113,15 @@ static void sketch_cover(struct sm_sketch *s, int32_t lo, int32_t hi)
 /* A value in milliseconds (0 .. SKETCH_MAX_VALUE) as whole nanoseconds. */
 static uint64_t value_ns(double v_ms)
 {
-    return (uint64_t)llround(v_ms * 1e6);
+    double x = v_ms * 1e6;
+    uint64_t t;
+
+    /* llround's result without the call, for the values adds see: below 2^53 the
+     * truncation, its difference to x and the comparison are exact, above it x is whole */
+    if (!(x >= 0.0 && x < 0x1p62))
+        return (uint64_t)llround(x);
+    t = (uint64_t)x;
+    return t + (x - (double)t >= 0.5);
 }
 
 void sm_sketch_add_n(struct sm_sketch *s, double value_ms, uint64_t n)
@@ -142,7 +150,9 @@ void sm_sketch_add_n(struct sm_sketch *s, double value_ms, uint64_t n)
     } else {
         int32_t i = sketch_index(v);
 
-        sketch_cover(s, i, i);
+        /* most values land inside the bins there are */
+        if (i < s->offset || i >= s->offset + (int32_t)s->nbins)
+            sketch_cover(s, i, i);
         s->bins[i - s->offset] = sm_count_add(s->bins[i - s->offset], n);
     }
 }
