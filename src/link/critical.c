@@ -422,19 +422,25 @@ static uint32_t stack_id(struct sm_crit *c, const uint32_t *ids, size_t n)
 
 /* ---- per-trace sums ---- */
 
-static void acc_add(struct acc *a, uint32_t id, uint64_t ns)
+static void acc_grow(struct acc *a, uint32_t id)
 {
-    if (id >= a->cap) {
-        size_t old = a->cap, n = old ? old : 64;
+    size_t old = a->cap, n = old ? old : 64;
 
-        while (n <= id)
-            n *= 2;
-        a->ns = sm_xrealloc(a->ns, n * sizeof(uint64_t));
-        memset(a->ns + old, 0, (n - old) * sizeof(uint64_t));
-        a->cap = n;
-    }
+    while (n <= id)
+        n *= 2;
+    a->ns = sm_xrealloc(a->ns, n * sizeof(uint64_t));
+    memset(a->ns + old, 0, (n - old) * sizeof(uint64_t));
+    a->cap = n;
+}
+
+/* Every section adds to two sums: inline, with the growing out of the way. */
+static inline void acc_add(struct acc *a, uint32_t id, uint64_t ns)
+{
+    if (id >= a->cap)
+        acc_grow(a, id);
     if (!a->ns[id]) {
-        sm_grow(&a->touched, &a->touched_cap, a->ntouched + 1, sizeof(uint32_t));
+        if (a->ntouched == a->touched_cap)
+            sm_grow(&a->touched, &a->touched_cap, a->ntouched + 1, sizeof(uint32_t));
         a->touched[a->ntouched++] = id;
     }
     a->ns[id] = sm_count_add(a->ns[id], ns);
