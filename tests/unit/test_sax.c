@@ -287,19 +287,25 @@ static void test_parser_reused(void **state)
 #define PEER    "{\"key\":\"server.address\",\"value\":{\"stringValue\":\"db\"}}"
 #define STATUS  "{\"key\":\"http.response.status_code\",\"value\":{\"intValue\":\"503\"}}"
 
-static size_t passed_in(const char *span_attrs)
+/* How many array elements or object members the streaming reader of format passed
+ * over in the one-span element head middle tail, which it reads to the jansson reader's
+ * span. */
+static size_t passed_in_span(enum sm_input_format format, const char *head, const char *middle,
+                             const char *tail)
 {
     struct sm_buf text;
     size_t before = sm_sax_thread_passed();
 
     sm_buf_init(&text);
-    sm_buf_adds(&text, OTLP_HEAD);
-    sm_buf_adds(&text, span_attrs);
-    sm_buf_adds(&text, OTLP_TAIL);
-    assert_int_equal(assert_streamed(SM_FORMAT_OTLP, text.data), 1);
+    sm_buf_adds(&text, head);
+    sm_buf_adds(&text, middle);
+    sm_buf_adds(&text, tail);
+    assert_int_equal(assert_streamed(format, text.data), 1);
     sm_buf_release(&text);
     return sm_sax_thread_passed() - before;
 }
+
+#define passed_in(span_attrs) passed_in_span(SM_FORMAT_OTLP, OTLP_HEAD, span_attrs, OTLP_TAIL)
 
 static void test_otlp_passed_over(void **state)
 {
@@ -375,19 +381,7 @@ static void test_otlp_pass_over_hostile(void **state)
 #define Z_PEER      "\"server.address\":\"db\""
 #define Z_STATUS    "\"http.status_code\":\"503\""
 
-static size_t zipkin_passed_in(const char *tags)
-{
-    struct sm_buf text;
-    size_t before = sm_sax_thread_passed();
-
-    sm_buf_init(&text);
-    sm_buf_adds(&text, ZIPKIN_HEAD);
-    sm_buf_adds(&text, tags);
-    sm_buf_adds(&text, ZIPKIN_TAIL);
-    assert_int_equal(assert_streamed(SM_FORMAT_ZIPKIN, text.data), 1);
-    sm_buf_release(&text);
-    return sm_sax_thread_passed() - before;
-}
+#define zipkin_passed_in(tags) passed_in_span(SM_FORMAT_ZIPKIN, ZIPKIN_HEAD, tags, ZIPKIN_TAIL)
 
 static void test_zipkin_passed_over(void **state)
 {
