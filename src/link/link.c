@@ -29,10 +29,6 @@
 #include "pages.h"
 #include "svcmap/hexid.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #define NO_NAME 0u
 #define NONE    ((size_t)-1)
 
@@ -248,37 +244,6 @@ static const unsigned char hex_digit1[256] = {
     ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
-#if defined(__SSE2__)
-/* The value of the 16 hex digits at p (either case), the first the most significant;
- * false when one is not a hex digit. What two sm_hex_lower8 and sm_hex_value8 give,
- * 16 bytes at a time: every span has two or three ids. */
-static inline bool hex16(const char *p, uint64_t *value)
-{
-    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i y = _mm_or_si128(c, _mm_set1_epi8(0x20));
-    /* signed compares: a byte from 0x80 up is negative and fails both ranges */
-    __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
-                                  _mm_cmplt_epi8(c, _mm_set1_epi8('9' + 1)));
-    __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(y, _mm_set1_epi8('a' - 1)),
-                                   _mm_cmplt_epi8(y, _mm_set1_epi8('f' + 1)));
-    __m128i nib, pair;
-    uint64_t v;
-
-    if (_mm_movemask_epi8(_mm_or_si128(digit, letter)) != 0xffff)
-        return false;
-    /* each byte its digit's value: the low nibble, plus 9 for a letter */
-    nib = _mm_add_epi8(_mm_and_si128(y, _mm_set1_epi8(0x0f)),
-                       _mm_and_si128(letter, _mm_set1_epi8(9)));
-    /* digit 2k (low byte of lane k) on top of digit 2k + 1 (its high byte) */
-    pair = _mm_or_si128(_mm_slli_epi16(_mm_and_si128(nib, _mm_set1_epi16(0x00ff)), 4),
-                        _mm_srli_epi16(nib, 8));
-    v = (uint64_t)_mm_cvtsi128_si64(_mm_packus_epi16(pair, pair));
-    /* byte k of v is digits 2k and 2k + 1: the first pair belongs on top */
-    *value = __builtin_bswap64(v);
-    return true;
-}
-#endif
-
 /* Hex ids of up to 32 digits: the value of the last 16 digits, and in *hi (may be NULL)
  * the value of the digits before them, 0 for a 64-bit id (a 64-bit id and the low half
  * of a 128-bit one compare equal, DESIGN rule 1; the high half tells 128-bit ids apart).
@@ -297,35 +262,13 @@ static uint64_t id_key2(const char *id, uint64_t *hi)
         return 0;
     len = strlen(id);
     if (len == 16 || len == 32) {
-        /* the ids the readers normalized: whole words of digits */
-#if defined(__SSE2__)
-        if (hex16(id + len - 16, &v)) {
-            if (len == 32 && !hex16(id, &h))
-                v = 0; /* not all hex: hashed below */
-            if (v) {
-                if (hi)
-                    *hi = h;
-                return v;
-            }
+        /* the ids the readers normalized: whole words of digits (all zero, or a high
+         * half that is not hex: hashed below) */
+        if (sm_hex_value16(id + len - 16, &v) && (len == 16 || sm_hex_value16(id, &h)) && v) {
+            if (hi)
+                *hi = h;
+            return v;
         }
-#else
-        uint64_t a, b;
-
-        if (sm_hex_lower8(sm_hex_load8(id + len - 16), &a) &&
-            sm_hex_lower8(sm_hex_load8(id + len - 8), &b)) {
-            v = ((uint64_t)sm_hex_value8(a) << 32) | sm_hex_value8(b);
-            if (len == 32 && sm_hex_lower8(sm_hex_load8(id), &a) &&
-                sm_hex_lower8(sm_hex_load8(id + 8), &b))
-                h = ((uint64_t)sm_hex_value8(a) << 32) | sm_hex_value8(b);
-            else if (len == 32)
-                v = 0; /* not all hex: hashed below */
-            if (v) {
-                if (hi)
-                    *hi = h;
-                return v;
-            }
-        }
-#endif
         v = sm_hash_str(id);
         return v ? v : 1;
     }

@@ -610,7 +610,7 @@ static int on_end(struct sm_sax_walk *w)
     return 1;
 }
 
-/* ---- tags passed over (sm_sax_machine's pass_over) ----
+/* ---- tags passed over (sm_sax_machine's member) ----
  *
  * Most tags are ones no rule reads (http.route, url.full, service.instance.id, ...): in
  * svcmap-gen's flat Zipkin array two fifths of the bytes. */

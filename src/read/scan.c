@@ -673,12 +673,6 @@ static bool block_scan_ok(const struct sm_scanner *s, size_t depth, const unsign
            s->base + (p - s->buf) >= s->block_resume;
 }
 
-/* Follows the structure from p (outside strings, at *depth) in whole blocks before end
- * and returns where the byte walk goes on, with *depth updated and, when that place is
- * inside a string, s->in_string, s->escape and s->str_off set as the walk would have
- * them. It stops before a bracket that would take the depth down to the walk's floor
- * (the element's end, usually), break the depth limit or not match, and at the start of
- * a block with a backslash outside strings. */
 /* The block scan saw [from, to) hold no byte below 0x20 or above 0x7F and no
  * backslash: kept for the element in progress when it joins the bytes kept so far, or
  * is longer (sm_element's plain_from and plain_to). */
@@ -696,6 +690,12 @@ static void note_plain(struct sm_scanner *s, const unsigned char *from, const un
     }
 }
 
+/* Follows the structure from p (outside strings, at *depth) in whole blocks before end
+ * and returns where the byte walk goes on, with *depth updated and, when that place is
+ * inside a string, s->in_string, s->escape and s->str_off set as the walk would have
+ * them. It stops before a bracket that would take the depth down to the walk's floor
+ * (the element's end, usually), break the depth limit or not match, and at the start of
+ * a block with a backslash outside strings. */
 static const unsigned char *skip_interior(struct sm_scanner *s, const unsigned char *p,
                                           const unsigned char *end, size_t *depth_io)
 {

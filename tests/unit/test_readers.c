@@ -209,6 +209,17 @@ static void test_hex_id_words(void **state)
                         assert_int_equal(sm_hex_value8(l),
                                          (uint32_t)(value[w / 16] >> (w % 16 == 0 ? 32 : 0)));
                 }
+                /* the linker's 16 digits at a time */
+                for (size_t h = 0; h < len; h += 16) {
+                    uint64_t v = 0;
+                    unsigned char b = (unsigned char)id[at];
+                    bool half_hex = at < h || at >= h + 16 || (b >= '0' && b <= '9') ||
+                                    (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
+
+                    assert_int_equal(sm_hex_value16(id + h, &v), half_hex);
+                    if (half_hex)
+                        assert_true(v == value[h / 16]);
+                }
             }
         }
     }
